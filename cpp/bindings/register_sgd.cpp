@@ -1,0 +1,81 @@
+#include <pybind11/eigen.h>
+#include <pybind11/functional.h>
+#include <pybind11/numpy.h>
+#include <pybind11/stl.h>
+
+#include "register.hpp"
+#include "ttnn/sgd.hpp"
+
+namespace py = pybind11;
+
+namespace ttnn::bindings {
+
+namespace {
+
+Noise make_noise(const std::string& kind, double scale) {
+    if (kind == "none") return Noise{Noise::Kind::none, 0.0};
+    if (kind == "uniform") return Noise{Noise::Kind::uniform, scale};
+    if (kind == "gaussian") return Noise{Noise::Kind::gaussian, scale};
+    throw std::invalid_argument("noise must be 'none', 'uniform' or 'gaussian'");
+}
+
+// Called from a run that released the GIL: takes it back just long enough to
+// let Python handle pending signals (Ctrl-C sets KeyboardInterrupt here).
+bool python_interrupt_pending() {
+    py::gil_scoped_acquire gil;
+    return PyErr_CheckSignals() != 0;
+}
+
+}  // namespace
+
+void register_sgd(py::module_& m) {
+    m.def("snapshot_steps", &snapshot_steps, py::arg("steps"), py::arg("snapshots"));
+
+    m.def(
+        "sgd",
+        [](const Network& net, const PiecewiseConstant* target, double h, double eps,
+           std::int64_t steps, std::int64_t snapshots, const std::string& noise,
+           double noise_scale, std::uint64_t seed,
+           std::optional<py::array_t<double, py::array::c_style | py::array::forcecast>> x,
+           std::optional<py::array_t<double, py::array::c_style | py::array::forcecast>> y) {
+            SgdOptions opt{h, eps, steps, snapshots, make_noise(noise, noise_scale), seed, 0};
+            SgdData data;
+            if (x.has_value() != y.has_value()) throw std::invalid_argument("give both x and y");
+            if (x) {
+                if (x->ndim() != 1 || y->ndim() != 1 || x->shape(0) < steps ||
+                    y->shape(0) < steps) {
+                    throw std::invalid_argument("data arrays must be 1-D with >= steps entries");
+                }
+                data = SgdData{x->data(), y->data()};
+            }
+            SgdResult res;
+            try {
+                py::gil_scoped_release nogil;
+                res = sgd_run(net, target, opt, data, python_interrupt_pending);
+            } catch (const Interrupted&) {
+                throw py::error_already_set();  // the KeyboardInterrupt set by the poll
+            }
+            py::dict out;
+            out["steps"] = py::array_t<std::int64_t>(res.steps.size(), res.steps.data());
+            out["a"] = res.a;
+            out["u"] = res.u;
+            out["l2"] = res.l2.size() > 0 ? py::object(py::cast(res.l2)) : py::object(py::none());
+            return out;
+        },
+        py::arg("net"), py::arg("target"), py::arg("h"), py::arg("eps"), py::arg("steps"),
+        py::arg("snapshots"), py::arg("noise"), py::arg("noise_scale"), py::arg("seed"),
+        py::arg("x") = py::none(), py::arg("y") = py::none());
+
+    // Raised as ttnn's own DivergenceError, with the step as an attribute.
+    py::register_exception_translator([](std::exception_ptr p) {
+        try {
+            if (p) std::rethrow_exception(p);
+        } catch (const DivergenceError& e) {
+            py::object cls = py::module_::import("ttnn._errors").attr("DivergenceError");
+            py::object inst = cls(e.what(), e.step);
+            PyErr_SetObject(cls.ptr(), inst.ptr());
+        }
+    });
+}
+
+}  // namespace ttnn::bindings

@@ -1,0 +1,93 @@
+// The activations of DESIGN.md §1 and their scaled versions σ_η, σ′_η.
+//
+// Header-only and templated on the activation so that the SGD kernel's inner
+// loop compiles to straight-line code without a branch on the activation kind.
+#pragma once
+
+#include <algorithm>
+#include <stdexcept>
+#include <string>
+
+namespace ttnn {
+
+enum class Activation { cubic, ramp, relu };
+
+Activation parse_activation(const std::string& name);
+const char* activation_name(Activation act);
+
+// cubic: σ(z) = 0 (z ≤ −½), 4(z+½)³ on [−½,0], 1 − 4(½−z)³ on [0,½], 1 (z ≥ ½).
+inline double cubic_sigma(double z) {
+    if (z <= -0.5) return 0.0;
+    if (z >= 0.5) return 1.0;
+    if (z <= 0.0) {
+        const double s = z + 0.5;
+        return 4.0 * s * s * s;
+    }
+    const double s = 0.5 - z;
+    return 1.0 - 4.0 * s * s * s;
+}
+
+// σ′(z) = 12(z+½)² on [−½,0], 12(½−z)² on [0,½], 0 elsewhere; ∫σ′ = 1.
+inline double cubic_dsigma(double z) {
+    if (z <= -0.5 || z >= 0.5) return 0.0;
+    const double s = z <= 0.0 ? z + 0.5 : 0.5 - z;
+    return 12.0 * s * s;
+}
+
+// ramp: σ(z) = clip(z + ½, 0, 1), the authors' first version.
+inline double ramp_sigma(double z) { return std::clamp(z + 0.5, 0.0, 1.0); }
+inline double ramp_dsigma(double z) { return (z > -0.5 && z < 0.5) ? 1.0 : 0.0; }
+
+// σ_η(z) and σ′_η(z) for a compile-time activation. relu ignores η
+// (σ_η(z) = max(z, 0), DESIGN.md §1); the others are σ(z/η) and σ′(z/η)/η.
+// z/η is a true division, as in ttnn.reference, so that both round alike.
+template <Activation A>
+inline double sigma_eta(double z, double eta) {
+    if constexpr (A == Activation::cubic) return cubic_sigma(z / eta);
+    else if constexpr (A == Activation::ramp) return ramp_sigma(z / eta);
+    else return z > 0.0 ? z : 0.0;
+}
+
+template <Activation A>
+inline double dsigma_eta(double z, double eta) {
+    if constexpr (A == Activation::cubic) return cubic_dsigma(z / eta) / eta;
+    else if constexpr (A == Activation::ramp) return ramp_dsigma(z / eta) / eta;
+    else return z > 0.0 ? 1.0 : 0.0;
+}
+
+// cubic and ramp are 0 left of u − η/2 and 1 right of u + η/2: "windowed".
+// relu has no window: it never saturates.
+constexpr bool is_windowed(Activation act) { return act != Activation::relu; }
+
+// Runtime dispatch for code that is not hot.
+inline double sigma_eta(Activation act, double z, double eta) {
+    switch (act) {
+        case Activation::cubic: return sigma_eta<Activation::cubic>(z, eta);
+        case Activation::ramp: return sigma_eta<Activation::ramp>(z, eta);
+        default: return sigma_eta<Activation::relu>(z, eta);
+    }
+}
+
+inline double dsigma_eta(Activation act, double z, double eta) {
+    switch (act) {
+        case Activation::cubic: return dsigma_eta<Activation::cubic>(z, eta);
+        case Activation::ramp: return dsigma_eta<Activation::ramp>(z, eta);
+        default: return dsigma_eta<Activation::relu>(z, eta);
+    }
+}
+
+// Calls f(std::integral_constant<Activation, A>{}) with the runtime activation
+// turned into a compile-time one: one switch per run instead of one per step.
+template <class F>
+decltype(auto) dispatch_activation(Activation act, F&& f) {
+    switch (act) {
+        case Activation::cubic:
+            return f(std::integral_constant<Activation, Activation::cubic>{});
+        case Activation::ramp:
+            return f(std::integral_constant<Activation, Activation::ramp>{});
+        default:
+            return f(std::integral_constant<Activation, Activation::relu>{});
+    }
+}
+
+}  // namespace ttnn

@@ -1,0 +1,47 @@
+// Exact integration over [0, 1] of the piecewise polynomials built from a
+// network and a target (DESIGN.md §1, "Exactness").
+//
+// Between consecutive points of {0, 1, v_i, u_j − η/2, u_j, u_j + η/2} every
+// integrand of the loss and its gradient is a polynomial of degree ≤ 6, so
+// 4-node Gauss–Legendre on each piece (exact to degree 7) is exact to rounding.
+//
+// The sweep also exploits that, inside one piece, each neuron is in one fixed
+// state: not yet reached (σ = 0), inside its window, or saturated (σ = 1;
+// cubic and ramp only). The saturated ones contribute a constant, kept as a
+// running sum, so a sweep costs O((m + pieces) · window) instead of
+// O(pieces · m).
+#pragma once
+
+#include <vector>
+
+#include "ttnn/network.hpp"
+#include "ttnn/target.hpp"
+
+namespace ttnn {
+
+// Gauss–Legendre, 4 nodes on [−1, 1].
+struct GaussLegendre4 {
+    static constexpr double node[4] = {-0.8611363115940526, -0.3399810435848563,
+                                       0.3399810435848563, 0.8611363115940526};
+    static constexpr double weight[4] = {0.3478548451374538, 0.6521451548625461,
+                                         0.6521451548625461, 0.3478548451374538};
+};
+
+// One piece [lo, hi] of the sweep and the state of the neurons on it.
+struct Piece {
+    double lo, hi;
+    double target;                        // f* on the piece
+    double saturated_sum;                 // a_0 + Σ_{saturated} a_j
+    const std::vector<int>* window;       // neurons j with 0 < σ_η(x − u_j) < 1 here
+                                          // (for relu: every neuron with u_j < x)
+    const std::vector<int>* saturated_new;  // neurons that saturated at `lo`
+};
+
+// Calls visit(piece) for each piece of [0, 1] of positive length, in order.
+// Neuron indices are 0-based into u (so a_j is a[j + 1]).
+template <class Visit>
+void sweep_pieces(const Network& net, const PiecewiseConstant& target, Visit&& visit);
+
+}  // namespace ttnn
+
+#include "ttnn/quadrature_impl.hpp"

@@ -1,0 +1,79 @@
+#include "ttnn/loss.hpp"
+
+#include "ttnn/quadrature.hpp"
+
+namespace ttnn {
+
+namespace {
+
+using GL = GaussLegendre4;
+
+// f at x inside a piece: the saturated constant plus the window terms.
+template <Activation A>
+double eval_in_piece(const Network& net, const Piece& pc, double x) {
+    double f = pc.saturated_sum;
+    for (int j : *pc.window) f += net.a[j + 1] * sigma_eta<A>(x - net.u[j], net.eta);
+    return f;
+}
+
+}  // namespace
+
+double l2_error(const Network& net, const PiecewiseConstant& target) {
+    return dispatch_activation(net.act, [&](auto A) {
+        double total = 0.0;
+        sweep_pieces(net, target, [&](const Piece& pc) {
+            const double mid = 0.5 * (pc.lo + pc.hi), half = 0.5 * (pc.hi - pc.lo);
+            double s = 0.0;
+            for (int q = 0; q < 4; ++q) {
+                const double d = eval_in_piece<A.value>(net, pc, mid + half * GL::node[q]) - pc.target;
+                s += GL::weight[q] * d * d;
+            }
+            total += half * s;
+        });
+        return total;
+    });
+}
+
+L2Gradient l2_gradient(const Network& net, const PiecewiseConstant& target) {
+    const Eigen::Index m = net.m();
+    L2Gradient out{0.0, Eigen::VectorXd::Zero(m + 1), Eigen::VectorXd::Zero(m)};
+    // A saturated neuron has φ_j = 1 from the piece where it saturated to 1, so
+    // its ∂L/∂a_j is 2 ∫ (f − f*) over that tail: gather the integral of the
+    // residual per piece, then add suffix sums, instead of touching every
+    // saturated neuron at every node.
+    std::vector<double> residual_integral;
+    std::vector<std::pair<int, std::size_t>> saturated_at;  // (neuron, piece)
+    dispatch_activation(net.act, [&](auto A) {
+        sweep_pieces(net, target, [&](const Piece& pc) {
+            const std::size_t k = residual_integral.size();
+            for (int j : *pc.saturated_new) saturated_at.emplace_back(j, k);
+            const double mid = 0.5 * (pc.lo + pc.hi), half = 0.5 * (pc.hi - pc.lo);
+            double loss = 0.0, res = 0.0;
+            for (int q = 0; q < 4; ++q) {
+                const double x = mid + half * GL::node[q];
+                const double d = eval_in_piece<A.value>(net, pc, x) - pc.target;
+                const double wd = half * GL::weight[q] * d;
+                loss += wd * d;
+                res += wd;
+                for (int j : *pc.window) {
+                    const double z = x - net.u[j];
+                    out.grad_a[j + 1] += 2.0 * wd * sigma_eta<A.value>(z, net.eta);
+                    out.grad_u[j] -= 2.0 * net.a[j + 1] * wd * dsigma_eta<A.value>(z, net.eta);
+                }
+            }
+            out.loss += loss;
+            residual_integral.push_back(res);
+        });
+    });
+    // Neurons saturated from the start (u_j + η/2 ≤ 0) and the bias see the
+    // whole of [0, 1]: they are the suffix from piece 0.
+    std::vector<double> suffix(residual_integral.size() + 1, 0.0);
+    for (std::size_t k = residual_integral.size(); k-- > 0;) {
+        suffix[k] = suffix[k + 1] + residual_integral[k];
+    }
+    out.grad_a[0] = 2.0 * suffix[0];
+    for (auto [j, k] : saturated_at) out.grad_a[j + 1] += 2.0 * suffix[k];
+    return out;
+}
+
+}  // namespace ttnn

@@ -1,0 +1,30 @@
+"""ttnn: fast, exact simulation of shallow networks in the two-timescale regime.
+
+Marion & Berthier, *Leveraging the two-timescale regime to demonstrate
+convergence of neural networks*, NeurIPS 2023. All losses are ∫ (f* − f)²,
+without a factor ½, as in the authors' code.
+"""
+
+from ._errors import DivergenceError
+from .activation import ACTIVATIONS
+from .loss import l2_error, l2_gradient
+from .network import Network
+from .noise import GaussianNoise, UniformNoise
+from .sgd import SGDResult, sgd, snapshot_steps
+from .target import PiecewiseConstant
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "ACTIVATIONS",
+    "DivergenceError",
+    "GaussianNoise",
+    "Network",
+    "PiecewiseConstant",
+    "SGDResult",
+    "UniformNoise",
+    "l2_error",
+    "l2_gradient",
+    "sgd",
+    "snapshot_steps",
+]

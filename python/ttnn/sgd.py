@@ -1,0 +1,135 @@
+"""Online SGD in the two-timescale regime (DESIGN.md §2), run by the C++ core."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from . import _core
+from . import _validate as check
+from .network import Network
+from .noise import Noise, UniformNoise, noise_spec
+from .target import PiecewiseConstant
+
+
+@dataclass(frozen=True)
+class SGDResult:
+    """Snapshots of an SGD run.
+
+    ``steps[k]`` steps had been taken at snapshot k; ``a[k]``, ``u[k]`` are the
+    parameters then (neurons keep their input order even when they cross) and
+    ``l2[k]`` the exact population loss (``None`` when replaying data without a
+    target). ``t = steps · h`` is the flow time, ``tau = eps · t`` the slow time.
+    """
+
+    steps: NDArray[np.int64]
+    a: NDArray[np.float64]
+    u: NDArray[np.float64]
+    l2: NDArray[np.float64] | None
+    h: float
+    eps: float
+    eta: float
+    activation: str
+
+    @property
+    def t(self) -> NDArray[np.float64]:
+        return self.steps * self.h
+
+    @property
+    def tau(self) -> NDArray[np.float64]:
+        return self.steps * (self.h * self.eps)
+
+    @property
+    def final(self) -> Network:
+        return Network(self.a[-1], self.u[-1], self.eta, self.activation)
+
+    def network(self, k: int) -> Network:
+        """The network at snapshot k."""
+        return Network(self.a[k], self.u[k], self.eta, self.activation)
+
+
+def sgd(
+    net: Network,
+    target: PiecewiseConstant | None = None,
+    *,
+    h: float,
+    eps: float = 1.0,
+    steps: int | None = None,
+    noise: Noise = UniformNoise(1.0),
+    seed: int = 0,
+    snapshots: int = 2,
+    data: tuple[ArrayLike, ArrayLike] | None = None,
+) -> SGDResult:
+    """Run ``steps`` steps of online SGD from ``net`` (which is not modified).
+
+    Step p draws x_p ~ U[0, 1) and y_p = f*(x_p) + ξ_p, sets
+    r_p = 2(f(x_p) − y_p) and updates a_0 −= h r_p, a_j −= h r_p σ_η(x_p − u_j),
+    u_j += eps h r_p a_j σ′_η(x_p − u_j), all from the pre-step values.
+
+    With ``data=(x, y)`` the run replays the given stream instead (step p uses
+    ``x[p], y[p]``; ``steps`` defaults to ``len(x)``); ``target`` is then only
+    used for the loss at the snapshots. Snapshot k (k = 0..K−1) is taken after
+    round(k·steps/(K−1)) steps, so the first is the initial state and the last
+    the final one. The GIL is released during the run; Ctrl-C stops it with
+    ``KeyboardInterrupt``. A run whose parameters become non-finite raises
+    ``ttnn.DivergenceError`` with the step.
+    """
+    if not isinstance(net, Network):
+        raise TypeError(f"net must be a ttnn.Network, got {type(net).__name__}")
+    if target is not None and not isinstance(target, PiecewiseConstant):
+        raise TypeError(f"target must be a ttnn.PiecewiseConstant, got {type(target).__name__}")
+    h_f = check.real("h", h, positive=True)
+    eps_f = check.real("eps", eps, nonneg=True)
+    kind, scale = noise_spec(noise)
+    seed_i = check.seed("seed", seed)
+
+    x_arr = y_arr = None
+    if data is not None:
+        if not isinstance(data, (tuple, list)) or len(data) != 2:
+            raise TypeError("data must be a pair (x, y) of 1-D arrays")
+        x_arr = check.vector("data x", data[0])
+        y_arr = check.vector("data y", data[1])
+        if x_arr.shape != y_arr.shape:
+            raise ValueError(
+                f"data x and y must have the same length, got {x_arr.shape[0]} and {y_arr.shape[0]}"
+            )
+        n = x_arr.shape[0]
+        p = n if steps is None else check.integer("steps", steps, minimum=0)
+        if p > n:
+            raise ValueError(f"steps ({p}) exceeds the length of the data ({n})")
+    else:
+        if target is None:
+            raise ValueError("target is required unless data=(x, y) is given")
+        if steps is None:
+            raise TypeError("steps is required unless data=(x, y) is given")
+        p = check.integer("steps", steps, minimum=0)
+    k = check.integer("snapshots", snapshots)
+    if k < 2 or k > p + 1:
+        raise ValueError(f"snapshots must be in [2, steps + 1] = [2, {p + 1}], got {k}")
+
+    out = _core.sgd(
+        net._c, None if target is None else target._c, h_f, eps_f, p, k, kind, scale, seed_i,
+        x_arr, y_arr,
+    )
+    l2 = out["l2"]
+    return SGDResult(
+        steps=np.asarray(out["steps"]),
+        a=np.asarray(out["a"]),
+        u=np.asarray(out["u"]),
+        l2=None if l2 is None else np.asarray(l2),
+        h=h_f,
+        eps=eps_f,
+        eta=net.eta,
+        activation=net.activation,
+    )
+
+
+def snapshot_steps(steps: int, snapshots: int) -> NDArray[np.int64]:
+    """The steps at which ``sgd`` records: round(k·steps/(K−1)), k = 0..K−1."""
+    p = check.integer("steps", steps, minimum=0)
+    k = check.integer("snapshots", snapshots)
+    if k < 2 or k > p + 1:
+        raise ValueError(f"snapshots must be in [2, steps + 1] = [2, {p + 1}], got {k}")
+    return np.asarray(_core.snapshot_steps(p, k), dtype=np.int64)
