@@ -29,8 +29,8 @@ def integer(name: str, value: Any, *, minimum: int | None = None) -> int:
         raise TypeError(f"{name} must be an integer, got bool")
     if isinstance(value, (numbers.Integral, np.integer)):
         v = int(value)
-    elif isinstance(value, (float, np.floating)) and np.isfinite(value) and float(value).is_integer():
-        v = int(value)
+    elif isinstance(value, (float, np.floating)) and float(value).is_integer():
+        v = int(value)  # e.g. steps=1.75e6
     else:
         raise TypeError(f"{name} must be an integer, got {value!r}")
     if minimum is not None and v < minimum:

@@ -11,6 +11,9 @@ from . import _core
 from . import _validate as check
 from .network import Network
 from .noise import Noise, UniformNoise, noise_spec
+
+#: The paper's label noise, ξ ~ U[−1, 1].
+PAPER_NOISE = UniformNoise(1.0)
 from .target import PiecewiseConstant
 
 
@@ -57,7 +60,7 @@ def sgd(
     h: float,
     eps: float = 1.0,
     steps: int | None = None,
-    noise: Noise = UniformNoise(1.0),
+    noise: Noise = PAPER_NOISE,
     seed: int = 0,
     snapshots: int = 2,
     data: tuple[ArrayLike, ArrayLike] | None = None,

@@ -1,0 +1,44 @@
+"""ttnn.reference: the plain NumPy oracle for ttnn.
+
+This package is a pure-NumPy implementation of every equation of the model and the
+online SGD dynamics (DESIGN.md sections 1-2).  It mirrors the C++ core equation by
+equation, one concept per module, and is what the tests hold the C++ core against.
+It is written for clarity and is slow by design: do not use it for real runs.
+
+Conventions: a has length m + 1 with a[0] the bias, u has length m; the losses carry no
+factor 1/2 (per sample (y - f(x))^2, population int_0^1 (f* - f)^2).
+
+Modules:
+    activation  sigma, sigma', sigma_eta, sigma'_eta for "cubic", "ramp", "relu"
+    target      the piecewise-constant target f*
+    network     the network f(x; a, u) and its per-sample gradient
+    loss        the exact L2 loss, its gradient and the Gram system (G, b)
+    sgd         one online SGD step, a replay loop and the snapshot schedule
+"""
+
+from .activation import ACTIVATIONS, check_activation, dsigma, dsigma_eta, sigma, sigma_eta
+from .loss import breakpoints, gauss_legendre_nodes, gram_system, l2_error, l2_gradient
+from .network import features, forward, sample_gradient
+from .sgd import sgd_replay, sgd_step, snapshot_steps
+from .target import target_eval
+
+__all__ = [
+    "ACTIVATIONS",
+    "breakpoints",
+    "check_activation",
+    "dsigma",
+    "dsigma_eta",
+    "features",
+    "forward",
+    "gauss_legendre_nodes",
+    "gram_system",
+    "l2_error",
+    "l2_gradient",
+    "sample_gradient",
+    "sgd_replay",
+    "sgd_step",
+    "sigma",
+    "sigma_eta",
+    "snapshot_steps",
+    "target_eval",
+]
