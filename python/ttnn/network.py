@@ -65,8 +65,9 @@ class Network:
 
     def replace(self, *, a: ArrayLike | None = None, u: ArrayLike | None = None) -> Network:
         """A copy with new parameters (same η and activation)."""
-        return Network(self._a if a is None else a, self._u if u is None else u,
-                       self._eta, self._activation)
+        return Network(
+            self._a if a is None else a, self._u if u is None else u, self._eta, self._activation
+        )
 
     def __call__(self, x: ArrayLike) -> NDArray[np.float64]:
         arr = np.asarray(x, dtype=np.float64)

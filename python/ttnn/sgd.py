@@ -11,10 +11,10 @@ from . import _core
 from . import _validate as check
 from .network import Network
 from .noise import Noise, UniformNoise, noise_spec
+from .target import PiecewiseConstant
 
 #: The paper's label noise, ξ ~ U[−1, 1].
 PAPER_NOISE = UniformNoise(1.0)
-from .target import PiecewiseConstant
 
 
 @dataclass(frozen=True)
@@ -113,8 +113,17 @@ def sgd(
         raise ValueError(f"snapshots must be in [2, steps + 1] = [2, {p + 1}], got {k}")
 
     out = _core.sgd(
-        net._c, None if target is None else target._c, h_f, eps_f, p, k, kind, scale, seed_i,
-        x_arr, y_arr,
+        net._c,
+        None if target is None else target._c,
+        h_f,
+        eps_f,
+        p,
+        k,
+        kind,
+        scale,
+        seed_i,
+        x_arr,
+        y_arr,
     )
     l2 = out["l2"]
     return SGDResult(
