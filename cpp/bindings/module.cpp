@@ -1,5 +1,8 @@
 // ttnn._core: the compiled core. Users never import it; python/ttnn wraps it.
 #include "register.hpp"
+#include "ttnn/interrupt.hpp"
+
+namespace py = pybind11;
 
 PYBIND11_MODULE(_core, m) {
     m.doc() = "ttnn's compiled core (private: use the ttnn package)";
@@ -8,6 +11,16 @@ PYBIND11_MODULE(_core, m) {
 #else
     m.attr("has_openmp") = false;
 #endif
+    // Raised as ttnn's own DivergenceError, with the step as an attribute.
+    py::register_exception_translator([](std::exception_ptr p) {
+        try {
+            if (p) std::rethrow_exception(p);
+        } catch (const ttnn::DivergenceError& e) {
+            py::object cls = py::module_::import("ttnn._errors").attr("DivergenceError");
+            py::object inst = cls(e.what(), e.step);
+            PyErr_SetObject(cls.ptr(), inst.ptr());
+        }
+    });
     ttnn::bindings::register_activation(m);
     ttnn::bindings::register_target(m);
     ttnn::bindings::register_network(m);

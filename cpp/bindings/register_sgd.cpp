@@ -3,6 +3,7 @@
 #include <pybind11/numpy.h>
 #include <pybind11/stl.h>
 
+#include "interrupt.hpp"
 #include "register.hpp"
 #include "ttnn/sgd.hpp"
 
@@ -17,13 +18,6 @@ Noise make_noise(const std::string& kind, double scale) {
     if (kind == "uniform") return Noise{Noise::Kind::uniform, scale};
     if (kind == "gaussian") return Noise{Noise::Kind::gaussian, scale};
     throw std::invalid_argument("noise must be 'none', 'uniform' or 'gaussian'");
-}
-
-// Called from a run that released the GIL: takes it back just long enough to
-// let Python handle pending signals (Ctrl-C sets KeyboardInterrupt here).
-bool python_interrupt_pending() {
-    py::gil_scoped_acquire gil;
-    return PyErr_CheckSignals() != 0;
 }
 
 }  // namespace
@@ -48,13 +42,8 @@ void register_sgd(py::module_& m) {
                 }
                 data = SgdData{x->data(), y->data()};
             }
-            SgdResult res;
-            try {
-                py::gil_scoped_release nogil;
-                res = sgd_run(net, target, opt, data, python_interrupt_pending);
-            } catch (const Interrupted&) {
-                throw py::error_already_set();  // the KeyboardInterrupt set by the poll
-            }
+            const SgdResult res = run_without_gil(
+                [&](const Poll& poll) { return sgd_run(net, target, opt, data, poll); });
             py::dict out;
             out["steps"] = py::array_t<std::int64_t>(res.steps.size(), res.steps.data());
             out["a"] = res.a;
@@ -65,17 +54,6 @@ void register_sgd(py::module_& m) {
         py::arg("net"), py::arg("target"), py::arg("h"), py::arg("eps"), py::arg("steps"),
         py::arg("snapshots"), py::arg("noise"), py::arg("noise_scale"), py::arg("seed"),
         py::arg("x") = py::none(), py::arg("y") = py::none());
-
-    // Raised as ttnn's own DivergenceError, with the step as an attribute.
-    py::register_exception_translator([](std::exception_ptr p) {
-        try {
-            if (p) std::rethrow_exception(p);
-        } catch (const DivergenceError& e) {
-            py::object cls = py::module_::import("ttnn._errors").attr("DivergenceError");
-            py::object inst = cls(e.what(), e.step);
-            PyErr_SetObject(cls.ptr(), inst.ptr());
-        }
-    });
 }
 
 }  // namespace ttnn::bindings

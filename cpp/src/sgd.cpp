@@ -206,7 +206,7 @@ private:
 
 template <class Kernel>
 SgdResult run_with(Kernel& kernel, const Network& net, const PiecewiseConstant* target,
-                   const SgdOptions& opt, SgdData data, const std::function<bool()>& poll) {
+                   const SgdOptions& opt, SgdData data, const Poll& poll) {
     const auto schedule = snapshot_steps(opt.steps, opt.snapshots);
     const Eigen::Index K = opt.snapshots, m = net.m();
     SgdResult res{schedule, RowMatrix(K, m + 1), RowMatrix(K, m), Eigen::VectorXd()};
@@ -264,7 +264,7 @@ std::vector<std::int64_t> snapshot_steps(std::int64_t steps, std::int64_t snapsh
 }
 
 SgdResult sgd_run(const Network& net, const PiecewiseConstant* target, const SgdOptions& opt,
-                  SgdData data, const std::function<bool()>& poll) {
+                  SgdData data, const Poll& poll) {
     if (!(opt.h > 0.0) || !std::isfinite(opt.h)) throw std::invalid_argument("h must be > 0");
     if (!(opt.eps >= 0.0) || !std::isfinite(opt.eps)) throw std::invalid_argument("eps must be >= 0");
     if (data.x == nullptr && target == nullptr) {

@@ -13,6 +13,7 @@
 
 #include <Eigen/Core>
 
+#include "ttnn/interrupt.hpp"
 #include "ttnn/network.hpp"
 #include "ttnn/noise.hpp"
 #include "ttnn/target.hpp"
@@ -45,25 +46,12 @@ struct SgdResult {
     Eigen::VectorXd l2;               // (K,), empty when there is no target
 };
 
-// Parameters became non-finite: the run stops, naming the step (1-based: the
-// step whose update produced them).
-class DivergenceError : public std::runtime_error {
-public:
-    DivergenceError(std::int64_t step, const std::string& what)
-        : std::runtime_error(what), step(step) {}
-    std::int64_t step;
-};
-
-// Thrown when `poll` reports a pending interrupt.
-struct Interrupted {};
-
 // The snapshot schedule of DESIGN.md §5: after round(k P / (K − 1)) steps,
 // rounding halves up, in exact integer arithmetic.
 std::vector<std::int64_t> snapshot_steps(std::int64_t steps, std::int64_t snapshots);
 
-// `poll` is called about every million steps; return true to stop the run
-// (it then throws Interrupted). It is how Ctrl-C reaches a long run.
+// `poll` is called about every million steps (see interrupt.hpp).
 SgdResult sgd_run(const Network& net, const PiecewiseConstant* target, const SgdOptions& opt,
-                  SgdData data, const std::function<bool()>& poll);
+                  SgdData data, const Poll& poll);
 
 }  // namespace ttnn
