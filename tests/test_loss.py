@@ -23,10 +23,11 @@ def quad_l2(net, target):
     pts = np.concatenate([target.breaks, net.u, net.u - net.eta / 2, net.u + net.eta / 2])
     pts = np.unique(np.clip(np.concatenate([[0.0, 1.0], pts]), 0, 1))
     total = 0.0
-    for lo, hi in zip(pts[:-1], pts[1:]):
+    for lo, hi in zip(pts[:-1], pts[1:], strict=True):
         if hi > lo:
-            v, _ = quad(lambda x: (target(x) - net(x)) ** 2, lo, hi, epsabs=1e-14, epsrel=1e-13,
-                        limit=200)
+            v, _ = quad(
+                lambda x: (target(x) - net(x)) ** 2, lo, hi, epsabs=1e-14, epsrel=1e-13, limit=200
+            )
             total += v
     return total
 
@@ -40,8 +41,9 @@ def test_l2_error_equals_adaptive_quadrature(act, seed):
     target = ttnn.PiecewiseConstant.paper()
     exact = ttnn.l2_error(net, target)
     assert abs(exact - quad_l2(net, target)) <= 1e-11 * max(1.0, exact)
-    assert abs(exact - ref.l2_error(net.a, net.u, net.eta, target.breaks, target.values, act)) \
-        <= 1e-12 * max(1.0, exact)
+    assert abs(
+        exact - ref.l2_error(net.a, net.u, net.eta, target.breaks, target.values, act)
+    ) <= 1e-12 * max(1.0, exact)
 
 
 def test_l2_error_of_steps_placed_on_the_breaks_is_known_in_closed_form():
@@ -69,14 +71,16 @@ def test_population_gradient_matches_finite_differences_and_reference(act):
     for j in range(net.m + 1):
         e = np.zeros(net.m + 1)
         e[j] = d
-        fd = (ttnn.l2_error(net.replace(a=net.a + e), t)
-              - ttnn.l2_error(net.replace(a=net.a - e), t)) / (2 * d)
+        fd = (
+            ttnn.l2_error(net.replace(a=net.a + e), t) - ttnn.l2_error(net.replace(a=net.a - e), t)
+        ) / (2 * d)
         assert abs(ga[j] - fd) < 1e-7
     for j in range(net.m):
         e = np.zeros(net.m)
         e[j] = d
-        fd = (ttnn.l2_error(net.replace(u=net.u + e), t)
-              - ttnn.l2_error(net.replace(u=net.u - e), t)) / (2 * d)
+        fd = (
+            ttnn.l2_error(net.replace(u=net.u + e), t) - ttnn.l2_error(net.replace(u=net.u - e), t)
+        ) / (2 * d)
         assert abs(gu[j] - fd) < 1e-6 * max(1.0, abs(fd))
 
 

@@ -17,10 +17,12 @@ def test_activation_matches_reference(act):
     z = np.linspace(-0.02, 0.02, 4001)
     eta = 0.013
     # Same formulas, evaluated in a different order: equal to rounding.
-    np.testing.assert_allclose(_core.sigma_eta(z, eta, act), ref.sigma_eta(z, eta, act),
-                               rtol=0, atol=1e-15)
-    np.testing.assert_allclose(_core.dsigma_eta(z, eta, act), ref.dsigma_eta(z, eta, act),
-                               rtol=1e-15, atol=1e-15)
+    np.testing.assert_allclose(
+        _core.sigma_eta(z, eta, act), ref.sigma_eta(z, eta, act), rtol=0, atol=1e-15
+    )
+    np.testing.assert_allclose(
+        _core.dsigma_eta(z, eta, act), ref.dsigma_eta(z, eta, act), rtol=1e-15, atol=1e-15
+    )
 
 
 @pytest.mark.parametrize("act", ACTS)
@@ -36,8 +38,12 @@ def test_dsigma_is_derivative(act):
 @pytest.mark.parametrize("act", ["cubic", "ramp"])
 def test_sigma_is_a_smooth_step(act):
     eta = 0.1
-    total, _ = quad(lambda z: _core.dsigma_eta(np.array([z]), eta, act)[0], -eta, eta,
-                    points=[-eta / 2, 0, eta / 2])
+    total, _ = quad(
+        lambda z: _core.dsigma_eta(np.array([z]), eta, act)[0],
+        -eta,
+        eta,
+        points=[-eta / 2, 0, eta / 2],
+    )
     assert abs(total - 1) < 1e-12
     s = _core.sigma_eta(np.array([-eta / 2, 0.0, eta / 2, -1.0, 1.0]), eta, act)
     np.testing.assert_allclose(s, [0, 0.5, 1, 0, 1], atol=1e-15)
@@ -54,7 +60,7 @@ def test_cubic_is_c1():
 def test_target_matches_reference_and_definition():
     t = ttnn.PiecewiseConstant.paper()
     x = np.concatenate([np.linspace(0, 1, 1001), t.breaks])
-    expected = t.values[0] + sum(d * (x > v) for d, v in zip(t.jumps, t.breaks))
+    expected = t.values[0] + sum(d * (x > v) for d, v in zip(t.jumps, t.breaks, strict=True))
     np.testing.assert_array_equal(t(x), expected)
     np.testing.assert_array_equal(t(x), ref.target_eval(t.breaks, t.values, x))
     assert ttnn.PiecewiseConstant.paper("text").values.tolist() == [1, 4, 1, 2, 1, 4]

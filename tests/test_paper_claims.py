@@ -17,8 +17,9 @@ def covered(u, breaks, tol):
 
 def run(seed, eps, h, tau):
     net = ttnn.Network.init(m=20, eta=ETA, seed=seed)
-    return ttnn.sgd(net, T, h=h, eps=eps, steps=round(tau / (eps * h)), seed=1000 + seed,
-                    snapshots=11)
+    return ttnn.sgd(
+        net, T, h=h, eps=eps, steps=round(tau / (eps * h)), seed=1000 + seed, snapshots=11
+    )
 
 
 def test_two_timescale_sgd_covers_the_breaks_and_beats_the_standard_regime():

@@ -24,8 +24,7 @@ def test_sgd_equals_reference_on_replayed_stream(eps, h):
     net = ttnn.Network.init(m=20, eta=4e-3, seed=1)
     x, y = stream(10_000)
     res = ttnn.sgd(net, h=h, eps=eps, data=(x, y), snapshots=5)
-    steps, A, U = ref.sgd_replay(net.a, net.u, net.eta, eps, h, x, y,
-                                 snapshot_steps=res.steps)
+    steps, A, U = ref.sgd_replay(net.a, net.u, net.eta, eps, h, x, y, snapshot_steps=res.steps)
     np.testing.assert_array_equal(res.steps, steps)
     assert np.max(np.abs(res.a - A)) <= 1e-10
     assert np.max(np.abs(res.u - U)) <= 1e-10
@@ -43,8 +42,9 @@ def test_sgd_equals_reference_with_crossing_neurons(act):
     net = ttnn.Network(rng.normal(size=13), u, eta=0.1, activation=act)
     x, y = stream(3000, seed=2)
     res = ttnn.sgd(net, h=2e-4, eps=1.0, data=(x, y), snapshots=4)
-    _, A, U = ref.sgd_replay(net.a, net.u, net.eta, 1.0, 2e-4, x, y, activation=act,
-                             snapshot_steps=res.steps)
+    _, A, U = ref.sgd_replay(
+        net.a, net.u, net.eta, 1.0, 2e-4, x, y, activation=act, snapshot_steps=res.steps
+    )
     order0, order1 = np.argsort(res.u[0]), np.argsort(res.u[-1])
     assert not np.array_equal(order0, order1), "test meant to make neurons cross"
     np.testing.assert_allclose(res.a, A, rtol=0, atol=1e-10)
@@ -54,8 +54,9 @@ def test_sgd_equals_reference_with_crossing_neurons(act):
 def test_snapshot_schedule_and_loss():
     assert ttnn.snapshot_steps(10, 4).tolist() == [0, 3, 7, 10]
     assert ttnn.snapshot_steps(5, 3).tolist() == [0, 3, 5]  # 2.5 rounds up
-    np.testing.assert_array_equal(ttnn.snapshot_steps(1_750_000, 100),
-                                  ref.snapshot_steps(1_750_000, 100))
+    np.testing.assert_array_equal(
+        ttnn.snapshot_steps(1_750_000, 100), ref.snapshot_steps(1_750_000, 100)
+    )
     t = ttnn.PiecewiseConstant.paper()
     net = ttnn.Network.init(20, 4e-3, seed=0)
     res = ttnn.sgd(net, t, h=1e-3, eps=2e-5, steps=1000, snapshots=11, seed=0)
