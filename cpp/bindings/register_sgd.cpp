@@ -54,6 +54,35 @@ void register_sgd(py::module_& m) {
         py::arg("net"), py::arg("target"), py::arg("h"), py::arg("eps"), py::arg("steps"),
         py::arg("snapshots"), py::arg("noise"), py::arg("noise_scale"), py::arg("seed"),
         py::arg("x") = py::none(), py::arg("y") = py::none());
+
+    m.def(
+        "sgd_ensemble",
+        [](const std::vector<Network>& nets, const PiecewiseConstant& target,
+           const std::vector<double>& h, const std::vector<double>& eps,
+           const std::vector<std::int64_t>& steps, std::int64_t snapshots,
+           const std::string& noise, double noise_scale, std::uint64_t seed, int threads) {
+            std::vector<SgdOptions> opts(nets.size());
+            for (std::size_t i = 0; i < nets.size(); ++i) {
+                opts[i] = SgdOptions{h.at(i), eps.at(i), steps.at(i), snapshots,
+                                     make_noise(noise, noise_scale), seed, i};
+            }
+            const auto results = run_without_gil([&](const Poll& poll) {
+                return sgd_ensemble(nets, target, opts, threads, poll);
+            });
+            py::list out;
+            for (const SgdResult& res : results) {
+                py::dict d;
+                d["steps"] = py::array_t<std::int64_t>(res.steps.size(), res.steps.data());
+                d["a"] = res.a;
+                d["u"] = res.u;
+                d["l2"] = res.l2;
+                out.append(d);
+            }
+            return out;
+        },
+        py::arg("nets"), py::arg("target"), py::arg("h"), py::arg("eps"), py::arg("steps"),
+        py::arg("snapshots"), py::arg("noise"), py::arg("noise_scale"), py::arg("seed"),
+        py::arg("threads"));
 }
 
 }  // namespace ttnn::bindings

@@ -10,7 +10,7 @@ from .activation import ACTIVATIONS
 from .loss import l2_error, l2_gradient
 from .network import Network
 from .noise import GaussianNoise, UniformNoise
-from .sgd import SGDResult, sgd, snapshot_steps
+from .sgd import SGDResult, sgd, sgd_ensemble, snapshot_steps
 from .target import PiecewiseConstant
 
 __version__ = "0.1.0"
@@ -26,5 +26,6 @@ __all__ = [
     "l2_error",
     "l2_gradient",
     "sgd",
+    "sgd_ensemble",
     "snapshot_steps",
 ]

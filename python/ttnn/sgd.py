@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -145,3 +146,65 @@ def snapshot_steps(steps: int, snapshots: int) -> NDArray[np.int64]:
     if k < 2 or k > p + 1:
         raise ValueError(f"snapshots must be in [2, steps + 1] = [2, {p + 1}], got {k}")
     return np.asarray(_core.snapshot_steps(p, k), dtype=np.int64)
+
+
+def sgd_ensemble(
+    nets: Sequence[Network],
+    target: PiecewiseConstant,
+    *,
+    h: float | Sequence[float],
+    eps: float | Sequence[float] = 1.0,
+    steps: int | Sequence[int],
+    noise: Noise = PAPER_NOISE,
+    seed: int = 0,
+    snapshots: int = 2,
+    threads: int | None = None,
+) -> list[SGDResult]:
+    """Independent SGD runs in one call, in parallel over runs (OpenMP).
+
+    ``h``, ``eps`` and ``steps`` are scalars or one value per network, so one
+    call can sweep seeds × ε × h × m. Run i samples from its own stream
+    (``seed``, i): the results are bit-identical whatever the number of
+    threads (``threads=None``: OpenMP's default, e.g. ``OMP_NUM_THREADS``).
+    Run 0 equals ``sgd(nets[0], target, ..., seed=seed)``.
+    """
+    nets = list(nets)
+    if not nets:
+        raise ValueError("nets must hold at least one Network")
+    for i, n in enumerate(nets):
+        if not isinstance(n, Network):
+            raise TypeError(f"nets[{i}] must be a ttnn.Network, got {type(n).__name__}")
+    if not isinstance(target, PiecewiseConstant):
+        raise TypeError(f"target must be a ttnn.PiecewiseConstant, got {type(target).__name__}")
+
+    def per_run(name: str, value: object, conv) -> list:
+        vals = list(value) if isinstance(value, (list, tuple, np.ndarray)) else [value] * len(nets)
+        if len(vals) != len(nets):
+            raise ValueError(f"{name} must be a scalar or have one entry per network")
+        return [conv(f"{name}[{i}]", v) for i, v in enumerate(vals)]
+
+    hs = per_run("h", h, lambda n, v: check.real(n, v, positive=True))
+    epss = per_run("eps", eps, lambda n, v: check.real(n, v, nonneg=True))
+    ps = per_run("steps", steps, lambda n, v: check.integer(n, v, minimum=0))
+    k = check.integer("snapshots", snapshots)
+    if k < 2 or k > min(ps) + 1:
+        raise ValueError(f"snapshots must be in [2, min(steps) + 1] = [2, {min(ps) + 1}], got {k}")
+    kind, scale = noise_spec(noise)
+    seed_i = check.seed("seed", seed)
+    nthreads = 0 if threads is None else check.integer("threads", threads, minimum=1)
+    outs = _core.sgd_ensemble(
+        [n._c for n in nets], target._c, hs, epss, ps, k, kind, scale, seed_i, nthreads
+    )
+    return [
+        SGDResult(
+            steps=np.asarray(o["steps"]),
+            a=np.asarray(o["a"]),
+            u=np.asarray(o["u"]),
+            l2=np.asarray(o["l2"]),
+            h=hh,
+            eps=ee,
+            eta=n.eta,
+            activation=n.activation,
+        )
+        for o, n, hh, ee in zip(outs, nets, hs, epss, strict=True)
+    ]

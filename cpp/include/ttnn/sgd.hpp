@@ -54,4 +54,14 @@ std::vector<std::int64_t> snapshot_steps(std::int64_t steps, std::int64_t snapsh
 SgdResult sgd_run(const Network& net, const PiecewiseConstant* target, const SgdOptions& opt,
                   SgdData data, const Poll& poll);
 
+// Many independent runs in one call (ensembles: seeds × ε × h × m). Run i uses
+// the stream (opt[i].seed, opt[i].stream), so its result does not depend on
+// how many threads run the ensemble or which one takes it. With OpenMP, runs
+// are spread over `threads` threads (0: OpenMP's default). If runs fail, the
+// error of the lowest-numbered one is rethrown after all runs stopped.
+std::vector<SgdResult> sgd_ensemble(const std::vector<Network>& nets,
+                                    const PiecewiseConstant& target,
+                                    const std::vector<SgdOptions>& opts, int threads,
+                                    const Poll& poll);
+
 }  // namespace ttnn
