@@ -1,0 +1,65 @@
+"""Type stubs of ttnn's private compiled core (use the ttnn package instead)."""
+
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+has_openmp: bool
+
+def sigma_eta(z: NDArray[np.float64], eta: float, activation: str) -> NDArray[np.float64]: ...
+def dsigma_eta(z: NDArray[np.float64], eta: float, activation: str) -> NDArray[np.float64]: ...
+
+class PiecewiseConstant:
+    def __init__(self, breaks: list[float], values: list[float]) -> None: ...
+    @property
+    def breaks(self) -> list[float]: ...
+    @property
+    def values(self) -> list[float]: ...
+    def __call__(self, x: NDArray[np.float64]) -> NDArray[np.float64]: ...
+
+class Network:
+    def __init__(
+        self, a: NDArray[np.float64], u: NDArray[np.float64], eta: float, activation: str
+    ) -> None: ...
+    @property
+    def a(self) -> NDArray[np.float64]: ...
+    @property
+    def u(self) -> NDArray[np.float64]: ...
+    @property
+    def eta(self) -> float: ...
+    @property
+    def activation(self) -> str: ...
+    def __call__(self, x: NDArray[np.float64]) -> NDArray[np.float64]: ...
+    def gradient(self, x: float) -> tuple[NDArray[np.float64], NDArray[np.float64]]: ...
+
+def l2_error(net: Network, target: PiecewiseConstant) -> float: ...
+def l2_gradient(
+    net: Network, target: PiecewiseConstant
+) -> tuple[float, NDArray[np.float64], NDArray[np.float64]]: ...
+def snapshot_steps(steps: int, snapshots: int) -> list[int]: ...
+def sgd(
+    net: Network,
+    target: PiecewiseConstant | None,
+    h: float,
+    eps: float,
+    steps: int,
+    snapshots: int,
+    noise: str,
+    noise_scale: float,
+    seed: int,
+    x: NDArray[np.float64] | None = None,
+    y: NDArray[np.float64] | None = None,
+) -> dict[str, Any]: ...
+def sgd_ensemble(
+    nets: list[Network],
+    target: PiecewiseConstant,
+    h: list[float],
+    eps: list[float],
+    steps: list[int],
+    snapshots: int,
+    noise: str,
+    noise_scale: float,
+    seed: int,
+    threads: int,
+) -> list[dict[str, Any]]: ...
