@@ -3,6 +3,7 @@
 #pragma once
 
 #include <algorithm>
+#include <iterator>
 #include <limits>
 #include <numeric>
 #include <vector>
@@ -15,28 +16,36 @@ void sweep_pieces(const Network& net, const PiecewiseConstant& target, Visit&& v
     const bool windowed = is_windowed(net.act);
     const double half = windowed ? 0.5 * net.eta : 0.0;
 
-    // Where each neuron enters its window and where it saturates (never, for relu).
-    std::vector<double> enter(m), leave(m);
-    for (int j = 0; j < m; ++j) {
-        enter[j] = net.u[j] - half;
-        leave[j] = windowed ? net.u[j] + half : std::numeric_limits<double>::infinity();
+    // Each neuron enters its window at u_j − η/2 and saturates at u_j + η/2
+    // (never, for relu): both orders are the order of u, so one argsort gives
+    // them, and the breakpoints come from merging sorted runs, not a sort.
+    std::vector<int> order(m);
+    std::iota(order.begin(), order.end(), 0);
+    std::sort(order.begin(), order.end(), [&](int i, int j) { return net.u[i] < net.u[j]; });
+    std::vector<double> enter(m), mid(m), leave(m);  // in the order of u
+    for (int k = 0; k < m; ++k) {
+        mid[k] = net.u[order[k]];
+        enter[k] = mid[k] - half;
+        leave[k] = windowed ? mid[k] + half : std::numeric_limits<double>::infinity();
     }
 
-    std::vector<double> points = {0.0, 1.0};
+    std::vector<double> points, merged;
+    points.reserve(3 * m + target.breaks.size() + 2);
+    merged.reserve(points.capacity());
+    points.push_back(0.0);
     points.insert(points.end(), target.breaks.begin(), target.breaks.end());
-    for (int j = 0; j < m; ++j) {
-        for (double p : {enter[j], net.u[j], leave[j]}) {
-            if (p > 0.0 && p < 1.0) points.push_back(p);
-        }
+    points.push_back(1.0);
+    for (const auto* run : {&enter, &mid, &leave}) {
+        merged.clear();
+        std::merge(points.begin(), points.end(), run->begin(), run->end(),
+                   std::back_inserter(merged));
+        points.swap(merged);
     }
-    std::sort(points.begin(), points.end());
+    // Keep [0, 1] only (0 and 1 themselves are in), without repeats.
+    points.erase(std::remove_if(points.begin(), points.end(),
+                                [](double p) { return !(p >= 0.0 && p <= 1.0); }),
+                 points.end());
     points.erase(std::unique(points.begin(), points.end()), points.end());
-
-    std::vector<int> by_enter(m), by_leave(m);
-    std::iota(by_enter.begin(), by_enter.end(), 0);
-    std::iota(by_leave.begin(), by_leave.end(), 0);
-    std::sort(by_enter.begin(), by_enter.end(), [&](int i, int j) { return enter[i] < enter[j]; });
-    std::sort(by_leave.begin(), by_leave.end(), [&](int i, int j) { return leave[i] < leave[j]; });
 
     std::vector<int> window, saturated_new;
     window.reserve(m);
@@ -45,12 +54,12 @@ void sweep_pieces(const Network& net, const PiecewiseConstant& target, Visit&& v
     for (std::size_t k = 0; k + 1 < points.size(); ++k) {
         const double lo = points[k], hi = points[k + 1];
         // Every state change happens at a point, so testing `lo` decides the piece.
-        while (next_enter < by_enter.size() && enter[by_enter[next_enter]] <= lo) {
-            window.push_back(by_enter[next_enter++]);
+        while (next_enter < enter.size() && enter[next_enter] <= lo) {
+            window.push_back(order[next_enter++]);
         }
         saturated_new.clear();
-        while (next_leave < by_leave.size() && leave[by_leave[next_leave]] <= lo) {
-            const int j = by_leave[next_leave++];
+        while (next_leave < leave.size() && leave[next_leave] <= lo) {
+            const int j = order[next_leave++];
             window.erase(std::find(window.begin(), window.end(), j));
             saturated_sum += net.a[j + 1];
             saturated_new.push_back(j);
