@@ -1,6 +1,10 @@
 """The additive multi-D network of E4/E5: C++ vs ttnn.reference, gradients vs finite
 differences, thread-independent ensembles, bad inputs, and the paper's E4 claim."""
 
+import _thread
+import threading
+import time
+
 import numpy as np
 import pytest
 
@@ -137,6 +141,24 @@ def test_divergence_names_the_epoch():
         ttnn.full_batch_gd_ensemble(
             [net, net], X, y, step_a=[1.0, 1e300], step_u=[1.0, 1e300], epochs=100
         )
+
+
+@pytest.mark.parametrize("threads", [None, 2])
+def test_ctrl_c_stops_a_long_run_quickly(threads):
+    X, y = batch(n=5000, d=4)
+    net = ttnn.AdditiveNetwork.init_paper(4, 10, 1e-2, seed=0)
+    timer = threading.Timer(0.3, _thread.interrupt_main)
+    start = time.perf_counter()
+    timer.start()
+    with pytest.raises(KeyboardInterrupt):
+        if threads is None:
+            ttnn.full_batch_gd(net, X, y, step_a=1.0, step_u=0.01, epochs=10**9)
+        else:
+            ttnn.full_batch_gd_ensemble(
+                [net, net], X, y, step_a=1.0, step_u=0.01, epochs=10**9, threads=threads
+            )
+    # Generous bound: the point is "stops", not a speed claim.
+    assert time.perf_counter() - start < 5.0
 
 
 def test_inputs_are_not_modified():
