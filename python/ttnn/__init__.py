@@ -7,6 +7,7 @@ without a factor ½, as in the authors' code.
 
 from ._errors import DivergenceError
 from .activation import ACTIVATIONS
+from .additive import AdditiveNetwork, GDResult, full_batch_gd, full_batch_gd_ensemble
 from .loss import l2_error, l2_gradient
 from .network import Network
 from .noise import GaussianNoise, UniformNoise
@@ -17,10 +18,14 @@ __version__ = "0.1.0"
 
 __all__ = [
     "ACTIVATIONS",
+    "AdditiveNetwork",
     "DivergenceError",
+    "GDResult",
     "GaussianNoise",
     "Network",
     "PiecewiseConstant",
+    "full_batch_gd",
+    "full_batch_gd_ensemble",
     "SGDResult",
     "UniformNoise",
     "l2_error",

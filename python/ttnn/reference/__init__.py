@@ -14,9 +14,16 @@ Modules:
     network     the network f(x; a, u) and its per-sample gradient
     loss        the exact L2 loss, its gradient and the Gram system (G, b)
     sgd         one online SGD step, a replay loop and the snapshot schedule
+    additive    the additive multi-D network of E4/E5, its criterion, gradient, GD epoch
 """
 
 from .activation import ACTIVATIONS, check_activation, dsigma, dsigma_eta, sigma, sigma_eta
+from .additive import (
+    additive_criterion,
+    additive_forward,
+    additive_gd_epoch,
+    additive_gradient,
+)
 from .loss import breakpoints, gauss_legendre_nodes, gram_system, l2_error, l2_gradient
 from .network import features, forward, sample_gradient
 from .sgd import sgd_replay, sgd_step, snapshot_steps
@@ -24,6 +31,10 @@ from .target import target_eval
 
 __all__ = [
     "ACTIVATIONS",
+    "additive_criterion",
+    "additive_forward",
+    "additive_gd_epoch",
+    "additive_gradient",
     "breakpoints",
     "check_activation",
     "dsigma",

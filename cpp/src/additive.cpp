@@ -1,0 +1,333 @@
+#include "ttnn/additive.hpp"
+
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <exception>
+#include <numeric>
+#include <stdexcept>
+#include <string>
+
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+#include "ttnn/sgd.hpp"  // snapshot_steps
+
+namespace ttnn {
+
+namespace {
+
+constexpr std::int64_t kPollWork = std::int64_t{1} << 24;  // ~10–50 ms of work
+
+// The batch, sorted once per dimension: xs[k][p] is the p-th smallest x_ik and
+// rows[k][p] its row i.
+//
+// For cubic and ramp, σ_η(x − u) is 0 for x ≤ u − η/2 and 1 for x ≥ u + η/2.
+// For one neuron (j, k), the points sorted along dimension k therefore split
+// into [0, lo) (σ = 0), the window [lo, hi) (evaluated by σ_η itself) and the
+// saturated suffix [hi, n) (σ = 1), found by two binary searches. Hence, per
+// dimension and epoch:
+//   forward:  Σ_j a_j σ(x − u_j) = (running sum of a_j over neurons whose
+//             suffix has started) + window terms: a difference array over points;
+//   ∇_a:      Σ_i r_i σ(x_i − u_j) = (suffix sum of r from hi) + window terms;
+//   ∇_u:      −a_j Σ_i r_i σ′(x_i − u_j) = window terms only (σ′ = 0 outside).
+// A margin well above rounding makes the split agree with the direct formula:
+// points just inside the margin are evaluated by σ_η, which returns exactly 0
+// or 1 outside its support. relu never saturates: the direct O(n·d·m) loop.
+template <Activation A>
+class AdditiveKernel {
+public:
+    explicit AdditiveKernel(const AdditiveMatrix& X)
+        : n_(static_cast<int>(X.rows())), d_(static_cast<int>(X.cols())), X_(X) {
+        if constexpr (is_windowed(A)) {
+            xs_.resize(d_);
+            rows_.resize(d_);
+            for (int k = 0; k < d_; ++k) {
+                rows_[k].resize(n_);
+                std::iota(rows_[k].begin(), rows_[k].end(), 0);
+                std::stable_sort(rows_[k].begin(), rows_[k].end(),
+                                 [&](int i, int j) { return X(i, k) < X(j, k); });
+                xs_[k].resize(n_);
+                for (int p = 0; p < n_; ++p) xs_[k][p] = X(rows_[k][p], k);
+            }
+            diff_.resize(n_ + 1);
+            win_.resize(n_);
+            rs_.resize(n_);
+            suffix_.resize(n_ + 1);
+        }
+    }
+
+    // f(X) into f; returns a rough operation count (for polling).
+    std::int64_t forward(const AdditiveNetwork& net, Eigen::VectorXd& f) {
+        const int m = static_cast<int>(net.m());
+        f.setConstant(n_, net.has_bias ? net.bias : 0.0);
+        std::int64_t work = 0;
+        if constexpr (is_windowed(A)) {
+            for (int k = 0; k < d_; ++k) {
+                const std::vector<double>& xs = xs_[k];
+                std::fill(diff_.begin(), diff_.end(), 0.0);
+                std::fill(win_.begin(), win_.end(), 0.0);
+                for (int j = 0; j < m; ++j) {
+                    const double a = net.a(j, k), u = net.u(j, k);
+                    int lo, hi;
+                    window(xs, u, net.eta, lo, hi);
+                    diff_[hi] += a;
+                    for (int p = lo; p < hi; ++p) win_[p] += a * sigma_eta<A>(xs[p] - u, net.eta);
+                    work += hi - lo;
+                }
+                double run = 0.0;
+                const std::vector<int>& rows = rows_[k];
+                for (int p = 0; p < n_; ++p) {
+                    run += diff_[p];
+                    f[rows[p]] += run + win_[p];
+                }
+                work += n_;
+            }
+        } else {
+            for (int i = 0; i < n_; ++i) {
+                double s = 0.0;
+                for (int k = 0; k < d_; ++k) {
+                    const double x = X_(i, k);
+                    for (int j = 0; j < m; ++j) s += net.a(j, k) * sigma_eta<A>(x - net.u(j, k), net.eta);
+                }
+                f[i] += s;
+            }
+            work += std::int64_t{n_} * d_ * m;
+        }
+        return work;
+    }
+
+    // grad_a = c Σ_i r_i σ_η(x_ik − u_jk), grad_u = −c a_jk Σ_i r_i σ′_η(x_ik − u_jk),
+    // grad_bias = c Σ_i r_i.
+    std::int64_t gradient(const AdditiveNetwork& net, const Eigen::VectorXd& r, double c,
+                          AdditiveMatrix& ga, AdditiveMatrix& gu, double& gb) {
+        const int m = static_cast<int>(net.m());
+        ga.setZero(m, d_);
+        gu.setZero(m, d_);
+        gb = net.has_bias ? c * r.sum() : 0.0;
+        std::int64_t work = 0;
+        if constexpr (is_windowed(A)) {
+            for (int k = 0; k < d_; ++k) {
+                const std::vector<double>& xs = xs_[k];
+                const std::vector<int>& rows = rows_[k];
+                for (int p = 0; p < n_; ++p) rs_[p] = r[rows[p]];
+                suffix_[n_] = 0.0;
+                for (int p = n_ - 1; p >= 0; --p) suffix_[p] = suffix_[p + 1] + rs_[p];
+                for (int j = 0; j < m; ++j) {
+                    const double u = net.u(j, k);
+                    int lo, hi;
+                    window(xs, u, net.eta, lo, hi);
+                    double sa = 0.0, su = 0.0;
+                    for (int p = lo; p < hi; ++p) {
+                        const double z = xs[p] - u;
+                        sa += rs_[p] * sigma_eta<A>(z, net.eta);
+                        su += rs_[p] * dsigma_eta<A>(z, net.eta);
+                    }
+                    ga(j, k) = c * (suffix_[hi] + sa);
+                    gu(j, k) = -c * net.a(j, k) * su;
+                    work += hi - lo;
+                }
+                work += n_;
+            }
+        } else {
+            for (int i = 0; i < n_; ++i) {
+                const double ri = r[i];
+                for (int k = 0; k < d_; ++k) {
+                    const double x = X_(i, k);
+                    for (int j = 0; j < m; ++j) {
+                        const double z = x - net.u(j, k);
+                        ga(j, k) += ri * sigma_eta<A>(z, net.eta);
+                        gu(j, k) += ri * dsigma_eta<A>(z, net.eta);
+                    }
+                }
+            }
+            ga *= c;
+            gu = (-c * net.a.array() * gu.array()).matrix();
+            work += std::int64_t{n_} * d_ * m;
+        }
+        return work;
+    }
+
+private:
+    static void window(const std::vector<double>& xs, double u, double eta, int& lo, int& hi) {
+        const double half = 0.5 * eta, margin = 1e-9 * eta;
+        lo = static_cast<int>(std::upper_bound(xs.begin(), xs.end(), u - half - margin) -
+                              xs.begin());
+        hi = static_cast<int>(std::lower_bound(xs.begin() + lo, xs.end(), u + half + margin) -
+                              xs.begin());
+    }
+
+    int n_, d_;
+    const AdditiveMatrix& X_;
+    std::vector<std::vector<double>> xs_;
+    std::vector<std::vector<int>> rows_;
+    std::vector<double> diff_, win_, rs_, suffix_;
+};
+
+void check_data(const AdditiveNetwork& net, const AdditiveMatrix& X, const Eigen::VectorXd& y) {
+    if (X.cols() != net.d()) {
+        throw std::invalid_argument("X must have d = " + std::to_string(net.d()) + " columns");
+    }
+    if (X.rows() < 1) throw std::invalid_argument("X must have at least one row");
+    if (y.size() != X.rows()) throw std::invalid_argument("y must have one entry per row of X");
+    if (!X.allFinite()) throw std::invalid_argument("X must be finite");
+    if (!y.allFinite()) throw std::invalid_argument("y must be finite");
+}
+
+double residual(const Eigen::VectorXd& f, const Eigen::VectorXd& y, Eigen::VectorXd& r) {
+    r = f - y;
+    return std::sqrt(r.squaredNorm());
+}
+
+}  // namespace
+
+AdditiveNetwork::AdditiveNetwork(AdditiveMatrix a_, AdditiveMatrix u_, double eta_,
+                                 Activation act_, bool has_bias_, double bias_)
+    : a(std::move(a_)), u(std::move(u_)), bias(has_bias_ ? bias_ : 0.0), has_bias(has_bias_),
+      eta(eta_), act(act_) {
+    if (a.rows() != u.rows() || a.cols() != u.cols()) {
+        throw std::invalid_argument("a and u must have the same shape (m, d)");
+    }
+    if (a.rows() < 1 || a.cols() < 1) throw std::invalid_argument("a and u must be non-empty");
+    if (!(eta > 0.0) || !std::isfinite(eta)) throw std::invalid_argument("eta must be > 0");
+    if (!a.allFinite() || !u.allFinite() || !std::isfinite(bias)) {
+        throw std::invalid_argument("parameters must be finite");
+    }
+}
+
+Eigen::VectorXd AdditiveNetwork::operator()(const AdditiveMatrix& X) const {
+    if (X.cols() != d()) {
+        throw std::invalid_argument("X must have d = " + std::to_string(d()) + " columns");
+    }
+    Eigen::VectorXd f;
+    dispatch_activation(act, [&](auto A) {
+        AdditiveKernel<A.value> kernel(X);
+        kernel.forward(*this, f);
+    });
+    return f;
+}
+
+double additive_criterion_gradient(const AdditiveNetwork& net, const AdditiveMatrix& X,
+                                   const Eigen::VectorXd& y, AdditiveMatrix& grad_a,
+                                   AdditiveMatrix& grad_u, double& grad_bias) {
+    check_data(net, X, y);
+    const double n = static_cast<double>(X.rows());
+    double crit = 0.0;
+    dispatch_activation(net.act, [&](auto A) {
+        AdditiveKernel<A.value> kernel(X);
+        Eigen::VectorXd f, r;
+        kernel.forward(net, f);
+        const double norm = residual(f, y, r);
+        crit = norm / n;
+        const double c = norm > 0.0 ? 1.0 / (n * norm) : 0.0;
+        kernel.gradient(net, r, c, grad_a, grad_u, grad_bias);
+    });
+    return crit;
+}
+
+AdditiveGdResult additive_gd(const AdditiveNetwork& net, const AdditiveMatrix& X,
+                             const Eigen::VectorXd& y, const AdditiveGdOptions& opt,
+                             const Poll& poll) {
+    check_data(net, X, y);
+    if (!(opt.step_a >= 0.0) || !std::isfinite(opt.step_a)) {
+        throw std::invalid_argument("step_a must be >= 0");
+    }
+    if (!(opt.step_u >= 0.0) || !std::isfinite(opt.step_u)) {
+        throw std::invalid_argument("step_u must be >= 0");
+    }
+    const auto schedule = snapshot_steps(opt.epochs, opt.snapshots);
+    const Eigen::Index K = opt.snapshots, md = net.m() * net.d();
+    AdditiveGdResult res{schedule, AdditiveMatrix(K, md), AdditiveMatrix(K, md),
+                         Eigen::VectorXd(K), Eigen::VectorXd(K)};
+    const double n = static_cast<double>(X.rows());
+
+    dispatch_activation(net.act, [&](auto A) {
+        AdditiveKernel<A.value> kernel(X);
+        AdditiveNetwork cur = net;
+        Eigen::VectorXd f, r;
+        AdditiveMatrix ga, gu;
+        double gb = 0.0;
+        std::int64_t work = 0;
+        Eigen::Index k = 0;
+        for (std::int64_t e = 0;; ++e) {
+            work += kernel.forward(cur, f);
+            const double norm = residual(f, y, r);
+            if (!std::isfinite(norm)) {
+                throw DivergenceError(e, "additive GD diverged at epoch " + std::to_string(e) +
+                                             ": the criterion became non-finite; try smaller steps");
+            }
+            while (k < K && schedule[k] == e) {
+                std::copy(cur.a.data(), cur.a.data() + md, res.a.row(k).data());
+                std::copy(cur.u.data(), cur.u.data() + md, res.u.row(k).data());
+                res.bias[k] = cur.bias;
+                res.criterion[k] = norm / n;
+                ++k;
+            }
+            if (e == opt.epochs) break;
+            const double c = norm > 0.0 ? 1.0 / (n * norm) : 0.0;
+            work += kernel.gradient(cur, r, c, ga, gu, gb);
+            cur.a -= opt.step_a * ga;
+            cur.u -= opt.step_u * gu;
+            if (cur.has_bias) cur.bias -= opt.step_a * gb;
+            if (!cur.a.allFinite() || !cur.u.allFinite() || !std::isfinite(cur.bias)) {
+                throw DivergenceError(e + 1, "additive GD diverged at epoch " +
+                                                 std::to_string(e + 1) +
+                                                 ": the parameters became non-finite; try "
+                                                 "smaller steps");
+            }
+            if (work >= kPollWork) {
+                work = 0;
+                if (poll && poll()) throw Interrupted{};
+            }
+        }
+    });
+    return res;
+}
+
+std::vector<AdditiveGdResult> additive_gd_ensemble(const std::vector<AdditiveNetwork>& nets,
+                                                   const std::vector<AdditiveMatrix>& X,
+                                                   const std::vector<Eigen::VectorXd>& y,
+                                                   const std::vector<AdditiveGdOptions>& opts,
+                                                   int threads, const Poll& poll) {
+    const std::size_t R = nets.size();
+    if (opts.size() != R) throw std::invalid_argument("one option set per network");
+    if (X.size() != y.size() || (X.size() != 1 && X.size() != R)) {
+        throw std::invalid_argument("give one data set (X, y) for all runs or one per run");
+    }
+    const auto n = static_cast<std::int64_t>(R);
+    std::vector<AdditiveGdResult> results(R);
+    std::vector<std::exception_ptr> errors(R);
+    std::atomic<bool> stop{false};
+    // Only the calling thread may talk to Python; the others watch `stop`.
+    const Poll shared_poll = [&]() {
+#ifdef _OPENMP
+        if (omp_get_thread_num() == 0 && poll && poll()) stop = true;
+#else
+        if (poll && poll()) stop = true;
+#endif
+        return stop.load();
+    };
+#ifdef _OPENMP
+    const int nthreads = threads > 0 ? threads : omp_get_max_threads();
+#pragma omp parallel for schedule(dynamic, 1) num_threads(nthreads)
+#else
+    (void)threads;
+#endif
+    for (std::int64_t i = 0; i < n; ++i) {
+        if (stop) continue;
+        const std::size_t di = X.size() == 1 ? 0 : static_cast<std::size_t>(i);
+        try {
+            results[i] = additive_gd(nets[i], X[di], y[di], opts[i], shared_poll);
+        } catch (...) {
+            errors[i] = std::current_exception();
+        }
+    }
+    if (stop) throw Interrupted{};
+    for (auto& e : errors) {
+        if (e) std::rethrow_exception(e);
+    }
+    return results;
+}
+
+}  // namespace ttnn

@@ -1,0 +1,307 @@
+"""The additive multi-D network of the paper's E4/E5 experiments (DESIGN.md §3) and its
+full-batch gradient descent, run by the C++ core.
+
+    f(x) = [a_0] + Σ_{k=1..d} Σ_{j=1..m} a_jk σ_η(x_k − u_jk),
+    C(a, u) = ‖f(X) − y‖₂ / n    (the Euclidean norm, not squared, as in the authors'
+                                  notebooks),
+    a ← a − step_a ∇_a C,  u ← u − step_u ∇_u C   (simultaneously).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from . import _core
+from . import _validate as check
+from .activation import check_activation
+
+
+def _matrix(name: str, value: Any, *, shape: tuple[int | None, int | None] = (None, None)):
+    """A finite 2-D float64 array (a fresh copy)."""
+    try:
+        arr = np.array(value, dtype=np.float64, copy=True)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"{name} must be a 2-D array of real numbers") from exc
+    if arr.ndim != 2:
+        raise ValueError(f"{name} must be 2-D, got shape {arr.shape}")
+    for axis, want in enumerate(shape):
+        if want is not None and arr.shape[axis] != want:
+            raise ValueError(f"{name} must have shape {shape} (None: any), got {arr.shape}")
+    if arr.size == 0:
+        raise ValueError(f"{name} must not be empty, got shape {arr.shape}")
+    if not np.all(np.isfinite(arr)):
+        raise ValueError(f"{name} must be finite (it contains NaN or inf)")
+    return arr
+
+
+class AdditiveNetwork:
+    """An immutable additive network on R^d with m neurons per dimension.
+
+    ``a`` and ``u`` have shape (m, d): ``a[j, k]`` and ``u[j, k]`` are the outer weight
+    and position of neuron j of dimension k; ``bias`` is a_0, or ``None`` for no bias
+    (the paper's E4/E5 networks have none).
+    """
+
+    def __init__(
+        self,
+        a: ArrayLike,
+        u: ArrayLike,
+        eta: float,
+        activation: str = "cubic",
+        bias: float | None = None,
+    ) -> None:
+        a_arr = _matrix("a", a)
+        u_arr = _matrix("u", u)
+        if a_arr.shape != u_arr.shape:
+            raise ValueError(
+                f"a and u must have the same shape (m, d), got {a_arr.shape} and {u_arr.shape}"
+            )
+        eta_f = check.real("eta", eta, positive=True)
+        act = check_activation(activation)
+        bias_f = None if bias is None else check.real("bias", bias)
+        a_arr.flags.writeable = False
+        u_arr.flags.writeable = False
+        self._a, self._u, self._eta, self._activation, self._bias = (
+            a_arr,
+            u_arr,
+            eta_f,
+            act,
+            bias_f,
+        )
+        self._c = _core.AdditiveNetwork(a_arr, u_arr, eta_f, act, bias_f)
+
+    @classmethod
+    def init_paper(
+        cls, d: int, m: int = 10, eta: float = 1e-2, seed: int = 0, activation: str = "cubic"
+    ) -> AdditiveNetwork:
+        """The paper's E4 initialisation: u ~ U[0, 1), a ~ 3·U[0, 1), no bias.
+
+        Drawn from ``numpy.random.default_rng(seed)``: first u (m, d), then a (m, d).
+        """
+        d_i = check.integer("d", d, minimum=1)
+        m_i = check.integer("m", m, minimum=1)
+        rng = np.random.default_rng(check.seed("seed", seed))
+        u = rng.random((m_i, d_i))
+        a = 3.0 * rng.random((m_i, d_i))
+        return cls(a, u, eta, activation)
+
+    @property
+    def a(self) -> NDArray[np.float64]:
+        return self._a
+
+    @property
+    def u(self) -> NDArray[np.float64]:
+        return self._u
+
+    @property
+    def bias(self) -> float | None:
+        return self._bias
+
+    @property
+    def eta(self) -> float:
+        return self._eta
+
+    @property
+    def activation(self) -> str:
+        return self._activation
+
+    @property
+    def m(self) -> int:
+        return int(self._a.shape[0])
+
+    @property
+    def d(self) -> int:
+        return int(self._a.shape[1])
+
+    def __call__(self, X: ArrayLike) -> NDArray[np.float64]:
+        """f at the rows of X, shape (n, d) → (n,)."""
+        X_arr = _matrix("X", X, shape=(None, self.d))
+        return np.asarray(self._c(X_arr))
+
+    def criterion(self, X: ArrayLike, y: ArrayLike) -> float:
+        """C = ‖f(X) − y‖₂ / n."""
+        X_arr, y_arr = _data(self, X, y)
+        return float(self._c.criterion_gradient(X_arr, y_arr)[0])
+
+    def criterion_gradient(
+        self, X: ArrayLike, y: ArrayLike
+    ) -> tuple[NDArray[np.float64], NDArray[np.float64], float | None]:
+        """(∇_a C, ∇_u C, ∂C/∂a_0) with the first two of shape (m, d); the last is
+        ``None`` without a bias. The gradient is 0 where f(X) = y exactly."""
+        X_arr, y_arr = _data(self, X, y)
+        _, ga, gu, gb = self._c.criterion_gradient(X_arr, y_arr)
+        return np.asarray(ga), np.asarray(gu), None if self._bias is None else float(gb)
+
+    def __repr__(self) -> str:
+        return (
+            f"AdditiveNetwork(m={self.m}, d={self.d}, eta={self._eta}, "
+            f"activation={self._activation!r}, bias={self._bias!r})"
+        )
+
+
+def _data(net: AdditiveNetwork, X: ArrayLike, y: ArrayLike, name: str = "X"):
+    X_arr = _matrix(name, X, shape=(None, net.d))
+    y_name = "y" if name == "X" else name.replace("X", "y")
+    y_arr = check.vector(y_name, y)
+    if y_arr.shape[0] != X_arr.shape[0]:
+        raise ValueError(
+            f"{y_name} must have one entry per row of {name} ({X_arr.shape[0]}), "
+            f"got {y_arr.shape[0]}"
+        )
+    return X_arr, y_arr
+
+
+@dataclass(frozen=True)
+class GDResult:
+    """Snapshots of a full-batch GD run of an :class:`AdditiveNetwork`.
+
+    ``epochs[k]`` epochs had been done at snapshot k (k = 0..K−1, as in
+    ``ttnn.snapshot_steps``); ``a[k]``, ``u[k]`` (shape (m, d)) and ``bias[k]`` are the
+    parameters then (``bias`` is ``None`` without a bias) and ``criterion[k]`` is
+    C = ‖f(X) − y‖₂ / n.
+    """
+
+    epochs: NDArray[np.int64]
+    a: NDArray[np.float64]
+    u: NDArray[np.float64]
+    bias: NDArray[np.float64] | None
+    criterion: NDArray[np.float64]
+    step_a: float
+    step_u: float
+    eta: float
+    activation: str
+
+    @property
+    def final(self) -> AdditiveNetwork:
+        return self.network(-1)
+
+    def network(self, k: int) -> AdditiveNetwork:
+        """The network at snapshot k."""
+        b = None if self.bias is None else float(self.bias[k])
+        return AdditiveNetwork(self.a[k], self.u[k], self.eta, self.activation, b)
+
+
+def _result(out: dict, net: AdditiveNetwork, step_a: float, step_u: float) -> GDResult:
+    shape = (-1, net.m, net.d)
+    return GDResult(
+        epochs=np.asarray(out["epochs"]),
+        a=np.asarray(out["a"]).reshape(shape),
+        u=np.asarray(out["u"]).reshape(shape),
+        bias=None if net.bias is None else np.asarray(out["bias"]),
+        criterion=np.asarray(out["criterion"]),
+        step_a=step_a,
+        step_u=step_u,
+        eta=net.eta,
+        activation=net.activation,
+    )
+
+
+def _snapshots(snapshots: Any, epochs: int) -> int:
+    k = check.integer("snapshots", snapshots)
+    if k < 2 or k > epochs + 1:
+        raise ValueError(f"snapshots must be in [2, epochs + 1] = [2, {epochs + 1}], got {k}")
+    return k
+
+
+def full_batch_gd(
+    net: AdditiveNetwork,
+    X: ArrayLike,
+    y: ArrayLike,
+    *,
+    step_a: float,
+    step_u: float,
+    epochs: int,
+    snapshots: int = 2,
+) -> GDResult:
+    """Full-batch gradient descent of C = ‖f(X) − y‖₂ / n on the fixed batch (X, y).
+
+    Each epoch: a ← a − step_a ∇_a C (the bias too), u ← u − step_u ∇_u C, both from
+    the pre-epoch values. The paper's standard regime is step_a = step_u = 1 (300
+    epochs), its two-timescale regime step_a = 1, step_u = 0.01 (5000 epochs).
+    Per epoch the cost is O(n·d + window terms) for cubic and ramp (points and
+    neurons are swept in sorted order), O(n·d·m) for relu. The GIL is released;
+    Ctrl-C raises ``KeyboardInterrupt``; non-finite values raise
+    ``ttnn.DivergenceError`` with the epoch.
+    """
+    if not isinstance(net, AdditiveNetwork):
+        raise TypeError(f"net must be a ttnn.AdditiveNetwork, got {type(net).__name__}")
+    X_arr, y_arr = _data(net, X, y)
+    sa = check.real("step_a", step_a, nonneg=True)
+    su = check.real("step_u", step_u, nonneg=True)
+    p = check.integer("epochs", epochs, minimum=0)
+    k = _snapshots(snapshots, p)
+    out = _core.additive_gd(net._c, X_arr, y_arr, sa, su, p, k)
+    return _result(out, net, sa, su)
+
+
+def full_batch_gd_ensemble(
+    nets: Sequence[AdditiveNetwork],
+    X: ArrayLike | Sequence[ArrayLike],
+    y: ArrayLike | Sequence[ArrayLike],
+    *,
+    step_a: float | Sequence[float],
+    step_u: float | Sequence[float],
+    epochs: int | Sequence[int],
+    snapshots: int = 2,
+    threads: int | None = None,
+) -> list[GDResult]:
+    """R independent :func:`full_batch_gd` runs in one call, in parallel over runs.
+
+    ``X``, ``y``: one batch for all runs, or a list of one batch per run.
+    ``step_a``, ``step_u``, ``epochs``: scalars or one value per run. Results are
+    bit-identical to the single runs whatever the number of threads
+    (``threads=None``: OpenMP's default).
+    """
+    nets = list(nets)
+    if not nets:
+        raise ValueError("nets must hold at least one AdditiveNetwork")
+    for i, n in enumerate(nets):
+        if not isinstance(n, AdditiveNetwork):
+            raise TypeError(f"nets[{i}] must be a ttnn.AdditiveNetwork, got {type(n).__name__}")
+    R = len(nets)
+    per_run_data = isinstance(X, (list, tuple)) and len(X) > 0 and np.ndim(X[0]) == 2
+    if per_run_data:
+        if not isinstance(y, (list, tuple)) or len(y) != len(X):
+            raise ValueError("y must be a list with one vector per batch of X")
+        if len(X) != R:
+            raise ValueError(f"X must be one batch or a list of {R} batches, got {len(X)}")
+        data = [
+            _data(n, Xi, yi, f"X[{i}]")
+            for i, (n, Xi, yi) in enumerate(zip(nets, X, y, strict=True))
+        ]
+    else:
+        X_arr, y_arr = _data(nets[0], X, y)
+        for i, n in enumerate(nets):
+            if n.d != nets[0].d:
+                raise ValueError(f"nets[{i}] has d = {n.d}, but X has {nets[0].d} columns")
+        data = [(X_arr, y_arr)]
+
+    def per_run(name: str, value: object, conv: Callable[[str, Any], Any]) -> list:
+        vals = list(value) if isinstance(value, (list, tuple, np.ndarray)) else [value] * R
+        if len(vals) != R:
+            raise ValueError(f"{name} must be a scalar or have one entry per network")
+        return [conv(f"{name}[{i}]", v) for i, v in enumerate(vals)]
+
+    sas = per_run("step_a", step_a, lambda n, v: check.real(n, v, nonneg=True))
+    sus = per_run("step_u", step_u, lambda n, v: check.real(n, v, nonneg=True))
+    ps = per_run("epochs", epochs, lambda n, v: check.integer(n, v, minimum=0))
+    k = check.integer("snapshots", snapshots)
+    if k < 2 or k > min(ps) + 1:
+        raise ValueError(f"snapshots must be in [2, min(epochs) + 1] = [2, {min(ps) + 1}], got {k}")
+    nthreads = 0 if threads is None else check.integer("threads", threads, minimum=1)
+    outs = _core.additive_gd_ensemble(
+        [n._c for n in nets],
+        [d[0] for d in data],
+        [d[1] for d in data],
+        sas,
+        sus,
+        ps,
+        k,
+        nthreads,
+    )
+    return [_result(o, n, a, u) for o, n, a, u in zip(outs, nets, sas, sus, strict=True)]

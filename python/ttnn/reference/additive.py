@@ -1,0 +1,105 @@
+"""The additive multi-D network and its full-batch gradient descent (DESIGN.md section 3,
+E4 and E5), by the direct formulas.
+
+With a, u of shape (m, d) and an optional bias a_0,
+
+    f(x) = a_0 + sum_{k=1..d} sum_{j=1..m} a_jk sigma_eta(x_k - u_jk),
+    C(a, u) = ||f(X) - y||_2 / n          (Euclidean norm, not squared),
+    grad C = (f(X) - y)^T J / (n ||f(X) - y||_2),  J the Jacobian of f(X), so
+    dC/da_jk = sum_i r_i sigma_eta(x_ik - u_jk) / (n ||r||),
+    dC/du_jk = -a_jk sum_i r_i sigma'_eta(x_ik - u_jk) / (n ||r||),
+    dC/da_0  = sum_i r_i / (n ||r||),      r = f(X) - y.
+
+One GD epoch: a <- a - step_a dC/da (and a_0 likewise), u <- u - step_u dC/du, from the
+same pre-step values.  When r = 0 the gradient is taken as 0.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from .activation import dsigma_eta, sigma_eta
+
+
+def _as(a: ArrayLike, u: ArrayLike, X: ArrayLike):
+    a = np.asarray(a, dtype=np.float64)
+    u = np.asarray(u, dtype=np.float64)
+    X = np.asarray(X, dtype=np.float64)
+    if a.ndim != 2 or a.shape != u.shape:
+        raise ValueError(f"a and u must have the same shape (m, d), got {a.shape}, {u.shape}")
+    if X.ndim != 2 or X.shape[1] != a.shape[1]:
+        raise ValueError(f"X must have shape (n, {a.shape[1]}), got {X.shape}")
+    return a, u, X
+
+
+def additive_forward(
+    a: ArrayLike,
+    u: ArrayLike,
+    eta: float,
+    X: ArrayLike,
+    activation: str = "cubic",
+    bias: float | None = None,
+) -> NDArray[np.float64]:
+    """f at the rows of X (n, d): bias + sum_k sum_j a_jk sigma_eta(X[:, k] - u_jk)."""
+    a, u, X = _as(a, u, X)
+    # s[i, j, k] = sigma_eta(X[i, k] - u[j, k])
+    s = sigma_eta(X[:, np.newaxis, :] - u[np.newaxis, :, :], eta, activation)
+    f = np.sum(a[np.newaxis] * s, axis=(1, 2))
+    return f + (0.0 if bias is None else float(bias))
+
+
+def additive_criterion(
+    a: ArrayLike,
+    u: ArrayLike,
+    eta: float,
+    X: ArrayLike,
+    y: ArrayLike,
+    activation: str = "cubic",
+    bias: float | None = None,
+) -> float:
+    """C = ||f(X) - y||_2 / n."""
+    r = additive_forward(a, u, eta, X, activation, bias) - np.asarray(y, dtype=np.float64)
+    return float(np.linalg.norm(r) / len(r))
+
+
+def additive_gradient(
+    a: ArrayLike,
+    u: ArrayLike,
+    eta: float,
+    X: ArrayLike,
+    y: ArrayLike,
+    activation: str = "cubic",
+    bias: float | None = None,
+) -> tuple[NDArray[np.float64], NDArray[np.float64], float | None]:
+    """(dC/da, dC/du, dC/da_0) with dC/da, dC/du of shape (m, d); dC/da_0 is None
+    without a bias."""
+    a, u, X = _as(a, u, X)
+    r = additive_forward(a, u, eta, X, activation, bias) - np.asarray(y, dtype=np.float64)
+    norm = np.linalg.norm(r)
+    c = 0.0 if norm == 0.0 else 1.0 / (len(r) * norm)
+    z = X[:, np.newaxis, :] - u[np.newaxis, :, :]
+    s = sigma_eta(z, eta, activation)
+    ds = dsigma_eta(z, eta, activation)
+    grad_a = c * np.einsum("i,ijk->jk", r, s)
+    grad_u = -c * a * np.einsum("i,ijk->jk", r, ds)
+    grad_b = None if bias is None else float(c * np.sum(r))
+    return grad_a, grad_u, grad_b
+
+
+def additive_gd_epoch(
+    a: ArrayLike,
+    u: ArrayLike,
+    eta: float,
+    X: ArrayLike,
+    y: ArrayLike,
+    step_a: float,
+    step_u: float,
+    activation: str = "cubic",
+    bias: float | None = None,
+) -> tuple[NDArray[np.float64], NDArray[np.float64], float | None]:
+    """One full-batch GD epoch; returns new (a, u, bias), inputs untouched."""
+    a, u, _ = _as(a, u, X)
+    ga, gu, gb = additive_gradient(a, u, eta, X, y, activation, bias)
+    new_bias = None if bias is None else float(bias) - step_a * gb
+    return a - step_a * ga, u - step_u * gu, new_bias
