@@ -93,7 +93,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.seed < 0:
             parser.error("--seed must be >= 0")
         reproduce.run(
-            args.experiments, args.scale, args.out, args.seed, args.target,
+            args.experiments,
+            args.scale,
+            args.out,
+            args.seed,
+            args.target,
             progress=sys.stderr.isatty(),
         )
         return 0

@@ -94,9 +94,22 @@ def _e1(scale: str, seed: int, target: str, progress: bool, cache: dict | None) 
     )[0]
     _done(bar)
     lim, why = _limit_curve(net, tgt, s["tau"], SNAPSHOTS)
-    out = dict(target=tgt, sgd=res, limit=lim, limit_note=why, settings=_settings(
-        eps=s["eps"], h=s["h"], tau_max=s["tau"], steps=steps, snapshots=SNAPSHOTS,
-        init_seed=_init_seed(seed, 0), data_seed=seed, target=target))
+    out = dict(
+        target=tgt,
+        sgd=res,
+        limit=lim,
+        limit_note=why,
+        settings=_settings(
+            eps=s["eps"],
+            h=s["h"],
+            tau_max=s["tau"],
+            steps=steps,
+            snapshots=SNAPSHOTS,
+            init_seed=_init_seed(seed, 0),
+            data_seed=seed,
+            target=target,
+        ),
+    )
     if cache is not None:
         cache[key] = out
     return out
@@ -140,15 +153,25 @@ def _e1_metrics(e1: dict) -> dict[str, Any]:
     return m
 
 
-def fig3(scale: str = "quick", seed: int = 0, target: str = "code", progress: bool = False,
-         cache: dict | None = None) -> tuple[dict, dict]:
+def fig3(
+    scale: str = "quick",
+    seed: int = 0,
+    target: str = "code",
+    progress: bool = False,
+    cache: dict | None = None,
+) -> tuple[dict, dict]:
     """E1, Fig. 3: the iterates of two-timescale SGD (and the limit, when available)."""
     e1 = _e1(scale, seed, target, progress, cache)
     return _e1_metrics(e1), e1
 
 
-def fig4(scale: str = "quick", seed: int = 0, target: str = "code", progress: bool = False,
-         cache: dict | None = None) -> tuple[dict, dict]:
+def fig4(
+    scale: str = "quick",
+    seed: int = 0,
+    target: str = "code",
+    progress: bool = False,
+    cache: dict | None = None,
+) -> tuple[dict, dict]:
     """E1, Fig. 4: L2 error against the step, SGD vs the limit (when available)."""
     e1 = _e1(scale, seed, target, progress, cache)
     m = _e1_metrics(e1)
@@ -157,8 +180,13 @@ def fig4(scale: str = "quick", seed: int = 0, target: str = "code", progress: bo
     return m, e1
 
 
-def fig5(scale: str = "quick", seed: int = 0, target: str = "code", progress: bool = False,
-         cache: dict | None = None) -> tuple[dict, dict]:
+def fig5(
+    scale: str = "quick",
+    seed: int = 0,
+    target: str = "code",
+    progress: bool = False,
+    cache: dict | None = None,
+) -> tuple[dict, dict]:
     """E2, Fig. 5: the standard regime (ε = 1) leaves breaks uncovered."""
     tgt = _check(scale, target)
     s = E2[scale]
@@ -169,16 +197,28 @@ def fig5(scale: str = "quick", seed: int = 0, target: str = "code", progress: bo
         [net], tgt, h=s["h"], eps=s["eps"], steps=steps, seed=seed, snapshots=SNAPSHOTS
     )[0]
     _done(bar)
-    settings = _settings(eps=s["eps"], h=s["h"], tau_max=s["tau"], steps=steps,
-                         snapshots=SNAPSHOTS, init_seed=_init_seed(seed, 0), data_seed=seed,
-                         target=target)
+    settings = _settings(
+        eps=s["eps"],
+        h=s["h"],
+        tau_max=s["tau"],
+        steps=steps,
+        snapshots=SNAPSHOTS,
+        init_seed=_init_seed(seed, 0),
+        data_seed=seed,
+        target=target,
+    )
     runs = [_run_metrics(res, tgt)]
     metrics = dict(settings=settings, runs=runs, median_final_l2=runs[0]["final_l2"])
     return metrics, dict(target=tgt, sgd=res, settings=settings)
 
 
-def fig7(scale: str = "quick", seed: int = 0, target: str = "code", progress: bool = False,
-         cache: dict | None = None) -> tuple[dict, dict]:
+def fig7(
+    scale: str = "quick",
+    seed: int = 0,
+    target: str = "code",
+    progress: bool = False,
+    cache: dict | None = None,
+) -> tuple[dict, dict]:
     """E3, Fig. 7: final L2 error per ε, all repeats in one ``sgd_ensemble`` call."""
     tgt = _check(scale, target)
     s = E3[scale]
@@ -213,8 +253,14 @@ def fig7(scale: str = "quick", seed: int = 0, target: str = "code", progress: bo
             frac_all_covered=float(np.mean([c == len(tgt.breaks) for c in cov])),
             steps=_steps(s["tau"], eps, s["h"]),
         )
-    settings = _settings(eps=list(E3_EPS), h=s["h"], tau_max=s["tau"], repeats=reps,
-                         steps=[_steps(s["tau"], e, s["h"]) for e in E3_EPS], data_seed=seed,
-                         target=target)
+    settings = _settings(
+        eps=list(E3_EPS),
+        h=s["h"],
+        tau_max=s["tau"],
+        repeats=reps,
+        steps=[_steps(s["tau"], e, s["h"]) for e in E3_EPS],
+        data_seed=seed,
+        target=target,
+    )
     metrics = dict(settings=settings, per_eps=per_eps, runs=runs)
     return metrics, dict(target=tgt, final_by_eps=final_by_eps, settings=settings)

@@ -29,8 +29,17 @@ def _target(ax, tgt) -> None:
 
 def _neurons(ax, u, color="C0", label="neurons $u_j$") -> None:
     """Neuron positions as vertical ticks along the bottom of the axes."""
-    ax.plot(u, np.zeros_like(u), "|", color=color, ms=14, mew=2, label=label,
-            transform=ax.get_xaxis_transform(), clip_on=False)
+    ax.plot(
+        u,
+        np.zeros_like(u),
+        "|",
+        color=color,
+        ms=14,
+        mew=2,
+        label=label,
+        transform=ax.get_xaxis_transform(),
+        clip_on=False,
+    )
 
 
 def _iterates_panel(ax, tgt, net, lim_net, title: str) -> None:
@@ -60,8 +69,13 @@ def fig3(data: dict, out: Path) -> list[Path]:
     tgt, res, lim = data["target"], data["sgd"], data["limit"]
     fig, ax = plt.subplots(figsize=(7, 4))
     tau = res.tau[-1]
-    _iterates_panel(ax, tgt, res.final, _limit_net(lim),
-                    f"Fig. 3 (E1): two-timescale SGD, ε = {res.eps:g}, τ = {tau:.3g}")
+    _iterates_panel(
+        ax,
+        tgt,
+        res.final,
+        _limit_net(lim),
+        f"Fig. 3 (E1): two-timescale SGD, ε = {res.eps:g}, τ = {tau:.3g}",
+    )
     ax.legend(loc="upper left", fontsize=8)
     png = out / "fig3_iterates.png"
     fig.tight_layout()
@@ -119,14 +133,24 @@ def fig5(data: dict, out: Path) -> list[Path]:
     out = Path(out)
     tgt, res = data["target"], data["sgd"]
     fig, ax = plt.subplots(figsize=(7, 4))
-    _iterates_panel(ax, tgt, res.final, None,
-                    f"Fig. 5 (E2): standard regime, ε = {res.eps:g}, final L2 = {res.l2[-1]:.3g}")
+    _iterates_panel(
+        ax,
+        tgt,
+        res.final,
+        None,
+        f"Fig. 5 (E2): standard regime, ε = {res.eps:g}, final L2 = {res.l2[-1]:.3g}",
+    )
     cov = breaks_covered(res.u[-1], tgt.breaks)
     first = True
     for v, c in zip(tgt.breaks, cov, strict=True):
         if not c:
-            ax.axvspan(v - 0.01, v + 0.01, color="red", alpha=0.25,
-                       label="break without a neuron within 2η" if first else None)
+            ax.axvspan(
+                v - 0.01,
+                v + 0.01,
+                color="red",
+                alpha=0.25,
+                label="break without a neuron within 2η" if first else None,
+            )
             first = False
     ax.legend(loc="upper left", fontsize=8)
     fig.tight_layout()
@@ -145,8 +169,13 @@ def fig7(data: dict, out: Path) -> list[Path]:
     ax.boxplot([by_eps[e] for e in eps])
     ax.set_xticks(range(1, len(eps) + 1), [f"{e:g}" for e in eps])
     for i, e in enumerate(eps, start=1):
-        ax.plot(np.full(len(by_eps[e]), i) + np.linspace(-0.1, 0.1, len(by_eps[e])), by_eps[e],
-                ".", color="C0", alpha=0.5)
+        ax.plot(
+            np.full(len(by_eps[e]), i) + np.linspace(-0.1, 0.1, len(by_eps[e])),
+            by_eps[e],
+            ".",
+            color="C0",
+            alpha=0.5,
+        )
     ax.set_yscale("log")
     ax.set_xlabel("ε")
     ax.set_ylabel("final $L^2$ error")
