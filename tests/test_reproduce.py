@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 import ttnn
+import ttnn.reproduce
 from ttnn.reproduce import EXPERIMENTS, experiments, resolve
 
 SEEDS = range(5)
@@ -159,3 +160,29 @@ def test_cli_rejects_bad_input(args, tmp_path):
     assert out.returncode != 0
     assert "error" in out.stderr.lower()
     assert not (tmp_path / "o" / "metrics.json").exists()
+
+
+def test_limit_curve_lights_up_when_available(monkeypatch, tmp_path):
+    """With a stand-in ``two_timescale_limit`` (the neurons frozen at their
+    initial positions), the limit enters the metrics and the figures."""
+
+    class FakeLimit:
+        def __init__(self, net, k):
+            self.tau = np.linspace(0, 0.035, k)
+            self.a = np.tile(net.a, (k, 1))
+            self.u = np.tile(net.u, (k, 1))
+            self.l2 = np.full(k, 0.5)
+            self.final = net
+
+    calls = []
+
+    def fake(net, target, tau_end, eta="finite", snapshots=2):
+        calls.append((tau_end, eta, snapshots))
+        return FakeLimit(net, snapshots)
+
+    monkeypatch.setattr(ttnn, "two_timescale_limit", fake, raising=False)
+    m = ttnn.reproduce.run(["fig3", "fig4"], "quick", tmp_path, 0, "code")
+    assert calls == [(0.035, "finite", 100)]
+    assert m["experiments"]["fig3"]["limit_final_l2"] == 0.5
+    assert "limit_note" not in m["experiments"]["fig4"]
+    assert (tmp_path / "fig3_iterates.gif").stat().st_size > 1000

@@ -53,14 +53,15 @@ def _iterates_panel(ax, tgt, net, lim_net, title: str) -> None:
     ax.set_title(title)
 
 
-def _limit_net(lim, k: int | None = None):
+def _limit_net(lim, eta: float, k: int | None = None):
+    """The limit's network at snapshot k (the last when k is None), or None."""
     if lim is None:
         return None
     if k is None:
         return lim.final
-    if hasattr(lim, "network"):
-        return lim.network(k)
-    return None
+    from ..network import Network
+
+    return Network(np.asarray(lim.a)[k], np.asarray(lim.u)[k], eta)
 
 
 def fig3(data: dict, out: Path) -> list[Path]:
@@ -73,7 +74,7 @@ def fig3(data: dict, out: Path) -> list[Path]:
         ax,
         tgt,
         res.final,
-        _limit_net(lim),
+        _limit_net(lim, res.eta),
         f"Fig. 3 (E1): two-timescale SGD, ε = {res.eps:g}, τ = {tau:.3g}",
     )
     ax.legend(loc="upper left", fontsize=8)
@@ -93,7 +94,7 @@ def fig3(data: dict, out: Path) -> list[Path]:
         ax.clear()
         lim_k = None
         if lim is not None and len(np.asarray(lim.tau)) == k_all:
-            lim_k = _limit_net(lim, int(k))
+            lim_k = _limit_net(lim, res.eta, int(k))
         _iterates_panel(ax, tgt, res.network(int(k)), lim_k, f"E1, τ = {res.tau[k]:.4f}")
         ax.set_ylim(lo, hi)
         return []
