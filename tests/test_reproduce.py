@@ -13,7 +13,7 @@ import ttnn
 import ttnn.reproduce
 from ttnn.reproduce import EXPERIMENTS, experiments, resolve
 
-SEEDS = range(5)
+SEEDS = range(10)  # at the quick scale, 8 of these 10 E1 runs cover every break
 
 
 @pytest.fixture(scope="module")
@@ -29,7 +29,7 @@ def e1_e2():
 
 def test_e1_covers_every_break_with_small_error(e1_e2):
     e1 = [r1 for r1, _ in e1_e2]
-    assert sum(r["all_covered"] for r in e1) >= 4, e1
+    assert sum(r["all_covered"] for r in e1) >= 7, e1
     # A perfect fit at width η leaves Σ Δ² η / 28 ≈ 0.004 here.
     assert np.median([r["final_l2"] for r in e1]) < 0.05, e1
 
@@ -38,7 +38,8 @@ def test_e2_standard_regime_ends_far_higher(e1_e2):
     l1 = np.array([r1["final_l2"] for r1, _ in e1_e2])
     l2 = np.array([r2["final_l2"] for _, r2 in e1_e2])
     assert np.median(l2) > 5 * np.median(l1), (l1, l2)
-    assert sum(r2["all_covered"] for _, r2 in e1_e2) <= 2
+    assert np.sum(l2 > l1) >= 8, (l1, l2)
+    assert sum(r2["all_covered"] for _, r2 in e1_e2) <= 4
 
 
 def test_e3_error_falls_as_eps_falls():
