@@ -56,11 +56,51 @@ def main(argv: Sequence[str] | None = None) -> int:
         default="code",
         help="target values: the authors' code (default) or the paper's text",
     )
+    from . import reproduce
+
+    p_rep = sub.add_parser(
+        "reproduce",
+        help="the paper's figures and metrics.json (E1-E3: fig3, fig4, fig5, fig7)",
+        description="Run the paper's experiments, write PNGs and metrics.json to --out.",
+    )
+    p_rep.add_argument(
+        "experiments",
+        nargs="+",
+        choices=[*reproduce.EXPERIMENTS, "all"],
+        metavar="EXPERIMENT",
+        help=f"one or more of {', '.join(reproduce.EXPERIMENTS)}, or 'all'",
+    )
+    p_rep.add_argument(
+        "--scale",
+        choices=["paper", "quick"],
+        default="paper",
+        help="'paper' (the paper's step sizes, default) or 'quick' (larger h, fewer repeats)",
+    )
+    p_rep.add_argument("--out", default="reproduce-out", help="output directory")
+    p_rep.add_argument("--seed", type=int, default=0, help="base seed (default 0, >= 0)")
+    p_rep.add_argument(
+        "--target",
+        choices=["code", "text"],
+        default="code",
+        help="target values: the authors' code (default) or the paper's text",
+    )
     args = parser.parse_args(argv)
     if args.command == "demo":
         if args.seeds < 1:
             parser.error("--seeds must be >= 1")
         return demo(args.seeds, args.target)
+    if args.command == "reproduce":
+        if args.seed < 0:
+            parser.error("--seed must be >= 0")
+        reproduce.run(
+            args.experiments,
+            args.scale,
+            args.out,
+            args.seed,
+            args.target,
+            progress=sys.stderr.isatty(),
+        )
+        return 0
     return 2  # pragma: no cover (argparse rejects unknown commands)
 
 

@@ -1,0 +1,114 @@
+"""``ttnn reproduce``: the paper's figures and their numbers (DESIGN.md §3).
+
+``EXPERIMENTS`` maps a name to an :class:`Experiment`: ``compute(scale, seed,
+target, progress, cache)`` returns ``(metrics, data)`` and ``plot(data, out)``
+writes the figure files. To add an experiment (e.g. the multi-D ones), call
+:func:`register`; ``ttnn reproduce all`` and the CLI's choices pick it up.
+
+:func:`run` computes the named experiments, writes their figures and
+``metrics.json`` into ``out`` and prints the wall time of each. The two-timescale
+limit curves appear only when ``ttnn.two_timescale_limit`` exists (see
+``experiments._limit_curve``).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from . import experiments, figures
+
+
+@dataclass(frozen=True)
+class Experiment:
+    compute: Callable[..., tuple[dict, Any]]
+    plot: Callable[[Any, Path], list[Path]]
+    description: str
+
+
+EXPERIMENTS: dict[str, Experiment] = {}
+
+
+def register(name: str, compute: Callable, plot: Callable, description: str) -> None:
+    """Add an experiment to the registry (names must be new and not ``"all"``)."""
+    if name == "all" or name in EXPERIMENTS:
+        raise ValueError(f"experiment name {name!r} is reserved or already registered")
+    EXPERIMENTS[name] = Experiment(compute, plot, description)
+
+
+register("fig3", experiments.fig3, figures.fig3, "E1: iterates of two-timescale SGD (+ GIF)")
+register("fig4", experiments.fig4, figures.fig4, "E1: L2 error vs step, SGD vs limit")
+register("fig5", experiments.fig5, figures.fig5, "E2: standard regime (eps = 1) final fit")
+register("fig7", experiments.fig7, figures.fig7, "E3: final L2 error per eps, box plot")
+
+
+def resolve(names: Iterable[str]) -> list[str]:
+    """Expand ``"all"`` and check the names; keeps registry order, no duplicates."""
+    names = list(names)
+    unknown = [n for n in names if n != "all" and n not in EXPERIMENTS]
+    if unknown:
+        raise ValueError(
+            f"unknown experiment(s) {unknown}; choose from {sorted(EXPERIMENTS)} or 'all'"
+        )
+    if "all" in names:
+        return list(EXPERIMENTS)
+    return [n for n in EXPERIMENTS if n in names]
+
+
+def run(
+    names: Iterable[str],
+    scale: str = "quick",
+    out: str | Path = "reproduce-out",
+    seed: int = 0,
+    target: str = "code",
+    progress: bool = False,
+) -> dict[str, Any]:
+    """Run experiments, write figures and ``metrics.json`` to ``out``; return the metrics.
+
+    fig3 and fig4 share one E1 run. ``metrics.json`` holds, per experiment, its
+    settings, final L2 error and breaks covered (a neuron within 2η) per run,
+    medians (per ε for fig7), the figure files, and under ``wall_time_s`` the
+    wall time of each experiment (the only entries that vary between runs).
+    """
+    todo = resolve(names)
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    cache: dict = {}
+    result: dict[str, Any] = dict(
+        scale=scale, seed=seed, target=target, experiments={}, wall_time_s={}
+    )
+    bar = None
+    if progress:
+        from tqdm import tqdm
+
+        bar = tqdm(todo, desc="reproduce", unit="exp")
+    for name in todo:
+        if bar is not None:
+            bar.set_postfix_str(name)
+        exp = EXPERIMENTS[name]
+        start = time.perf_counter()
+        metrics, data = exp.compute(
+            scale=scale, seed=seed, target=target, progress=progress, cache=cache
+        )
+        files = exp.plot(data, out)
+        metrics["files"] = [Path(f).name for f in files]
+        result["experiments"][name] = metrics
+        result["wall_time_s"][name] = time.perf_counter() - start
+        if bar is not None:
+            bar.update(1)
+    if bar is not None:
+        bar.close()
+    with open(out / "metrics.json", "w") as f:
+        json.dump(result, f, indent=1)
+    print(f"wrote {out / 'metrics.json'} and the figures")
+    for name, t in result["wall_time_s"].items():
+        note = " (shares fig3's E1 run)" if name == "fig4" and "fig3" in todo else ""
+        print(f"{name}: {t:.2f} s{note}")
+    return result
+
+
+__all__ = ["EXPERIMENTS", "Experiment", "register", "resolve", "run"]
