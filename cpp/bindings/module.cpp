@@ -26,4 +26,5 @@ PYBIND11_MODULE(_core, m) {
     ttnn::bindings::register_network(m);
     ttnn::bindings::register_loss(m);
     ttnn::bindings::register_sgd(m);
+    ttnn::bindings::register_flow(m);
 }

@@ -7,6 +7,8 @@ without a factor ½, as in the authors' code.
 
 from ._errors import DivergenceError
 from .activation import ACTIVATIONS
+from .flow import FlowResult, gradient_flow
+from .limits import LimitResult, two_timescale_limit
 from .loss import l2_error, l2_gradient
 from .network import Network
 from .noise import GaussianNoise, UniformNoise
@@ -18,14 +20,18 @@ __version__ = "0.1.0"
 __all__ = [
     "ACTIVATIONS",
     "DivergenceError",
+    "FlowResult",
     "GaussianNoise",
+    "LimitResult",
     "Network",
     "PiecewiseConstant",
     "SGDResult",
     "UniformNoise",
+    "gradient_flow",
     "l2_error",
     "l2_gradient",
     "sgd",
     "sgd_ensemble",
     "snapshot_steps",
+    "two_timescale_limit",
 ]
