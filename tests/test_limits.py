@@ -130,11 +130,13 @@ def test_zero_limit_refuses_a_piece_with_one_neuron_finite_handles_it():
         ttnn.two_timescale_limit(net_at(U12[U12 < 0.8], 0.01), TGT, 0.01, eta="zero")
     fin = ttnn.two_timescale_limit(net, TGT, 0.01, snapshots=3)
     assert np.all(np.isfinite(fin.a)) and np.all(np.isfinite(fin.u))
-    # Singular G (two coinciding neurons, one outside [0, 1]): minimum-norm a*.
-    u_sing = np.array([-0.5, 0.3, 0.3, 0.6])
+    # Singular G: a neuron left of 0 (φ = 1, like the bias), two coinciding,
+    # one right of 1 (φ = 0): the minimum-norm a* splits or zeroes their weights.
+    u_sing = np.array([-0.5, 0.3, 0.3, 0.6, 1.5])
     fin = ttnn.two_timescale_limit(net_at(u_sing, 0.05), TGT, 0.001, snapshots=3)
     assert np.all(np.isfinite(fin.a)) and np.all(np.isfinite(fin.u))
-    assert fin.a[0, 1] == pytest.approx(0.0, abs=1e-8)  # the neuron outside gets no weight
+    assert fin.a[0, 1] == pytest.approx(fin.a[0, 0], rel=1e-8)
+    assert fin.a[0, 5] == pytest.approx(0.0, abs=1e-8)
     assert fin.a[0, 2] == pytest.approx(fin.a[0, 3], rel=1e-8)  # split evenly
     ridge = ttnn.two_timescale_limit(net_at(u_sing, 0.05), TGT, 0.001, ridge=1e-3, snapshots=3)
     assert np.all(np.isfinite(ridge.u))
