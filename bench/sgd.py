@@ -33,9 +33,10 @@ from pathlib import Path  # noqa: E402
 import numba  # noqa: E402
 import numpy as np  # noqa: E402
 import scipy  # noqa: E402
-import ttnn  # noqa: E402
 from numba import njit  # noqa: E402
 from scipy import integrate  # noqa: E402
+
+import ttnn  # noqa: E402
 from ttnn.reference.sgd import sgd_replay  # noqa: E402
 
 ETA, EPS, H = 4e-3, 2e-5, 1e-3

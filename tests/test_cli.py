@@ -5,8 +5,9 @@ import sys
 
 
 def run(*args):
-    return subprocess.run([sys.executable, "-m", "ttnn", *args], capture_output=True, text=True,
-                          timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "ttnn", *args], capture_output=True, text=True, timeout=300
+    )
 
 
 def test_demo_reports_both_regimes():

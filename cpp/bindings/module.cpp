@@ -27,4 +27,5 @@ PYBIND11_MODULE(_core, m) {
     ttnn::bindings::register_loss(m);
     ttnn::bindings::register_sgd(m);
     ttnn::bindings::register_additive(m);
+    ttnn::bindings::register_flow(m);
 }

@@ -8,6 +8,8 @@ without a factor ½, as in the authors' code.
 from ._errors import DivergenceError
 from .activation import ACTIVATIONS
 from .additive import AdditiveNetwork, GDResult, full_batch_gd, full_batch_gd_ensemble
+from .flow import FlowResult, gradient_flow
+from .limits import LimitResult, two_timescale_limit
 from .loss import l2_error, l2_gradient
 from .network import Network
 from .noise import GaussianNoise, UniformNoise
@@ -20,17 +22,21 @@ __all__ = [
     "ACTIVATIONS",
     "AdditiveNetwork",
     "DivergenceError",
+    "FlowResult",
     "GDResult",
     "GaussianNoise",
+    "LimitResult",
     "Network",
     "PiecewiseConstant",
-    "full_batch_gd",
-    "full_batch_gd_ensemble",
     "SGDResult",
     "UniformNoise",
+    "full_batch_gd",
+    "full_batch_gd_ensemble",
+    "gradient_flow",
     "l2_error",
     "l2_gradient",
     "sgd",
     "sgd_ensemble",
     "snapshot_steps",
+    "two_timescale_limit",
 ]

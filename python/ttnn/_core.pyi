@@ -63,3 +63,25 @@ def sgd_ensemble(
     seed: int,
     threads: int,
 ) -> list[dict[str, Any]]: ...
+def gram_system(
+    net: Network, target: PiecewiseConstant
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]: ...
+def optimal_outer(net: Network, target: PiecewiseConstant, ridge: float) -> NDArray[np.float64]: ...
+def gradient_flow(
+    net: Network,
+    target: PiecewiseConstant,
+    eps: float,
+    t_end: float,
+    snapshots: int,
+    rtol: float,
+    atol: float,
+) -> dict[str, Any]: ...
+def finite_eta_limit(
+    net: Network,
+    target: PiecewiseConstant,
+    tau_end: float,
+    ridge: float,
+    snapshots: int,
+    rtol: float,
+    atol: float,
+) -> dict[str, Any]: ...

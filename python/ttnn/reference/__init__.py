@@ -13,6 +13,8 @@ Modules:
     target      the piecewise-constant target f*
     network     the network f(x; a, u) and its per-sample gradient
     loss        the exact L2 loss, its gradient and the Gram system (G, b)
+    flow        the gradient flow's right-hand side
+    limits      the two-timescale limits' right-hand sides and L*(u)
     sgd         one online SGD step, a replay loop and the snapshot schedule
     additive    the additive multi-D network of E4/E5, its criterion, gradient, GD epoch
 """
@@ -24,6 +26,8 @@ from .additive import (
     additive_gd_epoch,
     additive_gradient,
 )
+from .flow import flow_rhs
+from .limits import finite_eta_rhs, optimal_outer, zero_eta_loss, zero_eta_pair_rhs
 from .loss import breakpoints, gauss_legendre_nodes, gram_system, l2_error, l2_gradient
 from .network import features, forward, sample_gradient
 from .sgd import sgd_replay, sgd_step, snapshot_steps
@@ -40,11 +44,14 @@ __all__ = [
     "dsigma",
     "dsigma_eta",
     "features",
+    "finite_eta_rhs",
+    "flow_rhs",
     "forward",
     "gauss_legendre_nodes",
     "gram_system",
     "l2_error",
     "l2_gradient",
+    "optimal_outer",
     "sample_gradient",
     "sgd_replay",
     "sgd_step",
@@ -52,4 +59,6 @@ __all__ = [
     "sigma_eta",
     "snapshot_steps",
     "target_eval",
+    "zero_eta_loss",
+    "zero_eta_pair_rhs",
 ]

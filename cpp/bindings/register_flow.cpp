@@ -1,0 +1,79 @@
+#include <pybind11/eigen.h>
+#include <pybind11/stl.h>
+
+#include "interrupt.hpp"
+#include "register.hpp"
+#include "ttnn/flow.hpp"
+#include "ttnn/gram.hpp"
+#include "ttnn/limit.hpp"
+
+namespace py = pybind11;
+
+namespace ttnn::bindings {
+
+namespace {
+
+py::dict stats_dict(const OdeStats& s) {
+    py::dict d;
+    d["accepted"] = s.accepted;
+    d["rejected"] = s.rejected;
+    d["rhs_calls"] = s.rhs_calls;
+    return d;
+}
+
+}  // namespace
+
+// The gradient flow, the finite-η limit and the Gram system they share.
+void register_flow(py::module_& m) {
+    m.def(
+        "gram_system",
+        [](const Network& net, const PiecewiseConstant& target) {
+            GramSystem s = gram_system(net, target);
+            return py::make_tuple(s.G, s.b);
+        },
+        py::arg("net"), py::arg("target"));
+    m.def(
+        "optimal_outer",
+        [](const Network& net, const PiecewiseConstant& target, double ridge) {
+            return optimal_outer(gram_system(net, target), ridge);
+        },
+        py::arg("net"), py::arg("target"), py::arg("ridge"));
+    m.def(
+        "gradient_flow",
+        [](const Network& net, const PiecewiseConstant& target, double eps, double t_end,
+           int snapshots, double rtol, double atol) {
+            const FlowResult r = run_without_gil([&](const Poll& poll) {
+                return gradient_flow(net, target, eps, t_end, snapshots, OdeOptions{rtol, atol},
+                                     poll);
+            });
+            py::dict out;
+            out["t"] = r.t;
+            out["a"] = r.a;
+            out["u"] = r.u;
+            out["l2"] = r.l2;
+            out["stats"] = stats_dict(r.stats);
+            return out;
+        },
+        py::arg("net"), py::arg("target"), py::arg("eps"), py::arg("t_end"), py::arg("snapshots"),
+        py::arg("rtol"), py::arg("atol"));
+    m.def(
+        "finite_eta_limit",
+        [](const Network& net, const PiecewiseConstant& target, double tau_end, double ridge,
+           int snapshots, double rtol, double atol) {
+            const LimitResult r = run_without_gil([&](const Poll& poll) {
+                return finite_eta_limit(net, target, tau_end, ridge, snapshots,
+                                        OdeOptions{rtol, atol}, poll);
+            });
+            py::dict out;
+            out["tau"] = r.tau;
+            out["a"] = r.a;
+            out["u"] = r.u;
+            out["l2"] = r.l2;
+            out["stats"] = stats_dict(r.stats);
+            return out;
+        },
+        py::arg("net"), py::arg("target"), py::arg("tau_end"), py::arg("ridge"),
+        py::arg("snapshots"), py::arg("rtol"), py::arg("atol"));
+}
+
+}  // namespace ttnn::bindings

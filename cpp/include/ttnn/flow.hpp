@@ -1,0 +1,26 @@
+// Two-timescale gradient flow (DESIGN.md §2): da/dt = −∇_a L, du/dt = −ε ∇_u L,
+// with the exact gradient, integrated by adaptive Dormand–Prince 5(4).
+#pragma once
+
+#include <Eigen/Core>
+#include <vector>
+
+#include "ttnn/interrupt.hpp"
+#include "ttnn/network.hpp"
+#include "ttnn/ode.hpp"
+#include "ttnn/target.hpp"
+
+namespace ttnn {
+
+struct FlowResult {
+    Eigen::VectorXd t;  // K snapshot times, evenly spaced in [0, t_end]
+    Eigen::MatrixXd a;  // K × (m + 1)
+    Eigen::MatrixXd u;  // K × m
+    Eigen::VectorXd l2;  // K
+    OdeStats stats;
+};
+
+FlowResult gradient_flow(const Network& net, const PiecewiseConstant& target, double eps,
+                         double t_end, int snapshots, const OdeOptions& opt, const Poll& poll);
+
+}  // namespace ttnn

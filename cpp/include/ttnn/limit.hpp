@@ -1,0 +1,26 @@
+// The two-timescale limit at finite η (DESIGN.md §2, "variable projection"):
+// a = a*(u) solves (G + ridge I) a = b, and du/dτ = −∇_u L(a*(u), u) (by the
+// envelope theorem a*'s dependence on u does not enter).
+#pragma once
+
+#include <Eigen/Core>
+
+#include "ttnn/interrupt.hpp"
+#include "ttnn/network.hpp"
+#include "ttnn/ode.hpp"
+#include "ttnn/target.hpp"
+
+namespace ttnn {
+
+struct LimitResult {
+    Eigen::VectorXd tau;  // K slow times, evenly spaced in [0, tau_end]
+    Eigen::MatrixXd a;    // K × (m + 1), a*(u) at each snapshot
+    Eigen::MatrixXd u;    // K × m
+    Eigen::VectorXd l2;   // K, L(a*(u), u)
+    OdeStats stats;
+};
+
+LimitResult finite_eta_limit(const Network& net, const PiecewiseConstant& target, double tau_end,
+                             double ridge, int snapshots, const OdeOptions& opt, const Poll& poll);
+
+}  // namespace ttnn

@@ -1,0 +1,35 @@
+// Adaptive Dormand–Prince 5(4) integration with standard error control, shared
+// by the gradient flow and the finite-η limit (DESIGN.md §2). Their right-hand
+// sides are only piecewise smooth (σ is C¹), which error control absorbs by
+// shrinking steps near the kinks instead of needing them located.
+#pragma once
+
+#include <Eigen/Core>
+#include <cstdint>
+#include <functional>
+#include <vector>
+
+#include "ttnn/interrupt.hpp"
+
+namespace ttnn {
+
+using OdeRhs = std::function<void(const Eigen::VectorXd& y, Eigen::VectorXd& dy)>;
+
+struct OdeOptions {
+    double rtol = 1e-8;
+    double atol = 1e-10;
+};
+
+struct OdeStats {
+    std::int64_t accepted = 0, rejected = 0, rhs_calls = 0;
+};
+
+// Integrates y' = rhs(y) (autonomous) from y0 at times[0] and returns y at each
+// of `times` (increasing), stepping exactly onto each of them. Throws
+// DivergenceError (step = accepted steps) if the state becomes non-finite and
+// Interrupted when poll() says so (polled every few milliseconds).
+std::vector<Eigen::VectorXd> ode_solve(const OdeRhs& rhs, const Eigen::VectorXd& y0,
+                                       const std::vector<double>& times, const OdeOptions& opt,
+                                       const Poll& poll, OdeStats* stats = nullptr);
+
+}  // namespace ttnn

@@ -1,0 +1,242 @@
+"""The two-timescale limits ε → 0 (DESIGN.md §2).
+
+``eta="finite"`` (variable projection, run by the C++ core): a = a*(u) solves
+(G + ridge I) a = b (minimum-norm when singular) and du/dτ = −∇_u L(a*(u), u).
+
+``eta="zero"`` (the paper's closed form): f is constant on every cell between
+consecutive neurons (the mean of f* there); only the two neurons
+u^L < v_i < u^R flanking each break move, with d_L = v_i − u^L, d_R = u^R − v_i,
+du^L/dτ = Δ_i² (d_R/(d_L+d_R))², du^R/dτ = −Δ_i² (d_L/(d_L+d_R))², and a neuron
+that reaches its break stops there. L*(u) = Σ_i Δ_i² d_L d_R / (d_L + d_R).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from numpy.typing import NDArray
+
+from . import _core
+from . import _validate as check
+from .flow import check_net_target, check_snapshots, check_tolerances
+from .network import Network
+from .target import PiecewiseConstant
+
+
+@dataclass(frozen=True)
+class LimitResult:
+    """Snapshots of a two-timescale limit, evenly spaced in slow time ``tau``.
+
+    ``a[k]`` is the outer layer the limit assigns to ``u[k]``; ``l2[k]`` the
+    exact loss L of the network (a[k], u[k]) (for ``eta="zero"``: of the η → 0
+    step function); ``limit_loss[k]`` the loss the limit itself tracks
+    (L(a*(u), u) for "finite", the closed form L*(u) for "zero").
+    """
+
+    tau: NDArray[np.float64]
+    a: NDArray[np.float64]
+    u: NDArray[np.float64]
+    l2: NDArray[np.float64]
+    limit_loss: NDArray[np.float64]
+    eta: float
+    activation: str
+    kind: str
+    stats: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def final(self) -> Network:
+        return Network(self.a[-1], self.u[-1], self.eta, self.activation)
+
+    def network(self, k: int) -> Network:
+        """The network at snapshot k."""
+        return Network(self.a[k], self.u[k], self.eta, self.activation)
+
+
+def two_timescale_limit(
+    net: Network,
+    target: PiecewiseConstant,
+    tau_end: float,
+    eta: str = "finite",
+    ridge: float = 0.0,
+    snapshots: int = 100,
+    rtol: float = 1e-8,
+    atol: float = 1e-10,
+) -> LimitResult:
+    """The ε → 0 limit of the gradient flow from ``net.u``, to slow time ``tau_end``.
+
+    ``net.a`` is ignored (the limit's outer layer is optimal at every τ). With
+    ``eta="finite"`` the network's own η is used; ``eta="zero"`` is the η → 0
+    closed form and needs at least 2 neurons in every piece of the target.
+    """
+    check_net_target(net, target)
+    if not isinstance(eta, str):
+        raise TypeError(f"eta must be 'finite' or 'zero', got {type(eta).__name__}")
+    if eta not in ("finite", "zero"):
+        raise ValueError(f"eta must be 'finite' or 'zero', got {eta!r}")
+    tau_f = check.real("tau_end", tau_end, nonneg=True)
+    ridge_f = check.real("ridge", ridge, nonneg=True)
+    k = check_snapshots(snapshots)
+    rtol_f, atol_f = check_tolerances(rtol, atol)
+    if eta == "finite":
+        out = _core.finite_eta_limit(net._c, target._c, tau_f, ridge_f, k, rtol_f, atol_f)
+        l2 = np.asarray(out["l2"])
+        return LimitResult(
+            tau=np.asarray(out["tau"]),
+            a=np.asarray(out["a"]),
+            u=np.asarray(out["u"]),
+            l2=l2,
+            limit_loss=l2.copy(),
+            eta=net.eta,
+            activation=net.activation,
+            kind="finite",
+            stats=dict(out["stats"]),
+        )
+    return _zero_eta_limit(net, target, tau_f, k)
+
+
+def _pieces(breaks: NDArray[np.float64]) -> NDArray[np.float64]:
+    return np.concatenate(([0.0], breaks, [1.0]))
+
+
+def _check_two_per_piece(u: NDArray[np.float64], breaks: NDArray[np.float64]) -> None:
+    edges = _pieces(breaks)
+    inside = u[(u >= 0.0) & (u <= 1.0)]
+    # Piece i is [v_i, v_{i+1}) (the last one closed at 1).
+    counts = np.bincount(
+        np.clip(np.searchsorted(edges, inside, side="right") - 1, 0, len(edges) - 2),
+        minlength=len(edges) - 1,
+    )
+    for i, c in enumerate(counts):
+        if c < 2:
+            word = "neuron" if c == 1 else "neurons"
+            raise ValueError(
+                f"piece [{edges[i]:g}, {edges[i + 1]:g}] of the target holds {c} {word}; "
+                "the eta='zero' limit needs at least 2 per piece"
+            )
+
+
+def zero_eta_outer(
+    u: NDArray[np.float64], breaks: NDArray[np.float64], values: NDArray[np.float64]
+) -> tuple[NDArray[np.float64], float]:
+    """The η → 0 outer layer and its exact loss.
+
+    f is constant on every cell between consecutive neurons (clipped to [0, 1]),
+    equal to the mean of f* over the cell: a_0 is the first cell's mean and a_j
+    the jump of the cell means at u_j. Returns (a, ∫_0^1 (f* − f)²).
+    """
+    order = np.argsort(u, kind="stable")
+    cuts = np.concatenate(([0.0], np.clip(u[order], 0.0, 1.0), [1.0]))
+    # All points where f or f* may change; on each elementary piece both are constant.
+    pts = np.unique(np.concatenate((cuts, breaks)))
+    lo, hi = pts[:-1], pts[1:]
+    mid = 0.5 * (lo + hi)
+    fstar = values[np.searchsorted(breaks, mid, side="left")]
+    cell = np.clip(np.searchsorted(cuts, mid, side="right") - 1, 0, len(cuts) - 2)
+    length = hi - lo
+    ncell = len(cuts) - 1
+    mass = np.bincount(cell, weights=length * fstar, minlength=ncell)
+    size = np.bincount(cell, weights=length, minlength=ncell)
+    means = np.zeros(ncell)
+    prev = float(values[0])
+    for c in range(ncell):  # an empty cell (coinciding neurons) carries no jump
+        means[c] = mass[c] / size[c] if size[c] > 0 else prev
+        prev = means[c]
+    a = np.empty(len(u) + 1)
+    a[0] = means[0]
+    a[1 + order] = np.diff(means)
+    l2 = float(np.sum(length * (fstar - means[cell]) ** 2))
+    return a, l2
+
+
+def zero_eta_field(d: NDArray[np.float64], delta2: NDArray[np.float64]) -> NDArray[np.float64]:
+    """d(d_L, d_R)/dτ = −Δ² ((d_R/s)², (d_L/s)²), s = d_L + d_R, per pair (rows of d)."""
+    s = d[:, 0] + d[:, 1]
+    return -delta2[:, None] * (d[:, ::-1] / s[:, None]) ** 2
+
+
+def _rk4(d: NDArray[np.float64], delta2: NDArray[np.float64], h: NDArray[np.float64]):
+    hh = h[:, None]
+    k1 = zero_eta_field(d, delta2)
+    k2 = zero_eta_field(d + 0.5 * hh * k1, delta2)
+    k3 = zero_eta_field(d + 0.5 * hh * k2, delta2)
+    k4 = zero_eta_field(d + hh * k3, delta2)
+    return d + hh / 6.0 * (k1 + 2 * k2 + 2 * k3 + k4)
+
+
+def _advance_pairs(d: NDArray[np.float64], delta2: NDArray[np.float64], span: float) -> None:
+    """Advance the pairs (in place) by slow time ``span``; frozen pairs have a zero distance.
+
+    RK4 with steps a small fraction of each pair's own time scale s/Δ² (the
+    field is smooth until a neuron reaches its break). When a step would carry
+    a neuron past its break, the hitting time inside the step is found by
+    bisection on the step length, and the pair stops exactly there.
+    """
+    left = np.full(len(d), span)
+    while True:
+        active = (left > 0) & (np.min(d, axis=1) > 0)
+        if not np.any(active):
+            return
+        da, d2 = d[active], delta2[active]
+        h = np.minimum(left[active], 0.02 * (da[:, 0] + da[:, 1]) / d2)
+        new = _rk4(da, d2, h)
+        cross = np.min(new, axis=1) <= 0
+        if np.any(cross):
+            lo_h = np.zeros(int(cross.sum()))
+            hi_h = h[cross]
+            dc, dc2 = da[cross], d2[cross]
+            for _ in range(100):
+                mid_h = 0.5 * (lo_h + hi_h)
+                below = np.min(_rk4(dc, dc2, mid_h), axis=1) <= 0
+                hi_h = np.where(below, mid_h, hi_h)
+                lo_h = np.where(below, lo_h, mid_h)
+                if np.all(hi_h - lo_h <= 1e-15 * hi_h):
+                    break
+            hit = _rk4(dc, dc2, hi_h)
+            hit[np.arange(len(hit)), np.argmin(hit, axis=1)] = 0.0  # on the break
+            new[cross] = hit
+            h[cross] = hi_h
+        d[active] = new
+        left[active] -= h
+        left[np.min(d, axis=1) <= 0] = 0.0
+
+
+def _zero_eta_limit(net: Network, target: PiecewiseConstant, tau_end: float, k: int) -> LimitResult:
+    breaks, values = np.asarray(target.breaks, float), np.asarray(target.values, float)
+    u = np.array(net.u, dtype=np.float64)
+    _check_two_per_piece(u, breaks)
+    delta2 = np.diff(values) ** 2
+    # The two neurons flanking each break: u^L = max u < v_i, u^R = min u >= v_i.
+    left_idx = np.array([np.flatnonzero(u < v)[np.argmax(u[u < v])] for v in breaks], dtype=int)
+    right_idx = np.array([np.flatnonzero(u >= v)[np.argmin(u[u >= v])] for v in breaks], dtype=int)
+    d = np.stack((breaks - u[left_idx], u[right_idx] - breaks), axis=1)
+
+    taus = tau_end * np.arange(k) / (k - 1)
+    taus[-1] = tau_end
+    us = np.empty((k, len(u)))
+    for s in range(k):
+        if s > 0:
+            _advance_pairs(d, delta2, taus[s] - taus[s - 1])
+        u[left_idx] = breaks - d[:, 0]
+        u[right_idx] = breaks + d[:, 1]
+        us[s] = u
+    a = np.empty((k, len(u) + 1))
+    l2 = np.empty(k)
+    limit_loss = np.empty(k)
+    for s in range(k):
+        a[s], l2[s] = zero_eta_outer(us[s], breaks, values)
+        dl, dr = breaks - us[s, left_idx], us[s, right_idx] - breaks
+        tot = dl + dr
+        limit_loss[s] = float(
+            np.sum(np.where(tot > 0, delta2 * dl * dr / np.where(tot > 0, tot, 1), 0))
+        )
+    return LimitResult(
+        tau=taus,
+        a=a,
+        u=us,
+        l2=l2,
+        limit_loss=limit_loss,
+        eta=net.eta,
+        activation=net.activation,
+        kind="zero",
+    )

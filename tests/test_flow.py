@@ -1,0 +1,108 @@
+"""Gradient flow (DESIGN.md §2): the C++ integrator against scipy on the NumPy
+reference right-hand side, monotone loss, the Gram system, SGD tracking the
+flow, and bad inputs."""
+
+import numpy as np
+import pytest
+from scipy.integrate import solve_ivp
+
+import ttnn
+from ttnn import _core
+from ttnn import reference as ref
+
+TGT = ttnn.PiecewiseConstant([0.2, 0.35, 0.5, 0.65, 0.8], [1, 5, 1, 3, 1, 5])
+
+
+def small_net(seed=3, m=5, eta=0.1):
+    rng = np.random.default_rng(seed)
+    return ttnn.Network(rng.normal(0, 0.5, m + 1), np.sort(rng.uniform(0, 1, m)), eta)
+
+
+@pytest.mark.parametrize("act", ["cubic", "ramp", "relu"])
+def test_gram_system_equals_reference(act):
+    rng = np.random.default_rng(1)
+    u = np.sort(rng.uniform(-0.1, 1.1, 30))
+    u[4] = u[5]  # coinciding neurons
+    for eta in (0.1, 4e-3):
+        net = ttnn.Network(np.zeros(31), u, eta, act)
+        G, b = _core.gram_system(net._c, TGT._c)
+        G_ref, b_ref = ref.gram_system(u, eta, TGT.breaks, TGT.values, act)
+        assert np.max(np.abs(G - G_ref)) < 1e-13
+        assert np.max(np.abs(b - b_ref)) < 1e-13
+        # ∇_a L = 2 (G a − b) for any a.
+        a = rng.normal(size=31)
+        _, ga, _ = ttnn.l2_gradient(net.replace(a=a), TGT)
+        np.testing.assert_allclose(ga, 2 * (G @ a - b), atol=1e-12)
+
+
+def test_flow_matches_scipy_dop853_on_reference_rhs():
+    net = small_net()
+    eps, t_end = 0.5, 3.0
+    res = ttnn.gradient_flow(net, TGT, eps=eps, t_end=t_end, snapshots=7, rtol=1e-11, atol=1e-13)
+    y0 = np.concatenate((net.a, net.u))
+    sol = solve_ivp(
+        lambda t, y: ref.flow_rhs(y, eps, net.eta, TGT.breaks, TGT.values),
+        (0.0, t_end),
+        y0,
+        method="DOP853",
+        rtol=1e-10,
+        atol=1e-12,
+        t_eval=res.t,
+    )
+    np.testing.assert_allclose(res.t, np.linspace(0, t_end, 7), rtol=0, atol=0)
+    err = np.max(np.abs(np.hstack((res.a, res.u)) - sol.y.T))
+    assert err < 1e-7, err
+    assert np.max(np.abs(res.u[-1] - res.u[0])) > 1e-2  # the neurons did move
+
+
+def test_flow_loss_is_non_increasing_and_exact():
+    net = ttnn.Network.init(m=20, eta=4e-3, seed=0)
+    res = ttnn.gradient_flow(net, TGT, eps=1e-2, t_end=50.0, snapshots=50)
+    assert np.all(np.diff(res.l2) <= 1e-12 * res.l2[0])
+    assert res.l2[-1] < 0.1 * res.l2[0]
+    assert res.l2[-1] == pytest.approx(ttnn.l2_error(res.final, TGT), rel=1e-14)
+    np.testing.assert_allclose(res.tau, 1e-2 * res.t)
+
+
+def test_sgd_with_small_step_tracks_the_flow():
+    net = ttnn.Network.init(m=8, eta=0.05, seed=2)
+    h, eps, steps = 1e-3, 0.2, 5000
+    flow = ttnn.gradient_flow(net, TGT, eps=eps, t_end=h * steps, snapshots=2)
+    runs = [
+        ttnn.sgd(net, TGT, h=h, eps=eps, steps=steps, noise=None, seed=s, snapshots=2)
+        for s in range(4)
+    ]
+    a_mean = np.mean([r.a[-1] for r in runs], axis=0)
+    u_mean = np.mean([r.u[-1] for r in runs], axis=0)
+    moved = np.max(np.abs(flow.a[-1] - flow.a[0]))
+    assert np.max(np.abs(a_mean - flow.a[-1])) < 0.1 * moved
+    assert np.max(np.abs(u_mean - flow.u[-1])) < 0.02
+
+
+def test_flow_divergence_raises():
+    net = ttnn.Network(np.full(6, 1e200), np.linspace(0.1, 0.9, 5), 0.1)
+    with pytest.raises(ttnn.DivergenceError):
+        ttnn.gradient_flow(net, TGT, eps=1.0, t_end=1.0)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "name", "exc"),
+    [
+        ({"eps": -1.0}, "eps", ValueError),
+        ({"eps": float("nan")}, "eps", ValueError),
+        ({"t_end": -1.0}, "t_end", ValueError),
+        ({"snapshots": 1}, "snapshots", ValueError),
+        ({"snapshots": 2.5}, "snapshots", TypeError),
+        ({"rtol": 0.0}, "rtol", ValueError),
+        ({"atol": -1.0}, "atol", ValueError),
+        ({"t_end": "1"}, "t_end", TypeError),
+    ],
+)
+def test_flow_bad_inputs_name_the_argument(kwargs, name, exc):
+    args = {"eps": 1.0, "t_end": 1.0} | kwargs
+    with pytest.raises(exc, match=name):
+        ttnn.gradient_flow(small_net(), TGT, **args)
+    with pytest.raises(TypeError, match="net"):
+        ttnn.gradient_flow("net", TGT, eps=1.0, t_end=1.0)
+    with pytest.raises(TypeError, match="target"):
+        ttnn.gradient_flow(small_net(), None, eps=1.0, t_end=1.0)
