@@ -1,17 +1,12 @@
 #include "ttnn/additive.hpp"
 
 #include <algorithm>
-#include <atomic>
 #include <cmath>
-#include <exception>
 #include <numeric>
 #include <stdexcept>
 #include <string>
 
-#ifdef _OPENMP
-#include <omp.h>
-#endif
-
+#include "ttnn/parallel.hpp"
 #include "ttnn/sgd.hpp"  // snapshot_steps
 
 namespace ttnn {
@@ -295,39 +290,11 @@ std::vector<AdditiveGdResult> additive_gd_ensemble(const std::vector<AdditiveNet
     if (X.size() != y.size() || (X.size() != 1 && X.size() != R)) {
         throw std::invalid_argument("give one data set (X, y) for all runs or one per run");
     }
-    const auto n = static_cast<std::int64_t>(R);
-    std::vector<AdditiveGdResult> results(R);
-    std::vector<std::exception_ptr> errors(R);
-    std::atomic<bool> stop{false};
-    // Only the calling thread may talk to Python; the others watch `stop`.
-    const Poll shared_poll = [&]() {
-#ifdef _OPENMP
-        if (omp_get_thread_num() == 0 && poll && poll()) stop = true;
-#else
-        if (poll && poll()) stop = true;
-#endif
-        return stop.load();
-    };
-#ifdef _OPENMP
-    const int nthreads = threads > 0 ? threads : omp_get_max_threads();
-#pragma omp parallel for schedule(dynamic, 1) num_threads(nthreads)
-#else
-    (void)threads;
-#endif
-    for (std::int64_t i = 0; i < n; ++i) {
-        if (stop) continue;
-        const std::size_t di = X.size() == 1 ? 0 : static_cast<std::size_t>(i);
-        try {
-            results[i] = additive_gd(nets[i], X[di], y[di], opts[i], shared_poll);
-        } catch (...) {
-            errors[i] = std::current_exception();
-        }
-    }
-    if (stop) throw Interrupted{};
-    for (auto& e : errors) {
-        if (e) std::rethrow_exception(e);
-    }
-    return results;
+    return parallel_runs<AdditiveGdResult>(
+        static_cast<std::int64_t>(R), threads, poll, [&](std::int64_t i, const Poll& run_poll) {
+            const std::size_t di = X.size() == 1 ? 0 : static_cast<std::size_t>(i);
+            return additive_gd(nets[i], X[di], y[di], opts[i], run_poll);
+        });
 }
 
 }  // namespace ttnn

@@ -1,16 +1,11 @@
 #include "ttnn/sgd.hpp"
 
 #include <algorithm>
-#include <atomic>
 #include <cmath>
-#include <exception>
 #include <numeric>
 
-#ifdef _OPENMP
-#include <omp.h>
-#endif
-
 #include "ttnn/loss.hpp"
+#include "ttnn/parallel.hpp"
 
 namespace ttnn {
 
@@ -292,38 +287,11 @@ std::vector<SgdResult> sgd_ensemble(const std::vector<Network>& nets,
                                     const std::vector<SgdOptions>& opts, int threads,
                                     const Poll& poll) {
     if (nets.size() != opts.size()) throw std::invalid_argument("one option set per network");
-    const auto n = static_cast<std::int64_t>(nets.size());
-    std::vector<SgdResult> results(n);
-    std::vector<std::exception_ptr> errors(n);
-    std::atomic<bool> stop{false};
-    // Only the calling thread may talk to Python; the others watch `stop`.
-    const Poll shared_poll = [&]() {
-#ifdef _OPENMP
-        if (omp_get_thread_num() == 0 && poll && poll()) stop = true;
-#else
-        if (poll && poll()) stop = true;
-#endif
-        return stop.load();
-    };
-#ifdef _OPENMP
-    const int nthreads = threads > 0 ? threads : omp_get_max_threads();
-#pragma omp parallel for schedule(dynamic, 1) num_threads(nthreads)
-#else
-    (void)threads;
-#endif
-    for (std::int64_t i = 0; i < n; ++i) {
-        if (stop) continue;
-        try {
-            results[i] = sgd_run(nets[i], &target, opts[i], SgdData{}, shared_poll);
-        } catch (...) {
-            errors[i] = std::current_exception();
-        }
-    }
-    if (stop) throw Interrupted{};
-    for (auto& e : errors) {
-        if (e) std::rethrow_exception(e);
-    }
-    return results;
+    return parallel_runs<SgdResult>(
+        static_cast<std::int64_t>(nets.size()), threads, poll,
+        [&](std::int64_t i, const Poll& run_poll) {
+            return sgd_run(nets[i], &target, opts[i], SgdData{}, run_poll);
+        });
 }
 
 }  // namespace ttnn
