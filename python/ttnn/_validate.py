@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numbers
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -38,19 +39,50 @@ def integer(name: str, value: Any, *, minimum: int | None = None) -> int:
     return v
 
 
-def vector(name: str, value: Any, *, length: int | None = None) -> NDArray[np.float64]:
-    """A finite 1-D float64 array (always a fresh copy: inputs are never modified)."""
+def _array(name: str, value: Any, ndim: int) -> NDArray[np.float64]:
+    """A float64 array of ``ndim`` dimensions (always a fresh copy: inputs are never modified)."""
     try:
         arr = np.array(value, dtype=np.float64, copy=True)
     except (TypeError, ValueError) as exc:
-        raise TypeError(f"{name} must be a 1-D array of real numbers") from exc
-    if arr.ndim != 1:
-        raise ValueError(f"{name} must be 1-D, got shape {arr.shape}")
-    if length is not None and arr.shape[0] != length:
-        raise ValueError(f"{name} must have length {length}, got {arr.shape[0]}")
+        raise TypeError(f"{name} must be a {ndim}-D array of real numbers") from exc
+    if arr.ndim != ndim:
+        raise ValueError(f"{name} must be {ndim}-D, got shape {arr.shape}")
+    return arr
+
+
+def _finite(name: str, arr: NDArray[np.float64]) -> NDArray[np.float64]:
     if not np.all(np.isfinite(arr)):
         raise ValueError(f"{name} must be finite (it contains NaN or inf)")
     return arr
+
+
+def vector(name: str, value: Any, *, length: int | None = None) -> NDArray[np.float64]:
+    """A finite 1-D float64 array (a fresh copy)."""
+    arr = _array(name, value, 1)
+    if length is not None and arr.shape[0] != length:
+        raise ValueError(f"{name} must have length {length}, got {arr.shape[0]}")
+    return _finite(name, arr)
+
+
+def matrix(
+    name: str, value: Any, *, shape: tuple[int | None, int | None] = (None, None)
+) -> NDArray[np.float64]:
+    """A finite, non-empty 2-D float64 array (a fresh copy); ``None`` in ``shape``: any size."""
+    arr = _array(name, value, 2)
+    for axis, want in enumerate(shape):
+        if want is not None and arr.shape[axis] != want:
+            raise ValueError(f"{name} must have shape {shape} (None: any), got {arr.shape}")
+    if arr.size == 0:
+        raise ValueError(f"{name} must not be empty, got shape {arr.shape}")
+    return _finite(name, arr)
+
+
+def per_run(name: str, value: Any, runs: int, conv: Callable[[str, Any], Any]) -> list[Any]:
+    """An ensemble argument: a scalar for every run, or one value per run, each checked."""
+    vals = list(value) if isinstance(value, (list, tuple, np.ndarray)) else [value] * runs
+    if len(vals) != runs:
+        raise ValueError(f"{name} must be a scalar or have one entry per network")
+    return [conv(f"{name}[{i}]", v) for i, v in enumerate(vals)]
 
 
 def seed(name: str, value: Any) -> int:

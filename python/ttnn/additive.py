@@ -9,7 +9,7 @@ full-batch gradient descent, run by the C++ core.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,24 +19,6 @@ from numpy.typing import ArrayLike, NDArray
 from . import _core
 from . import _validate as check
 from .activation import check_activation
-
-
-def _matrix(name: str, value: Any, *, shape: tuple[int | None, int | None] = (None, None)):
-    """A finite 2-D float64 array (a fresh copy)."""
-    try:
-        arr = np.array(value, dtype=np.float64, copy=True)
-    except (TypeError, ValueError) as exc:
-        raise TypeError(f"{name} must be a 2-D array of real numbers") from exc
-    if arr.ndim != 2:
-        raise ValueError(f"{name} must be 2-D, got shape {arr.shape}")
-    for axis, want in enumerate(shape):
-        if want is not None and arr.shape[axis] != want:
-            raise ValueError(f"{name} must have shape {shape} (None: any), got {arr.shape}")
-    if arr.size == 0:
-        raise ValueError(f"{name} must not be empty, got shape {arr.shape}")
-    if not np.all(np.isfinite(arr)):
-        raise ValueError(f"{name} must be finite (it contains NaN or inf)")
-    return arr
 
 
 class AdditiveNetwork:
@@ -55,8 +37,8 @@ class AdditiveNetwork:
         activation: str = "cubic",
         bias: float | None = None,
     ) -> None:
-        a_arr = _matrix("a", a)
-        u_arr = _matrix("u", u)
+        a_arr = check.matrix("a", a)
+        u_arr = check.matrix("u", u)
         if a_arr.shape != u_arr.shape:
             raise ValueError(
                 f"a and u must have the same shape (m, d), got {a_arr.shape} and {u_arr.shape}"
@@ -120,7 +102,7 @@ class AdditiveNetwork:
 
     def __call__(self, X: ArrayLike) -> NDArray[np.float64]:
         """f at the rows of X, shape (n, d) → (n,)."""
-        X_arr = _matrix("X", X, shape=(None, self.d))
+        X_arr = check.matrix("X", X, shape=(None, self.d))
         return np.asarray(self._c(X_arr))
 
     def criterion(self, X: ArrayLike, y: ArrayLike) -> float:
@@ -145,7 +127,7 @@ class AdditiveNetwork:
 
 
 def _data(net: AdditiveNetwork, X: ArrayLike, y: ArrayLike, name: str = "X"):
-    X_arr = _matrix(name, X, shape=(None, net.d))
+    X_arr = check.matrix(name, X, shape=(None, net.d))
     y_name = "y" if name == "X" else name.replace("X", "y")
     y_arr = check.vector(y_name, y)
     if y_arr.shape[0] != X_arr.shape[0]:
@@ -281,15 +263,9 @@ def full_batch_gd_ensemble(
                 raise ValueError(f"nets[{i}] has d = {n.d}, but X has {nets[0].d} columns")
         data = [(X_arr, y_arr)]
 
-    def per_run(name: str, value: object, conv: Callable[[str, Any], Any]) -> list:
-        vals = list(value) if isinstance(value, (list, tuple, np.ndarray)) else [value] * R
-        if len(vals) != R:
-            raise ValueError(f"{name} must be a scalar or have one entry per network")
-        return [conv(f"{name}[{i}]", v) for i, v in enumerate(vals)]
-
-    sas = per_run("step_a", step_a, lambda n, v: check.real(n, v, nonneg=True))
-    sus = per_run("step_u", step_u, lambda n, v: check.real(n, v, nonneg=True))
-    ps = per_run("epochs", epochs, lambda n, v: check.integer(n, v, minimum=0))
+    sas = check.per_run("step_a", step_a, R, lambda n, v: check.real(n, v, nonneg=True))
+    sus = check.per_run("step_u", step_u, R, lambda n, v: check.real(n, v, nonneg=True))
+    ps = check.per_run("epochs", epochs, R, lambda n, v: check.integer(n, v, minimum=0))
     k = check.integer("snapshots", snapshots)
     if k < 2 or k > min(ps) + 1:
         raise ValueError(f"snapshots must be in [2, min(epochs) + 1] = [2, {min(ps) + 1}], got {k}")

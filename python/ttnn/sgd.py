@@ -177,15 +177,9 @@ def sgd_ensemble(
     if not isinstance(target, PiecewiseConstant):
         raise TypeError(f"target must be a ttnn.PiecewiseConstant, got {type(target).__name__}")
 
-    def per_run(name: str, value: object, conv) -> list:
-        vals = list(value) if isinstance(value, (list, tuple, np.ndarray)) else [value] * len(nets)
-        if len(vals) != len(nets):
-            raise ValueError(f"{name} must be a scalar or have one entry per network")
-        return [conv(f"{name}[{i}]", v) for i, v in enumerate(vals)]
-
-    hs = per_run("h", h, lambda n, v: check.real(n, v, positive=True))
-    epss = per_run("eps", eps, lambda n, v: check.real(n, v, nonneg=True))
-    ps = per_run("steps", steps, lambda n, v: check.integer(n, v, minimum=0))
+    hs = check.per_run("h", h, len(nets), lambda n, v: check.real(n, v, positive=True))
+    epss = check.per_run("eps", eps, len(nets), lambda n, v: check.real(n, v, nonneg=True))
+    ps = check.per_run("steps", steps, len(nets), lambda n, v: check.integer(n, v, minimum=0))
     k = check.integer("snapshots", snapshots)
     if k < 2 or k > min(ps) + 1:
         raise ValueError(f"snapshots must be in [2, min(steps) + 1] = [2, {min(ps) + 1}], got {k}")
