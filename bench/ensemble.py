@@ -82,7 +82,7 @@ def main() -> int:
     lines = [
         SECTION,
         "",
-        f"- Date: {datetime.datetime.now(datetime.UTC):%Y-%m-%d %H:%M} UTC",
+        f"- Date: {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC",
         f"- Command: `{shlex.join(['python', 'bench/ensemble.py', *sys.argv[1:]])}`",
         f"- Machine: {machine_line()}",
         f"- ttnn {ttnn.__version__} (commit {git_commit()}), NumPy {np.__version__}",
