@@ -187,7 +187,9 @@ def _e1_metrics(e1: dict) -> dict[str, Any]:
     lim = e1["limit"]
     if lim is not None:
         m["limit_final_l2"] = float(np.asarray(lim.l2)[-1])
-        m["limit_breaks_covered"] = int(sum(breaks_covered(np.asarray(lim.u)[-1], tgt.breaks)))
+        lim_cov = breaks_covered(np.asarray(lim.u)[-1], tgt.breaks)
+        m["limit_breaks_covered"] = int(sum(lim_cov))
+        m["limit_breaks_covered_each"] = lim_cov
         m["sgd_vs_limit"] = sgd_vs_limit(res, lim)
     else:
         m["limit_note"] = e1["limit_note"]
