@@ -29,7 +29,9 @@ COLOR = {"standard": "C1", "two_timescale": "C0"}
 def _box(ax, values: dict[str, list[float]], ylabel: str, log: bool) -> None:
     """One box per regime with the individual runs jittered on top."""
     names = list(REGIMES)
-    ax.boxplot([values[g] for g in names], widths=0.5, medianprops=dict(color="black"))
+    ax.boxplot(
+        [values[g] for g in names], widths=0.5, medianprops=dict(color="black"), showfliers=False
+    )
     for i, g in enumerate(names, start=1):
         v = np.asarray(values[g])
         ax.plot(i + np.linspace(-0.12, 0.12, len(v)), v, ".", color=COLOR[g], alpha=0.6)
