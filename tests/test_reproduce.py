@@ -3,8 +3,10 @@ metrics, determinism across thread counts, the files, and CLI errors."""
 
 import json
 import os
+import signal
 import subprocess
 import sys
+import time
 
 import numpy as np
 import pytest
@@ -286,3 +288,21 @@ def test_cli_rejects_an_out_that_is_a_file(tmp_path):
     out = cli("fig5", "--scale", "quick", "--out", str(f))
     assert out.returncode != 0
     assert "--out" in out.stderr and "not a directory" in out.stderr
+
+
+def test_cli_ctrl_c_stops_with_a_message(tmp_path):
+    """SIGINT during the long d10 run: exit code 130, a message, no metrics.json."""
+    env = dict(os.environ, OMP_NUM_THREADS="1")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "ttnn", "reproduce", "d10", "--out", str(tmp_path)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    time.sleep(5.0)  # past the imports, inside the ensemble (paper scale: tens of seconds)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert "interrupted" in err
+    assert not (tmp_path / "metrics.json").exists()

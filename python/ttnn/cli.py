@@ -100,14 +100,19 @@ def main(argv: Sequence[str] | None = None) -> int:
             p_rep.error("--seed must be >= 0")
         if Path(args.out).exists() and not Path(args.out).is_dir():
             p_rep.error(f"--out {args.out!r} exists and is not a directory")
-        reproduce.run(
-            args.experiments,
-            args.scale,
-            args.out,
-            args.seed,
-            args.target,
-            progress=sys.stderr.isatty(),
-        )
+        try:
+            reproduce.run(
+                args.experiments,
+                args.scale,
+                args.out,
+                args.seed,
+                args.target,
+                progress=sys.stderr.isatty(),
+            )
+        except KeyboardInterrupt:
+            # The core stops within a second of Ctrl-C; a message beats a traceback.
+            print("ttnn reproduce: interrupted; metrics.json not written", file=sys.stderr)
+            return 130
         return 0
     return 2  # pragma: no cover (argparse rejects unknown commands)
 
