@@ -2,8 +2,9 @@
 
 ``EXPERIMENTS`` maps a name to an :class:`Experiment`: ``compute(scale, seed,
 target, progress, cache)`` returns ``(metrics, data)`` and ``plot(data, out)``
-writes the figure files. To add an experiment (e.g. the multi-D ones), call
-:func:`register`; ``ttnn reproduce all`` and the CLI's choices pick it up.
+writes the figure files. To add an experiment, call :func:`register`;
+``ttnn reproduce all`` and the CLI's choices pick it up. E1–E3 live in
+:mod:`.experiments`, the additive E4/E5 in :mod:`.additive_experiments`.
 
 :func:`run` computes the named experiments, writes their figures and
 ``metrics.json`` into ``out`` and prints the wall time of each. The two-timescale
@@ -20,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from . import experiments, figures
+from . import additive_experiments, additive_figures, experiments, figures
 
 
 @dataclass(frozen=True)
@@ -28,22 +29,47 @@ class Experiment:
     compute: Callable[..., tuple[dict, Any]]
     plot: Callable[[Any, Path], list[Path]]
     description: str
+    #: The experiment whose computation this one reuses (through ``run``'s cache), if any:
+    #: its wall time then only counts the plotting.
+    shares: str | None = None
 
 
 EXPERIMENTS: dict[str, Experiment] = {}
 
 
-def register(name: str, compute: Callable, plot: Callable, description: str) -> None:
+def register(
+    name: str, compute: Callable, plot: Callable, description: str, shares: str | None = None
+) -> None:
     """Add an experiment to the registry (names must be new and not ``"all"``)."""
     if name == "all" or name in EXPERIMENTS:
         raise ValueError(f"experiment name {name!r} is reserved or already registered")
-    EXPERIMENTS[name] = Experiment(compute, plot, description)
+    EXPERIMENTS[name] = Experiment(compute, plot, description, shares)
 
 
 register("fig3", experiments.fig3, figures.fig3, "E1: iterates of two-timescale SGD (+ GIF)")
-register("fig4", experiments.fig4, figures.fig4, "E1: L2 error vs step, SGD vs limit")
+register("fig4", experiments.fig4, figures.fig4, "E1: L2 error vs step, SGD vs limit", "fig3")
 register("fig5", experiments.fig5, figures.fig5, "E2: standard regime (eps = 1) final fit")
+register(
+    "fig6",
+    additive_experiments.fig6,
+    additive_figures.fig6,
+    "E4: 2-D neuron lines vs the target's grid, both regimes",
+)
 register("fig7", experiments.fig7, figures.fig7, "E3: final L2 error per eps, box plot")
+register(
+    "relu",
+    additive_experiments.relu,
+    additive_figures.relu,
+    "E5: ReLU teacher, box plot and one fit per regime",
+)
+register(
+    "d2",
+    additive_experiments.d2,
+    additive_figures.d2,
+    "E4: 2-D box plots, both regimes",
+    "fig6",
+)
+register("d10", additive_experiments.d10, additive_figures.d10, "E4: 10-D box plots, both regimes")
 
 
 def resolve(names: Iterable[str]) -> list[str]:
@@ -69,10 +95,12 @@ def run(
 ) -> dict[str, Any]:
     """Run experiments, write figures and ``metrics.json`` to ``out``; return the metrics.
 
-    fig3 and fig4 share one E1 run. ``metrics.json`` holds, per experiment, its
-    settings, final L2 error and breaks covered (a neuron within 2η) per run,
-    medians (per ε for fig7), the figure files, and under ``wall_time_s`` the
-    wall time of each experiment (the only entries that vary between runs).
+    fig3 and fig4 share one E1 run, fig6 and d2 one E4 (d = 2) ensemble.
+    ``metrics.json`` holds, per experiment, its settings, the per-run numbers
+    (E1–E3: final L2 error and breaks covered, a neuron within 2η; E4/E5: final
+    criterion and thresholds/kinks covered), medians (per ε for fig7, per regime
+    for E4/E5), the figure files, and under ``wall_time_s`` the wall time of each
+    experiment (the only entries that vary between runs).
     """
     todo = resolve(names)
     out = Path(out)
@@ -106,8 +134,10 @@ def run(
         json.dump(result, f, indent=1)
     print(f"wrote {out / 'metrics.json'} and the figures")
     for name, t in result["wall_time_s"].items():
-        note = " (shares fig3's E1 run)" if name == "fig4" and "fig3" in todo else ""
+        shared = EXPERIMENTS[name].shares
+        note = f" (reuses {shared}'s runs)" if shared in todo else ""
         print(f"{name}: {t:.2f} s{note}")
+    print(f"total: {sum(result['wall_time_s'].values()):.2f} s")
     return result
 
 
