@@ -40,6 +40,26 @@ def test_finite_limit_matches_scipy_on_reference_rhs():
     assert np.all(np.diff(lim.l2) <= 0)
 
 
+def test_optimal_outer_is_the_minimum_norm_solution_when_numerically_singular():
+    # 100 wide, overlapping windows: G has condition number ~4e13 and numerical
+    # rank 95 of 101, so Cholesky is refused and the minimum-norm solve must cut
+    # the same singular values as numpy's lstsq(rcond=1e-12) in the reference.
+    tgt = TGT
+    net = ttnn.Network.init(m=100, eta=0.3, seed=1)
+    G, b = ttnn._core.gram_system(net._c, tgt._c)
+    sv = np.linalg.svd(G, compute_uv=False)
+    assert sv[0] / sv[-1] > 1e12 and np.sum(sv > 1e-12 * sv[0]) < 101
+    a = ttnn._core.optimal_outer(net._c, tgt._c, 0.0)
+    a_ref = ref.optimal_outer(net.u, net.eta, tgt.breaks, tgt.values)
+    assert np.all(np.isfinite(a))
+    assert np.max(np.abs(a - a_ref)) < 1e-5 * np.max(np.abs(a_ref))
+    assert np.linalg.norm(a) == pytest.approx(np.linalg.norm(a_ref), rel=1e-6)
+    # It is a least-squares solution: the loss is that of the reference's a*.
+    assert ttnn.l2_error(net.replace(a=a), tgt) == pytest.approx(
+        ttnn.l2_error(net.replace(a=a_ref), tgt), rel=1e-9, abs=1e-12
+    )
+
+
 def test_flow_approaches_finite_limit_as_eps_shrinks():
     # ε must be small against the outer layer's relaxation rate (2 λ_min(G))
     # times the slow horizon before the O(ε) regime sets in.
