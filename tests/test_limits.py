@@ -181,3 +181,32 @@ def test_limit_bad_inputs_name_the_argument(kwargs, name, exc):
         ttnn.two_timescale_limit(net_at(U12, 0.01), TGT, **args)
     with pytest.raises(TypeError, match="net"):
         ttnn.two_timescale_limit(U12, TGT, 0.01)
+
+
+def test_sgd_in_the_two_timescale_regime_tracks_the_finite_limit():
+    # E1 at the quick step (m = 20, η = 4e-3, ε = 2e-5, h = 1e-3, τ = 0.035,
+    # noise U[−1, 1]): averaged over seeds, SGD's neurons stay within ~η of the
+    # limit's while the limit moves them ~10 η, and its loss follows the
+    # limit's L(a*(u), u) once the fast outer layer has relaxed (k ≥ 1; SGD
+    # starts from a = 0, the limit from a*(u₀)).
+    net = ttnn.Network.init(m=20, eta=4e-3, seed=0)
+    h, eps, tau = 1e-3, 2e-5, 0.035
+    steps = round(tau / (eps * h))
+    lim = ttnn.two_timescale_limit(net, TGT, tau, snapshots=8)
+    runs = [
+        ttnn.sgd(
+            net, TGT, h=h, eps=eps, steps=steps, noise=ttnn.UniformNoise(1.0), seed=s, snapshots=8
+        )
+        for s in range(4)
+    ]
+    for r in runs:
+        np.testing.assert_allclose(eps * h * r.steps, lim.tau, rtol=1e-12, atol=1e-15)
+    u_mean = np.mean([r.u for r in runs], axis=0)
+    l2_mean = np.mean([r.l2 for r in runs], axis=0)
+    moved = np.max(np.abs(lim.u[-1] - lim.u[0]))
+    assert moved > 10 * net.eta
+    gap = np.max(np.abs(u_mean - lim.u))
+    assert gap < 2 * net.eta and gap < 0.2 * moved, (gap, moved)
+    ratio = l2_mean[1:] / lim.l2[1:]
+    assert np.all((ratio > 0.7) & (ratio < 2.0)), ratio
+    assert lim.l2[-1] < 0.01 * lim.l2[0]
