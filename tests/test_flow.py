@@ -40,8 +40,10 @@ def test_gram_system_equals_reference(act):
         np.testing.assert_allclose(ga, 2 * (G @ a - b), atol=1e-12)
 
 
-# Large enough for the threaded O(m²) fill of G (it starts at m = 256), with a
-# neuron left of 0, one right of 1 and two coinciding.
+# Large, with a neuron left of 0, one right of 1 and two coinciding: G is
+# singular, so a* comes from the eigendecomposition, whose blocked products
+# Eigen may run on several threads when built with OpenMP. G, b and a* must
+# not depend on OMP_NUM_THREADS.
 _BIG_U = np.sort(np.concatenate((np.random.default_rng(5).uniform(0, 1, 597), [-0.3, 1.2])))
 _BIG_U = np.insert(_BIG_U, 300, _BIG_U[300])
 

@@ -91,14 +91,14 @@ GramSystem gram_system(const Network& net, const PiecewiseConstant& target) {
 
     // G_ij = window×window (the sweep filled one triangle, in window order, so
     // it is the sum of both triangles' entries) + saturated(i)×saturated(j) +
-    // saturated(i)×window(j) + window(i)×saturated(j). This O(m²) part is the
-    // cost at large m. Each entry is computed by the same expression in the
-    // same order whatever thread runs it, and written (with its mirror) by one
-    // iteration only, so G is exactly symmetric and bit-identical for any
-    // number of threads.
-#pragma omp parallel for schedule(dynamic, 16) if (m >= 256)
-    for (int i = 0; i <= m; ++i) {
-        for (int j = 0; j <= i; ++j) {
+    // saturated(i)×window(j) + window(i)×saturated(j): the O(m²) part, filled
+    // column by column (contiguous in Eigen's column-major storage), then
+    // mirrored. It stays serial: at m = 1000 it takes a few milliseconds next
+    // to the O(m³) solve for a*(u), and an OpenMP version over columns was
+    // 5× slower on 2 threads than on 1 on the shared 2-core test machine
+    // (bench/flow.py; thread start-up and contention outweigh ~4 ms of work).
+    for (int j = 0; j <= m; ++j) {
+        for (int i = j; i <= m; ++i) {
             double v = i == j ? G(i, i) : G(i, j) + G(j, i);
             if (start[i] != never && start[j] != never) {
                 v += len_suffix[std::max(start[i], start[j])];
@@ -106,8 +106,10 @@ GramSystem gram_system(const Network& net, const PiecewiseConstant& target) {
             if (start[i] != never) v += window_from(j, start[i]);
             if (start[j] != never) v += window_from(i, start[j]);
             G(i, j) = v;
-            G(j, i) = v;
         }
+    }
+    for (int j = 1; j <= m; ++j) {
+        for (int i = 0; i < j; ++i) G(i, j) = G(j, i);
     }
     return sys;
 }
