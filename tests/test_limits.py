@@ -35,6 +35,10 @@ def test_finite_limit_matches_scipy_on_reference_rhs():
     for k in (0, 4):
         a_ref = ref.optimal_outer(lim.u[k], 0.05, TGT.breaks, TGT.values)
         np.testing.assert_allclose(lim.a[k], a_ref, atol=1e-8)
+    for k in range(5):  # a* kept from the integrator's last evaluation is a*(u[k]) exactly
+        np.testing.assert_array_equal(
+            lim.a[k], ttnn._core.optimal_outer(lim.network(k)._c, TGT._c, 0.0)
+        )
         assert lim.l2[k] == pytest.approx(ttnn.l2_error(lim.network(k), TGT), rel=1e-13)
     np.testing.assert_array_equal(lim.limit_loss, lim.l2)
     assert np.all(np.diff(lim.l2) <= 0)
