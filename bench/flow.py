@@ -418,8 +418,9 @@ def main():
         "grows ~ linearly in t |",
         f"| finite-η limit: Gram fill G, b (1 thread) | {big_row['gram'] * 1e3:.1f} ms | O(m²) |",
         f"| finite-η limit: Gram fill with OMP_NUM_THREADS = 1 / 2 (child processes, medians "
-        f"of 3) | {g1 * 1e3:.1f} / {g2 * 1e3:.1f} ms | ratio {g1 / g2:.2f}× (the fill is serial, "
-        f"see below); results bit-identical: {'yes' if len(sums) == 1 else '**NO**'} |",
+        f"of 3) | {g1 * 1e3:.1f} / {g2 * 1e3:.1f} ms | ratio {g1 / g2:.2f}× (the fill is serial: "
+        "differences are machine noise, see below); results bit-identical: "
+        f"{'yes' if len(sums) == 1 else '**NO**'} |",
         f"| finite-η limit: solve for a*(u) | {big_row['solve'] * 1e3:.0f} ms | Cholesky "
         "refused, symmetric eigendecomposition (O(m³)), one thread |",
         f"| finite-η limit to τ = {TAU_BIG:g} | {big_row['lim_s']:.2f} s | "
