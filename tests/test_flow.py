@@ -2,6 +2,11 @@
 reference right-hand side, monotone loss, the Gram system, SGD tracking the
 flow, and bad inputs."""
 
+import hashlib
+import os
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 from scipy.integrate import solve_ivp
@@ -33,6 +38,51 @@ def test_gram_system_equals_reference(act):
         a = rng.normal(size=31)
         _, ga, _ = ttnn.l2_gradient(net.replace(a=a), TGT)
         np.testing.assert_allclose(ga, 2 * (G @ a - b), atol=1e-12)
+
+
+# Large, with a neuron left of 0, one right of 1 and two coinciding: G is
+# singular, so a* comes from the eigendecomposition, whose blocked products
+# Eigen may run on several threads when built with OpenMP. G, b and a* must
+# not depend on OMP_NUM_THREADS.
+_BIG_U = np.sort(np.concatenate((np.random.default_rng(5).uniform(0, 1, 597), [-0.3, 1.2])))
+_BIG_U = np.insert(_BIG_U, 300, _BIG_U[300])
+
+_THREADS_SCRIPT = """
+import hashlib, sys
+import numpy as np
+import ttnn
+from ttnn import _core
+u = np.frombuffer(bytes.fromhex(sys.argv[1]))
+net = ttnn.Network(np.zeros(len(u) + 1), u, 4e-3)
+tgt = ttnn.PiecewiseConstant([0.2, 0.35, 0.5, 0.65, 0.8], [1, 5, 1, 3, 1, 5])
+G, b = _core.gram_system(net._c, tgt._c)
+a = _core.optimal_outer(net._c, tgt._c, 0.0)
+print(hashlib.sha256(G.tobytes() + b.tobytes() + a.tobytes()).hexdigest())
+"""
+
+
+def test_large_gram_system_equals_reference_and_is_bit_identical_across_threads():
+    net = ttnn.Network(np.zeros(len(_BIG_U) + 1), _BIG_U, 4e-3)
+    G, b = _core.gram_system(net._c, TGT._c)
+    G_ref, b_ref = ref.gram_system(_BIG_U, 4e-3, TGT.breaks, TGT.values)
+    assert np.max(np.abs(G - G_ref)) < 1e-12
+    assert np.max(np.abs(b - b_ref)) < 1e-12
+    np.testing.assert_array_equal(G, G.T)
+    digests = []
+    for threads in ("1", "2"):
+        env = dict(os.environ, OMP_NUM_THREADS=threads)
+        out = subprocess.run(
+            [sys.executable, "-c", _THREADS_SCRIPT, _BIG_U.tobytes().hex()],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            env=env,
+            check=True,
+        )
+        digests.append(out.stdout.strip())
+    a = _core.optimal_outer(net._c, TGT._c, 0.0)
+    here = hashlib.sha256(G.tobytes() + b.tobytes() + a.tobytes()).hexdigest()
+    assert digests[0] == digests[1] == here
 
 
 def test_flow_matches_scipy_dop853_on_reference_rhs():

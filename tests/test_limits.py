@@ -35,9 +35,33 @@ def test_finite_limit_matches_scipy_on_reference_rhs():
     for k in (0, 4):
         a_ref = ref.optimal_outer(lim.u[k], 0.05, TGT.breaks, TGT.values)
         np.testing.assert_allclose(lim.a[k], a_ref, atol=1e-8)
+    for k in range(5):  # a* kept from the integrator's last evaluation is a*(u[k]) exactly
+        np.testing.assert_array_equal(
+            lim.a[k], ttnn._core.optimal_outer(lim.network(k)._c, TGT._c, 0.0)
+        )
         assert lim.l2[k] == pytest.approx(ttnn.l2_error(lim.network(k), TGT), rel=1e-13)
     np.testing.assert_array_equal(lim.limit_loss, lim.l2)
     assert np.all(np.diff(lim.l2) <= 0)
+
+
+def test_optimal_outer_is_the_minimum_norm_solution_when_numerically_singular():
+    # 100 wide, overlapping windows: G has condition number ~4e13 and numerical
+    # rank 95 of 101, so Cholesky is refused and the minimum-norm solve must cut
+    # the same singular values as numpy's lstsq(rcond=1e-12) in the reference.
+    tgt = TGT
+    net = ttnn.Network.init(m=100, eta=0.3, seed=1)
+    G, b = ttnn._core.gram_system(net._c, tgt._c)
+    sv = np.linalg.svd(G, compute_uv=False)
+    assert sv[0] / sv[-1] > 1e12 and np.sum(sv > 1e-12 * sv[0]) < 101
+    a = ttnn._core.optimal_outer(net._c, tgt._c, 0.0)
+    a_ref = ref.optimal_outer(net.u, net.eta, tgt.breaks, tgt.values)
+    assert np.all(np.isfinite(a))
+    assert np.max(np.abs(a - a_ref)) < 1e-5 * np.max(np.abs(a_ref))
+    assert np.linalg.norm(a) == pytest.approx(np.linalg.norm(a_ref), rel=1e-6)
+    # It is a least-squares solution: the loss is that of the reference's a*.
+    assert ttnn.l2_error(net.replace(a=a), tgt) == pytest.approx(
+        ttnn.l2_error(net.replace(a=a_ref), tgt), rel=1e-9, abs=1e-12
+    )
 
 
 def test_flow_approaches_finite_limit_as_eps_shrinks():
@@ -161,3 +185,32 @@ def test_limit_bad_inputs_name_the_argument(kwargs, name, exc):
         ttnn.two_timescale_limit(net_at(U12, 0.01), TGT, **args)
     with pytest.raises(TypeError, match="net"):
         ttnn.two_timescale_limit(U12, TGT, 0.01)
+
+
+def test_sgd_in_the_two_timescale_regime_tracks_the_finite_limit():
+    # E1 at the quick step (m = 20, η = 4e-3, ε = 2e-5, h = 1e-3, τ = 0.035,
+    # noise U[−1, 1]): averaged over seeds, SGD's neurons stay within ~η of the
+    # limit's while the limit moves them ~10 η, and its loss follows the
+    # limit's L(a*(u), u) once the fast outer layer has relaxed (k ≥ 1; SGD
+    # starts from a = 0, the limit from a*(u₀)).
+    net = ttnn.Network.init(m=20, eta=4e-3, seed=0)
+    h, eps, tau = 1e-3, 2e-5, 0.035
+    steps = round(tau / (eps * h))
+    lim = ttnn.two_timescale_limit(net, TGT, tau, snapshots=8)
+    runs = [
+        ttnn.sgd(
+            net, TGT, h=h, eps=eps, steps=steps, noise=ttnn.UniformNoise(1.0), seed=s, snapshots=8
+        )
+        for s in range(4)
+    ]
+    for r in runs:
+        np.testing.assert_allclose(eps * h * r.steps, lim.tau, rtol=1e-12, atol=1e-15)
+    u_mean = np.mean([r.u for r in runs], axis=0)
+    l2_mean = np.mean([r.l2 for r in runs], axis=0)
+    moved = np.max(np.abs(lim.u[-1] - lim.u[0]))
+    assert moved > 10 * net.eta
+    gap = np.max(np.abs(u_mean - lim.u))
+    assert gap < 2 * net.eta and gap < 0.2 * moved, (gap, moved)
+    ratio = l2_mean[1:] / lim.l2[1:]
+    assert np.all((ratio > 0.7) & (ratio < 2.0)), ratio
+    assert lim.l2[-1] < 0.01 * lim.l2[0]

@@ -1,12 +1,20 @@
 #include "ttnn/gram.hpp"
 
 #include <Eigen/Cholesky>
-#include <Eigen/QR>
+#include <Eigen/Eigenvalues>
+#include <cmath>
+#include <limits>
 #include <vector>
 
 #include "ttnn/quadrature.hpp"
 
 namespace ttnn {
+
+namespace {
+// Relative cut-off for the minimum-norm solve (numpy.linalg.lstsq's rcond in
+// ttnn.reference.optimal_outer).
+constexpr double kRcond = 1e-12;
+}  // namespace
 
 GramSystem gram_system(const Network& net, const PiecewiseConstant& target) {
     const int m = static_cast<int>(net.m());
@@ -57,14 +65,6 @@ GramSystem gram_system(const Network& net, const PiecewiseConstant& target) {
             piece_fstar.push_back((pc.hi - pc.lo) * pc.target);
         });
     });
-    // Window × window was filled in one triangle, in window order: symmetrise.
-    for (int i = 1; i <= m; ++i) {
-        for (int j = 1; j < i; ++j) {
-            const double s = G(i, j) + G(j, i);
-            G(i, j) = G(j, i) = s;
-        }
-    }
-
     const int npieces = static_cast<int>(piece_len.size());
     std::vector<double> len_suffix(npieces + 1, 0.0), fstar_suffix(npieces + 1, 0.0);
     for (int k = npieces; k-- > 0;) {
@@ -78,30 +78,38 @@ GramSystem gram_system(const Network& net, const PiecewiseConstant& target) {
         win_suffix[j].assign(wi.size() + 1, 0.0);
         for (std::size_t r = wi.size(); r-- > 0;) win_suffix[j][r] = win_suffix[j][r + 1] + wi[r];
     }
-    // ∫ over pieces ≥ k of neuron j's window part.
-    auto window_from = [&](int j, int k) {
-        if (first_piece[j] == never) return 0.0;
-        const int r = std::max(k - first_piece[j], 0);
-        return r >= static_cast<int>(window_integral[j].size()) ? 0.0 : win_suffix[j][r];
+    // ∫ over pieces ≥ k of φ_i's window part (φ_0 has none).
+    auto window_from = [&](int i, int k) {
+        if (i == 0 || first_piece[i - 1] == never) return 0.0;
+        const int r = std::max(k - first_piece[i - 1], 0);
+        const auto& ws = win_suffix[i - 1];
+        return r >= static_cast<int>(ws.size()) - 1 ? 0.0 : ws[r];
     };
-
     for (int i = 0; i <= m; ++i) {
-        if (start[i] == never) continue;
-        sys.b[i] += fstar_suffix[start[i]];
-        for (int j = 0; j <= m; ++j) {
-            // saturated(i) × saturated(j), counted once per unordered pair.
-            if (start[j] != never && j <= i) {
-                const double v = len_suffix[std::max(start[i], start[j])];
-                G(i, j) += v;
-                if (j != i) G(j, i) += v;
+        if (start[i] != never) sys.b[i] += fstar_suffix[start[i]];
+    }
+
+    // G_ij = window×window (the sweep filled one triangle, in window order, so
+    // it is the sum of both triangles' entries) + saturated(i)×saturated(j) +
+    // saturated(i)×window(j) + window(i)×saturated(j): the O(m²) part, filled
+    // column by column (contiguous in Eigen's column-major storage), then
+    // mirrored. It stays serial: at m = 1000 it takes a few milliseconds next
+    // to the O(m³) solve for a*(u), and an OpenMP version over columns was
+    // 5× slower on 2 threads than on 1 on the shared 2-core test machine
+    // (bench/flow.py; thread start-up and contention outweigh ~4 ms of work).
+    for (int j = 0; j <= m; ++j) {
+        for (int i = j; i <= m; ++i) {
+            double v = i == j ? G(i, i) : G(i, j) + G(j, i);
+            if (start[i] != never && start[j] != never) {
+                v += len_suffix[std::max(start[i], start[j])];
             }
-            // saturated(i) × window(j) and its mirror.
-            if (j >= 1) {
-                const double v = window_from(j - 1, start[i]);
-                G(i, j) += v;
-                G(j, i) += v;
-            }
+            if (start[i] != never) v += window_from(j, start[i]);
+            if (start[j] != never) v += window_from(i, start[j]);
+            G(i, j) = v;
         }
+    }
+    for (int j = 1; j <= m; ++j) {
+        for (int i = 0; i < j; ++i) G(i, j) = G(j, i);
     }
     return sys;
 }
@@ -109,19 +117,30 @@ GramSystem gram_system(const Network& net, const PiecewiseConstant& target) {
 Eigen::VectorXd optimal_outer(const GramSystem& sys, double ridge) {
     Eigen::MatrixXd A = sys.G;
     A.diagonal().array() += ridge;
-    // Cholesky is fast and accurate when A is well conditioned; when it is
-    // singular or nearly so (a neuron outside [0, 1], two neurons together),
-    // fall back to the minimum-norm least-squares solution.
+    // Cholesky is fast and accurate when A is well conditioned.
     Eigen::LLT<Eigen::MatrixXd> llt(A);
     if (llt.info() == Eigen::Success) {
         const Eigen::VectorXd a = llt.solve(sys.b);
         const double scale = A.diagonal().maxCoeff();
         const double rcond = llt.rcond();
-        if (a.allFinite() && rcond > 1e-12 && scale > 0) return a;
+        if (a.allFinite() && rcond > kRcond && scale > 0) return a;
     }
-    Eigen::CompleteOrthogonalDecomposition<Eigen::MatrixXd> cod(A);
-    cod.setThreshold(1e-12);
-    return cod.solve(sys.b);
+    // Singular or nearly so (a neuron outside [0, 1], two neurons together,
+    // many overlapping windows at large m): the minimum-norm least-squares
+    // solution A⁺ b, with the singular values (= |eigenvalues|, A symmetric)
+    // below kRcond · the largest treated as zero, as ttnn.reference does with
+    // numpy.linalg.lstsq(rcond=kRcond). (A rank-revealing QR truncates a
+    // different, basis-dependent set of directions and, on the numerically
+    // singular Gram matrices of m = 1000, η = 4e-3, gives a different answer.)
+    const Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> eig(A);
+    if (eig.info() != Eigen::Success) {
+        return Eigen::VectorXd::Constant(A.rows(), std::numeric_limits<double>::quiet_NaN());
+    }
+    const Eigen::VectorXd& lam = eig.eigenvalues();
+    const double cut = kRcond * lam.cwiseAbs().maxCoeff();
+    Eigen::VectorXd c = eig.eigenvectors().transpose() * sys.b;
+    for (Eigen::Index k = 0; k < c.size(); ++k) c[k] = std::abs(lam[k]) > cut ? c[k] / lam[k] : 0.0;
+    return eig.eigenvectors() * c;
 }
 
 }  // namespace ttnn

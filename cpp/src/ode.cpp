@@ -28,7 +28,8 @@ constexpr double e1 = 71.0 / 57600, e3 = -71.0 / 16695, e4 = 71.0 / 1920, e5 = -
 
 std::vector<Eigen::VectorXd> ode_solve(const OdeRhs& rhs, const Eigen::VectorXd& y0,
                                        const std::vector<double>& times, const OdeOptions& opt,
-                                       const Poll& poll, OdeStats* stats) {
+                                       const Poll& poll, OdeStats* stats,
+                                       const OdeOutput& on_output) {
     using clock = std::chrono::steady_clock;
     const Eigen::Index n = y0.size();
     std::vector<Eigen::VectorXd> out;
@@ -40,6 +41,7 @@ std::vector<Eigen::VectorXd> ode_solve(const OdeRhs& rhs, const Eigen::VectorXd&
     rhs(y, k1);
     ++st.rhs_calls;
     if (!k1.allFinite()) throw DivergenceError(0, "the right-hand side is not finite at the start");
+    if (on_output) on_output(0);
 
     // Initial step (Hairer–Nørsett–Wanner's heuristic, simplified).
     const auto scale_of = [&](const Eigen::VectorXd& v) {
@@ -126,6 +128,7 @@ std::vector<Eigen::VectorXd> ode_solve(const OdeRhs& rhs, const Eigen::VectorXd&
             }
         }
         out.push_back(y);
+        if (on_output) on_output(s);
     }
     if (stats) *stats = st;
     return out;

@@ -14,6 +14,10 @@
 namespace ttnn {
 
 using OdeRhs = std::function<void(const Eigen::VectorXd& y, Eigen::VectorXd& dy)>;
+// Called with k as soon as the k-th output is stored. The integrator is FSAL:
+// its most recent call of rhs was at exactly that output state, so a caller can
+// keep by-products of that evaluation instead of recomputing them.
+using OdeOutput = std::function<void(std::size_t k)>;
 
 struct OdeOptions {
     double rtol = 1e-8;
@@ -30,6 +34,7 @@ struct OdeStats {
 // Interrupted when poll() says so (polled every few milliseconds).
 std::vector<Eigen::VectorXd> ode_solve(const OdeRhs& rhs, const Eigen::VectorXd& y0,
                                        const std::vector<double>& times, const OdeOptions& opt,
-                                       const Poll& poll, OdeStats* stats = nullptr);
+                                       const Poll& poll, OdeStats* stats = nullptr,
+                                       const OdeOutput& on_output = nullptr);
 
 }  // namespace ttnn
