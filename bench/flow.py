@@ -32,6 +32,7 @@ from pathlib import Path  # noqa: E402
 
 import numpy as np  # noqa: E402
 import scipy  # noqa: E402
+from _common import cpu_model, git_commit, verdict, write_section  # noqa: E402
 from scipy.integrate import solve_ivp  # noqa: E402
 
 import ttnn  # noqa: E402
@@ -126,34 +127,6 @@ def gram_in_child(threads, n):
         env=env,
     )
     return json.loads(out.stdout)
-
-
-def cpu_model():
-    try:
-        out = subprocess.run(["lscpu"], capture_output=True, text=True, check=True).stdout
-    except (OSError, subprocess.CalledProcessError):
-        return platform.processor() or "unknown"
-    for line in out.splitlines():
-        if line.lower().startswith("model name"):
-            return line.split(":", 1)[1].strip()
-    return "unknown"
-
-
-def git_commit():
-    try:
-        out = subprocess.run(
-            ["git", "-C", str(HERE), "rev-parse", "--short", "HEAD"],
-            capture_output=True,
-            text=True,
-            check=True,
-        )
-        return out.stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown"
-
-
-def verdict(ok):
-    return "**met**" if ok else "**NOT met**"
 
 
 def main():
@@ -437,24 +410,10 @@ def main():
         "in u (17 steps to τ = 1e-3) but pays ~0.5 s per right-hand side for the solve.",
         "",
     ]
-    write_section("\n".join(lines))
+    write_section(SECTION, "\n".join(lines))
     print(f"wrote {HERE / 'RESULTS.md'} ({elapsed:.0f} s)")
     ok = full["dy"] < 1e-5 and short["dy"] < 1e-5 and len(sums) == 1
     return 0 if ok else 1
-
-
-def write_section(text):
-    """Replace this bench's section of RESULTS.md (other sections are kept)."""
-    path = HERE / "RESULTS.md"
-    old = path.read_text() if path.exists() else "# ttnn benchmarks\n"
-    start = old.find(SECTION)
-    if start < 0:
-        new = old.rstrip("\n") + "\n\n" + text
-    else:
-        nxt = old.find("\n## ", start + len(SECTION))
-        tail = "" if nxt < 0 else old[nxt:]
-        new = old[:start] + text.rstrip("\n") + "\n" + tail
-    path.write_text(new.rstrip("\n") + "\n")
 
 
 if __name__ == "__main__":
