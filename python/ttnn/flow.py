@@ -13,6 +13,7 @@ from numpy.typing import NDArray
 
 from . import _core
 from . import _validate as check
+from ._trajectory import Trajectory
 from .network import Network
 from .target import PiecewiseConstant
 
@@ -36,7 +37,7 @@ def check_snapshots(snapshots: int) -> int:
 
 
 @dataclass(frozen=True)
-class FlowResult:
+class FlowResult(Trajectory):
     """Snapshots of a gradient flow, evenly spaced in flow time ``t``.
 
     ``a[k]``, ``u[k]`` are the parameters at ``t[k]`` and ``l2[k]`` the exact
@@ -56,14 +57,6 @@ class FlowResult:
     @property
     def tau(self) -> NDArray[np.float64]:
         return self.eps * self.t
-
-    @property
-    def final(self) -> Network:
-        return Network(self.a[-1], self.u[-1], self.eta, self.activation)
-
-    def network(self, k: int) -> Network:
-        """The network at snapshot k."""
-        return Network(self.a[k], self.u[k], self.eta, self.activation)
 
 
 def gradient_flow(

@@ -19,13 +19,14 @@ from numpy.typing import NDArray
 
 from . import _core
 from . import _validate as check
+from ._trajectory import Trajectory
 from .flow import check_net_target, check_snapshots, check_tolerances
 from .network import Network
 from .target import PiecewiseConstant
 
 
 @dataclass(frozen=True)
-class LimitResult:
+class LimitResult(Trajectory):
     """Snapshots of a two-timescale limit, evenly spaced in slow time ``tau``.
 
     ``a[k]`` is the outer layer the limit assigns to ``u[k]``; ``l2[k]`` the
@@ -43,14 +44,6 @@ class LimitResult:
     activation: str
     kind: str
     stats: dict[str, int] = field(default_factory=dict)
-
-    @property
-    def final(self) -> Network:
-        return Network(self.a[-1], self.u[-1], self.eta, self.activation)
-
-    def network(self, k: int) -> Network:
-        """The network at snapshot k."""
-        return Network(self.a[k], self.u[k], self.eta, self.activation)
 
 
 def two_timescale_limit(

@@ -10,6 +10,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from . import _core
 from . import _validate as check
+from ._trajectory import Trajectory
 from .network import Network
 from .noise import Noise, UniformNoise, noise_spec
 from .target import PiecewiseConstant
@@ -19,7 +20,7 @@ PAPER_NOISE = UniformNoise(1.0)
 
 
 @dataclass(frozen=True)
-class SGDResult:
+class SGDResult(Trajectory):
     """Snapshots of an SGD run.
 
     ``steps[k]`` steps had been taken at snapshot k; ``a[k]``, ``u[k]`` are the
@@ -44,14 +45,6 @@ class SGDResult:
     @property
     def tau(self) -> NDArray[np.float64]:
         return self.steps * (self.h * self.eps)
-
-    @property
-    def final(self) -> Network:
-        return Network(self.a[-1], self.u[-1], self.eta, self.activation)
-
-    def network(self, k: int) -> Network:
-        """The network at snapshot k."""
-        return Network(self.a[k], self.u[k], self.eta, self.activation)
 
 
 def sgd(
