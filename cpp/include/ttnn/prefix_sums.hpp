@@ -48,8 +48,9 @@ public:
 
     // a_k += v for k < n, hence P_j += v · min(j, n).
     void add_prefix(int n, double v) {
-        for (int k = 0; k < m_; ++k) a_[k] += keep_if(k < n, v);
         const double nd = n;
+        // Compared as doubles so that the vectorised mask is one comparison.
+        for (int k = 0; k < m_; ++k) a_[k] += index_[k] < nd ? v : 0.0;
         for (int j = 0; j <= m_; ++j) p_[j] += v * std::min(index_[j], nd);
     }
 
