@@ -2,10 +2,12 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <numeric>
 
 #include "ttnn/loss.hpp"
 #include "ttnn/parallel.hpp"
+#include "ttnn/prefix_sums.hpp"
 
 namespace ttnn {
 
@@ -13,35 +15,63 @@ namespace {
 
 constexpr std::int64_t kPollEvery = std::int64_t{1} << 20;  // ~10–50 ms of work
 
-// Kernel for cubic and ramp, O(window + log m) per step instead of O(m).
+// Up to this many neurons the windowed kernel keeps flat prefix sums (O(m)
+// vectorised work per step), above it blocked ones (O(√m)-ish). Measured on
+// bench/sgd.py's stream (η = 4e-3), ns/step flat vs blocked: 25 vs 31 at
+// m = 20, 39 vs 36 at m = 40, 57 vs 41 at m = 64.
+constexpr Eigen::Index kFlatMaxM = 32;
+
+// σ_η(z) and σ′_η(z) of activation.hpp, bit for bit, for the window of the
+// kernel below. For the cubic, without branches: inside the window the sign of
+// z is a coin flip, and mispredicting it costs more than evaluating both
+// sides. With z clamped to [−½, ½] and s = ½ − |z| (equal to z + ½ for z ≤ 0
+// and to ½ − z above, as in cubic_sigma), σ = 4s³ or 1 − 4s³ and σ′ = 12s²,
+// which also gives 0 and 1 (and σ′ = 0) at and beyond the window's edges.
+template <Activation A>
+inline void window_activation(double z, double eta, double& s, double& ds) {
+    if constexpr (A == Activation::cubic) {
+        const double zc = std::min(std::max(z / eta, -0.5), 0.5);
+        const double w = 0.5 - std::abs(zc);
+        const double c = 4.0 * w * w * w;
+        s = zc <= 0.0 ? c : 1.0 - c;
+        ds = 12.0 * w * w / eta;
+    } else {
+        s = sigma_eta<A>(z, eta);
+        ds = dsigma_eta<A>(z, eta);
+    }
+}
+
+// Kernel for cubic and ramp, O(window + cost of the prefix sums) per step
+// instead of O(m).
 //
 // σ_η(x − u) is 1 for u ≤ x − η/2 and 0 for u ≥ x + η/2. With the neurons kept
 // sorted by u, the saturated ones form a prefix: f(x) is a_0 plus a prefix sum
 // of a plus the few window terms, and the update of a on the saturated prefix
-// is one prefix add (σ′ = 0 there, so their u do not move). Prefix sums and
-// prefix adds use blocks of kBlock neurons with a lazy per-block offset:
-// a_k = val[k] + lazy[k / kBlock]. Plain sums, no cancellation, so the result
-// stays within rounding of the straightforward loop of ttnn.reference.
-template <Activation A>
+// is one prefix add (σ′ = 0 there, so their u do not move). `Store` keeps a in
+// sorted order with those two operations (prefix_sums.hpp): FlatPrefixSums for
+// small m, BlockedPrefixSums for large m (kFlatMaxM). Plain sums,
+// no cancellation, so the result stays within rounding of the straightforward
+// loop of ttnn.reference.
+//
+// The window [lo, hi) is found from a bucket table over [0, 1) (first sorted
+// position per bucket, rebuilt every kRefresh steps) and a short linear scan
+// that corrects it: the result never depends on the table being fresh, and at
+// small m this avoids the mispredicted branches of a binary search, which cost
+// more than the arithmetic of a step (issue 2, bench/sgd.py).
+template <Activation A, class Store>
 class SortedKernel {
 public:
-    static constexpr int kShift = 5;
-    static constexpr int kBlock = 1 << kShift;
+    static constexpr int kRefresh = 4096;
+    static constexpr int kScan = 8;
 
     SortedKernel(const Network& net, double h, double eps)
         : m_(static_cast<int>(net.m())), eta_(net.eta), h_(h), eps_(eps), a0_(net.a[0]),
-          perm_(m_), us_(m_), val_(m_), lazy_((m_ + kBlock - 1) / kBlock, 0.0),
-          block_sum_(lazy_.size(), 0.0) {
-        std::iota(perm_.begin(), perm_.end(), 0);
-        // Stable: neurons at equal u keep their input order.
-        std::stable_sort(perm_.begin(), perm_.end(),
-                         [&](int i, int j) { return net.u[i] < net.u[j]; });
-        for (int k = 0; k < m_; ++k) {
-            us_[k] = net.u[perm_[k]];
-            val_[k] = net.a[perm_[k] + 1];
-        }
-        resync();
-        window_.reserve(m_);
+          nbuckets_(bucket_count(m_)), perm_(sorted_order(net)),
+          us_(m_ + kScan, std::numeric_limits<double>::infinity()),
+          a_(sorted_a(net, perm_)), bucket_(nbuckets_), window_(m_),
+          count_window_(m_ * eta_ >= 1.0) {
+        for (int k = 0; k < m_; ++k) us_[k] = net.u[perm_[k]];
+        refresh_buckets();
     }
 
     // One SGD step; returns false when the new parameters are not finite.
@@ -50,50 +80,49 @@ public:
         // the exact formula: neurons just inside the margin are evaluated by
         // σ_η itself, which returns exactly 0 or 1 outside its support.
         const double half = 0.5 * eta_, margin = 1e-9 * eta_;
-        const int lo = static_cast<int>(
-            std::upper_bound(us_.begin(), us_.end(), x - half - margin) - us_.begin());
-        const int hi = static_cast<int>(
-            std::lower_bound(us_.begin() + lo, us_.end(), x + half + margin) - us_.begin());
+        const double right = x + half + margin;
+        const int lo = count_at_most(x - half - margin);
+        const int hi = window_end(lo, right);
 
-        double f = a0_ + prefix_sum(lo);
-        window_.clear();
+        double f = a0_ + a_.sum(lo);
         for (int k = lo; k < hi; ++k) {
             const double z = x - us_[k];
-            const WindowTerm t{a_at(k), sigma_eta<A>(z, eta_), dsigma_eta<A>(z, eta_)};
+            WindowTerm& t = window_[k - lo];
+            t.a = a_.get(k);
+            window_activation<A>(z, eta_, t.s, t.ds);
             f += t.a * t.s;
-            window_.push_back(t);
         }
         const double hr = h_ * 2.0 * (f - y);
         if (!std::isfinite(hr)) return false;
 
         a0_ -= hr;
-        prefix_add(lo, -hr);
-        bool finite = std::isfinite(a0_);
+        a_.add_prefix(lo, -hr);
+        // v · 0 is 0 for finite v and NaN for inf/NaN: one test at the end
+        // instead of a branch per parameter.
+        double nonfinite = a0_ * 0.0;
         for (int k = lo; k < hi; ++k) {
             const WindowTerm& t = window_[k - lo];
-            set_a(k, t.a - hr * t.s);
+            a_.set(k, t.a - hr * t.s);
             us_[k] += eps_ * hr * t.a * t.ds;
-            finite = finite && std::isfinite(us_[k]) && std::isfinite(a_at(k));
+            nonfinite += us_[k] * 0.0 + a_.get(k) * 0.0;
         }
         if (hi > lo) restore_order(lo, hi);
-        return finite;
+        if (--until_refresh_ == 0) {
+            // Also recompute the prefix sums: their incremental updates round
+            // differently from a direct sum, and resyncing every few thousand
+            // steps keeps that difference to a few ulps over any run length.
+            a_.resync();
+            refresh_buckets();
+        }
+        return nonfinite == 0.0;
     }
 
-    // Recomputes the block sums from scratch, so that their incremental
-    // updates cannot drift over a long run.
-    void resync() {
-        for (std::size_t b = 0; b < block_sum_.size(); ++b) {
-            const int end = std::min(m_, static_cast<int>((b + 1) * kBlock));
-            double s = 0.0;
-            for (int k = static_cast<int>(b) * kBlock; k < end; ++k) s += val_[k];
-            block_sum_[b] = s;
-        }
-    }
+    void resync() { a_.resync(); }
 
     void write(double* a, double* u) const {
         a[0] = a0_;
         for (int k = 0; k < m_; ++k) {
-            a[perm_[k] + 1] = a_at(k);
+            a[perm_[k] + 1] = a_.get(k);
             u[perm_[k]] = us_[k];
         }
     }
@@ -103,41 +132,71 @@ private:
         double a, s, ds;
     };
 
-    double a_at(int k) const { return val_[k] + lazy_[k >> kShift]; }
-
-    void set_a(int k, double v) {
-        const double new_val = v - lazy_[k >> kShift];
-        block_sum_[k >> kShift] += new_val - val_[k];
-        val_[k] = new_val;
+    static std::vector<int> sorted_order(const Network& net) {
+        std::vector<int> perm(net.m());
+        std::iota(perm.begin(), perm.end(), 0);
+        // Stable: neurons at equal u keep their input order.
+        std::stable_sort(perm.begin(), perm.end(),
+                         [&](int i, int j) { return net.u[i] < net.u[j]; });
+        return perm;
     }
 
-    double prefix_sum(int n) const {
-        const int full = n >> kShift;
-        double s = 0.0;
-        for (int b = 0; b < full; ++b) s += block_sum_[b] + kBlock * lazy_[b];
-        double partial = 0.0;
-        for (int k = full << kShift; k < n; ++k) partial += val_[k];
-        if (n > (full << kShift)) s += partial + (n - (full << kShift)) * lazy_[full];
-        return s;
+    static std::vector<double> sorted_a(const Network& net, const std::vector<int>& perm) {
+        std::vector<double> a(perm.size());
+        for (std::size_t k = 0; k < perm.size(); ++k) a[k] = net.a[perm[k] + 1];
+        return a;
     }
 
-    void prefix_add(int n, double v) {
-        const int full = n >> kShift;
-        for (int b = 0; b < full; ++b) lazy_[b] += v;
-        for (int k = full << kShift; k < n; ++k) val_[k] += v;
-        if (n > (full << kShift)) block_sum_[full] += (n - (full << kShift)) * v;
+    // At least four buckets per neuron (a power of two, so that q · nbuckets
+    // and b / nbuckets are exact): the correcting scan is then mostly empty.
+    // At least 512 (2 KiB): more buckets still help at small m (measured).
+    static int bucket_count(int m) {
+        int n = 512;
+        while (n < 4 * m) n *= 2;
+        return n;
+    }
+
+    // bucket_[b] = number of neurons with u < b / nbuckets (at the last refresh).
+    void refresh_buckets() {
+        int k = 0;
+        for (int b = 0; b < nbuckets_; ++b) {
+            const double edge = static_cast<double>(b) / nbuckets_;
+            while (k < m_ && us_[k] < edge) ++k;
+            bucket_[b] = k;
+        }
+        until_refresh_ = kRefresh;
+    }
+
+    // Number of neurons with u ≤ q, i.e. the sorted position of the first one
+    // above q. Starts from the bucket of q and scans to the exact answer.
+    int count_at_most(double q) const {
+        const double t = q * nbuckets_;
+        const int b = t > 0.0 ? (t < nbuckets_ ? static_cast<int>(t) : nbuckets_ - 1) : 0;
+        int k = bucket_[b];
+        while (us_[k] <= q) ++k;  // stops at the +inf padding
+        while (k > 0 && us_[k - 1] > q) --k;
+        return k;
+    }
+
+    // The first sorted position at or after lo with u ≥ right. With about m·η
+    // neurons per window its length varies from step to step, and a loop to
+    // its end would mispredict its exit: then count the first kScan candidates,
+    // a loop of fixed length (the +inf padding of us_ keeps it in bounds).
+    // Narrow windows are mostly empty: scan them.
+    int window_end(int lo, double right) const {
+        int hi = lo;
+        if (count_window_) {
+            for (int j = 0; j < kScan; ++j) hi += us_[lo + j] < right;
+            if (hi < lo + kScan) return hi;
+        }
+        while (us_[hi] < right) ++hi;
+        return hi;
     }
 
     void swap_adjacent(int k) {
         std::swap(perm_[k], perm_[k + 1]);
         std::swap(us_[k], us_[k + 1]);
-        if ((k >> kShift) == ((k + 1) >> kShift)) {
-            std::swap(val_[k], val_[k + 1]);  // same lazy offset: exact
-        } else {
-            const double ak = a_at(k), ak1 = a_at(k + 1);
-            set_a(k, ak1);
-            set_a(k + 1, ak);
-        }
+        a_.swap_adjacent(k);
     }
 
     // Only the window neurons [lo, hi) moved, by a little: insertion sort them
@@ -154,12 +213,14 @@ private:
 
     int m_;
     double eta_, h_, eps_, a0_;
-    std::vector<int> perm_;      // sorted position → neuron index
-    std::vector<double> us_;     // u in sorted order
-    std::vector<double> val_;    // a in sorted order, minus the block's lazy offset
-    std::vector<double> lazy_;   // pending prefix adds per block
-    std::vector<double> block_sum_;
+    int nbuckets_;
+    int until_refresh_ = kRefresh;
+    std::vector<int> perm_;   // sorted position → neuron index
+    std::vector<double> us_;  // u in sorted order, then kScan × +inf (stops the scans)
+    Store a_;                 // a_1..a_m in sorted order
+    std::vector<int> bucket_;  // see refresh_buckets
     std::vector<WindowTerm> window_;
+    bool count_window_;  // see window_end
 };
 
 // Kernel for relu (no saturation, so no prefix structure): the direct O(m)
@@ -273,7 +334,11 @@ SgdResult sgd_run(const Network& net, const PiecewiseConstant* target, const Sgd
     }
     return dispatch_activation(net.act, [&](auto A) {
         if constexpr (is_windowed(A.value)) {
-            SortedKernel<A.value> kernel(net, opt.h, opt.eps);
+            if (net.m() <= kFlatMaxM) {
+                SortedKernel<A.value, FlatPrefixSums> kernel(net, opt.h, opt.eps);
+                return run_with(kernel, net, target, opt, data, poll);
+            }
+            SortedKernel<A.value, BlockedPrefixSums> kernel(net, opt.h, opt.eps);
             return run_with(kernel, net, target, opt, data, poll);
         } else {
             DenseKernel<A.value> kernel(net, opt.h, opt.eps);

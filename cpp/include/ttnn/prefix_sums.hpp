@@ -1,0 +1,150 @@
+// Arrays a_0..a_{m−1} with the two operations the SGD kernel for windowed
+// activations needs at every step (sgd.cpp, SortedKernel): the prefix sum
+// Σ_{k<n} a_k (the saturated neurons' share of f(x)) and the prefix add
+// a_k += v for k < n (their share of the update a_j ← a_j − h r_p σ_η).
+// Both stores keep plain sums, never differences of large sums, so a prefix
+// sum stays within rounding of summing the a_k directly; resync() recomputes
+// the incrementally updated sums so that this error cannot grow over a run.
+#pragma once
+
+#include <algorithm>
+#include <cstdint>
+#include <cstring>
+#include <vector>
+
+namespace ttnn {
+
+// `keep ? v : 0.0` through a bit mask: the conditional may otherwise compile
+// to a branch, which mispredicts when `keep` depends on the data.
+inline double keep_if(bool keep, double v) {
+    std::uint64_t bits;
+    std::memcpy(&bits, &v, sizeof bits);
+    bits &= -static_cast<std::uint64_t>(keep);
+    std::memcpy(&v, &bits, sizeof bits);
+    return v;
+}
+
+// For small m: the a_k and their exclusive prefix sums P_n = Σ_{k<n} a_k.
+// A prefix sum is one load; a prefix add and a change of one a_k update all
+// m + 1 sums, with fixed trip counts and no data-dependent branch, loops the
+// compiler vectorises. At m = 20 that beats the blocked store, whose cost is
+// dominated by mispredicted loop exits.
+class FlatPrefixSums {
+public:
+    explicit FlatPrefixSums(const std::vector<double>& a)
+        : m_(static_cast<int>(a.size())), a_(a), p_(m_ + 1), index_(m_ + 1) {
+        for (int k = 0; k <= m_; ++k) index_[k] = k;
+        resync();
+    }
+
+    double get(int k) const { return a_[k]; }
+    double sum(int n) const { return p_[n]; }
+
+    void set(int k, double v) {
+        const double d = v - a_[k];
+        a_[k] = v;
+        for (int n = 0; n <= m_; ++n) p_[n] += keep_if(n > k, d);
+    }
+
+    // a_k += v for k < n, hence P_j += v · min(j, n).
+    void add_prefix(int n, double v) {
+        const double nd = n;
+        // Compared as doubles so that the vectorised mask is one comparison.
+        for (int k = 0; k < m_; ++k) a_[k] += index_[k] < nd ? v : 0.0;
+        for (int j = 0; j <= m_; ++j) p_[j] += v * std::min(index_[j], nd);
+    }
+
+    void swap_adjacent(int k) {
+        std::swap(a_[k], a_[k + 1]);
+        p_[k + 1] = p_[k] + a_[k];
+    }
+
+    void resync() {
+        p_[0] = 0.0;
+        for (int k = 0; k < m_; ++k) p_[k + 1] = p_[k] + a_[k];
+    }
+
+private:
+    int m_;
+    std::vector<double> a_, p_;
+    std::vector<double> index_;  // 0, 1, …, m as doubles, for the vectorised min
+};
+
+// For large m: blocks of kBlock entries with a lazy offset per block,
+// a_k = val[k] + lazy[k / kBlock], and the sum of val per block. A prefix sum
+// or add costs O(m / kBlock + kBlock); changing one a_k costs O(1).
+class BlockedPrefixSums {
+public:
+    static constexpr int kShift = 5;
+    static constexpr int kBlock = 1 << kShift;
+
+    explicit BlockedPrefixSums(const std::vector<double>& a)
+        : m_(static_cast<int>(a.size())), val_(a), lazy_((m_ + kBlock - 1) / kBlock, 0.0),
+          block_sum_(lazy_.size(), 0.0) {
+        resync();
+    }
+
+    double get(int k) const { return val_[k] + lazy_[k >> kShift]; }
+
+    void set(int k, double v) {
+        const double new_val = v - lazy_[k >> kShift];
+        block_sum_[k >> kShift] += new_val - val_[k];
+        val_[k] = new_val;
+    }
+
+    // Two partial sums per loop halve the length of the dependency chains.
+    double sum(int n) const {
+        const int full = n >> kShift, base = full << kShift;
+        double s0 = 0.0, s1 = 0.0;
+        int b = 0;
+        for (; b + 1 < full; b += 2) {
+            s0 += block_sum_[b] + kBlock * lazy_[b];
+            s1 += block_sum_[b + 1] + kBlock * lazy_[b + 1];
+        }
+        if (b < full) s0 += block_sum_[b] + kBlock * lazy_[b];
+        double p0 = 0.0, p1 = 0.0;
+        int k = base;
+        for (; k + 1 < n; k += 2) {
+            p0 += val_[k];
+            p1 += val_[k + 1];
+        }
+        if (k < n) p0 += val_[k];
+        double s = s0 + s1;
+        if (n > base) s += (p0 + p1) + (n - base) * lazy_[full];
+        return s;
+    }
+
+    void add_prefix(int n, double v) {
+        const int full = n >> kShift, base = full << kShift;
+        for (int b = 0; b < full; ++b) lazy_[b] += v;
+        for (int k = base; k < n; ++k) val_[k] += v;
+        if (n > base) block_sum_[full] += (n - base) * v;
+    }
+
+    void swap_adjacent(int k) {
+        if ((k >> kShift) == ((k + 1) >> kShift)) {
+            std::swap(val_[k], val_[k + 1]);  // same lazy offset: exact
+        } else {
+            const double ak = get(k), ak1 = get(k + 1);
+            set(k, ak1);
+            set(k + 1, ak);
+        }
+    }
+
+    void resync() {
+        for (std::size_t b = 0; b < block_sum_.size(); ++b) {
+            const int end = std::min(m_, static_cast<int>((b + 1) * kBlock));
+            double s = 0.0;
+            for (int k = static_cast<int>(b) * kBlock; k < end; ++k) s += val_[k];
+            block_sum_[b] = s;
+        }
+    }
+
+private:
+    int m_;
+    std::vector<double> val_;   // a minus the block's lazy offset
+    std::vector<double> lazy_;  // pending prefix adds per block
+    std::vector<double> block_sum_;
+};
+
+}  // namespace ttnn
