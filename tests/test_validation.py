@@ -71,3 +71,25 @@ def test_bad_input_is_rejected_naming_the_argument(call, exc, name):
     with pytest.raises(exc) as info:
         call()
     assert name in str(info.value)
+
+
+def test_replayed_stream_is_not_copied_not_modified_and_checked_without_warnings():
+    # A huge but finite stream sums to inf: the fast finiteness test must fall back
+    # quietly to the exact one instead of rejecting it or warning.
+    import warnings
+
+    from ttnn import _validate as check
+
+    big = np.array([1e308, 1e308, 1.0])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        out = check.vector("x", big, copy=False)
+    assert out is big
+    with pytest.raises(ValueError, match="x must be finite"):
+        check.vector("x", np.array([1e308, 1e308, np.nan]), copy=False)
+    tgt = ttnn.PiecewiseConstant.paper()
+    x = np.random.default_rng(0).random(100)
+    y = tgt(x)
+    x0, y0 = x.copy(), y.copy()
+    ttnn.sgd(ttnn.Network.init(5, 4e-3, seed=0), tgt, h=1e-3, eps=2e-5, data=(x, y))
+    assert np.array_equal(x, x0) and np.array_equal(y, y0)

@@ -39,10 +39,14 @@ def integer(name: str, value: Any, *, minimum: int | None = None) -> int:
     return v
 
 
-def _array(name: str, value: Any, ndim: int) -> NDArray[np.float64]:
-    """A float64 array of ``ndim`` dimensions (always a fresh copy: inputs are never modified)."""
+def _array(name: str, value: Any, ndim: int, *, copy: bool = True) -> NDArray[np.float64]:
+    """A C-contiguous float64 array of ``ndim`` dimensions; a fresh copy unless ``copy=False``,
+    which reuses a float64 contiguous input as is (for long read-only streams)."""
     try:
-        arr = np.array(value, dtype=np.float64, copy=True)
+        if copy:
+            arr = np.array(value, dtype=np.float64, copy=True)
+        else:
+            arr = np.ascontiguousarray(value, dtype=np.float64)
     except (TypeError, ValueError) as exc:
         raise TypeError(f"{name} must be a {ndim}-D array of real numbers") from exc
     if arr.ndim != ndim:
@@ -51,14 +55,20 @@ def _array(name: str, value: Any, ndim: int) -> NDArray[np.float64]:
 
 
 def _finite(name: str, arr: NDArray[np.float64]) -> NDArray[np.float64]:
-    if not np.all(np.isfinite(arr)):
+    # A finite sum proves every entry finite (NaN and ±inf propagate), without the
+    # n-byte temporary of isfinite(); only a non-finite sum needs the full test.
+    with np.errstate(over="ignore", invalid="ignore"):
+        total = np.add.reduce(arr, axis=None)
+    if not np.isfinite(total) and not np.all(np.isfinite(arr)):
         raise ValueError(f"{name} must be finite (it contains NaN or inf)")
     return arr
 
 
-def vector(name: str, value: Any, *, length: int | None = None) -> NDArray[np.float64]:
-    """A finite 1-D float64 array (a fresh copy)."""
-    arr = _array(name, value, 1)
+def vector(
+    name: str, value: Any, *, length: int | None = None, copy: bool = True
+) -> NDArray[np.float64]:
+    """A finite 1-D float64 array (a fresh copy unless ``copy=False``)."""
+    arr = _array(name, value, 1, copy=copy)
     if length is not None and arr.shape[0] != length:
         raise ValueError(f"{name} must have length {length}, got {arr.shape[0]}")
     return _finite(name, arr)

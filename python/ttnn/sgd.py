@@ -86,8 +86,9 @@ def sgd(
     if data is not None:
         if not isinstance(data, (tuple, list)) or len(data) != 2:
             raise TypeError("data must be a pair (x, y) of 1-D arrays")
-        x_arr = check.vector("data x", data[0])
-        y_arr = check.vector("data y", data[1])
+        # Read-only in the core, so a float64 stream is not copied (it can be 10⁸ long).
+        x_arr = check.vector("data x", data[0], copy=False)
+        y_arr = check.vector("data y", data[1], copy=False)
         if x_arr.shape != y_arr.shape:
             raise ValueError(
                 f"data x and y must have the same length, got {x_arr.shape[0]} and {y_arr.shape[0]}"
