@@ -26,7 +26,6 @@ for _var in ("OMP_NUM_THREADS", "NUMBA_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MK
 import datetime  # noqa: E402
 import platform  # noqa: E402
 import shlex  # noqa: E402
-import subprocess  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
 from pathlib import Path  # noqa: E402
@@ -34,6 +33,7 @@ from pathlib import Path  # noqa: E402
 import numba  # noqa: E402
 import numpy as np  # noqa: E402
 import scipy  # noqa: E402
+from _common import cpu_model, git_commit, verdict, write_section  # noqa: E402
 from numba import njit  # noqa: E402
 from scipy import integrate  # noqa: E402
 
@@ -195,36 +195,8 @@ def quad_loss(a, u, eta, breaks, values):
 # Machine description
 
 
-def cpu_model():
-    try:
-        out = subprocess.run(["lscpu"], capture_output=True, text=True, check=True).stdout
-    except (OSError, subprocess.CalledProcessError):
-        return platform.processor() or "unknown"
-    for line in out.splitlines():
-        if line.lower().startswith("model name"):
-            return line.split(":", 1)[1].strip()
-    return "unknown"
-
-
-def git_commit():
-    try:
-        out = subprocess.run(
-            ["git", "-C", str(HERE), "rev-parse", "--short", "HEAD"],
-            capture_output=True,
-            text=True,
-            check=True,
-        )
-        return out.stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown"
-
-
 def fmt_rate(r):
     return f"{r:,.0f}"
-
-
-def verdict(ok):
-    return "**met**" if ok else "**NOT met**"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -457,23 +429,9 @@ def main():
         f"- Ratio ttnn / quad: {l2_ratio:,.0f}× — target ≥ 1e4×: {verdict(l2_ratio >= 1e4)}",
         "",
     ]
-    write_section("\n".join(lines))
+    write_section(SECTION, "\n".join(lines))
     print(f"wrote {HERE / 'RESULTS.md'} ({elapsed:.0f} s)")
     return 0 if agree_ok else 1
-
-
-def write_section(text):
-    """Replace this bench's section of RESULTS.md (other sections are kept)."""
-    path = HERE / "RESULTS.md"
-    old = path.read_text() if path.exists() else "# ttnn benchmarks\n"
-    start = old.find(SECTION)
-    if start < 0:
-        new = old.rstrip("\n") + "\n\n" + text
-    else:
-        nxt = old.find("\n## ", start + len(SECTION))
-        tail = "" if nxt < 0 else old[nxt:]
-        new = old[:start] + text.rstrip("\n") + "\n" + tail
-    path.write_text(new.rstrip("\n") + "\n")
 
 
 if __name__ == "__main__":
