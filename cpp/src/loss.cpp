@@ -22,6 +22,11 @@ double l2_error(const Network& net, const PiecewiseConstant& target) {
     return dispatch_activation(net.act, [&](auto A) {
         double total = 0.0;
         sweep_pieces(net, target, [&](const Piece& pc) {
+            if (pc.window->empty()) {  // f − f* is constant here: no nodes needed
+                const double d = pc.saturated_sum - pc.target;
+                total += (pc.hi - pc.lo) * d * d;
+                return;
+            }
             const double mid = 0.5 * (pc.lo + pc.hi), half = 0.5 * (pc.hi - pc.lo);
             double s = 0.0;
             for (int q = 0; q < 4; ++q) {

@@ -16,22 +16,41 @@ void sweep_pieces(const Network& net, const PiecewiseConstant& target, Visit&& v
     const bool windowed = is_windowed(net.act);
     const double half = windowed ? 0.5 * net.eta : 0.0;
 
+    // Scratch reused across calls on this thread: the loss is called millions of
+    // times on small networks, where eight allocations per call were ~15% of it.
+    // A nested sweep (from inside `visit`) gets fresh buffers.
+    struct Buffers {
+        std::vector<int> order, window, saturated_new;
+        std::vector<double> enter, mid, leave, points, merged;
+        bool busy = false;
+    };
+    thread_local Buffers shared;
+    Buffers fresh;
+    Buffers& b = shared.busy ? fresh : shared;
+    struct Release {
+        Buffers& b;
+        ~Release() { b.busy = false; }
+    } release{b};
+    b.busy = true;
+    auto& [order, window, saturated_new, enter, mid, leave, points, merged, busy] = b;
+    (void)busy;
+
     // Each neuron enters its window at u_j − η/2 and saturates at u_j + η/2
     // (never, for relu): both orders are the order of u, so one argsort gives
     // them, and the breakpoints come from merging sorted runs, not a sort.
-    std::vector<int> order(m);
+    order.resize(m);
     std::iota(order.begin(), order.end(), 0);
     std::sort(order.begin(), order.end(), [&](int i, int j) { return net.u[i] < net.u[j]; });
-    std::vector<double> enter(m), mid(m), leave(m);  // in the order of u
+    enter.resize(m);
+    mid.resize(m);
+    leave.resize(m);  // in the order of u
     for (int k = 0; k < m; ++k) {
         mid[k] = net.u[order[k]];
         enter[k] = mid[k] - half;
         leave[k] = windowed ? mid[k] + half : std::numeric_limits<double>::infinity();
     }
 
-    std::vector<double> points, merged;
-    points.reserve(3 * m + target.breaks.size() + 2);
-    merged.reserve(points.capacity());
+    points.clear();
     points.push_back(0.0);
     points.insert(points.end(), target.breaks.begin(), target.breaks.end());
     points.push_back(1.0);
@@ -47,8 +66,8 @@ void sweep_pieces(const Network& net, const PiecewiseConstant& target, Visit&& v
                  points.end());
     points.erase(std::unique(points.begin(), points.end()), points.end());
 
-    std::vector<int> window, saturated_new;
-    window.reserve(m);
+    window.clear();
+    saturated_new.clear();
     std::size_t next_enter = 0, next_leave = 0, next_break = 0;
     double saturated_sum = net.a[0];
     for (std::size_t k = 0; k + 1 < points.size(); ++k) {
