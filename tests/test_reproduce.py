@@ -224,6 +224,18 @@ def test_every_figure_written_and_wall_times_printed(cli_runs):
     for name in EXPERIMENTS:
         assert f"{name}: " in out.stdout and " s" in out.stdout
     assert "total: " in out.stdout
+    claims = (d / "claims.md").read_text()
+    for row in ("E1:", "E2 (Fig. 5)", "E3 (Fig. 7)", "E4, d = 2", "E4, d = 10", "E5 (appendix"):
+        assert row in claims
+    assert f"{m['experiments']['fig5']['runs'][0]['final_l2']:.3g}" in claims
+
+
+def test_library_run_is_quiet_unless_asked(tmp_path, capsys):
+    from ttnn import reproduce
+
+    reproduce.run(["fig5"], scale="quick", out=tmp_path)
+    assert capsys.readouterr().out == ""
+    assert (tmp_path / "claims.md").stat().st_size > 0
 
 
 def test_different_seed_different_numbers(tmp_path, cli_runs):

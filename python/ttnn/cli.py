@@ -108,6 +108,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 args.seed,
                 args.target,
                 progress=sys.stderr.isatty(),
+                verbose=True,
             )
         except KeyboardInterrupt:
             # The core stops within a second of Ctrl-C; a message beats a traceback.
