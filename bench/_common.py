@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import datetime
 import os
 import platform
+import shlex
 import subprocess
+import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -36,6 +39,15 @@ def git_commit() -> str:
 
 def machine_line() -> str:
     return f"{platform.platform()}, {os.cpu_count()} logical CPUs, CPU model `{cpu_model()}`"
+
+
+def header_lines() -> list[str]:
+    """The date, command and machine lines that open every section of RESULTS.md."""
+    return [
+        f"- Date: {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M UTC}",
+        f"- Command: `{shlex.join(['python', *sys.argv])}` (interpreter `{sys.executable}`)",
+        f"- Machine: {machine_line()}",
+    ]
 
 
 def load_average() -> float:

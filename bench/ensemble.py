@@ -11,14 +11,12 @@ Usage: python bench/ensemble.py [--repeats 5]
 from __future__ import annotations
 
 import argparse
-import datetime
-import shlex
 import sys
 import time
 from collections.abc import Callable
 
 import numpy as np
-from _common import git_commit, load_average, machine_line, verdict, write_section
+from _common import git_commit, header_lines, load_average, verdict, write_section
 
 import ttnn
 
@@ -82,9 +80,7 @@ def main() -> int:
     lines = [
         SECTION,
         "",
-        f"- Date: {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC",
-        f"- Command: `{shlex.join(['python', 'bench/ensemble.py', *sys.argv[1:]])}`",
-        f"- Machine: {machine_line()}",
+        *header_lines(),
         f"- ttnn {ttnn.__version__} (commit {git_commit()}), NumPy {np.__version__}",
         f"- Load average (1 min) at start {load0:.2f}, at end {load1:.2f}. "
         f"Wall time of the bench: {elapsed:.0f} s.",

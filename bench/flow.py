@@ -21,10 +21,8 @@ import os
 for _var in ("OMP_NUM_THREADS", "NUMBA_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ[_var] = "1"
 
-import datetime  # noqa: E402
 import json  # noqa: E402
 import platform  # noqa: E402
-import shlex  # noqa: E402
 import subprocess  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
@@ -32,7 +30,7 @@ from pathlib import Path  # noqa: E402
 
 import numpy as np  # noqa: E402
 import scipy  # noqa: E402
-from _common import cpu_model, git_commit, verdict, write_section  # noqa: E402
+from _common import git_commit, header_lines, verdict, write_section  # noqa: E402
 from scipy.integrate import solve_ivp  # noqa: E402
 
 import ttnn  # noqa: E402
@@ -64,36 +62,25 @@ def per_call(run, n):
     return (time.perf_counter() - t0) / n
 
 
-def scipy_flow(net, tgt, t_end):
-    """solve_ivp RK45 on the NumPy reference right-hand side; returns (y_end, nfev)."""
-    y0 = np.concatenate((net.a, net.u))
-    breaks, values = np.asarray(tgt.breaks), np.asarray(tgt.values)
-    sol = solve_ivp(
-        lambda t, y: ref.flow_rhs(y, EPS, net.eta, breaks, values),
-        (0.0, t_end),
-        y0,
-        method="RK45",
-        rtol=RTOL,
-        atol=ATOL,
-    )
+def scipy_rk45(rhs, y0, t_end):
+    """solve_ivp RK45 at the bench's tolerances: the final state and the RHS calls."""
+    sol = solve_ivp(lambda t, y: rhs(y), (0.0, t_end), y0, method="RK45", rtol=RTOL, atol=ATOL)
     if not sol.success:
         raise RuntimeError(sol.message)
     return sol.y[:, -1], int(sol.nfev)
+
+
+def scipy_flow(net, tgt, t_end):
+    y0 = np.concatenate([net.a, net.u])
+    breaks, values = np.asarray(tgt.breaks), np.asarray(tgt.values)
+    return scipy_rk45(lambda y: ref.flow_rhs(y, EPS, net.eta, breaks, values), y0, t_end)
 
 
 def scipy_limit(net, tgt, tau_end):
     breaks, values = np.asarray(tgt.breaks), np.asarray(tgt.values)
-    sol = solve_ivp(
-        lambda t, u: ref.finite_eta_rhs(u, net.eta, breaks, values),
-        (0.0, tau_end),
-        np.asarray(net.u),
-        method="RK45",
-        rtol=RTOL,
-        atol=ATOL,
+    return scipy_rk45(
+        lambda u: ref.finite_eta_rhs(u, net.eta, breaks, values), np.asarray(net.u), tau_end
     )
-    if not sol.success:
-        raise RuntimeError(sol.message)
-    return sol.y[:, -1], int(sol.nfev)
 
 
 def ttnn_flow(net, tgt, t_end):
@@ -289,10 +276,7 @@ def main():
     big_flow_extrap = dt_fb / T_BIG * T_END
     lines = [SECTION, ""]
     lines += [
-        f"- Date: {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M UTC}",
-        f"- Command: `{shlex.join(['python', *sys.argv])}` (interpreter `{sys.executable}`)",
-        f"- Machine: {platform.platform()}, {os.cpu_count()} logical CPUs, "
-        f"CPU model `{cpu_model()}`",
+        *header_lines(),
         f"- Python {platform.python_version()}, NumPy {np.__version__}, SciPy {scipy.__version__}, "
         f"ttnn {getattr(ttnn, '__version__', '?')} (commit {git_commit()})",
         "- One thread: OMP_NUM_THREADS = NUMBA_NUM_THREADS = OPENBLAS_NUM_THREADS = "

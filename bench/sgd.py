@@ -23,9 +23,7 @@ import os
 for _var in ("OMP_NUM_THREADS", "NUMBA_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ[_var] = "1"
 
-import datetime  # noqa: E402
 import platform  # noqa: E402
-import shlex  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
 from pathlib import Path  # noqa: E402
@@ -33,7 +31,7 @@ from pathlib import Path  # noqa: E402
 import numba  # noqa: E402
 import numpy as np  # noqa: E402
 import scipy  # noqa: E402
-from _common import cpu_model, git_commit, verdict, write_section  # noqa: E402
+from _common import git_commit, header_lines, verdict, write_section  # noqa: E402
 from numba import njit  # noqa: E402
 from scipy import integrate  # noqa: E402
 
@@ -314,10 +312,7 @@ def main():
     # --- report ------------------------------------------------------------------------------
     lines = [SECTION, ""]
     lines += [
-        f"- Date: {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M UTC}",
-        f"- Command: `{shlex.join(['python', *sys.argv])}` (interpreter `{sys.executable}`)",
-        f"- Machine: {platform.platform()}, {os.cpu_count()} logical CPUs, "
-        f"CPU model `{cpu_model()}`",
+        *header_lines(),
         f"- Python {platform.python_version()}, NumPy {np.__version__}, Numba {numba.__version__}, "
         f"SciPy {scipy.__version__}, ttnn {getattr(ttnn, '__version__', '?')} "
         f"(commit {git_commit()})",
