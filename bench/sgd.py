@@ -375,13 +375,11 @@ def main():
     lines += [
         "",
         'The column "data checks" is the fixed cost of one `ttnn.sgd(..., data=(x, y))` call on '
-        "the timed arrays (it checks both for NaN/inf before stepping; float64 arrays are not copied), measured "
-        "as a 1-step run over the same arrays; it is included in the ttnn rates above. "
-        "It grows with the stream (a copy of x and y), and a copy into freshly mapped memory "
-        "also pays first-touch page faults, which are slow on some VMs. The last column, a "
-        "diagnostic, times the C++ binding `ttnn._core.sgd` on the same, already checked "
-        "arrays (no copy), interleaved with the others: the kernel's own speed. The targets "
-        "are judged on the public call.",
+        "the timed arrays (it checks both for NaN/inf before stepping; float64 arrays are not "
+        "copied), measured as a 1-step run over the same arrays; it is included in the ttnn "
+        "rates above and grows with the stream. The last column, a diagnostic, times the C++ "
+        "binding `ttnn._core.sgd` on the same, already checked arrays, interleaved with the "
+        "others: the kernel's own speed. The targets are judged on the public call.",
     ]
     lines += [
         "",
