@@ -8,14 +8,6 @@ namespace {
 
 using GL = GaussLegendre4;
 
-// f at x inside a piece: the saturated constant plus the window terms.
-template <Activation A>
-double eval_in_piece(const Network& net, const Piece& pc, double x) {
-    double f = pc.saturated_sum;
-    for (int j : *pc.window) f += net.a[j + 1] * sigma_eta<A>(x - net.u[j], net.eta);
-    return f;
-}
-
 // σ_η(x_q − u) at the four nodes of a piece. Pieces are split at u − η/2, u and
 // u + η/2, so a window neuron sits in one fixed branch of σ on the whole piece:
 // taking it once keeps the node loop branch-free (and vectorisable) while doing
@@ -37,6 +29,39 @@ inline void sigma_at_nodes(const double (&x)[4], double u, double eta, bool righ
     }
 }
 
+// σ′_η(x_q − u) at the four nodes of a piece, likewise in one branch of σ′.
+template <Activation A>
+inline void dsigma_at_nodes(const double (&x)[4], double u, double eta, bool right,
+                            double (&out)[4]) {
+    for (int q = 0; q < 4; ++q) {
+        if constexpr (A == Activation::cubic) {
+            const double z = (x[q] - u) / eta;
+            const double s = right ? 0.5 - z : z + 0.5;
+            out[q] = 12.0 * s * s / eta;
+        } else if constexpr (A == Activation::ramp) {
+            out[q] = 1.0 / eta;
+        } else {
+            out[q] = 1.0;
+        }
+    }
+}
+
+// The four nodes of a window piece and f there: the saturated constant plus the
+// window terms, summed in window order.
+template <Activation A>
+inline void f_at_nodes(const Network& net, const Piece& pc, double (&x)[4], double (&f)[4]) {
+    const double mid = 0.5 * (pc.lo + pc.hi), half = 0.5 * (pc.hi - pc.lo);
+    double sig[4];
+    for (int q = 0; q < 4; ++q) {
+        x[q] = mid + half * GaussLegendre4::node[q];
+        f[q] = pc.saturated_sum;
+    }
+    for (int j : *pc.window) {
+        sigma_at_nodes<A>(x, net.u[j], net.eta, net.u[j] < mid, sig);
+        for (int q = 0; q < 4; ++q) f[q] += net.a[j + 1] * sig[q];
+    }
+}
+
 }  // namespace
 
 double l2_error(const Network& net, const PiecewiseConstant& target) {
@@ -48,16 +73,9 @@ double l2_error(const Network& net, const PiecewiseConstant& target) {
                 total += (pc.hi - pc.lo) * d * d;
                 return;
             }
-            const double mid = 0.5 * (pc.lo + pc.hi), half = 0.5 * (pc.hi - pc.lo);
-            double x[4], f[4], sig[4];
-            for (int q = 0; q < 4; ++q) {
-                x[q] = mid + half * GL::node[q];
-                f[q] = pc.saturated_sum;
-            }
-            for (int j : *pc.window) {
-                sigma_at_nodes<A.value>(x, net.u[j], net.eta, net.u[j] < mid, sig);
-                for (int q = 0; q < 4; ++q) f[q] += net.a[j + 1] * sig[q];
-            }
+            double x[4], f[4];
+            f_at_nodes<A.value>(net, pc, x, f);
+            const double half = 0.5 * (pc.hi - pc.lo);
             double s = 0.0;
             for (int q = 0; q < 4; ++q) {
                 const double d = f[q] - pc.target;
@@ -83,17 +101,22 @@ L2Gradient l2_gradient(const Network& net, const PiecewiseConstant& target) {
             const std::size_t k = residual_integral.size();
             for (int j : *pc.saturated_new) saturated_at.emplace_back(j, k);
             const double mid = 0.5 * (pc.lo + pc.hi), half = 0.5 * (pc.hi - pc.lo);
+            double x[4], f[4], wd[4], sig[4], dsig[4];
+            f_at_nodes<A.value>(net, pc, x, f);
             double loss = 0.0, res = 0.0;
             for (int q = 0; q < 4; ++q) {
-                const double x = mid + half * GL::node[q];
-                const double d = eval_in_piece<A.value>(net, pc, x) - pc.target;
-                const double wd = half * GL::weight[q] * d;
-                loss += wd * d;
-                res += wd;
-                for (int j : *pc.window) {
-                    const double z = x - net.u[j];
-                    out.grad_a[j + 1] += 2.0 * wd * sigma_eta<A.value>(z, net.eta);
-                    out.grad_u[j] -= 2.0 * net.a[j + 1] * wd * dsigma_eta<A.value>(z, net.eta);
+                const double d = f[q] - pc.target;
+                wd[q] = half * GL::weight[q] * d;
+                loss += wd[q] * d;
+                res += wd[q];
+            }
+            for (int j : *pc.window) {
+                const bool right = net.u[j] < mid;
+                sigma_at_nodes<A.value>(x, net.u[j], net.eta, right, sig);
+                dsigma_at_nodes<A.value>(x, net.u[j], net.eta, right, dsig);
+                for (int q = 0; q < 4; ++q) {
+                    out.grad_a[j + 1] += 2.0 * wd[q] * sig[q];
+                    out.grad_u[j] -= 2.0 * net.a[j + 1] * wd[q] * dsig[q];
                 }
             }
             out.loss += loss;
