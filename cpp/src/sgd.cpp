@@ -266,6 +266,43 @@ private:
     Eigen::VectorXd a_, u_, s_, ds_;
 };
 
+// The step loop, cloned by GCC for AVX2 (chosen at load time where the CPU has it):
+// the kernels' fixed-length loops then run four doubles wide, ~17% faster at
+// m = 20. Only vertical adds, multiplies and compares vectorise there (no
+// reductions, and FMA is not enabled), so both clones round alike.
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
+#define TTNN_STEP_CLONES __attribute__((target_clones("avx2", "default"), flatten))
+#else
+#define TTNN_STEP_CLONES
+#endif
+
+struct StepRange {
+    std::int64_t from, to;
+};
+
+// Runs steps [from, to); returns 0, or the 1-based step whose update diverged.
+template <class Kernel>
+TTNN_STEP_CLONES std::int64_t advance(Kernel& kernel, StepRange r, Rng& rng,
+                                      const PiecewiseConstant* target, const Noise& noise,
+                                      SgdData data, const Poll& poll) {
+    for (std::int64_t p = r.from; p < r.to; ++p) {
+        double x, y;
+        if (data.x != nullptr) {
+            x = data.x[p];
+            y = data.y[p];
+        } else {
+            x = rng.uniform();
+            y = (*target)(x) + noise.draw(rng);
+        }
+        if (!kernel.step(x, y)) return p + 1;
+        if (((p + 1) & (kPollEvery - 1)) == 0) {
+            kernel.resync();
+            if (poll && poll()) throw Interrupted{};
+        }
+    }
+    return 0;
+}
+
 template <class Kernel>
 SgdResult run_with(Kernel& kernel, const Network& net, const PiecewiseConstant* target,
                    const SgdOptions& opt, SgdData data, const Poll& poll) {
@@ -276,26 +313,14 @@ SgdResult run_with(Kernel& kernel, const Network& net, const PiecewiseConstant* 
     Rng rng(opt.seed, opt.stream);
     std::int64_t p = 0;
     for (Eigen::Index k = 0; k < K; ++k) {
-        for (; p < schedule[k]; ++p) {
-            double x, y;
-            if (data.x != nullptr) {
-                x = data.x[p];
-                y = data.y[p];
-            } else {
-                x = rng.uniform();
-                y = (*target)(x) + opt.noise.draw(rng);
-            }
-            if (!kernel.step(x, y)) {
-                throw DivergenceError(
-                    p + 1, "SGD diverged at step " + std::to_string(p + 1) +
-                               ": the parameters became non-finite (h = " +
-                               std::to_string(opt.h) + "); try a smaller h");
-            }
-            if (((p + 1) & (kPollEvery - 1)) == 0) {
-                kernel.resync();
-                if (poll && poll()) throw Interrupted{};
-            }
+        const std::int64_t bad =
+            advance(kernel, StepRange{p, schedule[k]}, rng, target, opt.noise, data, poll);
+        if (bad != 0) {
+            throw DivergenceError(bad, "SGD diverged at step " + std::to_string(bad) +
+                                           ": the parameters became non-finite (h = " +
+                                           std::to_string(opt.h) + "); try a smaller h");
         }
+        p = schedule[k];
         kernel.write(res.a.row(k).data(), res.u.row(k).data());
     }
     if (target != nullptr) {
