@@ -27,7 +27,7 @@ def cpu_model() -> str:
 def git_commit() -> str:
     try:
         out = subprocess.run(
-            ["git", "-C", str(HERE), "rev-parse", "--short", "HEAD"],
+            ["git", "-C", str(HERE), "describe", "--always", "--dirty"],
             capture_output=True,
             text=True,
             check=True,
