@@ -8,46 +8,9 @@ namespace {
 
 using GL = GaussLegendre4;
 
-// σ_η(x_q − u) at the four nodes of a piece. Pieces are split at u − η/2, u and
-// u + η/2, so a window neuron sits in one fixed branch of σ on the whole piece:
-// taking it once keeps the node loop branch-free (and vectorisable) while doing
-// the very arithmetic of sigma_eta, so the values are bit-identical to it.
-template <Activation A>
-inline void sigma_at_nodes(const double (&x)[4], double u, double eta, bool right,
-                           double (&out)[4]) {
-    for (int q = 0; q < 4; ++q) {
-        const double z = (x[q] - u) / eta;
-        if constexpr (A == Activation::cubic) {
-            const double s = right ? 0.5 - z : z + 0.5;
-            const double c = 4.0 * s * s * s;
-            out[q] = right ? 1.0 - c : c;
-        } else if constexpr (A == Activation::ramp) {
-            out[q] = z + 0.5;  // inside the window: the clip is inactive
-        } else {
-            out[q] = x[q] - u;  // relu: the window holds the neurons with u < x
-        }
-    }
-}
-
-// σ′_η(x_q − u) at the four nodes of a piece, likewise in one branch of σ′.
-template <Activation A>
-inline void dsigma_at_nodes(const double (&x)[4], double u, double eta, bool right,
-                            double (&out)[4]) {
-    for (int q = 0; q < 4; ++q) {
-        if constexpr (A == Activation::cubic) {
-            const double z = (x[q] - u) / eta;
-            const double s = right ? 0.5 - z : z + 0.5;
-            out[q] = 12.0 * s * s / eta;
-        } else if constexpr (A == Activation::ramp) {
-            out[q] = 1.0 / eta;
-        } else {
-            out[q] = 1.0;
-        }
-    }
-}
-
 // The four nodes of a window piece and f there: the saturated constant plus the
-// window terms, summed in window order.
+// window terms, summed in window order (σ_η without branches, so that the node
+// loop vectorises; the same values as sigma_eta).
 template <Activation A>
 inline void f_at_nodes(const Network& net, const Piece& pc, double (&x)[4], double (&f)[4]) {
     const double mid = 0.5 * (pc.lo + pc.hi), half = 0.5 * (pc.hi - pc.lo);
@@ -57,7 +20,10 @@ inline void f_at_nodes(const Network& net, const Piece& pc, double (&x)[4], doub
         f[q] = pc.saturated_sum;
     }
     for (int j : *pc.window) {
-        sigma_at_nodes<A>(x, net.u[j], net.eta, net.u[j] < mid, sig);
+        for (int q = 0; q < 4; ++q) {
+            double ds;
+            window_activation<A>(x[q] - net.u[j], net.eta, sig[q], ds);
+        }
         for (int q = 0; q < 4; ++q) f[q] += net.a[j + 1] * sig[q];
     }
 }
@@ -100,7 +66,7 @@ L2Gradient l2_gradient(const Network& net, const PiecewiseConstant& target) {
         sweep_pieces(net, target, [&](const Piece& pc) {
             const std::size_t k = residual_integral.size();
             for (int j : *pc.saturated_new) saturated_at.emplace_back(j, k);
-            const double mid = 0.5 * (pc.lo + pc.hi), half = 0.5 * (pc.hi - pc.lo);
+            const double half = 0.5 * (pc.hi - pc.lo);
             double x[4], f[4], wd[4], sig[4], dsig[4];
             f_at_nodes<A.value>(net, pc, x, f);
             double loss = 0.0, res = 0.0;
@@ -111,9 +77,9 @@ L2Gradient l2_gradient(const Network& net, const PiecewiseConstant& target) {
                 res += wd[q];
             }
             for (int j : *pc.window) {
-                const bool right = net.u[j] < mid;
-                sigma_at_nodes<A.value>(x, net.u[j], net.eta, right, sig);
-                dsigma_at_nodes<A.value>(x, net.u[j], net.eta, right, dsig);
+                for (int q = 0; q < 4; ++q) {
+                    window_activation<A.value>(x[q] - net.u[j], net.eta, sig[q], dsig[q]);
+                }
                 for (int q = 0; q < 4; ++q) {
                     out.grad_a[j + 1] += 2.0 * wd[q] * sig[q];
                     out.grad_u[j] -= 2.0 * net.a[j + 1] * wd[q] * dsig[q];

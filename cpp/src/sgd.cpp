@@ -21,26 +21,6 @@ constexpr std::int64_t kPollEvery = std::int64_t{1} << 20;  // ~10–50 ms of wo
 // m = 20, 39 vs 36 at m = 40, 57 vs 41 at m = 64.
 constexpr Eigen::Index kFlatMaxM = 32;
 
-// σ_η(z) and σ′_η(z) of activation.hpp, bit for bit, for the window of the
-// kernel below. For the cubic, without branches: inside the window the sign of
-// z is a coin flip, and mispredicting it costs more than evaluating both
-// sides. With z clamped to [−½, ½] and s = ½ − |z| (equal to z + ½ for z ≤ 0
-// and to ½ − z above, as in cubic_sigma), σ = 4s³ or 1 − 4s³ and σ′ = 12s²,
-// which also gives 0 and 1 (and σ′ = 0) at and beyond the window's edges.
-template <Activation A>
-inline void window_activation(double z, double eta, double& s, double& ds) {
-    if constexpr (A == Activation::cubic) {
-        const double zc = std::min(std::max(z / eta, -0.5), 0.5);
-        const double w = 0.5 - std::abs(zc);
-        const double c = 4.0 * w * w * w;
-        s = zc <= 0.0 ? c : 1.0 - c;
-        ds = 12.0 * w * w / eta;
-    } else {
-        s = sigma_eta<A>(z, eta);
-        ds = dsigma_eta<A>(z, eta);
-    }
-}
-
 // Kernel for cubic and ramp, O(window + cost of the prefix sums) per step
 // instead of O(m).
 //
