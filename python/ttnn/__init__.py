@@ -8,6 +8,7 @@ without a factor ½, as in the authors' code.
 from ._errors import DivergenceError
 from .activation import ACTIVATIONS
 from .additive import AdditiveNetwork, GDResult, full_batch_gd, full_batch_gd_ensemble
+from .diagnostics import breaks_covered, neurons_outside
 from .flow import FlowResult, gradient_flow
 from .limits import LimitResult, two_timescale_limit
 from .loss import l2_error, l2_gradient
@@ -30,11 +31,13 @@ __all__ = [
     "PiecewiseConstant",
     "SGDResult",
     "UniformNoise",
+    "breaks_covered",
     "full_batch_gd",
     "full_batch_gd_ensemble",
     "gradient_flow",
     "l2_error",
     "l2_gradient",
+    "neurons_outside",
     "sgd",
     "sgd_ensemble",
     "snapshot_steps",
