@@ -21,7 +21,7 @@ def test_breaks_covered_by_hand():
 
 
 def test_neurons_outside():
-    net = ttnn.Network(np.zeros(5), [-0.1, 0.0, 0.5, 1.0, 1.2], eta=0.01)
+    net = ttnn.Network(np.zeros(6), [-0.1, 0.0, 0.5, 1.0, 1.2], eta=0.01)
     assert ttnn.neurons_outside(net).tolist() == [True, False, False, False, True]
 
 
