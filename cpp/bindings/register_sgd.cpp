@@ -31,7 +31,8 @@ void register_sgd(py::module_& m) {
            std::int64_t steps, std::int64_t snapshots, const std::string& noise,
            double noise_scale, std::uint64_t seed,
            std::optional<py::array_t<double, py::array::c_style | py::array::forcecast>> x,
-           std::optional<py::array_t<double, py::array::c_style | py::array::forcecast>> y) {
+           std::optional<py::array_t<double, py::array::c_style | py::array::forcecast>> y,
+           const py::object& progress) {
             SgdOptions opt{h, eps, steps, snapshots, make_noise(noise, noise_scale), seed, 0};
             SgdData data;
             if (x.has_value() != y.has_value()) throw std::invalid_argument("give both x and y");
@@ -43,7 +44,8 @@ void register_sgd(py::module_& m) {
                 data = SgdData{x->data(), y->data()};
             }
             const SgdResult res = run_without_gil(
-                [&](const Poll& poll) { return sgd_run(net, target, opt, data, poll); });
+                [&](const Poll& poll) { return sgd_run(net, target, opt, data, poll); }, progress,
+                steps);
             py::dict out;
             out["steps"] = py::array_t<std::int64_t>(res.steps.size(), res.steps.data());
             out["a"] = res.a;
@@ -53,22 +55,26 @@ void register_sgd(py::module_& m) {
         },
         py::arg("net"), py::arg("target"), py::arg("h"), py::arg("eps"), py::arg("steps"),
         py::arg("snapshots"), py::arg("noise"), py::arg("noise_scale"), py::arg("seed"),
-        py::arg("x") = py::none(), py::arg("y") = py::none());
+        py::arg("x") = py::none(), py::arg("y") = py::none(),
+        py::arg("progress") = py::none());
 
     m.def(
         "sgd_ensemble",
         [](const std::vector<Network>& nets, const PiecewiseConstant& target,
            const std::vector<double>& h, const std::vector<double>& eps,
            const std::vector<std::int64_t>& steps, std::int64_t snapshots,
-           const std::string& noise, double noise_scale, std::uint64_t seed, int threads) {
+           const std::string& noise, double noise_scale, std::uint64_t seed, int threads,
+           const py::object& progress) {
             std::vector<SgdOptions> opts(nets.size());
+            std::int64_t total = 0;
             for (std::size_t i = 0; i < nets.size(); ++i) {
                 opts[i] = SgdOptions{h.at(i), eps.at(i), steps.at(i), snapshots,
                                      make_noise(noise, noise_scale), seed, i};
+                total = saturating_add(total, steps.at(i));
             }
-            const auto results = run_without_gil([&](const Poll& poll) {
-                return sgd_ensemble(nets, target, opts, threads, poll);
-            });
+            const auto results = run_without_gil(
+                [&](const Poll& poll) { return sgd_ensemble(nets, target, opts, threads, poll); },
+                progress, total);
             py::list out;
             for (const SgdResult& res : results) {
                 py::dict d;
@@ -82,7 +88,7 @@ void register_sgd(py::module_& m) {
         },
         py::arg("nets"), py::arg("target"), py::arg("h"), py::arg("eps"), py::arg("steps"),
         py::arg("snapshots"), py::arg("noise"), py::arg("noise_scale"), py::arg("seed"),
-        py::arg("threads"));
+        py::arg("threads"), py::arg("progress") = py::none());
 }
 
 }  // namespace ttnn::bindings

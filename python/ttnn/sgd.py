@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -10,6 +10,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from . import _core
 from . import _validate as check
+from ._progress import reporter
 from ._trajectory import Trajectory
 from .network import Network
 from .noise import Noise, UniformNoise, noise_spec
@@ -58,6 +59,7 @@ def sgd(
     seed: int = 0,
     snapshots: int = 2,
     data: tuple[ArrayLike, ArrayLike] | None = None,
+    progress: bool | Callable[[int, int], None] = False,
 ) -> SGDResult:
     """Run ``steps`` steps of online SGD from ``net`` (which is not modified).
 
@@ -71,7 +73,9 @@ def sgd(
     round(k·steps/(K−1)) steps, so the first is the initial state and the last
     the final one. The GIL is released during the run; Ctrl-C stops it with
     ``KeyboardInterrupt``. A run whose parameters become non-finite raises
-    ``ttnn.DivergenceError`` with the step.
+    ``ttnn.DivergenceError`` with the step. ``progress=True`` shows a tqdm bar
+    in steps; a callable is called as ``progress(done, total)`` (see
+    docs/guide/errors.md for these and the memory guard).
     """
     if not isinstance(net, Network):
         raise TypeError(f"net must be a ttnn.Network, got {type(net).__name__}")
@@ -88,7 +92,7 @@ def sgd(
             raise TypeError("data must be a pair (x, y) of 1-D arrays")
         # Read-only in the core, so a float64 stream is not copied (it can be 10⁸ long).
         x_arr = check.vector("data x", data[0], copy=False)
-        y_arr = check.vector("data y", data[1], copy=False)
+        y_arr = check.data_values("data y", check.vector("data y", data[1], copy=False))
         if x_arr.shape != y_arr.shape:
             raise ValueError(
                 f"data x and y must have the same length, got {x_arr.shape[0]} and {y_arr.shape[0]}"
@@ -106,20 +110,23 @@ def sgd(
     k = check.integer("snapshots", snapshots)
     if k < 2 or k > p + 1:
         raise ValueError(f"snapshots must be in [2, steps + 1] = [2, {p + 1}], got {k}")
+    check.memory(f"sgd with {k} snapshots", check.snapshot_bytes(k, 2 * net.m + 3))
 
-    out = _core.sgd(
-        net._c,
-        None if target is None else target._c,
-        h_f,
-        eps_f,
-        p,
-        k,
-        kind,
-        scale,
-        seed_i,
-        x_arr,
-        y_arr,
-    )
+    with reporter(progress, "sgd", "step") as report:
+        out = _core.sgd(
+            net._c,
+            None if target is None else target._c,
+            h_f,
+            eps_f,
+            p,
+            k,
+            kind,
+            scale,
+            seed_i,
+            x_arr,
+            y_arr,
+            report,
+        )
     l2 = out["l2"]
     return SGDResult(
         steps=np.asarray(out["steps"]),
@@ -139,6 +146,7 @@ def snapshot_steps(steps: int, snapshots: int) -> NDArray[np.int64]:
     k = check.integer("snapshots", snapshots)
     if k < 2 or k > p + 1:
         raise ValueError(f"snapshots must be in [2, steps + 1] = [2, {p + 1}], got {k}")
+    check.memory(f"snapshot_steps with {k} snapshots", 2 * 8 * k)
     return np.asarray(_core.snapshot_steps(p, k), dtype=np.int64)
 
 
@@ -153,6 +161,7 @@ def sgd_ensemble(
     seed: int = 0,
     snapshots: int = 2,
     threads: int | None = None,
+    progress: bool | Callable[[int, int], None] = False,
 ) -> list[SGDResult]:
     """Independent SGD runs in one call, in parallel over runs (OpenMP).
 
@@ -160,7 +169,8 @@ def sgd_ensemble(
     call can sweep seeds × ε × h × m. Run i samples from its own stream
     (``seed``, i): the results are bit-identical whatever the number of
     threads (``threads=None``: OpenMP's default, e.g. ``OMP_NUM_THREADS``).
-    Run 0 equals ``sgd(nets[0], target, ..., seed=seed)``.
+    Run 0 equals ``sgd(nets[0], target, ..., seed=seed)``. ``progress`` as in
+    :func:`sgd`, counting the steps of all runs. Ctrl-C stops every thread.
     """
     nets = list(nets)
     if not nets:
@@ -179,10 +189,15 @@ def sgd_ensemble(
         raise ValueError(f"snapshots must be in [2, min(steps) + 1] = [2, {min(ps) + 1}], got {k}")
     kind, scale = noise_spec(noise)
     seed_i = check.seed("seed", seed)
-    nthreads = 0 if threads is None else check.integer("threads", threads, minimum=1)
-    outs = _core.sgd_ensemble(
-        [n._c for n in nets], target._c, hs, epss, ps, k, kind, scale, seed_i, nthreads
+    nthreads = check.threads(threads)
+    check.memory(
+        f"sgd_ensemble with {k} snapshots",
+        sum(check.snapshot_bytes(k, 2 * n.m + 3) for n in nets),
     )
+    with reporter(progress, "sgd_ensemble", "step") as report:
+        outs = _core.sgd_ensemble(
+            [n._c for n in nets], target._c, hs, epss, ps, k, kind, scale, seed_i, nthreads, report
+        )
     return [
         SGDResult(
             steps=np.asarray(o["steps"]),
