@@ -32,15 +32,20 @@ def reporter(progress: Any, desc: str, unit: str) -> Iterator[Progress | None]:
         from tqdm import tqdm
 
         bar = tqdm(desc=desc, unit=unit, unit_scale=True, leave=False)
-
-        def update(done: int, total: int) -> None:
-            if total and bar.total != total:
-                bar.total = total
-            bar.update(done - bar.n)
-
         try:
-            yield update
+            yield tqdm_updater(bar)
         finally:
             bar.close()
         return
     yield choice
+
+
+def tqdm_updater(bar: Any) -> Progress:
+    """A ``progress`` callable that moves the tqdm ``bar`` to ``done`` of ``total``."""
+
+    def update(done: int, total: int) -> None:
+        if total and bar.total != total:
+            bar.total = total
+        bar.update(done - bar.n)
+
+    return update
