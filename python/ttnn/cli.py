@@ -60,7 +60,7 @@ class UsageError(Exception):
 class _Parser(argparse.ArgumentParser):
     # One line instead of argparse's usage block; main turns it into exit 2.
     def error(self, message: str) -> NoReturn:
-        raise UsageError(f"{self.prog}: {message}")
+        raise UsageError(f"{self.prog}: error: {message}")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
