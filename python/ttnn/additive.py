@@ -11,13 +11,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal, overload
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from . import _core
 from . import _validate as check
+from ._ensemble import check_on_error, collect
 from .activation import check_activation
 
 
@@ -221,6 +222,32 @@ def full_batch_gd(
     return _result(out, net, sa, su)
 
 
+@overload
+def full_batch_gd_ensemble(
+    nets: Sequence[AdditiveNetwork],
+    X: ArrayLike | Sequence[ArrayLike],
+    y: ArrayLike | Sequence[ArrayLike],
+    *,
+    step_a: float | Sequence[float],
+    step_u: float | Sequence[float],
+    epochs: int | Sequence[int],
+    snapshots: int = ...,
+    threads: int | None = ...,
+    on_error: Literal["raise"] = ...,
+) -> list[GDResult]: ...
+@overload
+def full_batch_gd_ensemble(
+    nets: Sequence[AdditiveNetwork],
+    X: ArrayLike | Sequence[ArrayLike],
+    y: ArrayLike | Sequence[ArrayLike],
+    *,
+    step_a: float | Sequence[float],
+    step_u: float | Sequence[float],
+    epochs: int | Sequence[int],
+    snapshots: int = ...,
+    threads: int | None = ...,
+    on_error: str,
+) -> list[GDResult | BaseException]: ...
 def full_batch_gd_ensemble(
     nets: Sequence[AdditiveNetwork],
     X: ArrayLike | Sequence[ArrayLike],
@@ -231,13 +258,20 @@ def full_batch_gd_ensemble(
     epochs: int | Sequence[int],
     snapshots: int = 2,
     threads: int | None = None,
-) -> list[GDResult]:
+    on_error: str = "raise",
+) -> list[GDResult] | list[GDResult | BaseException]:
     """R independent :func:`full_batch_gd` runs in one call, in parallel over runs.
 
     ``X``, ``y``: one batch for all runs, or a list of one batch per run.
     ``step_a``, ``step_u``, ``epochs``: scalars or one value per run. Results are
     bit-identical to the single runs whatever the number of threads
     (``threads=None``: OpenMP's default).
+
+    Every run goes to its end even when others fail. ``on_error="raise"``
+    (default) then raises the first failure in run order, its message starting
+    with ``run i:``; ``on_error="record"`` returns that exception (a
+    ``ttnn.DivergenceError`` with ``.step``, the epoch, and ``.run``) in place of
+    the failed run's result.
     """
     nets = list(nets)
     if not nets:
@@ -269,6 +303,7 @@ def full_batch_gd_ensemble(
     k = check.integer("snapshots", snapshots)
     if k < 2 or k > min(ps) + 1:
         raise ValueError(f"snapshots must be in [2, min(epochs) + 1] = [2, {min(ps) + 1}], got {k}")
+    mode = check_on_error(on_error)
     nthreads = 0 if threads is None else check.integer("threads", threads, minimum=1)
     outs = _core.additive_gd_ensemble(
         [n._c for n in nets],
@@ -280,4 +315,4 @@ def full_batch_gd_ensemble(
         k,
         nthreads,
     )
-    return [_result(o, n, a, u) for o, n, a, u in zip(outs, nets, sas, sus, strict=True)]
+    return collect(outs, mode, lambda i, o: _result(o, nets[i], sas[i], sus[i]))

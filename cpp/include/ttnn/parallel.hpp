@@ -20,9 +20,13 @@ namespace ttnn {
 // Returns {run(0, poll'), …, run(n − 1, poll')}. `threads` ≤ 0 means OpenMP's
 // default. Only the calling thread may talk to Python, so only OpenMP thread 0
 // calls `poll`; the others see its answer through poll'. The first failing
-// run's exception (in run order) is rethrown after all runs stopped.
+// run's exception (in run order) is rethrown after all runs stopped, unless
+// `errors_out` is given: then every run's exception (null when it succeeded)
+// is handed back there and a failed run's result is left default-constructed,
+// so one failing run of a study never takes the others down.
 template <class Result, class Run>
-std::vector<Result> parallel_runs(std::int64_t n, int threads, const Poll& poll, Run run) {
+std::vector<Result> parallel_runs(std::int64_t n, int threads, const Poll& poll, Run run,
+                                  std::vector<std::exception_ptr>* errors_out = nullptr) {
     std::vector<Result> results(static_cast<std::size_t>(n));
     std::vector<std::exception_ptr> errors(static_cast<std::size_t>(n));
     std::atomic<bool> stop{false};
@@ -49,6 +53,10 @@ std::vector<Result> parallel_runs(std::int64_t n, int threads, const Poll& poll,
         }
     }
     if (stop) throw Interrupted{};
+    if (errors_out != nullptr) {
+        *errors_out = std::move(errors);
+        return results;
+    }
     for (auto& e : errors) {
         if (e) std::rethrow_exception(e);
     }
