@@ -16,6 +16,7 @@ from .network import Network
 from .noise import GaussianNoise, UniformNoise
 from .sgd import SGDResult, sgd, sgd_ensemble, snapshot_steps
 from .target import PiecewiseConstant
+from ._sweep.engine import sweep
 
 __version__ = "0.1.0"
 
@@ -41,5 +42,6 @@ __all__ = [
     "sgd",
     "sgd_ensemble",
     "snapshot_steps",
+    "sweep",
     "two_timescale_limit",
 ]

@@ -49,6 +49,7 @@ def collect(
             err = run_error(i, out)
             if on_error == "raise":
                 raise err from out
+            err.__cause__ = out  # the run's own error, without the index
             results.append(err)
         else:
             results.append(build(i, out))
