@@ -6,6 +6,7 @@ without a factor ½, as in the authors' code.
 """
 
 from ._errors import DivergenceError
+from ._sweep.engine import sweep
 from .activation import ACTIVATIONS
 from .additive import AdditiveNetwork, GDResult, full_batch_gd, full_batch_gd_ensemble
 from .diagnostics import breaks_covered, neurons_outside
@@ -16,7 +17,6 @@ from .network import Network
 from .noise import GaussianNoise, UniformNoise
 from .sgd import SGDResult, sgd, sgd_ensemble, snapshot_steps
 from .target import PiecewiseConstant
-from ._sweep.engine import sweep
 
 __version__ = "0.1.0"
 

@@ -288,14 +288,13 @@ def _gd(payload: Sequence[RunPayload], threads: int | None) -> list[Record]:
             on_error="record",
         )
         kinks = np.asarray(gd_kinks(s0["target"]))
-        tol = 2 * built[0]["net"].eta
         for i, b, res in zip(todo, built, outs, strict=True):
             if isinstance(res, BaseException):
                 records[i] = _from_error(res)
                 continue
             # Breaks are (dimension, kink) pairs, dimension-major: b = k · len(kinks) + c.
             u_end = np.asarray(res.u[-1])
-            cov = (np.abs(u_end[:, :, None] - kinks).min(axis=0) <= tol).ravel()
+            cov = (np.abs(u_end[:, :, None] - kinks).min(axis=0) <= 2 * b["net"].eta).ravel()
             records[i] = {
                 "status": "ok",
                 "message": "",
