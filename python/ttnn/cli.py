@@ -90,7 +90,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         default="code",
         help="E1-E3 target values: the authors' code (default) or the paper's text",
     )
+    from ._sweep import cli as sweep_cli
+
+    sweep_cli.add_parser(sub)
     args = parser.parse_args(argv)
+    if args.command == "sweep":
+        return sweep_cli.main(args)
     if args.command == "demo":
         if args.seeds < 1:
             parser.error("--seeds must be >= 1")

@@ -25,6 +25,10 @@ import numpy as np
 from .dataset import Table, require
 
 
+def _js(obj: Any) -> str:
+    return json.dumps(obj, sort_keys=True)
+
+
 class SpecMismatch(ValueError):
     """The store holds another sweep."""
 
@@ -77,11 +81,17 @@ class Store:
         attrs = dict(g.attrs)
         want = self.table.attrs(self.version)
         if attrs.get("spec_hash") != want["spec_hash"]:
-            diff = [
-                k
-                for k in ("kind", "settings", "grid", "repeats", "sweep_seed", "paired", "schema")
-                if json.dumps(attrs.get(k), sort_keys=True) != json.dumps(want[k], sort_keys=True)
-            ]
+            diff = []
+            for k in ("kind", "settings", "grid", "repeats", "sweep_seed", "paired", "schema"):
+                old, new = attrs.get(k), want[k]
+                if isinstance(old, dict) and isinstance(new, dict):
+                    diff += [
+                        f"{k}.{s}"
+                        for s in sorted(set(old) | set(new))
+                        if _js(old.get(s)) != _js(new.get(s))
+                    ]
+                elif _js(old) != _js(new):
+                    diff.append(k)
             raise SpecMismatch(
                 f"store {str(self.path)!r} holds another sweep (differs in: "
                 f"{', '.join(diff) or 'spec_hash'}); write to another store or delete it"
