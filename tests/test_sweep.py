@@ -132,7 +132,7 @@ def test_threads_and_chunks_change_nothing(sgd_sweep):
 
 def test_seed_rule_is_the_documented_hash():
     ds = ttnn.sweep("sgd", grid={"eps": [0.1, 1.0]}, repeats=3, seed=11, h=1e-3, steps=10, m=2)
-    for coords, r, run in _runs(ds):
+    for _coords, r, run in _runs(ds):
         key = json.dumps({"repeat": r, "sweep_seed": 11}, sort_keys=True, separators=(",", ":"))
         d = hashlib.blake2b(key.encode(), digest_size=16).digest()
         assert int(run.init_seed) == int.from_bytes(d[:8], "little")
