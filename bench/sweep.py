@@ -34,7 +34,9 @@ M, ETA, H = 20, 4e-3, 1e-3
 
 
 def sweep(steps: int, **kw):
-    return ttnn.sweep("sgd", grid={"eps": EPS}, repeats=REPEATS, m=M, eta=ETA, h=H, steps=steps, **kw)
+    return ttnn.sweep(
+        "sgd", grid={"eps": EPS}, repeats=REPEATS, m=M, eta=ETA, h=H, steps=steps, **kw
+    )
 
 
 def raw_inputs(ds):
@@ -85,9 +87,12 @@ def main() -> int:
     t_dask: dict[int, list[float]] = {1: [], 2: []}
     same_dask = True
     for workers in (1, 2):
-        with LocalCluster(
-            n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None
-        ) as cluster, Client(cluster) as client:
+        with (
+            LocalCluster(
+                n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None
+            ) as cluster,
+            Client(cluster) as client,
+        ):
             client.submit(sum, [1]).result()  # workers up and warm
             for _ in range(args.repeats):
                 t = time.perf_counter()

@@ -166,7 +166,7 @@ class Table:
         xr = require("xarray")
         time_axis = TIME_AXIS[self.spec.kind]
         data = {k: (dims, arr.copy()) for k, (dims, arr) in self.vars.items() if k != time_axis}
-        coords = {k: (k, v) for k, v in self.coords().items()}
+        coords: dict[str, tuple[Any, ...]] = {k: (k, v) for k, v in self.coords().items()}
         if self.paths:
             dims, arr = self.vars[time_axis]
             coords[time_axis] = (dims, arr.copy())

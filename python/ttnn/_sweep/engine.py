@@ -38,7 +38,7 @@ def _chunks(spec: Spec, todo: list[Run], chunk: int) -> list[list[Run]]:
     groups: dict[str, list[Run]] = {}
     for r in todo:
         groups.setdefault(call_key(spec, r), []).append(r)
-    out = []
+    out: list[list[Run]] = []
     for runs in groups.values():
         out.extend(runs[i : i + chunk] for i in range(0, len(runs), chunk))
     return out

@@ -150,7 +150,9 @@ def _sgd(payload: Sequence[RunPayload], threads: int | None) -> list[Record]:
             rec = (
                 _from_error(res)
                 if isinstance(res, BaseException)
-                else _ok(res.u, res.a, res.l2, res.steps, target.breaks, 2 * b["net"].eta)
+                else _ok(
+                    res.u, res.a, np.asarray(res.l2), res.steps, target.breaks, 2 * b["net"].eta
+                )
             )
             rec["steps"] = b["steps"]
             records[i] = rec
