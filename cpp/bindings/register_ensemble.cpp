@@ -2,6 +2,7 @@
 #include <pybind11/stl.h>
 
 #include "interrupt.hpp"
+#include "ode_results.hpp"
 #include "register.hpp"
 #include "run_errors.hpp"
 #include "ttnn/ensemble.hpp"
@@ -9,18 +10,6 @@
 namespace py = pybind11;
 
 namespace ttnn::bindings {
-
-namespace {
-
-py::dict stats_of(const OdeStats& s) {
-    py::dict d;
-    d["accepted"] = s.accepted;
-    d["rejected"] = s.rejected;
-    d["rhs_calls"] = s.rhs_calls;
-    return d;
-}
-
-}  // namespace
 
 // Ensembles of flows and finite-η limits, always in "record" mode: a failed
 // run's entry is its exception object and Python decides what to do with it.
@@ -35,15 +24,7 @@ void register_ensemble(py::module_& m) {
                 return gradient_flow_ensemble(nets, target, eps, t_end, snapshots,
                                               OdeOptions{rtol, atol}, threads, poll, &errors);
             });
-            return recorded_runs(results, errors, [](const FlowResult& r) {
-                py::dict out;
-                out["t"] = r.t;
-                out["a"] = r.a;
-                out["u"] = r.u;
-                out["l2"] = r.l2;
-                out["stats"] = stats_of(r.stats);
-                return out;
-            });
+            return recorded_runs(results, errors, flow_dict);
         },
         py::arg("nets"), py::arg("target"), py::arg("eps"), py::arg("t_end"),
         py::arg("snapshots"), py::arg("rtol"), py::arg("atol"), py::arg("threads"));
@@ -57,15 +38,7 @@ void register_ensemble(py::module_& m) {
                 return finite_eta_limit_ensemble(nets, target, tau_end, ridge, snapshots,
                                                  OdeOptions{rtol, atol}, threads, poll, &errors);
             });
-            return recorded_runs(results, errors, [](const LimitResult& r) {
-                py::dict out;
-                out["tau"] = r.tau;
-                out["a"] = r.a;
-                out["u"] = r.u;
-                out["l2"] = r.l2;
-                out["stats"] = stats_of(r.stats);
-                return out;
-            });
+            return recorded_runs(results, errors, limit_dict);
         },
         py::arg("nets"), py::arg("target"), py::arg("tau_end"), py::arg("ridge"),
         py::arg("snapshots"), py::arg("rtol"), py::arg("atol"), py::arg("threads"));
