@@ -51,7 +51,11 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--out", required=True, help="the zarr store (created, or resumed)")
     p.add_argument("--scheduler", help="address of a Dask scheduler to run the chunks on")
     p.add_argument("--threads", type=int, help="threads per ensemble call (default: OpenMP's)")
-    p.add_argument("--chunk", type=int, help="runs per ensemble call (default: about 1/16)")
+    p.add_argument(
+        "--chunk",
+        type=int,
+        help="runs per ensemble call (default: about 1/8 of the sweep, 1/16 on Dask)",
+    )
 
 
 def main(args: argparse.Namespace) -> int:

@@ -97,8 +97,11 @@ def run_sweep(
     todo = [r for r in spec.runs if not table.finished(r.index)]
     skipped = len(spec.runs) - len(todo)
     if chunk is None:
-        # About 16 chunks: progress and store writes often enough, calls few enough.
-        chunk = max(1, min(256, math.ceil(len(todo) / 16)))
+        # Locally about 8 chunks (each call ends with a barrier: fewer calls, less
+        # waiting; still progress and store writes along the way); on Dask about 16,
+        # so that workers finishing early take more.
+        parts, cap = (16, 256) if client is not None else (8, 1024)
+        chunk = max(1, min(cap, math.ceil(len(todo) / parts)))
     chunks = _chunks(spec, todo, chunk)
     if client is not None:
         results = _dask(spec, chunks, client, nthreads)
