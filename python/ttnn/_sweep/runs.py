@@ -296,7 +296,10 @@ def _gd(payload: Sequence[RunPayload], threads: int | None) -> list[Record]:
                 continue
             # Breaks are (dimension, kink) pairs, dimension-major: b = k · len(kinks) + c.
             u_end = np.asarray(res.u[-1])
-            cov = (np.abs(u_end[:, :, None] - kinks).min(axis=0) <= 2 * b["net"].eta).ravel()
+            tol = 2 * b["net"].eta
+            cov = np.concatenate(
+                [breaks_covered(u_end[:, k], kinks, tol=tol) for k in range(u_end.shape[1])]
+            )
             records[i] = {
                 "status": "ok",
                 "message": "",
@@ -306,7 +309,7 @@ def _gd(payload: Sequence[RunPayload], threads: int | None) -> list[Record]:
                 "time": np.asarray(res.epochs),
                 "covered": cov,
                 "all_covered": bool(cov.all()),
-                "n_outside": int(((u_end < 0) | (u_end > 1)).sum()),
+                "n_outside": int(neurons_outside(u_end.ravel()).sum()),
                 "a": np.asarray(res.a[-1]).ravel(),
                 "u": u_end.ravel(),
             }
