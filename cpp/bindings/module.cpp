@@ -28,4 +28,5 @@ PYBIND11_MODULE(_core, m) {
     ttnn::bindings::register_sgd(m);
     ttnn::bindings::register_additive(m);
     ttnn::bindings::register_flow(m);
+    ttnn::bindings::register_ensemble(m);
 }

@@ -7,6 +7,7 @@
 
 #include "interrupt.hpp"
 #include "register.hpp"
+#include "run_errors.hpp"
 #include "ttnn/additive.hpp"
 
 namespace py = pybind11;
@@ -84,14 +85,14 @@ void register_additive(py::module_& m) {
                 opts[i] = AdditiveGdOptions{step_a.at(i), step_u.at(i), epochs.at(i), snapshots};
                 total = saturating_add(total, epochs.at(i));
             }
+            // A failed run's entry is its exception object (Python raises or records it).
+            std::vector<std::exception_ptr> errors;
             const auto results = run_without_gil(
                 [&](const Poll& poll) {
-                    return additive_gd_ensemble(nets, X, y, opts, threads, poll);
+                    return additive_gd_ensemble(nets, X, y, opts, threads, poll, &errors);
                 },
                 progress, total);
-            py::list out;
-            for (const AdditiveGdResult& res : results) out.append(result_dict(res));
-            return out;
+            return recorded_runs(results, errors, result_dict);
         },
         py::arg("nets"), py::arg("X"), py::arg("y"), py::arg("step_a"), py::arg("step_u"),
         py::arg("epochs"), py::arg("snapshots"), py::arg("threads"),

@@ -2,6 +2,7 @@
 #include <pybind11/stl.h>
 
 #include "interrupt.hpp"
+#include "ode_results.hpp"
 #include "register.hpp"
 #include "ttnn/flow.hpp"
 #include "ttnn/gram.hpp"
@@ -10,18 +11,6 @@
 namespace py = pybind11;
 
 namespace ttnn::bindings {
-
-namespace {
-
-py::dict stats_dict(const OdeStats& s) {
-    py::dict d;
-    d["accepted"] = s.accepted;
-    d["rejected"] = s.rejected;
-    d["rhs_calls"] = s.rhs_calls;
-    return d;
-}
-
-}  // namespace
 
 // The gradient flow, the finite-η limit and the Gram system they share.
 void register_flow(py::module_& m) {
@@ -46,13 +35,7 @@ void register_flow(py::module_& m) {
                 return gradient_flow(net, target, eps, t_end, snapshots, OdeOptions{rtol, atol},
                                      poll);
             });
-            py::dict out;
-            out["t"] = r.t;
-            out["a"] = r.a;
-            out["u"] = r.u;
-            out["l2"] = r.l2;
-            out["stats"] = stats_dict(r.stats);
-            return out;
+            return flow_dict(r);
         },
         py::arg("net"), py::arg("target"), py::arg("eps"), py::arg("t_end"), py::arg("snapshots"),
         py::arg("rtol"), py::arg("atol"));
@@ -64,13 +47,7 @@ void register_flow(py::module_& m) {
                 return finite_eta_limit(net, target, tau_end, ridge, snapshots,
                                         OdeOptions{rtol, atol}, poll);
             });
-            py::dict out;
-            out["tau"] = r.tau;
-            out["a"] = r.a;
-            out["u"] = r.u;
-            out["l2"] = r.l2;
-            out["stats"] = stats_dict(r.stats);
-            return out;
+            return limit_dict(r);
         },
         py::arg("net"), py::arg("target"), py::arg("tau_end"), py::arg("ridge"),
         py::arg("snapshots"), py::arg("rtol"), py::arg("atol"));

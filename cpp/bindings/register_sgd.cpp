@@ -5,6 +5,7 @@
 
 #include "interrupt.hpp"
 #include "register.hpp"
+#include "run_errors.hpp"
 #include "ttnn/sgd.hpp"
 
 namespace py = pybind11;
@@ -63,32 +64,35 @@ void register_sgd(py::module_& m) {
         [](const std::vector<Network>& nets, const PiecewiseConstant& target,
            const std::vector<double>& h, const std::vector<double>& eps,
            const std::vector<std::int64_t>& steps, std::int64_t snapshots,
-           const std::string& noise, double noise_scale, std::uint64_t seed, int threads,
-           const py::object& progress) {
+           const std::string& noise, double noise_scale, const std::vector<std::uint64_t>& seeds,
+           const std::vector<std::uint64_t>& streams, int threads, const py::object& progress) {
+            // Run i draws from the stream (seeds[i], streams[i]); a failed run's
+            // entry is its exception object (Python raises or records it).
             std::vector<SgdOptions> opts(nets.size());
             std::int64_t total = 0;
             for (std::size_t i = 0; i < nets.size(); ++i) {
-                opts[i] = SgdOptions{h.at(i), eps.at(i), steps.at(i), snapshots,
-                                     make_noise(noise, noise_scale), seed, i};
+                opts[i] = SgdOptions{h.at(i),   eps.at(i), steps.at(i), snapshots,
+                                     make_noise(noise, noise_scale), seeds.at(i), streams.at(i)};
                 total = saturating_add(total, steps.at(i));
             }
+            std::vector<std::exception_ptr> errors;
             const auto results = run_without_gil(
-                [&](const Poll& poll) { return sgd_ensemble(nets, target, opts, threads, poll); },
+                [&](const Poll& poll) {
+                    return sgd_ensemble(nets, target, opts, threads, poll, &errors);
+                },
                 progress, total);
-            py::list out;
-            for (const SgdResult& res : results) {
+            return recorded_runs(results, errors, [](const SgdResult& res) {
                 py::dict d;
                 d["steps"] = py::array_t<std::int64_t>(res.steps.size(), res.steps.data());
                 d["a"] = res.a;
                 d["u"] = res.u;
                 d["l2"] = res.l2;
-                out.append(d);
-            }
-            return out;
+                return d;
+            });
         },
         py::arg("nets"), py::arg("target"), py::arg("h"), py::arg("eps"), py::arg("steps"),
-        py::arg("snapshots"), py::arg("noise"), py::arg("noise_scale"), py::arg("seed"),
-        py::arg("threads"), py::arg("progress") = py::none());
+        py::arg("snapshots"), py::arg("noise"), py::arg("noise_scale"), py::arg("seeds"),
+        py::arg("streams"), py::arg("threads"), py::arg("progress") = py::none());
 }
 
 }  // namespace ttnn::bindings

@@ -284,7 +284,8 @@ std::vector<AdditiveGdResult> additive_gd_ensemble(const std::vector<AdditiveNet
                                                    const std::vector<AdditiveMatrix>& X,
                                                    const std::vector<Eigen::VectorXd>& y,
                                                    const std::vector<AdditiveGdOptions>& opts,
-                                                   int threads, const Poll& poll) {
+                                                   int threads, const Poll& poll,
+                                                   std::vector<std::exception_ptr>* errors) {
     const std::size_t R = nets.size();
     if (opts.size() != R) throw std::invalid_argument("one option set per network");
     if (X.size() != y.size() || (X.size() != 1 && X.size() != R)) {
@@ -294,7 +295,8 @@ std::vector<AdditiveGdResult> additive_gd_ensemble(const std::vector<AdditiveNet
         static_cast<std::int64_t>(R), threads, poll, [&](std::int64_t i, const Poll& run_poll) {
             const std::size_t di = X.size() == 1 ? 0 : static_cast<std::size_t>(i);
             return additive_gd(nets[i], X[di], y[di], opts[i], run_poll);
-        });
+        },
+        errors);
 }
 
 }  // namespace ttnn

@@ -393,13 +393,14 @@ SgdResult sgd_run(const Network& net, const PiecewiseConstant* target, const Sgd
 std::vector<SgdResult> sgd_ensemble(const std::vector<Network>& nets,
                                     const PiecewiseConstant& target,
                                     const std::vector<SgdOptions>& opts, int threads,
-                                    const Poll& poll) {
+                                    const Poll& poll, std::vector<std::exception_ptr>* errors) {
     if (nets.size() != opts.size()) throw std::invalid_argument("one option set per network");
     return parallel_runs<SgdResult>(
         static_cast<std::int64_t>(nets.size()), threads, poll,
         [&](std::int64_t i, const Poll& run_poll) {
             return sgd_run(nets[i], &target, opts[i], SgdData{}, run_poll);
-        });
+        },
+        errors);
 }
 
 }  // namespace ttnn

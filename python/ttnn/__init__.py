@@ -6,6 +6,7 @@ without a factor ½, as in the authors' code.
 """
 
 from ._errors import DivergenceError
+from ._sweep.engine import sweep
 from .activation import ACTIVATIONS
 from .additive import AdditiveNetwork, GDResult, full_batch_gd, full_batch_gd_ensemble
 from .diagnostics import breaks_covered, neurons_outside
@@ -41,5 +42,6 @@ __all__ = [
     "sgd",
     "sgd_ensemble",
     "snapshot_steps",
+    "sweep",
     "two_timescale_limit",
 ]

@@ -60,9 +60,10 @@ def sgd_ensemble(
     snapshots: int,
     noise: str,
     noise_scale: float,
-    seed: int,
+    seeds: list[int],
+    streams: list[int],
     threads: int,
-) -> list[dict[str, Any]]: ...
+) -> list[dict[str, Any] | Exception]: ...
 def gram_system(
     net: Network, target: PiecewiseConstant
 ) -> tuple[NDArray[np.float64], NDArray[np.float64]]: ...
@@ -85,3 +86,23 @@ def finite_eta_limit(
     rtol: float,
     atol: float,
 ) -> dict[str, Any]: ...
+def gradient_flow_ensemble(
+    nets: list[Network],
+    target: PiecewiseConstant,
+    eps: list[float],
+    t_end: list[float],
+    snapshots: int,
+    rtol: float,
+    atol: float,
+    threads: int,
+) -> list[dict[str, Any] | Exception]: ...
+def finite_eta_limit_ensemble(
+    nets: list[Network],
+    target: PiecewiseConstant,
+    tau_end: list[float],
+    ridge: float,
+    snapshots: int,
+    rtol: float,
+    atol: float,
+    threads: int,
+) -> list[dict[str, Any] | Exception]: ...

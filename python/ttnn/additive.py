@@ -11,13 +11,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal, overload
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from . import _core
 from . import _validate as check
+from ._ensemble import check_on_error, collect
 from ._progress import reporter
 from .activation import check_activation
 
@@ -229,6 +230,34 @@ def full_batch_gd(
     return _result(out, net, sa, su)
 
 
+@overload
+def full_batch_gd_ensemble(
+    nets: Sequence[AdditiveNetwork],
+    X: ArrayLike | Sequence[ArrayLike],
+    y: ArrayLike | Sequence[ArrayLike],
+    *,
+    step_a: float | Sequence[float],
+    step_u: float | Sequence[float],
+    epochs: int | Sequence[int],
+    snapshots: int = ...,
+    threads: int | None = ...,
+    progress: bool | Callable[[int, int], None] = ...,
+    on_error: Literal["raise"] = ...,
+) -> list[GDResult]: ...
+@overload
+def full_batch_gd_ensemble(
+    nets: Sequence[AdditiveNetwork],
+    X: ArrayLike | Sequence[ArrayLike],
+    y: ArrayLike | Sequence[ArrayLike],
+    *,
+    step_a: float | Sequence[float],
+    step_u: float | Sequence[float],
+    epochs: int | Sequence[int],
+    snapshots: int = ...,
+    threads: int | None = ...,
+    progress: bool | Callable[[int, int], None] = ...,
+    on_error: str,
+) -> list[GDResult | BaseException]: ...
 def full_batch_gd_ensemble(
     nets: Sequence[AdditiveNetwork],
     X: ArrayLike | Sequence[ArrayLike],
@@ -240,7 +269,8 @@ def full_batch_gd_ensemble(
     snapshots: int = 2,
     threads: int | None = None,
     progress: bool | Callable[[int, int], None] = False,
-) -> list[GDResult]:
+    on_error: str = "raise",
+) -> list[GDResult] | list[GDResult | BaseException]:
     """R independent :func:`full_batch_gd` runs in one call, in parallel over runs.
 
     ``X``, ``y``: one batch for all runs, or a list of one batch per run.
@@ -248,6 +278,12 @@ def full_batch_gd_ensemble(
     bit-identical to the single runs whatever the number of threads
     (``threads=None``: OpenMP's default). ``progress`` as in :func:`full_batch_gd`,
     counting the epochs of all runs. Ctrl-C stops every thread.
+
+    Every run goes to its end even when others fail. ``on_error="raise"``
+    (default) then raises the first failure in run order, its message starting
+    with ``run i:``; ``on_error="record"`` returns that exception (a
+    ``ttnn.DivergenceError`` with ``.step``, the epoch, and ``.run``) in place of
+    the failed run's result.
     """
     nets = list(nets)
     if not nets:
@@ -279,6 +315,7 @@ def full_batch_gd_ensemble(
     k = check.integer("snapshots", snapshots)
     if k < 2 or k > min(ps) + 1:
         raise ValueError(f"snapshots must be in [2, min(epochs) + 1] = [2, {min(ps) + 1}], got {k}")
+    mode = check_on_error(on_error)
     nthreads = check.threads(threads)
     check.memory(
         f"full_batch_gd_ensemble with {k} snapshots",
@@ -296,4 +333,4 @@ def full_batch_gd_ensemble(
             nthreads,
             report,
         )
-    return [_result(o, n, a, u) for o, n, a, u in zip(outs, nets, sas, sus, strict=True)]
+    return collect(outs, mode, lambda i, o: _result(o, nets[i], sas[i], sus[i]))

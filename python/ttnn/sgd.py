@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Literal, overload
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from . import _core
 from . import _validate as check
+from ._ensemble import check_on_error, collect
 from ._progress import reporter
 from ._trajectory import Trajectory
 from .network import Network
@@ -150,6 +152,36 @@ def snapshot_steps(steps: int, snapshots: int) -> NDArray[np.int64]:
     return np.asarray(_core.snapshot_steps(p, k), dtype=np.int64)
 
 
+@overload
+def sgd_ensemble(
+    nets: Sequence[Network],
+    target: PiecewiseConstant,
+    *,
+    h: float | Sequence[float],
+    eps: float | Sequence[float] = ...,
+    steps: int | Sequence[int],
+    noise: Noise = ...,
+    seed: int | Sequence[int] = ...,
+    snapshots: int = ...,
+    threads: int | None = ...,
+    progress: bool | Callable[[int, int], None] = ...,
+    on_error: Literal["raise"] = ...,
+) -> list[SGDResult]: ...
+@overload
+def sgd_ensemble(
+    nets: Sequence[Network],
+    target: PiecewiseConstant,
+    *,
+    h: float | Sequence[float],
+    eps: float | Sequence[float] = ...,
+    steps: int | Sequence[int],
+    noise: Noise = ...,
+    seed: int | Sequence[int] = ...,
+    snapshots: int = ...,
+    threads: int | None = ...,
+    progress: bool | Callable[[int, int], None] = ...,
+    on_error: str,
+) -> list[SGDResult | BaseException]: ...
 def sgd_ensemble(
     nets: Sequence[Network],
     target: PiecewiseConstant,
@@ -158,19 +190,29 @@ def sgd_ensemble(
     eps: float | Sequence[float] = 1.0,
     steps: int | Sequence[int],
     noise: Noise = PAPER_NOISE,
-    seed: int = 0,
+    seed: int | Sequence[int] = 0,
     snapshots: int = 2,
     threads: int | None = None,
+    on_error: str = "raise",
     progress: bool | Callable[[int, int], None] = False,
-) -> list[SGDResult]:
+) -> list[SGDResult] | list[SGDResult | BaseException]:
     """Independent SGD runs in one call, in parallel over runs (OpenMP).
 
     ``h``, ``eps`` and ``steps`` are scalars or one value per network, so one
-    call can sweep seeds × ε × h × m. Run i samples from its own stream
-    (``seed``, i): the results are bit-identical whatever the number of
-    threads (``threads=None``: OpenMP's default, e.g. ``OMP_NUM_THREADS``).
-    Run 0 equals ``sgd(nets[0], target, ..., seed=seed)``. ``progress`` as in
-    :func:`sgd`, counting the steps of all runs. Ctrl-C stops every thread.
+    call can sweep seeds × ε × h × m. With a scalar ``seed`` run i samples from
+    its own stream (``seed``, i), and run 0 equals
+    ``sgd(nets[0], target, ..., seed=seed)``; with one seed per network run i
+    equals ``sgd(nets[i], target, ..., seed=seed[i])`` exactly. Either way the
+    results are bit-identical whatever the number of threads (``threads=None``:
+    OpenMP's default, e.g. ``OMP_NUM_THREADS``).
+
+    Every run goes to its end even when others fail. ``on_error="raise"``
+    (default) then raises the first failure in run order, its message starting
+    with ``run i:``; ``on_error="record"`` returns that exception (a
+    ``ttnn.DivergenceError`` with ``.step`` and ``.run``, or the ``ValueError``
+    of rejected arguments, with ``.run``) in place of the failed run's result.
+    ``progress`` as in :func:`sgd`, counting the steps of all runs; Ctrl-C
+    stops every thread. See docs/guide/errors.md.
     """
     nets = list(nets)
     if not nets:
@@ -188,7 +230,13 @@ def sgd_ensemble(
     if k < 2 or k > min(ps) + 1:
         raise ValueError(f"snapshots must be in [2, min(steps) + 1] = [2, {min(ps) + 1}], got {k}")
     kind, scale = noise_spec(noise)
-    seed_i = check.seed("seed", seed)
+    if isinstance(seed, (list, tuple, np.ndarray)):
+        seeds = check.per_run("seed", seed, len(nets), check.seed)
+        streams = [0] * len(nets)  # stream 0: exactly the stream of sgd(..., seed=seed[i])
+    else:
+        seeds = [check.seed("seed", seed)] * len(nets)
+        streams = list(range(len(nets)))
+    mode = check_on_error(on_error)
     nthreads = check.threads(threads)
     check.memory(
         f"sgd_ensemble with {k} snapshots",
@@ -196,18 +244,30 @@ def sgd_ensemble(
     )
     with reporter(progress, "sgd_ensemble", "step") as report:
         outs = _core.sgd_ensemble(
-            [n._c for n in nets], target._c, hs, epss, ps, k, kind, scale, seed_i, nthreads, report
+            [n._c for n in nets],
+            target._c,
+            hs,
+            epss,
+            ps,
+            k,
+            kind,
+            scale,
+            seeds,
+            streams,
+            nthreads,
+            report,
         )
-    return [
-        SGDResult(
+    return collect(
+        outs,
+        mode,
+        lambda i, o: SGDResult(
             steps=np.asarray(o["steps"]),
             a=np.asarray(o["a"]),
             u=np.asarray(o["u"]),
             l2=np.asarray(o["l2"]),
-            h=hh,
-            eps=ee,
-            eta=n.eta,
-            activation=n.activation,
-        )
-        for o, n, hh, ee in zip(outs, nets, hs, epss, strict=True)
-    ]
+            h=hs[i],
+            eps=epss[i],
+            eta=nets[i].eta,
+            activation=nets[i].activation,
+        ),
+    )

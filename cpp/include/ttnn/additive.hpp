@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <exception>
 #include <vector>
 
 #include <Eigen/Core>
@@ -69,11 +70,14 @@ AdditiveGdResult additive_gd(const AdditiveNetwork& net, const AdditiveMatrix& X
 // R independent runs in parallel over runs (OpenMP). Run i uses nets[i], the
 // data (X[i], y[i]) (or (X[0], y[0]) when one data set is given for all) and
 // opts[i]; results do not depend on the number of threads. If runs fail, the
-// error of the lowest-numbered one is rethrown after all runs stopped.
+// error of the lowest-numbered one is rethrown after all runs stopped, or,
+// with `errors`, every run's error is returned there (see parallel_runs).
 std::vector<AdditiveGdResult> additive_gd_ensemble(const std::vector<AdditiveNetwork>& nets,
                                                    const std::vector<AdditiveMatrix>& X,
                                                    const std::vector<Eigen::VectorXd>& y,
                                                    const std::vector<AdditiveGdOptions>& opts,
-                                                   int threads, const Poll& poll);
+                                                   int threads, const Poll& poll,
+                                                   std::vector<std::exception_ptr>* errors =
+                                                       nullptr);
 
 }  // namespace ttnn

@@ -24,9 +24,13 @@ namespace ttnn {
 // (Ctrl-C) reaches all threads; only the calling thread (OpenMP thread 0)
 // talks to Python, and once it has no run left it keeps polling until the
 // other threads are done. The first failing run's exception (in run order) is
-// rethrown after all runs stopped.
+// rethrown after all runs stopped, unless `errors_out` is given: then every
+// run's exception (null when it succeeded) is handed back there and a failed
+// run's result is left default-constructed, so one failing run of a study
+// never takes the others down.
 template <class Result, class Run>
-std::vector<Result> parallel_runs(std::int64_t n, int threads, const Poll& poll, Run run) {
+std::vector<Result> parallel_runs(std::int64_t n, int threads, const Poll& poll, Run run,
+                                  std::vector<std::exception_ptr>* errors_out = nullptr) {
     std::vector<Result> results(static_cast<std::size_t>(n));
     std::vector<std::exception_ptr> errors(static_cast<std::size_t>(n));
     std::atomic<std::int64_t> next{0}, finished{0};
@@ -63,6 +67,10 @@ std::vector<Result> parallel_runs(std::int64_t n, int threads, const Poll& poll,
     take_runs();
 #endif
     if (poll.stopped()) throw Interrupted{};
+    if (errors_out != nullptr) {
+        *errors_out = std::move(errors);
+        return results;
+    }
     for (auto& e : errors) {
         if (e) std::rethrow_exception(e);
     }

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <exception>
 #include <functional>
 #include <stdexcept>
 #include <string>
@@ -58,10 +59,12 @@ SgdResult sgd_run(const Network& net, const PiecewiseConstant* target, const Sgd
 // the stream (opt[i].seed, opt[i].stream), so its result does not depend on
 // how many threads run the ensemble or which one takes it. With OpenMP, runs
 // are spread over `threads` threads (0: OpenMP's default). If runs fail, the
-// error of the lowest-numbered one is rethrown after all runs stopped.
+// error of the lowest-numbered one is rethrown after all runs stopped, or,
+// with `errors`, every run's error is returned there (see parallel_runs).
 std::vector<SgdResult> sgd_ensemble(const std::vector<Network>& nets,
                                     const PiecewiseConstant& target,
                                     const std::vector<SgdOptions>& opts, int threads,
-                                    const Poll& poll);
+                                    const Poll& poll,
+                                    std::vector<std::exception_ptr>* errors = nullptr);
 
 }  // namespace ttnn

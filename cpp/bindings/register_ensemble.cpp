@@ -1,0 +1,47 @@
+#include <pybind11/eigen.h>
+#include <pybind11/stl.h>
+
+#include "interrupt.hpp"
+#include "ode_results.hpp"
+#include "register.hpp"
+#include "run_errors.hpp"
+#include "ttnn/ensemble.hpp"
+
+namespace py = pybind11;
+
+namespace ttnn::bindings {
+
+// Ensembles of flows and finite-η limits, always in "record" mode: a failed
+// run's entry is its exception object and Python decides what to do with it.
+void register_ensemble(py::module_& m) {
+    m.def(
+        "gradient_flow_ensemble",
+        [](const std::vector<Network>& nets, const PiecewiseConstant& target,
+           const std::vector<double>& eps, const std::vector<double>& t_end, int snapshots,
+           double rtol, double atol, int threads) {
+            std::vector<std::exception_ptr> errors;
+            const auto results = run_without_gil([&](const Poll& poll) {
+                return gradient_flow_ensemble(nets, target, eps, t_end, snapshots,
+                                              OdeOptions{rtol, atol}, threads, poll, &errors);
+            });
+            return recorded_runs(results, errors, flow_dict);
+        },
+        py::arg("nets"), py::arg("target"), py::arg("eps"), py::arg("t_end"),
+        py::arg("snapshots"), py::arg("rtol"), py::arg("atol"), py::arg("threads"));
+    m.def(
+        "finite_eta_limit_ensemble",
+        [](const std::vector<Network>& nets, const PiecewiseConstant& target,
+           const std::vector<double>& tau_end, double ridge, int snapshots, double rtol,
+           double atol, int threads) {
+            std::vector<std::exception_ptr> errors;
+            const auto results = run_without_gil([&](const Poll& poll) {
+                return finite_eta_limit_ensemble(nets, target, tau_end, ridge, snapshots,
+                                                 OdeOptions{rtol, atol}, threads, poll, &errors);
+            });
+            return recorded_runs(results, errors, limit_dict);
+        },
+        py::arg("nets"), py::arg("target"), py::arg("tau_end"), py::arg("ridge"),
+        py::arg("snapshots"), py::arg("rtol"), py::arg("atol"), py::arg("threads"));
+}
+
+}  // namespace ttnn::bindings

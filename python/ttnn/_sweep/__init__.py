@@ -1,0 +1,1 @@
+"""Many-run studies (``ttnn.sweep``): spec, runs, dataset, store, engine, command line."""

@@ -1,0 +1,177 @@
+"""The sweep's results as arrays over the grid, and the xarray.Dataset made from them.
+
+A :class:`Table` holds one NumPy array per variable, shaped (grid…, repeat[,
+trailing]), filled with the "pending" values until a run's record arrives. The
+same table is what the store writes cell by cell, so the Dataset ``ttnn.sweep``
+returns and the one ``xarray.open_zarr`` reads are built from the same arrays.
+The schema is described in docs/guide/sweeps.md.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Iterable
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from .runs import TIME_AXIS, Record, gd_kinks
+from .spec import Spec, noise_label
+
+try:  # NumPy ≥ 2: the variable-width strings zarr v3 reads back
+    STR: Any = np.dtypes.StringDType()
+except AttributeError:  # pragma: no cover (NumPy 1.x)
+    STR = object
+
+PENDING = "pending"
+STATUSES = ("ok", "diverged", "refused", PENDING)
+
+
+def require(module: str) -> Any:
+    """Import an optional dependency of the sweeps, or say how to install it."""
+    try:
+        return importlib.import_module(module)
+    except ImportError as exc:
+        raise ImportError(
+            f'ttnn.sweep needs {module.split(".")[0]}: pip install "ttnn[sweep]"'
+        ) from exc
+
+
+def _sizes(spec: Spec) -> dict[str, int]:
+    """Sizes of the trailing dimensions: the largest over the runs (ragged ones padded)."""
+    s = spec.runs[0].settings
+    if spec.kind == "gd":
+        nm = max(r.settings["m"] * r.settings["d"] for r in spec.runs)
+        nb = max(r.settings["d"] for r in spec.runs) * len(gd_kinks(s["target"]))
+        coef = nm
+    else:
+        nm = max(r.settings["m"] for r in spec.runs)
+        nb = len(s["target"]["breaks"])
+        coef = nm + 1
+    k = max(r.settings["snapshots"] for r in spec.runs)
+    return {"neuron": nm, "coef": coef, "break": nb, "snapshot": k}
+
+
+class Table:
+    """Every variable of a sweep as a NumPy array over (grid…, repeat[, trailing])."""
+
+    def __init__(self, spec: Spec) -> None:
+        self.spec = spec
+        self.run_dims = (*spec.grid, "repeat")
+        self.sizes = _sizes(spec)
+        self.paths = self.sizes["snapshot"] > 2
+        shape = spec.shape
+        self.vars: dict[str, tuple[tuple[str, ...], NDArray[Any]]] = {}
+
+        def add(name: str, fill: Any, dtype: Any, trailing: str | None = None) -> None:
+            dims = self.run_dims if trailing is None else (*self.run_dims, trailing)
+            full = shape if trailing is None else (*shape, self.sizes[trailing])
+            self.vars[name] = (dims, np.full(full, fill, dtype=dtype))
+
+        add("l2", np.nan, np.float64)
+        if self.paths:
+            add("l2_path", np.nan, np.float64, "snapshot")
+            integer_axis = spec.kind in ("sgd", "gd")
+            add(
+                TIME_AXIS[spec.kind],
+                -1 if integer_axis else np.nan,
+                np.int64 if integer_axis else np.float64,
+                "snapshot",
+            )
+        add("covered", False, bool, "break")
+        add("all_covered", False, bool)
+        add("n_outside", -1, np.int64)
+        add("status", PENDING, STR)
+        add("diverged_step", -1, np.int64)
+        add("wall_time", np.nan, np.float64)
+        add("a", np.nan, np.float64, "coef")
+        add("u", np.nan, np.float64, "neuron")
+        add("init_seed", 0, np.uint64)
+        add("seed", 0, np.uint64)
+        if spec.kind == "sgd":
+            add("steps", -1, np.int64)
+        add("message", "", STR)
+        add("run_hash", 0, np.uint64)
+        for r in spec.runs:
+            self.vars["init_seed"][1][r.index] = r.init_seed
+            self.vars["seed"][1][r.index] = r.seed
+            self.vars["run_hash"][1][r.index] = r.run_hash
+
+    def coords(self) -> dict[str, Any]:
+        spec = self.spec
+        out: dict[str, Any] = {}
+        for k, values in spec.grid.items():
+            if k == "noise":
+                out[k] = np.array([noise_label(v) for v in values], dtype=STR)
+            elif isinstance(values[0], str):
+                out[k] = np.array(values, dtype=STR)
+            else:
+                out[k] = np.array(values)
+        out["repeat"] = np.arange(spec.repeats, dtype=np.int64)
+        if spec.kind == "gd":
+            out["break"] = np.arange(self.sizes["break"], dtype=np.int64)
+        else:
+            out["break"] = np.array(spec.runs[0].settings["target"]["breaks"], dtype=np.float64)
+        if self.paths:
+            out["snapshot"] = np.arange(self.sizes["snapshot"], dtype=np.int64)
+        out["neuron"] = np.arange(self.sizes["neuron"], dtype=np.int64)
+        out["coef"] = np.arange(self.sizes["coef"], dtype=np.int64)
+        return out
+
+    def fill(self, index: tuple[int, ...], rec: Record) -> None:
+        """Store a run's record (a failed run keeps the pending values of what it lacks)."""
+        v = self.vars
+        for name in ("l2", "all_covered", "n_outside", "status", "diverged_step", "wall_time"):
+            if name in rec:
+                v[name][1][index] = rec[name]
+        v["message"][1][index] = rec.get("message", "")
+        if "steps" in rec and "steps" in v:
+            v["steps"][1][index] = rec["steps"]
+        for name, key in (("covered", "covered"), ("a", "a"), ("u", "u")):
+            if key in rec:
+                v[name][1][index][: len(rec[key])] = rec[key]
+        if self.paths and "l2_path" in rec:
+            k = len(rec["l2_path"])
+            v["l2_path"][1][index][:k] = rec["l2_path"]
+            v[TIME_AXIS[self.spec.kind]][1][index][:k] = rec["time"]
+
+    def finished(self, index: tuple[int, ...]) -> bool:
+        return str(self.vars["status"][1][index]) != PENDING
+
+    def counts(self) -> dict[str, int]:
+        st = self.vars["status"][1]
+        return {s: int((st == s).sum()) for s in STATUSES}
+
+    def attrs(self, version: str) -> dict[str, Any]:
+        desc = self.spec.description()
+        return {
+            "kind": desc["kind"],
+            "settings": desc["settings"],
+            "grid": desc["grid"],
+            "repeats": desc["repeats"],
+            "sweep_seed": desc["seed"],
+            "paired": desc["paired"],
+            "schema": desc["schema"],
+            "spec_hash": self.spec.spec_hash(),
+            "ttnn_version": version,
+            "l2": (
+                "final criterion ||f(X) - y||_2 / n on the run's batch"
+                if self.spec.kind == "gd"
+                else "final exact L2 error, integral over [0, 1] of (f* - f)^2"
+            ),
+        }
+
+    def to_dataset(self, version: str) -> Any:
+        xr = require("xarray")
+        time_axis = TIME_AXIS[self.spec.kind]
+        data = {k: (dims, arr.copy()) for k, (dims, arr) in self.vars.items() if k != time_axis}
+        coords: dict[str, tuple[Any, ...]] = {k: (k, v) for k, v in self.coords().items()}
+        if self.paths:
+            dims, arr = self.vars[time_axis]
+            coords[time_axis] = (dims, arr.copy())
+        return xr.Dataset(data, coords=coords, attrs=self.attrs(version))
+
+    def cells(self, indices: Iterable[tuple[int, ...]]) -> list[tuple[int, ...]]:
+        """The grid cells (indices without the repeat) holding these runs, sorted."""
+        return sorted({idx[:-1] for idx in indices})

@@ -1,0 +1,344 @@
+"""Running one chunk of a sweep: the unit of work, in-process or on a Dask worker.
+
+A chunk is a list of runs that share one ensemble call (same kind and per-call
+settings). Each run is first built and checked on its own; a run whose
+arguments are rejected is *refused* (recorded with the message) and left out
+of the call, so it cannot take the others down. The rest go to one C++
+ensemble call in "record" mode: a run that diverges is recorded with its step.
+Everything here takes and returns plain picklable data (dicts, NumPy arrays).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from .. import _core
+from .. import _validate as check
+from .._errors import DivergenceError
+from ..additive import AdditiveNetwork, full_batch_gd_ensemble
+from ..diagnostics import breaks_covered, neurons_outside
+from ..flow import check_snapshots, check_tolerances
+from ..limits import two_timescale_limit
+from ..network import Network
+from ..sgd import sgd_ensemble
+from ..target import PiecewiseConstant
+from .spec import make_noise
+
+#: One run as sent to a worker: (settings, init_seed, seed).
+RunPayload = tuple[Mapping[str, Any], int, int]
+Record = dict[str, Any]
+
+#: Name of the time axis of the snapshots, per kind.
+TIME_AXIS = {"sgd": "step", "flow": "t", "limit": "tau", "gd": "epoch"}
+
+
+def _failed(status: str, message: str, step: int = -1) -> Record:
+    return {"status": status, "message": message, "diverged_step": step}
+
+
+def _refused(exc: BaseException) -> Record:
+    return _failed("refused", f"{type(exc).__name__}: {exc}")
+
+
+def _from_error(exc: BaseException) -> Record:
+    # An ensemble names the run by its index in the call: keep the run's own
+    # message, which does not depend on the chunk it ran in.
+    exc = exc.__cause__ or exc
+    if isinstance(exc, DivergenceError):
+        return _failed("diverged", str(exc), exc.step)
+    return _refused(exc)
+
+
+def _target(settings: Mapping[str, Any]) -> PiecewiseConstant:
+    t = settings["target"]
+    return PiecewiseConstant(t["breaks"], t["values"])
+
+
+def _net(s: Mapping[str, Any], init_seed: int) -> Network:
+    return Network.init(s["m"], s["eta"], seed=init_seed, activation=s["activation"])
+
+
+def _slow_length(s: Mapping[str, Any], name: str, scale: float) -> float:
+    """A length given directly (``name``) or as slow time τ over ``scale`` (ε h or ε)."""
+    if name in s:
+        return check.real(name, s[name], nonneg=True)
+    tau = check.real("tau", s["tau"], nonneg=True)
+    if not scale > 0:
+        raise ValueError(f"tau sets no finite {name} when eps = 0; give {name} instead")
+    return tau / scale
+
+
+def _ok(
+    u: np.ndarray,
+    a: np.ndarray,
+    l2_path: np.ndarray,
+    time_axis: np.ndarray,
+    breaks: np.ndarray,
+    tol: float,
+) -> Record:
+    u_end = np.asarray(u[-1], dtype=np.float64).ravel()
+    cov = breaks_covered(u_end, breaks, tol=tol)
+    return {
+        "status": "ok",
+        "message": "",
+        "diverged_step": -1,
+        "l2": float(l2_path[-1]),
+        "l2_path": np.asarray(l2_path, dtype=np.float64),
+        "time": np.asarray(time_axis),
+        "covered": cov,
+        "all_covered": bool(cov.all()),
+        "n_outside": int(neurons_outside(u_end).sum()),
+        "a": np.asarray(a[-1], dtype=np.float64).ravel(),
+        "u": u_end,
+    }
+
+
+def _prepare(
+    payload: Sequence[RunPayload], build: Callable[[Mapping[str, Any], int, int], Any]
+) -> tuple[list[Record | None], list[int], list[Any]]:
+    """build() every run; a rejected one is recorded as refused and left out."""
+    records: list[Record | None] = [None] * len(payload)
+    todo: list[int] = []
+    built: list[Any] = []
+    for i, (s, init_seed, seed) in enumerate(payload):
+        try:
+            built.append(build(s, init_seed, seed))
+            todo.append(i)
+        except (ValueError, TypeError) as exc:
+            records[i] = _refused(exc)
+    return records, todo, built
+
+
+def _sgd(payload: Sequence[RunPayload], threads: int | None) -> list[Record]:
+    s0 = payload[0][0]
+    target = _target(s0)
+    k = check.integer("snapshots", s0["snapshots"])
+
+    def build(s: Mapping[str, Any], init_seed: int, seed: int) -> dict[str, Any]:
+        net = _net(s, init_seed)
+        h = check.real("h", s["h"], positive=True)
+        eps = check.real("eps", s["eps"], nonneg=True)
+        if "steps" in s:
+            steps = check.integer("steps", s["steps"], minimum=0)
+        else:
+            steps = int(round(_slow_length(s, "steps", eps * h)))
+        if k < 2 or k > steps + 1:
+            raise ValueError(f"snapshots must be in [2, steps + 1] = [2, {steps + 1}], got {k}")
+        return dict(net=net, h=h, eps=eps, steps=steps, seed=seed)
+
+    records, todo, built = _prepare(payload, build)
+    for i, b in zip(todo, built, strict=True):
+        records[i] = {"steps": b["steps"]}  # kept even if the run fails
+    if todo:
+        outs = sgd_ensemble(
+            [b["net"] for b in built],
+            target,
+            h=[b["h"] for b in built],
+            eps=[b["eps"] for b in built],
+            steps=[b["steps"] for b in built],
+            noise=make_noise(s0["noise"]),
+            seed=[b["seed"] for b in built],
+            snapshots=k,
+            threads=threads,
+            on_error="record",
+        )
+        for i, b, res in zip(todo, built, outs, strict=True):
+            rec = (
+                _from_error(res)
+                if isinstance(res, BaseException)
+                else _ok(
+                    res.u, res.a, np.asarray(res.l2), res.steps, target.breaks, 2 * b["net"].eta
+                )
+            )
+            rec["steps"] = b["steps"]
+            records[i] = rec
+    return [r if r is not None else _failed("refused", "not run") for r in records]
+
+
+def _ode(kind: str, payload: Sequence[RunPayload], threads: int | None) -> list[Record]:
+    """The gradient flow and the finite-η limit: one C++ ensemble call."""
+    s0 = payload[0][0]
+    target = _target(s0)
+    k = check_snapshots(s0["snapshots"])
+    rtol, atol = check_tolerances(s0["rtol"], s0["atol"])
+
+    def build(s: Mapping[str, Any], init_seed: int, seed: int) -> dict[str, Any]:
+        net = _net(s, init_seed)
+        if kind == "flow":
+            eps = check.real("eps", s["eps"], nonneg=True)
+            return dict(net=net, eps=eps, end=_slow_length(s, "t_end", eps))
+        return dict(net=net, end=_slow_length(s, "tau_end", 1.0))
+
+    records, todo, built = _prepare(payload, build)
+    if not todo:
+        return [r for r in records if r is not None]
+    nets = [b["net"]._c for b in built]
+    ends = [b["end"] for b in built]
+    nthreads = 0 if threads is None else threads
+    if kind == "flow":
+        outs = _core.gradient_flow_ensemble(
+            nets, target._c, [b["eps"] for b in built], ends, k, rtol, atol, nthreads
+        )
+        axis = "t"
+    else:
+        ridge = check.real("ridge", s0["ridge"], nonneg=True)
+        outs = _core.finite_eta_limit_ensemble(
+            nets, target._c, ends, ridge, k, rtol, atol, nthreads
+        )
+        axis = "tau"
+    for i, b, out in zip(todo, built, outs, strict=True):
+        if isinstance(out, BaseException):
+            records[i] = _from_error(out)
+        else:
+            records[i] = _ok(
+                np.asarray(out["u"]),
+                np.asarray(out["a"]),
+                np.asarray(out["l2"]),
+                np.asarray(out[axis]),
+                target.breaks,
+                2 * b["net"].eta,
+            )
+    return [r for r in records if r is not None]
+
+
+def _zero_limit(payload: Sequence[RunPayload]) -> list[Record]:
+    """The η → 0 limit is NumPy code (no C++ ensemble): one call per run."""
+    s0 = payload[0][0]
+    target = _target(s0)
+    records: list[Record] = []
+    for s, init_seed, _seed in payload:
+        try:
+            net = _net(s, init_seed)
+            res = two_timescale_limit(
+                net,
+                target,
+                _slow_length(s, "tau_end", 1.0),
+                eta="zero",
+                snapshots=s["snapshots"],
+                rtol=s["rtol"],
+                atol=s["atol"],
+            )
+        except DivergenceError as exc:
+            records.append(_from_error(exc))
+            continue
+        except (ValueError, TypeError) as exc:
+            records.append(_refused(exc))
+            continue
+        records.append(_ok(res.u, res.a, res.l2, res.tau, target.breaks, 2 * net.eta))
+    return records
+
+
+def gd_data(target: str, n: int, d: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """The batch of a GD run: X ~ U[0, 1)^(n×d) from ``default_rng(seed)``, y = f*(X)."""
+    from ..reproduce.additive_experiments import staircase, teacher
+
+    X = np.random.default_rng(seed).random((n, d))
+    if target == "staircase":
+        return X, staircase(X)
+    if target == "teacher":
+        if d != 1:
+            raise ValueError(f"target 'teacher' is 1-D: d must be 1, got {d}")
+        return X, teacher()(X)
+    raise ValueError(f"target must be 'staircase' or 'teacher' for kind 'gd', got {target!r}")
+
+
+def gd_kinks(target: str) -> tuple[float, ...]:
+    """The kinks a GD run should cover, per input dimension."""
+    from ..reproduce.additive_experiments import TEACHER_U, THRESHOLDS
+
+    return TEACHER_U if target == "teacher" else THRESHOLDS
+
+
+def _gd(payload: Sequence[RunPayload], threads: int | None) -> list[Record]:
+    s0 = payload[0][0]
+    k = check.integer("snapshots", s0["snapshots"])
+
+    def build(s: Mapping[str, Any], init_seed: int, seed: int) -> dict[str, Any]:
+        d = check.integer("d", s["d"], minimum=1)
+        n = check.integer("n", s["n"], minimum=1)
+        net = AdditiveNetwork.init_paper(
+            d, s["m"], s["eta"], seed=init_seed, activation=s["activation"]
+        )
+        X, y = gd_data(s["target"], n, d, seed)
+        epochs = check.integer("epochs", s["epochs"], minimum=0)
+        if k < 2 or k > epochs + 1:
+            raise ValueError(f"snapshots must be in [2, epochs + 1] = [2, {epochs + 1}], got {k}")
+        return dict(
+            net=net,
+            X=X,
+            y=y,
+            step_a=check.real("step_a", s["step_a"], nonneg=True),
+            step_u=check.real("step_u", s["step_u"], nonneg=True),
+            epochs=epochs,
+        )
+
+    records, todo, built = _prepare(payload, build)
+    if todo:
+        outs = full_batch_gd_ensemble(
+            [b["net"] for b in built],
+            [b["X"] for b in built],
+            [b["y"] for b in built],
+            step_a=[b["step_a"] for b in built],
+            step_u=[b["step_u"] for b in built],
+            epochs=[b["epochs"] for b in built],
+            snapshots=k,
+            threads=threads,
+            on_error="record",
+        )
+        kinks = np.asarray(gd_kinks(s0["target"]))
+        for i, b, res in zip(todo, built, outs, strict=True):
+            if isinstance(res, BaseException):
+                records[i] = _from_error(res)
+                continue
+            # Breaks are (dimension, kink) pairs, dimension-major: b = k · len(kinks) + c.
+            u_end = np.asarray(res.u[-1])
+            tol = 2 * b["net"].eta
+            cov = np.concatenate(
+                [breaks_covered(u_end[:, k], kinks, tol=tol) for k in range(u_end.shape[1])]
+            )
+            records[i] = {
+                "status": "ok",
+                "message": "",
+                "diverged_step": -1,
+                "l2": float(res.criterion[-1]),
+                "l2_path": np.asarray(res.criterion, dtype=np.float64),
+                "time": np.asarray(res.epochs),
+                "covered": cov,
+                "all_covered": bool(cov.all()),
+                "n_outside": int(neurons_outside(u_end.ravel()).sum()),
+                "a": np.asarray(res.a[-1]).ravel(),
+                "u": u_end.ravel(),
+            }
+    return [r if r is not None else _failed("refused", "not run") for r in records]
+
+
+def run_chunk(kind: str, payload: Sequence[RunPayload], threads: int | None) -> list[Record]:
+    """Run the chunk ``payload`` (runs sharing one ensemble call) and return one record
+    per run, in order. ``wall_time`` is the call's wall time shared equally by its runs."""
+    start = time.perf_counter()
+    try:
+        if kind == "sgd":
+            records = _sgd(payload, threads)
+        elif kind == "flow":
+            records = _ode("flow", payload, threads)
+        elif kind == "limit" and payload[0][0]["limit"] == "zero":
+            records = _zero_limit(payload)
+        elif kind == "limit":
+            if payload[0][0]["limit"] != "finite":
+                lim = payload[0][0]["limit"]
+                raise ValueError(f"limit must be 'finite' or 'zero', got {lim!r}")
+            records = _ode("limit", payload, threads)
+        else:
+            records = _gd(payload, threads)
+    except (ValueError, TypeError) as exc:
+        # A per-call setting (snapshots, tolerances, noise...) was rejected: every run
+        # of the call shares it, so every one is refused with its message.
+        records = [_refused(exc) for _ in payload]
+    share = (time.perf_counter() - start) / len(payload)
+    for r in records:
+        r["wall_time"] = share
+    return records

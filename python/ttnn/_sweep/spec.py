@@ -1,0 +1,372 @@
+"""What a sweep is: its kind, fixed settings, grid and repeats, checked and made canonical.
+
+Every run of a sweep is identified by its coordinates (one value per grid key,
+in grid order, then the repeat). Its seeds and its content hash are functions
+of the sweep's seed and those coordinates only (see docs/guide/sweeps.md), so
+that neither chunking, threads nor the backend can change what a run computes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import json
+import math
+import numbers
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from .. import _validate as check
+from ..noise import GaussianNoise, UniformNoise
+from ..target import PiecewiseConstant
+
+#: Bumped whenever what a run stores, or how its seeds are drawn, changes: a store
+#: written under another schema is not resumed.
+SCHEMA_VERSION = 1
+
+KINDS = ("sgd", "flow", "limit", "gd")
+
+# The type of every setting, per kind.
+_COMMON = {"m": "int", "eta": "real", "activation": "str", "snapshots": "int"}
+SETTINGS: dict[str, dict[str, str]] = {
+    "sgd": {
+        **_COMMON,
+        "target": "target",
+        "h": "real",
+        "eps": "real",
+        "steps": "int",
+        "tau": "real",
+        "noise": "noise",
+    },
+    "flow": {
+        **_COMMON,
+        "target": "target",
+        "eps": "real",
+        "t_end": "real",
+        "tau": "real",
+        "rtol": "real",
+        "atol": "real",
+    },
+    "limit": {
+        **_COMMON,
+        "target": "target",
+        "tau_end": "real",
+        "tau": "real",
+        "limit": "str",
+        "ridge": "real",
+        "rtol": "real",
+        "atol": "real",
+    },
+    "gd": {
+        **_COMMON,
+        "target": "str",
+        "d": "int",
+        "n": "int",
+        "step_a": "real",
+        "step_u": "real",
+        "epochs": "int",
+    },
+}
+
+_PAPER_TARGET = {"breaks": [0.2, 0.35, 0.5, 0.65, 0.8], "values": [1.0, 5.0, 1.0, 3.0, 1.0, 5.0]}
+_ODE = {"rtol": 1e-8, "atol": 1e-10}
+DEFAULTS: dict[str, dict[str, Any]] = {
+    "sgd": dict(
+        m=20,
+        eta=4e-3,
+        activation="cubic",
+        snapshots=2,
+        target=_PAPER_TARGET,
+        eps=1.0,
+        noise={"kind": "uniform", "scale": 1.0},
+    ),
+    "flow": dict(
+        m=20, eta=4e-3, activation="cubic", snapshots=2, target=_PAPER_TARGET, eps=1.0, **_ODE
+    ),
+    "limit": dict(
+        m=20,
+        eta=4e-3,
+        activation="cubic",
+        snapshots=2,
+        target=_PAPER_TARGET,
+        limit="finite",
+        ridge=0.0,
+        **_ODE,
+    ),
+    "gd": dict(
+        m=10,
+        eta=1e-2,
+        activation="cubic",
+        snapshots=2,
+        target="staircase",
+        d=2,
+        n=1000,
+        step_a=1.0,
+        step_u=0.01,
+    ),
+}
+
+#: The keys that set a run's length: exactly one of them, fixed or swept.
+LENGTH = {
+    "sgd": ("steps", "tau"),
+    "flow": ("t_end", "tau"),
+    "limit": ("tau_end", "tau"),
+    "gd": ("epochs",),
+}
+#: Settings without a default.
+REQUIRED = {"sgd": ("h",), "flow": (), "limit": (), "gd": ()}
+#: Settings that must be fixed: the break dimension of the dataset is the target's.
+FIXED_ONLY = ("target",)
+#: Settings shared by every run of one ensemble call (the rest may differ per run).
+PER_CALL = {
+    "sgd": ("noise", "snapshots"),
+    "flow": ("snapshots", "rtol", "atol"),
+    "limit": ("limit", "ridge", "snapshots", "rtol", "atol"),
+    "gd": ("snapshots", "target"),
+}
+
+
+def _target(value: Any) -> dict[str, list[float]]:
+    if isinstance(value, PiecewiseConstant):
+        return {"breaks": value.breaks.tolist(), "values": value.values.tolist()}
+    if isinstance(value, str) and value in ("paper", "paper-code", "paper-text"):
+        t = PiecewiseConstant.paper("text" if value == "paper-text" else "code")
+        return _target(t)
+    if isinstance(value, Mapping) and set(value) == {"breaks", "values"}:
+        t = PiecewiseConstant(value["breaks"], value["values"])  # checks them
+        return _target(t)
+    raise TypeError(
+        "target must be a ttnn.PiecewiseConstant, 'paper', 'paper-text' or "
+        f"{{'breaks': [...], 'values': [...]}}, got {value!r}"
+    )
+
+
+def _noise(value: Any) -> dict[str, Any]:
+    if value is None or value == "none":
+        return {"kind": "none", "scale": 0.0}
+    if isinstance(value, UniformNoise):
+        return {"kind": "uniform", "scale": value.r}
+    if isinstance(value, GaussianNoise):
+        return {"kind": "gaussian", "scale": value.s}
+    if isinstance(value, Mapping) and value.get("kind") in ("uniform", "gaussian", "none"):
+        if set(value) - {"kind", "scale"}:
+            raise TypeError(f"noise takes the keys 'kind' and 'scale', got {sorted(value)}")
+        scale = check.real("noise scale", value.get("scale", 1.0), nonneg=True)
+        return {"kind": value["kind"], "scale": 0.0 if value["kind"] == "none" else scale}
+    raise TypeError(
+        "noise must be ttnn.UniformNoise, ttnn.GaussianNoise, None, 'none' or "
+        f"{{'kind': 'uniform'|'gaussian'|'none', 'scale': s}}, got {value!r}"
+    )
+
+
+def make_noise(desc: Mapping[str, Any]) -> UniformNoise | GaussianNoise | None:
+    """The noise object a canonical description stands for."""
+    if desc["kind"] == "uniform":
+        return UniformNoise(desc["scale"])
+    if desc["kind"] == "gaussian":
+        return GaussianNoise(desc["scale"])
+    return None
+
+
+def noise_label(desc: Mapping[str, Any]) -> str:
+    """The coordinate of a swept noise: 'uniform(1)', 'gaussian(0.5)', 'none'."""
+    return "none" if desc["kind"] == "none" else f"{desc['kind']}({desc['scale']:g})"
+
+
+def canonical(key: str, kind: str, value: Any) -> Any:
+    """``value`` of setting ``key`` in its canonical (JSON-serialisable) form; TypeError
+    naming the key when its type is wrong. Ranges are checked per run (a run with a
+    rejected value is recorded as refused)."""
+    typ = SETTINGS[kind][key]
+    if typ == "real":
+        if isinstance(value, bool) or not isinstance(value, (numbers.Real, np.floating)):
+            raise TypeError(f"{key} must be a real number, got {value!r}")
+        v = float(value)
+        if math.isnan(v):
+            raise ValueError(f"{key} must not be NaN")
+        return v
+    if typ == "int":
+        return check.integer(key, value)
+    if typ == "str":
+        if not isinstance(value, str):
+            raise TypeError(f"{key} must be a string, got {value!r}")
+        return value
+    if typ == "target":
+        return _target(value)
+    return _noise(value)
+
+
+def _jsonable(obj: Any) -> str:
+    return json.dumps(obj, sort_keys=True, separators=(",", ":"), allow_nan=True)
+
+
+def _digest(obj: Any, size: int) -> bytes:
+    return hashlib.blake2b(_jsonable(obj).encode(), digest_size=size).digest()
+
+
+@dataclass(frozen=True)
+class Run:
+    """One run: its index in the grid (grid values…, repeat), its full settings and seeds."""
+
+    index: tuple[int, ...]
+    coords: dict[str, Any]
+    repeat: int
+    settings: dict[str, Any]
+    init_seed: int
+    seed: int
+    run_hash: int
+
+
+@dataclass(frozen=True)
+class Spec:
+    """A checked sweep: kind, fixed settings, grid (key → canonical values), repeats, seed."""
+
+    kind: str
+    fixed: dict[str, Any]
+    grid: dict[str, list[Any]]
+    repeats: int
+    seed: int
+    paired: bool
+    runs: list[Run] = field(repr=False)
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return (*(len(v) for v in self.grid.values()), self.repeats)
+
+    def description(self) -> dict[str, Any]:
+        """Everything that defines the sweep, JSON-serialisable (the store's attributes)."""
+        return json.loads(
+            _jsonable(
+                {
+                    "kind": self.kind,
+                    "settings": self.fixed,
+                    "grid": self.grid,
+                    "repeats": self.repeats,
+                    "seed": self.seed,
+                    "paired": self.paired,
+                    "schema": SCHEMA_VERSION,
+                }
+            )
+        )
+
+    def spec_hash(self) -> str:
+        return _digest(self.description(), 16).hex()
+
+
+def run_seeds(sweep_seed: int, repeat: int, coords: Mapping[str, Any] | None) -> tuple[int, int]:
+    """(init_seed, seed) of a run: the first and second 8 bytes (little-endian) of the
+    BLAKE2b-128 digest of the canonical JSON of {"sweep_seed", "repeat"} (paired sweeps)
+    or {"sweep_seed", "repeat", "coords"} (``paired=False``)."""
+    key: dict[str, Any] = {"sweep_seed": int(sweep_seed), "repeat": int(repeat)}
+    if coords is not None:
+        key["coords"] = dict(coords)
+    d = _digest(key, 16)
+    return int.from_bytes(d[:8], "little"), int.from_bytes(d[8:], "little")
+
+
+def _check_keys(kind: str, keys: Sequence[str], where: str) -> None:
+    for k in keys:
+        if not isinstance(k, str):
+            raise TypeError(f"{where} keys must be strings, got {k!r}")
+        if k not in SETTINGS[kind]:
+            raise ValueError(
+                f"unknown setting {k!r} in {where} for kind {kind!r}; "
+                f"known: {', '.join(sorted(SETTINGS[kind]))}"
+            )
+
+
+def make_spec(
+    kind: Any,
+    grid: Any,
+    repeats: Any,
+    seed: Any,
+    settings: Mapping[str, Any],
+    paired: bool = True,
+) -> Spec:
+    """Check a sweep's arguments (every message names the key) and list its runs."""
+    if not isinstance(kind, str) or kind not in KINDS:
+        raise ValueError(f"kind must be one of {', '.join(map(repr, KINDS))}, got {kind!r}")
+    if grid is None:
+        grid = {}
+    if not isinstance(grid, Mapping):
+        raise TypeError(f"grid must be a dict of setting -> list of values, got {grid!r}")
+    reps = check.integer("repeats", repeats, minimum=1)
+    seed_i = check.seed("seed", seed)
+    if not isinstance(paired, bool):
+        raise TypeError(f"paired must be True or False, got {paired!r}")
+    _check_keys(kind, list(grid), "grid")
+    _check_keys(kind, list(settings), "settings")
+    both = sorted(set(grid) & set(settings))
+    if both:
+        raise ValueError(f"{both[0]!r} is both fixed and swept: give it in grid or as a setting")
+    for k in FIXED_ONLY:
+        if k in grid:
+            raise ValueError(f"{k!r} cannot be swept (the break dimension is the target's)")
+
+    cgrid: dict[str, list[Any]] = {}
+    for k, values in grid.items():
+        if isinstance(values, (str, bytes, Mapping)) or not isinstance(
+            values, (Sequence, np.ndarray)
+        ):
+            raise TypeError(f"grid[{k!r}] must be a list of values, got {values!r}")
+        if len(values) == 0:
+            raise ValueError(f"grid[{k!r}] is empty")
+        vals = [canonical(k, kind, v) for v in values]
+        if len({_jsonable(v) for v in vals}) != len(vals):
+            raise ValueError(f"grid[{k!r}] holds a value twice")
+        cgrid[k] = vals
+    fixed = {k: canonical(k, kind, v) for k, v in settings.items()}
+
+    given = set(fixed) | set(cgrid)
+    length = [k for k in LENGTH[kind] if k in given]
+    if len(length) != 1:
+        raise ValueError(
+            f"give exactly one of {', '.join(map(repr, LENGTH[kind]))} for kind {kind!r} "
+            f"(fixed or swept), got {length or 'none'}"
+        )
+    for k in REQUIRED[kind]:
+        if k not in given:
+            raise ValueError(f"setting {k!r} is required for kind {kind!r}")
+    full_fixed = {**DEFAULTS[kind], **fixed}
+    for k in cgrid:
+        full_fixed.pop(k, None)
+
+    runs: list[Run] = []
+    keys = list(cgrid)
+    for idx in itertools.product(*(range(len(v)) for v in cgrid.values())):
+        coords = {k: cgrid[k][i] for k, i in zip(keys, idx, strict=True)}
+        for r in range(reps):
+            init_seed, data_seed = run_seeds(seed_i, r, None if paired else coords)
+            run_settings = {**full_fixed, **coords}
+            h = _digest(
+                {
+                    "schema": SCHEMA_VERSION,
+                    "kind": kind,
+                    "settings": run_settings,
+                    "coords": coords,
+                    "repeat": r,
+                    "init_seed": init_seed,
+                    "seed": data_seed,
+                },
+                8,
+            )
+            runs.append(
+                Run(
+                    index=(*idx, r),
+                    coords=coords,
+                    repeat=r,
+                    settings=run_settings,
+                    init_seed=init_seed,
+                    seed=data_seed,
+                    run_hash=int.from_bytes(h, "little"),
+                )
+            )
+    return Spec(kind, full_fixed, cgrid, reps, seed_i, paired, runs)
+
+
+def call_key(spec: Spec, run: Run) -> str:
+    """Runs with equal keys can share one ensemble call."""
+    return _jsonable({k: run.settings[k] for k in PER_CALL[spec.kind]})
