@@ -221,11 +221,8 @@ def per_run(name: str, value: Any, runs: int, conv: Callable[[str, Any], Any]) -
 
 
 def seed(name: str, value: Any) -> int:
-    """A seed: an integer in [0, 2**64)."""
-    v = integer(name, value, minimum=0)
-    if v >= 2**64:
-        raise ValueError(f"{name} must be < 2**64, got {v}")
-    return v
+    """A seed: an integer in [0, 2**64) (the core's seeds are unsigned 64-bit)."""
+    return integer(name, value, minimum=0, maximum=2**64 - 1)
 
 
 def _meminfo_available() -> int | None:
