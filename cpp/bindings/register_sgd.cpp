@@ -27,7 +27,7 @@ void register_sgd(py::module_& m) {
 
     m.def(
         "sgd",
-        [](const Network& net, const PiecewiseConstant* target, double h, double eps,
+        [](const Network& net, const Target* target, double h, double eps,
            std::int64_t steps, std::int64_t snapshots, const std::string& noise,
            double noise_scale, std::uint64_t seed,
            std::optional<py::array_t<double, py::array::c_style | py::array::forcecast>> x,
@@ -57,7 +57,7 @@ void register_sgd(py::module_& m) {
 
     m.def(
         "sgd_ensemble",
-        [](const std::vector<Network>& nets, const PiecewiseConstant& target,
+        [](const std::vector<Network>& nets, const Target& target,
            const std::vector<double>& h, const std::vector<double>& eps,
            const std::vector<std::int64_t>& steps, std::int64_t snapshots,
            const std::string& noise, double noise_scale, std::uint64_t seed, int threads) {

@@ -263,7 +263,7 @@ struct StepRange {
 // Runs steps [from, to); returns 0, or the 1-based step whose update diverged.
 template <class Kernel>
 TTNN_STEP_CLONES std::int64_t advance(Kernel& kernel, StepRange r, Rng& rng,
-                                      const PiecewiseConstant* target, const Noise& noise,
+                                      const Target* target, const Noise& noise,
                                       SgdData data, const Poll& poll) {
     for (std::int64_t p = r.from; p < r.to; ++p) {
         double x, y;
@@ -284,7 +284,7 @@ TTNN_STEP_CLONES std::int64_t advance(Kernel& kernel, StepRange r, Rng& rng,
 }
 
 template <class Kernel>
-SgdResult run_with(Kernel& kernel, const Network& net, const PiecewiseConstant* target,
+SgdResult run_with(Kernel& kernel, const Network& net, const Target* target,
                    const SgdOptions& opt, SgdData data, const Poll& poll) {
     const auto schedule = snapshot_steps(opt.steps, opt.snapshots);
     const Eigen::Index K = opt.snapshots, m = net.m();
@@ -330,7 +330,7 @@ std::vector<std::int64_t> snapshot_steps(std::int64_t steps, std::int64_t snapsh
     return out;
 }
 
-SgdResult sgd_run(const Network& net, const PiecewiseConstant* target, const SgdOptions& opt,
+SgdResult sgd_run(const Network& net, const Target* target, const SgdOptions& opt,
                   SgdData data, const Poll& poll) {
     if (!(opt.h > 0.0) || !std::isfinite(opt.h)) throw std::invalid_argument("h must be > 0");
     if (!(opt.eps >= 0.0) || !std::isfinite(opt.eps)) throw std::invalid_argument("eps must be >= 0");
@@ -353,7 +353,7 @@ SgdResult sgd_run(const Network& net, const PiecewiseConstant* target, const Sgd
 }
 
 std::vector<SgdResult> sgd_ensemble(const std::vector<Network>& nets,
-                                    const PiecewiseConstant& target,
+                                    const Target& target,
                                     const std::vector<SgdOptions>& opts, int threads,
                                     const Poll& poll) {
     if (nets.size() != opts.size()) throw std::invalid_argument("one option set per network");

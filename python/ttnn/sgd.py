@@ -13,7 +13,7 @@ from . import _validate as check
 from ._trajectory import Trajectory
 from .network import Network
 from .noise import Noise, UniformNoise, noise_spec
-from .target import PiecewiseConstant
+from .target import PiecewiseConstant, Target, check_target, core_target
 
 #: The paper's label noise, ξ ~ U[−1, 1].
 PAPER_NOISE = UniformNoise(1.0)
@@ -109,7 +109,7 @@ def sgd(
 
     out = _core.sgd(
         net._c,
-        None if target is None else target._c,
+        None if target is None else core_target(target),
         h_f,
         eps_f,
         p,
@@ -181,7 +181,7 @@ def sgd_ensemble(
     seed_i = check.seed("seed", seed)
     nthreads = 0 if threads is None else check.integer("threads", threads, minimum=1)
     outs = _core.sgd_ensemble(
-        [n._c for n in nets], target._c, hs, epss, ps, k, kind, scale, seed_i, nthreads
+        [n._c for n in nets], core_target(target), hs, epss, ps, k, kind, scale, seed_i, nthreads
     )
     return [
         SGDResult(

@@ -51,7 +51,7 @@ struct SgdResult {
 std::vector<std::int64_t> snapshot_steps(std::int64_t steps, std::int64_t snapshots);
 
 // `poll` is called about every million steps (see interrupt.hpp).
-SgdResult sgd_run(const Network& net, const PiecewiseConstant* target, const SgdOptions& opt,
+SgdResult sgd_run(const Network& net, const Target* target, const SgdOptions& opt,
                   SgdData data, const Poll& poll);
 
 // Many independent runs in one call (ensembles: seeds × ε × h × m). Run i uses
@@ -60,7 +60,7 @@ SgdResult sgd_run(const Network& net, const PiecewiseConstant* target, const Sgd
 // are spread over `threads` threads (0: OpenMP's default). If runs fail, the
 // error of the lowest-numbered one is rethrown after all runs stopped.
 std::vector<SgdResult> sgd_ensemble(const std::vector<Network>& nets,
-                                    const PiecewiseConstant& target,
+                                    const Target& target,
                                     const std::vector<SgdOptions>& opts, int threads,
                                     const Poll& poll);
 
