@@ -4,7 +4,7 @@ network (see docs/maths/model.md, "Target" and "Teacher networks")."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, Union
+from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -76,7 +76,7 @@ class PiecewiseConstant:
 
 #: What every function taking a target accepts: a step function, or a teacher
 #: ``Network`` (any activation, its own m and η). The loss stays exact for both.
-Target = Union[PiecewiseConstant, Network]
+Target = PiecewiseConstant | Network
 
 
 def check_target(target: Any, name: str = "target") -> Target:

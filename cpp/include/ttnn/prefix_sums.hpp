@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
+#include <utility>
 #include <vector>
 
 namespace ttnn {
@@ -58,6 +59,21 @@ public:
         std::swap(a_[k], a_[k + 1]);
         p_[k + 1] = p_[k] + a_[k];
     }
+
+    // The mini-batch step's bulk updates (sgd.cpp, SortedKernel::step_batch):
+    // a_k += v, and a_k += Σ_{i : n_i > k} v_i for `adds` (n_i, v_i) sorted by
+    // n_i. Here they leave the prefix sums stale, so that a batch costs one
+    // O(m) settle() instead of O(m) per update.
+    void add_deferred(int k, double v) { a_[k] += v; }
+    void add_prefixes(const std::vector<std::pair<int, double>>& adds) {
+        double s = 0.0;
+        std::size_t i = adds.size();
+        for (int k = adds.empty() ? 0 : adds.back().first; k-- > 0;) {
+            while (i > 0 && adds[i - 1].first > k) s += adds[--i].second;
+            a_[k] += s;
+        }
+    }
+    void settle() { resync(); }
 
     void resync() {
         p_[0] = 0.0;
@@ -121,6 +137,35 @@ public:
         if (n > base) block_sum_[full] += (n - base) * v;
     }
 
+    // As FlatPrefixSums's: here every update keeps the sums exact, and a set of
+    // prefix adds costs O(n_max / kBlock + kBlock · #adds), not O(m · #adds):
+    // a block where the total add is constant takes it as a lazy offset.
+    void add_deferred(int k, double v) { set(k, get(k) + v); }
+    void add_prefixes(const std::vector<std::pair<int, double>>& adds) {
+        const int count = static_cast<int>(adds.size());
+        if (count == 0) return;
+        suffix_.assign(count + 1, 0.0);  // suffix_[i] = Σ_{i' ≥ i} v_{i'}
+        for (int i = count; i-- > 0;) suffix_[i] = suffix_[i + 1] + adds[i].second;
+        const int end = adds.back().first;
+        int i = 0;
+        for (int q = 0; (q << kShift) < end; ++q) {
+            const int base = q << kShift, top = std::min(base + kBlock, m_);
+            while (i < count && adds[i].first <= base) ++i;  // they stop before this block
+            if (i == count) break;
+            if (adds[i].first >= top) {  // every remaining add covers the whole block
+                lazy_[q] += suffix_[i];
+                continue;
+            }
+            int j = i;
+            for (int k = base; k < top; ++k) {
+                while (j < count && adds[j].first <= k) ++j;
+                val_[k] += suffix_[j];
+                block_sum_[q] += suffix_[j];
+            }
+        }
+    }
+    void settle() {}
+
     void swap_adjacent(int k) {
         if ((k >> kShift) == ((k + 1) >> kShift)) {
             std::swap(val_[k], val_[k + 1]);  // same lazy offset: exact
@@ -145,6 +190,7 @@ private:
     std::vector<double> val_;   // a minus the block's lazy offset
     std::vector<double> lazy_;  // pending prefix adds per block
     std::vector<double> block_sum_;
+    std::vector<double> suffix_;  // scratch of add_prefixes
 };
 
 }  // namespace ttnn

@@ -30,7 +30,7 @@ from .flow import flow_rhs
 from .limits import finite_eta_rhs, optimal_outer, zero_eta_loss, zero_eta_pair_rhs
 from .loss import breakpoints, gauss_legendre_nodes, gram_system, l2_error, l2_gradient
 from .network import features, forward, sample_gradient
-from .sgd import sgd_replay, sgd_step, snapshot_steps
+from .sgd import sgd_batch_step, sgd_replay, sgd_step, snapshot_steps
 from .target import Teacher, target_eval, target_points
 
 __all__ = [
@@ -53,6 +53,7 @@ __all__ = [
     "l2_gradient",
     "optimal_outer",
     "sample_gradient",
+    "sgd_batch_step",
     "sgd_replay",
     "sgd_step",
     "sigma",
