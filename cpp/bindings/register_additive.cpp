@@ -50,35 +50,40 @@ void register_additive(py::module_& m) {
         .def("__call__", [](const AdditiveNetwork& n, const AdditiveMatrix& X) { return n(X); })
         .def(
             "criterion_gradient",
-            [](const AdditiveNetwork& n, const AdditiveMatrix& X, const Eigen::VectorXd& y) {
+            [](const AdditiveNetwork& n, const AdditiveMatrix& X, const Eigen::VectorXd& y,
+               const std::string& loss) {
                 AdditiveMatrix ga, gu;
                 double gb = 0.0;
-                const double c = additive_criterion_gradient(n, X, y, ga, gu, gb);
+                const double c =
+                    additive_criterion_gradient(n, X, y, ga, gu, gb, parse_gd_loss(loss));
                 return py::make_tuple(c, ga, gu, gb);
             },
-            py::arg("X"), py::arg("y"));
+            py::arg("X"), py::arg("y"), py::arg("loss") = "norm");
 
     m.def(
         "additive_gd",
         [](const AdditiveNetwork& net, const AdditiveMatrix& X, const Eigen::VectorXd& y,
-           double step_a, double step_u, std::int64_t epochs, std::int64_t snapshots) {
-            const AdditiveGdOptions opt{step_a, step_u, epochs, snapshots};
+           double step_a, double step_u, std::int64_t epochs, std::int64_t snapshots,
+           const std::string& loss) {
+            const AdditiveGdOptions opt{step_a, step_u, epochs, snapshots, parse_gd_loss(loss)};
             const AdditiveGdResult res = run_without_gil(
                 [&](const Poll& poll) { return additive_gd(net, X, y, opt, poll); });
             return result_dict(res);
         },
         py::arg("net"), py::arg("X"), py::arg("y"), py::arg("step_a"), py::arg("step_u"),
-        py::arg("epochs"), py::arg("snapshots"));
+        py::arg("epochs"), py::arg("snapshots"), py::arg("loss") = "norm");
 
     m.def(
         "additive_gd_ensemble",
         [](const std::vector<AdditiveNetwork>& nets, const std::vector<AdditiveMatrix>& X,
            const std::vector<Eigen::VectorXd>& y, const std::vector<double>& step_a,
            const std::vector<double>& step_u, const std::vector<std::int64_t>& epochs,
-           std::int64_t snapshots, int threads) {
+           std::int64_t snapshots, int threads, const std::string& loss) {
             std::vector<AdditiveGdOptions> opts(nets.size());
+            const GdLoss criterion = parse_gd_loss(loss);
             for (std::size_t i = 0; i < nets.size(); ++i) {
-                opts[i] = AdditiveGdOptions{step_a.at(i), step_u.at(i), epochs.at(i), snapshots};
+                opts[i] = AdditiveGdOptions{step_a.at(i), step_u.at(i), epochs.at(i), snapshots,
+                                            criterion};
             }
             const auto results = run_without_gil([&](const Poll& poll) {
                 return additive_gd_ensemble(nets, X, y, opts, threads, poll);
@@ -88,7 +93,7 @@ void register_additive(py::module_& m) {
             return out;
         },
         py::arg("nets"), py::arg("X"), py::arg("y"), py::arg("step_a"), py::arg("step_u"),
-        py::arg("epochs"), py::arg("snapshots"), py::arg("threads"));
+        py::arg("epochs"), py::arg("snapshots"), py::arg("threads"), py::arg("loss") = "norm");
 }
 
 }  // namespace ttnn::bindings

@@ -2,8 +2,10 @@
 full-batch gradient descent, run by the C++ core.
 
     f(x) = [a_0] + Σ_{k=1..d} Σ_{j=1..m} a_jk σ_η(x_k − u_jk),
-    C(a, u) = ‖f(X) − y‖₂ / n    (the Euclidean norm, not squared, as in the authors'
-                                  notebooks),
+    C(a, u) = ‖f(X) − y‖₂ / n    (loss="norm", the default: the Euclidean norm, not
+                                  squared, as in the authors' notebooks), or
+    C(a, u) = ‖f(X) − y‖₂² / n   (loss="mse", the mean squared error most papers use;
+                                  see docs/maths/dynamics.md, "Full-batch criterion"),
     a ← a − step_a ∇_a C,  u ← u − step_u ∇_u C   (simultaneously).
 """
 
@@ -105,18 +107,18 @@ class AdditiveNetwork:
         X_arr = check.matrix("X", X, shape=(None, self.d))
         return np.asarray(self._c(X_arr))
 
-    def criterion(self, X: ArrayLike, y: ArrayLike) -> float:
-        """C = ‖f(X) − y‖₂ / n."""
+    def criterion(self, X: ArrayLike, y: ArrayLike, loss: str = "norm") -> float:
+        """C = ‖f(X) − y‖₂ / n (``loss="norm"``) or ‖f(X) − y‖₂² / n (``"mse"``)."""
         X_arr, y_arr = _data(self, X, y)
-        return float(self._c.criterion_gradient(X_arr, y_arr)[0])
+        return float(self._c.criterion_gradient(X_arr, y_arr, check_loss(loss))[0])
 
     def criterion_gradient(
-        self, X: ArrayLike, y: ArrayLike
+        self, X: ArrayLike, y: ArrayLike, loss: str = "norm"
     ) -> tuple[NDArray[np.float64], NDArray[np.float64], float | None]:
         """(∇_a C, ∇_u C, ∂C/∂a_0) with the first two of shape (m, d); the last is
-        ``None`` without a bias. The gradient is 0 where f(X) = y exactly."""
+        ``None`` without a bias. For the norm the gradient is 0 where f(X) = y exactly."""
         X_arr, y_arr = _data(self, X, y)
-        _, ga, gu, gb = self._c.criterion_gradient(X_arr, y_arr)
+        _, ga, gu, gb = self._c.criterion_gradient(X_arr, y_arr, check_loss(loss))
         return np.asarray(ga), np.asarray(gu), None if self._bias is None else float(gb)
 
     def __repr__(self) -> str:
@@ -124,6 +126,18 @@ class AdditiveNetwork:
             f"AdditiveNetwork(m={self.m}, d={self.d}, eta={self._eta}, "
             f"activation={self._activation!r}, bias={self._bias!r})"
         )
+
+
+#: The full-batch criteria: the paper's norm (default) and the mean squared error.
+LOSSES = ("norm", "mse")
+
+
+def check_loss(loss: Any) -> str:
+    if not isinstance(loss, str):
+        raise TypeError(f"loss must be 'norm' or 'mse', got {type(loss).__name__}")
+    if loss not in LOSSES:
+        raise ValueError(f"loss must be 'norm' or 'mse', got {loss!r}")
+    return loss
 
 
 def _data(net: AdditiveNetwork, X: ArrayLike, y: ArrayLike, name: str = "X"):
@@ -145,7 +159,7 @@ class GDResult:
     ``epochs[k]`` epochs had been done at snapshot k (k = 0..K−1, as in
     ``ttnn.snapshot_steps``); ``a[k]``, ``u[k]`` (shape (m, d)) and ``bias[k]`` are the
     parameters then (``bias`` is ``None`` without a bias) and ``criterion[k]`` is
-    C = ‖f(X) − y‖₂ / n.
+    C (``loss``: ‖f(X) − y‖₂ / n for "norm", ‖f(X) − y‖₂² / n for "mse").
     """
 
     epochs: NDArray[np.int64]
@@ -157,6 +171,7 @@ class GDResult:
     step_u: float
     eta: float
     activation: str
+    loss: str = "norm"
 
     @property
     def final(self) -> AdditiveNetwork:
@@ -168,7 +183,9 @@ class GDResult:
         return AdditiveNetwork(self.a[k], self.u[k], self.eta, self.activation, b)
 
 
-def _result(out: dict, net: AdditiveNetwork, step_a: float, step_u: float) -> GDResult:
+def _result(
+    out: dict, net: AdditiveNetwork, step_a: float, step_u: float, loss: str
+) -> GDResult:
     shape = (-1, net.m, net.d)
     return GDResult(
         epochs=np.asarray(out["epochs"]),
@@ -180,6 +197,7 @@ def _result(out: dict, net: AdditiveNetwork, step_a: float, step_u: float) -> GD
         step_u=step_u,
         eta=net.eta,
         activation=net.activation,
+        loss=loss,
     )
 
 
@@ -199,8 +217,11 @@ def full_batch_gd(
     step_u: float,
     epochs: int,
     snapshots: int = 2,
+    loss: str = "norm",
 ) -> GDResult:
-    """Full-batch gradient descent of C = ‖f(X) − y‖₂ / n on the fixed batch (X, y).
+    """Full-batch gradient descent of C on the fixed batch (X, y): the paper's
+    C = ‖f(X) − y‖₂ / n (``loss="norm"``, default) or the mean squared error
+    C = ‖f(X) − y‖₂² / n (``loss="mse"``).
 
     Each epoch: a ← a − step_a ∇_a C (the bias too), u ← u − step_u ∇_u C, both from
     the pre-epoch values. The paper's standard regime is step_a = step_u = 1 (300
@@ -217,8 +238,9 @@ def full_batch_gd(
     su = check.real("step_u", step_u, nonneg=True)
     p = check.integer("epochs", epochs, minimum=0)
     k = _snapshots(snapshots, p)
-    out = _core.additive_gd(net._c, X_arr, y_arr, sa, su, p, k)
-    return _result(out, net, sa, su)
+    crit = check_loss(loss)
+    out = _core.additive_gd(net._c, X_arr, y_arr, sa, su, p, k, crit)
+    return _result(out, net, sa, su, crit)
 
 
 def full_batch_gd_ensemble(
@@ -231,11 +253,13 @@ def full_batch_gd_ensemble(
     epochs: int | Sequence[int],
     snapshots: int = 2,
     threads: int | None = None,
+    loss: str = "norm",
 ) -> list[GDResult]:
     """R independent :func:`full_batch_gd` runs in one call, in parallel over runs.
 
     ``X``, ``y``: one batch for all runs, or a list of one batch per run.
-    ``step_a``, ``step_u``, ``epochs``: scalars or one value per run. Results are
+    ``step_a``, ``step_u``, ``epochs``: scalars or one value per run; ``loss`` as in
+    :func:`full_batch_gd`, for every run. Results are
     bit-identical to the single runs whatever the number of threads
     (``threads=None``: OpenMP's default).
     """
@@ -270,6 +294,7 @@ def full_batch_gd_ensemble(
     if k < 2 or k > min(ps) + 1:
         raise ValueError(f"snapshots must be in [2, min(epochs) + 1] = [2, {min(ps) + 1}], got {k}")
     nthreads = 0 if threads is None else check.integer("threads", threads, minimum=1)
+    crit = check_loss(loss)
     outs = _core.additive_gd_ensemble(
         [n._c for n in nets],
         [d[0] for d in data],
@@ -279,5 +304,6 @@ def full_batch_gd_ensemble(
         ps,
         k,
         nthreads,
+        crit,
     )
-    return [_result(o, n, a, u) for o, n, a, u in zip(outs, nets, sas, sus, strict=True)]
+    return [_result(o, n, a, u, crit) for o, n, a, u in zip(outs, nets, sas, sus, strict=True)]

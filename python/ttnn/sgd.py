@@ -152,8 +152,9 @@ def sgd(
     """Run ``steps`` steps of SGD from ``net`` (which is not modified).
 
     Step p draws x_p ~ U[0, 1) and y_p = f*(x_p) + ξ_p (``noise``, default the
-    paper's U[−1, 1]; ``None``: no noise; ``seed`` default 0), sets r_p = 2(f(x_p) − y_p) and updates
-    a_0 −= h r_p, a_j −= h r_p σ_η(x_p − u_j), u_j += eps h r_p a_j σ′_η(x_p − u_j),
+    paper's U[−1, 1]; ``None``: no noise; ``seed`` default 0), sets
+    r_p = 2(f(x_p) − y_p) and updates a_0 −= h r_p, a_j −= h r_p σ_η(x_p − u_j),
+    u_j += eps h r_p a_j σ′_η(x_p − u_j),
     all from the pre-step values. ``target`` is a PiecewiseConstant or a teacher
     Network (its values plus noise are the labels).
 
