@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from . import additive_experiments, additive_figures, experiments, figures
+from . import additive_experiments, additive_figures, experiments, figures, teacher_experiments
 from .claims import claims_table, wall_times_line
 
 
@@ -71,6 +71,12 @@ register(
     "fig6",
 )
 register("d10", additive_experiments.d10, additive_figures.d10, "E4: 10-D box plots, both regimes")
+register(
+    "relu1d",
+    teacher_experiments.relu1d,
+    teacher_experiments.plot_relu1d,
+    "E5's ReLU teacher in 1-D as online SGD, both regimes (beyond the paper)",
+)
 
 
 def resolve(names: Iterable[str]) -> list[str]:
