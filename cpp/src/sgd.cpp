@@ -131,10 +131,7 @@ public:
         a0_ -= sum_hr;
         prefix_adds_.clear();
         for (const BatchSample& smp : samples_) prefix_adds_.emplace_back(smp.lo, -smp.hr);
-        std::sort(prefix_adds_.begin(), prefix_adds_.end(),
-                  [](const auto& l, const auto& r) { return l.first < r.first; });
         a_.add_prefixes(prefix_adds_);
-        double nonfinite = a0_ * 0.0;
         std::size_t t = 0;
         for (const BatchSample& smp : samples_) {
             for (int k = smp.lo; k < smp.hi; ++k, ++t) {
@@ -144,14 +141,25 @@ public:
             }
         }
         a_.settle();
-        intervals_.clear();
+        // The array is sorted when every adjacent pair that touches a moved
+        // neuron is: check those, and only sort the moved ones back when not
+        // (rare when ε h is small).
+        double nonfinite = a0_ * 0.0;
+        bool in_order = true;
         for (const BatchSample& smp : samples_) {
-            if (smp.hi > smp.lo) intervals_.emplace_back(smp.lo, smp.hi);
+            for (int k = smp.lo; k < smp.hi; ++k) {
+                nonfinite += us_[k] * 0.0 + a_.get(k) * 0.0;
+                in_order = in_order && (k == 0 || us_[k - 1] <= us_[k]);
+            }
+            in_order = in_order && (smp.hi == smp.lo || us_[smp.hi - 1] <= us_[smp.hi]);
         }
-        for (const auto& [lo, hi] : intervals_) {
-            for (int k = lo; k < hi; ++k) nonfinite += us_[k] * 0.0 + a_.get(k) * 0.0;
+        if (!in_order) {
+            intervals_.clear();
+            for (const BatchSample& smp : samples_) {
+                if (smp.hi > smp.lo) intervals_.emplace_back(smp.lo, smp.hi);
+            }
+            restore_order_of(intervals_);
         }
-        restore_order_of(intervals_);
         until_refresh_ -= B;
         if (until_refresh_ <= 0) {
             a_.resync();
