@@ -183,9 +183,7 @@ class GDResult:
         return AdditiveNetwork(self.a[k], self.u[k], self.eta, self.activation, b)
 
 
-def _result(
-    out: dict, net: AdditiveNetwork, step_a: float, step_u: float, loss: str
-) -> GDResult:
+def _result(out: dict, net: AdditiveNetwork, step_a: float, step_u: float, loss: str) -> GDResult:
     shape = (-1, net.m, net.d)
     return GDResult(
         epochs=np.asarray(out["epochs"]),

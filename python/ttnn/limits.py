@@ -73,11 +73,6 @@ def two_timescale_limit(
     ridge_f = check.real("ridge", ridge, nonneg=True)
     k = check_snapshots(snapshots)
     rtol_f, atol_f = check_tolerances(rtol, atol)
-    if eta == "zero" and not isinstance(target, PiecewiseConstant):
-        raise TypeError(
-            "target must be a ttnn.PiecewiseConstant for eta='zero': the η → 0 closed form "
-            "(docs/maths/limits.md) is for step targets; use eta='finite' with a teacher Network"
-        )
     if eta == "finite":
         out = _core.finite_eta_limit(net._c, core_target(target), tau_f, ridge_f, k, rtol_f, atol_f)
         l2 = np.asarray(out["l2"])
@@ -91,6 +86,11 @@ def two_timescale_limit(
             activation=net.activation,
             kind="finite",
             stats=dict(out["stats"]),
+        )
+    if not isinstance(target, PiecewiseConstant):
+        raise TypeError(
+            "target must be a ttnn.PiecewiseConstant for eta='zero': the η → 0 closed form "
+            "(docs/maths/limits.md) is for step targets; use eta='finite' with a teacher Network"
         )
     return _zero_eta_limit(net, target, tau_f, k)
 

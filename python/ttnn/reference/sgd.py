@@ -17,6 +17,7 @@ uses samples pB, ..., pB + B - 1 of the stream.
 from __future__ import annotations
 
 import operator
+from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -113,7 +114,7 @@ def sgd_replay(
         raise ValueError(f"x and y must be 1-d of equal length, got {x.shape} and {y.shape}")
     n_steps = len(x) // batch
 
-    def step(a: NDArray[np.float64], u: NDArray[np.float64], p: int):  # type: ignore[no-untyped-def]
+    def step(a: Any, u: Any, p: int) -> Any:
         if batch == 1:
             return sgd_step(a, u, eta, eps, h, x[p], y[p], activation)
         sl = slice(p * batch, (p + 1) * batch)

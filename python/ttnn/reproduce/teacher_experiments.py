@@ -73,7 +73,7 @@ def relu1d(
         snapshots=2,
     )
     _done(bar)
-    runs = []
+    runs: list[dict[str, Any]] = []
     for i, res in enumerate(results):
         cov = ttnn.breaks_covered(res.final, f_star, tol=TOL)
         assert res.l2 is not None
@@ -90,7 +90,7 @@ def relu1d(
                 all_covered=bool(cov.all()),
             )
         )
-    per = {}
+    per: dict[str, dict[str, float]] = {}
     for name in REGIMES:
         rs = [r for r in runs if r["regime"] == name]
         per[name] = dict(
