@@ -22,8 +22,8 @@ PYBIND11_MODULE(_core, m) {
         }
     });
     ttnn::bindings::register_activation(m);
-    ttnn::bindings::register_target(m);
     ttnn::bindings::register_network(m);
+    ttnn::bindings::register_target(m);  // after Network: a teacher is a Target
     ttnn::bindings::register_loss(m);
     ttnn::bindings::register_sgd(m);
     ttnn::bindings::register_additive(m);

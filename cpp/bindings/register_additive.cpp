@@ -51,38 +51,44 @@ void register_additive(py::module_& m) {
         .def("__call__", [](const AdditiveNetwork& n, const AdditiveMatrix& X) { return n(X); })
         .def(
             "criterion_gradient",
-            [](const AdditiveNetwork& n, const AdditiveMatrix& X, const Eigen::VectorXd& y) {
+            [](const AdditiveNetwork& n, const AdditiveMatrix& X, const Eigen::VectorXd& y,
+               const std::string& loss) {
                 AdditiveMatrix ga, gu;
                 double gb = 0.0;
-                const double c = additive_criterion_gradient(n, X, y, ga, gu, gb);
+                const double c =
+                    additive_criterion_gradient(n, X, y, ga, gu, gb, parse_gd_loss(loss));
                 return py::make_tuple(c, ga, gu, gb);
             },
-            py::arg("X"), py::arg("y"));
+            py::arg("X"), py::arg("y"), py::arg("loss") = "norm");
 
     m.def(
         "additive_gd",
         [](const AdditiveNetwork& net, const AdditiveMatrix& X, const Eigen::VectorXd& y,
            double step_a, double step_u, std::int64_t epochs, std::int64_t snapshots,
-           const py::object& progress) {
-            const AdditiveGdOptions opt{step_a, step_u, epochs, snapshots};
+           const std::string& loss, const py::object& progress) {
+            const AdditiveGdOptions opt{step_a, step_u, epochs, snapshots, parse_gd_loss(loss)};
             const AdditiveGdResult res = run_without_gil(
                 [&](const Poll& poll) { return additive_gd(net, X, y, opt, poll); }, progress,
                 epochs);
             return result_dict(res);
         },
         py::arg("net"), py::arg("X"), py::arg("y"), py::arg("step_a"), py::arg("step_u"),
-        py::arg("epochs"), py::arg("snapshots"), py::arg("progress") = py::none());
+        py::arg("epochs"), py::arg("snapshots"), py::arg("loss") = "norm",
+        py::arg("progress") = py::none());
 
     m.def(
         "additive_gd_ensemble",
         [](const std::vector<AdditiveNetwork>& nets, const std::vector<AdditiveMatrix>& X,
            const std::vector<Eigen::VectorXd>& y, const std::vector<double>& step_a,
            const std::vector<double>& step_u, const std::vector<std::int64_t>& epochs,
-           std::int64_t snapshots, int threads, const py::object& progress) {
+           std::int64_t snapshots, int threads, const std::string& loss,
+           const py::object& progress) {
             std::vector<AdditiveGdOptions> opts(nets.size());
+            const GdLoss criterion = parse_gd_loss(loss);
             std::int64_t total = 0;
             for (std::size_t i = 0; i < nets.size(); ++i) {
-                opts[i] = AdditiveGdOptions{step_a.at(i), step_u.at(i), epochs.at(i), snapshots};
+                opts[i] = AdditiveGdOptions{step_a.at(i), step_u.at(i), epochs.at(i), snapshots,
+                                            criterion};
                 total = saturating_add(total, epochs.at(i));
             }
             // A failed run's entry is its exception object (Python raises or records it).
@@ -95,7 +101,7 @@ void register_additive(py::module_& m) {
             return recorded_runs(results, errors, result_dict);
         },
         py::arg("nets"), py::arg("X"), py::arg("y"), py::arg("step_a"), py::arg("step_u"),
-        py::arg("epochs"), py::arg("snapshots"), py::arg("threads"),
+        py::arg("epochs"), py::arg("snapshots"), py::arg("threads"), py::arg("loss") = "norm",
         py::arg("progress") = py::none());
 }
 

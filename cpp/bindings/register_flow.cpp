@@ -16,20 +16,20 @@ namespace ttnn::bindings {
 void register_flow(py::module_& m) {
     m.def(
         "gram_system",
-        [](const Network& net, const PiecewiseConstant& target) {
+        [](const Network& net, const Target& target) {
             GramSystem s = gram_system(net, target);
             return py::make_tuple(s.G, s.b);
         },
         py::arg("net"), py::arg("target"));
     m.def(
         "optimal_outer",
-        [](const Network& net, const PiecewiseConstant& target, double ridge) {
+        [](const Network& net, const Target& target, double ridge) {
             return optimal_outer(gram_system(net, target), ridge);
         },
         py::arg("net"), py::arg("target"), py::arg("ridge"));
     m.def(
         "gradient_flow",
-        [](const Network& net, const PiecewiseConstant& target, double eps, double t_end,
+        [](const Network& net, const Target& target, double eps, double t_end,
            int snapshots, double rtol, double atol) {
             const FlowResult r = run_without_gil([&](const Poll& poll) {
                 return gradient_flow(net, target, eps, t_end, snapshots, OdeOptions{rtol, atol},
@@ -41,7 +41,7 @@ void register_flow(py::module_& m) {
         py::arg("rtol"), py::arg("atol"));
     m.def(
         "finite_eta_limit",
-        [](const Network& net, const PiecewiseConstant& target, double tau_end, double ridge,
+        [](const Network& net, const Target& target, double tau_end, double ridge,
            int snapshots, double rtol, double atol) {
             const LimitResult r = run_without_gil([&](const Poll& poll) {
                 return finite_eta_limit(net, target, tau_end, ridge, snapshots,

@@ -11,7 +11,7 @@ void register_loss(py::module_& m) {
     m.def("l2_error", &l2_error, py::arg("net"), py::arg("target"));
     m.def(
         "l2_gradient",
-        [](const Network& net, const PiecewiseConstant& target) {
+        [](const Network& net, const Target& target) {
             L2Gradient g = l2_gradient(net, target);
             return py::make_tuple(g.loss, g.grad_a, g.grad_u);
         },

@@ -173,7 +173,23 @@ double residual(const Eigen::VectorXd& f, const Eigen::VectorXd& y, Eigen::Vecto
     return std::sqrt(r.squaredNorm());
 }
 
+// C from ‖r‖₂ and the factor c of its gradient ∇C = c rᵀ J.
+struct Criterion {
+    double value, scale;
+};
+
+Criterion criterion(double norm, double n, GdLoss loss) {
+    if (loss == GdLoss::mse) return {norm * norm / n, 2.0 / n};
+    return {norm / n, norm > 0.0 ? 1.0 / (n * norm) : 0.0};
+}
+
 }  // namespace
+
+GdLoss parse_gd_loss(const std::string& name) {
+    if (name == "norm") return GdLoss::norm;
+    if (name == "mse") return GdLoss::mse;
+    throw std::invalid_argument("loss must be 'norm' or 'mse'");
+}
 
 AdditiveNetwork::AdditiveNetwork(AdditiveMatrix a_, AdditiveMatrix u_, double eta_,
                                  Activation act_, bool has_bias_, double bias_)
@@ -203,7 +219,7 @@ Eigen::VectorXd AdditiveNetwork::operator()(const AdditiveMatrix& X) const {
 
 double additive_criterion_gradient(const AdditiveNetwork& net, const AdditiveMatrix& X,
                                    const Eigen::VectorXd& y, AdditiveMatrix& grad_a,
-                                   AdditiveMatrix& grad_u, double& grad_bias) {
+                                   AdditiveMatrix& grad_u, double& grad_bias, GdLoss loss) {
     check_data(net, X, y);
     const double n = static_cast<double>(X.rows());
     double crit = 0.0;
@@ -211,10 +227,9 @@ double additive_criterion_gradient(const AdditiveNetwork& net, const AdditiveMat
         AdditiveKernel<A.value> kernel(X);
         Eigen::VectorXd f, r;
         kernel.forward(net, f);
-        const double norm = residual(f, y, r);
-        crit = norm / n;
-        const double c = norm > 0.0 ? 1.0 / (n * norm) : 0.0;
-        kernel.gradient(net, r, c, grad_a, grad_u, grad_bias);
+        const Criterion c = criterion(residual(f, y, r), n, loss);
+        crit = c.value;
+        kernel.gradient(net, r, c.scale, grad_a, grad_u, grad_bias);
     });
     return crit;
 }
@@ -257,12 +272,11 @@ AdditiveGdResult additive_gd(const AdditiveNetwork& net, const AdditiveMatrix& X
                 std::copy(cur.a.data(), cur.a.data() + md, res.a.row(k).data());
                 std::copy(cur.u.data(), cur.u.data() + md, res.u.row(k).data());
                 res.bias[k] = cur.bias;
-                res.criterion[k] = norm / n;
+                res.criterion[k] = criterion(norm, n, opt.loss).value;
                 ++k;
             }
             if (e == opt.epochs) break;
-            const double c = norm > 0.0 ? 1.0 / (n * norm) : 0.0;
-            kernel.gradient(cur, r, c, ga, gu, gb);
+            kernel.gradient(cur, r, criterion(norm, n, opt.loss).scale, ga, gu, gb);
             cur.a -= opt.step_a * ga;
             cur.u -= opt.step_u * gu;
             if (cur.has_bias) cur.bias -= opt.step_a * gb;

@@ -4,7 +4,7 @@
 
 namespace ttnn {
 
-FlowResult gradient_flow(const Network& net, const PiecewiseConstant& target, double eps,
+FlowResult gradient_flow(const Network& net, const Target& target, double eps,
                          double t_end, int snapshots, const OdeOptions& opt, const Poll& poll) {
     const Eigen::Index m = net.m();
     Network work = net;  // reused by every right-hand side call

@@ -16,7 +16,7 @@ namespace {
 constexpr double kRcond = 1e-12;
 }  // namespace
 
-GramSystem gram_system(const Network& net, const PiecewiseConstant& target) {
+GramSystem gram_system(const Network& net, const Target& target) {
     const int m = static_cast<int>(net.m());
     GramSystem sys{Eigen::MatrixXd::Zero(m + 1, m + 1), Eigen::VectorXd::Zero(m + 1)};
     Eigen::MatrixXd& G = sys.G;
@@ -57,12 +57,12 @@ GramSystem gram_system(const Network& net, const PiecewiseConstant& target) {
                     const int i = win[r] + 1;
                     const double ws = w * sig[r];
                     window_integral[win[r]].back() += ws;
-                    sys.b[i] += ws * pc.target;
+                    sys.b[i] += ws * pc.target_at(x);
                     for (std::size_t c = 0; c <= r; ++c) G(i, win[c] + 1) += ws * sig[c];
                 }
             }
             piece_len.push_back(pc.hi - pc.lo);
-            piece_fstar.push_back((pc.hi - pc.lo) * pc.target);
+            piece_fstar.push_back(pc.target_integral());
         });
     });
     const int npieces = static_cast<int>(piece_len.size());

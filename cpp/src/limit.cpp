@@ -5,7 +5,7 @@
 
 namespace ttnn {
 
-LimitResult finite_eta_limit(const Network& net, const PiecewiseConstant& target, double tau_end,
+LimitResult finite_eta_limit(const Network& net, const Target& target, double tau_end,
                              double ridge, int snapshots, const OdeOptions& opt, const Poll& poll) {
     const Eigen::Index m = net.m();
     Network work = net;

@@ -8,16 +8,18 @@ namespace {
 
 using GL = GaussLegendre4;
 
-// The four nodes of a window piece and f there: the saturated constant plus the
-// window terms, summed in window order (σ_η without branches, so that the node
-// loop vectorises; the same values as sigma_eta).
+// The four nodes of a window piece and the residual f − f* there: the
+// saturated constant minus the target plus the window terms, summed in window
+// order (σ_η without branches, so that the node loop vectorises; the same
+// values as sigma_eta).
 template <Activation A>
-inline void f_at_nodes(const Network& net, const Piece& pc, double (&x)[4], double (&f)[4]) {
+inline void residual_at_nodes(const Network& net, const Piece& pc, double (&x)[4],
+                              double (&f)[4]) {
     const double mid = 0.5 * (pc.lo + pc.hi), half = 0.5 * (pc.hi - pc.lo);
     double sig[4];
     for (int q = 0; q < 4; ++q) {
         x[q] = mid + half * GaussLegendre4::node[q];
-        f[q] = pc.saturated_sum;
+        f[q] = pc.saturated_sum - pc.target_at(x[q]);
     }
     for (int j : *pc.window) {
         for (int q = 0; q < 4; ++q) {
@@ -30,21 +32,21 @@ inline void f_at_nodes(const Network& net, const Piece& pc, double (&x)[4], doub
 
 }  // namespace
 
-double l2_error(const Network& net, const PiecewiseConstant& target) {
+double l2_error(const Network& net, const Target& target) {
     return dispatch_activation(net.act, [&](auto A) {
         double total = 0.0;
         sweep_pieces(net, target, [&](const Piece& pc) {
-            if (pc.window->empty()) {  // f − f* is constant here: no nodes needed
+            if (pc.window->empty() && pc.target_constant) {  // f − f* is constant: no nodes
                 const double d = pc.saturated_sum - pc.target;
                 total += (pc.hi - pc.lo) * d * d;
                 return;
             }
             double x[4], f[4];
-            f_at_nodes<A.value>(net, pc, x, f);
+            residual_at_nodes<A.value>(net, pc, x, f);
             const double half = 0.5 * (pc.hi - pc.lo);
             double s = 0.0;
             for (int q = 0; q < 4; ++q) {
-                const double d = f[q] - pc.target;
+                const double d = f[q];
                 s += GL::weight[q] * d * d;
             }
             total += half * s;
@@ -53,7 +55,7 @@ double l2_error(const Network& net, const PiecewiseConstant& target) {
     });
 }
 
-L2Gradient l2_gradient(const Network& net, const PiecewiseConstant& target) {
+L2Gradient l2_gradient(const Network& net, const Target& target) {
     const Eigen::Index m = net.m();
     L2Gradient out{0.0, Eigen::VectorXd::Zero(m + 1), Eigen::VectorXd::Zero(m)};
     // A saturated neuron has φ_j = 1 from the piece where it saturated to 1, so
@@ -68,10 +70,10 @@ L2Gradient l2_gradient(const Network& net, const PiecewiseConstant& target) {
             for (int j : *pc.saturated_new) saturated_at.emplace_back(j, k);
             const double half = 0.5 * (pc.hi - pc.lo);
             double x[4], f[4], wd[4], sig[4], dsig[4];
-            f_at_nodes<A.value>(net, pc, x, f);
+            residual_at_nodes<A.value>(net, pc, x, f);
             double loss = 0.0, res = 0.0;
             for (int q = 0; q < 4; ++q) {
-                const double d = f[q] - pc.target;
+                const double d = f[q];
                 wd[q] = half * GL::weight[q] * d;
                 loss += wd[q] * d;
                 res += wd[q];

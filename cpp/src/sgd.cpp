@@ -4,6 +4,8 @@
 #include <cmath>
 #include <limits>
 #include <numeric>
+#include <type_traits>
+#include <utility>
 
 #include "ttnn/loss.hpp"
 #include "ttnn/parallel.hpp"
@@ -113,6 +115,84 @@ public:
         return nonfinite == 0.0;
     }
 
+    // One mini-batch step on samples (xs[b], ys[b]), b < B: the mean of the B
+    // online updates, every one computed at the pre-step parameters. All B
+    // forward passes come first (f_b = a_0 + prefix sum + window terms, as in
+    // step); then the B prefix adds are applied together (add_prefixes), the
+    // window terms one by one, and the order restored once over the union of
+    // the windows: O(B · window + cost of the prefix sums) per step.
+    bool step_batch(const double* xs, const double* ys, int B) {
+        const double half = 0.5 * eta_, margin = 1e-9 * eta_;
+        const double h_mean = h_ / B;
+        terms_.clear();
+        samples_.clear();
+        double sum_hr = 0.0, abs_hr = 0.0;
+        for (int b = 0; b < B; ++b) {
+            const double x = xs[b];
+            const int lo = count_at_most(x - half - margin);
+            const int hi = window_end(lo, x + half + margin);
+            double f = a0_ + a_.sum(lo);
+            for (int k = lo; k < hi; ++k) {
+                WindowTerm t;
+                t.a = a_.get(k);
+                window_activation<A>(x - us_[k], eta_, t.s, t.ds);
+                f += t.a * t.s;
+                terms_.push_back(t);
+            }
+            const double hr = h_mean * 2.0 * (f - ys[b]);
+            if (!std::isfinite(hr)) return false;
+            samples_.push_back(BatchSample{lo, hi, hr});
+            sum_hr += hr;
+            abs_hr += std::abs(hr);
+        }
+        a0_ -= sum_hr;
+        prefix_adds_.clear();
+        for (const BatchSample& smp : samples_) prefix_adds_.emplace_back(smp.lo, -smp.hr);
+        a_.add_prefixes(prefix_adds_);
+        // As in step: the prefix adds may overflow neurons no window visits;
+        // Σ_b |hr_b| bounds what they (and the window terms) add to any |a_k|.
+        bound_ += abs_hr;
+        if (!(bound_ <= std::numeric_limits<double>::max())) {
+            if (!refresh_bound()) return false;
+            bound_ += abs_hr;  // the window terms are not applied yet
+        }
+        std::size_t t = 0;
+        for (const BatchSample& smp : samples_) {
+            for (int k = smp.lo; k < smp.hi; ++k, ++t) {
+                const WindowTerm& w = terms_[t];
+                a_.add_deferred(k, -smp.hr * w.s);
+                us_[k] += eps_ * smp.hr * w.a * w.ds;
+            }
+        }
+        a_.settle();
+        // The array is sorted when every adjacent pair that touches a moved
+        // neuron is: check those, and only sort the moved ones back when not
+        // (rare when ε h is small).
+        double nonfinite = a0_ * 0.0;
+        bool in_order = true;
+        for (const BatchSample& smp : samples_) {
+            for (int k = smp.lo; k < smp.hi; ++k) {
+                nonfinite += us_[k] * 0.0 + a_.get(k) * 0.0;
+                in_order = in_order && (k == 0 || us_[k - 1] <= us_[k]);
+            }
+            in_order = in_order && (smp.hi == smp.lo || us_[smp.hi - 1] <= us_[smp.hi]);
+        }
+        if (!in_order) {
+            intervals_.clear();
+            for (const BatchSample& smp : samples_) {
+                if (smp.hi > smp.lo) intervals_.emplace_back(smp.lo, smp.hi);
+            }
+            restore_order_of(intervals_);
+        }
+        until_refresh_ -= B;
+        if (until_refresh_ <= 0) {
+            a_.resync();
+            refresh_buckets();
+            refresh_bound();
+        }
+        return nonfinite == 0.0;
+    }
+
     void resync() { a_.resync(); }
 
     void write(double* a, double* u) const {
@@ -126,6 +206,10 @@ public:
 private:
     struct WindowTerm {
         double a, s, ds;
+    };
+    struct BatchSample {
+        int lo, hi;  // its window of sorted positions
+        double hr;   // (h / B) r_b
     };
 
     static std::vector<int> sorted_order(const Network& net) {
@@ -220,6 +304,27 @@ private:
         }
     }
 
+    // The neurons at sorted positions in `moved` (intervals) changed u; put
+    // them back in order by insertion: after the intervals sorted by start,
+    // sift each moved one left, then keep going right while the next one is
+    // below its left neighbour (a moved neuron overtook it). Positions right
+    // of the current one never shift, so the later intervals stay valid, and
+    // [0, k) is sorted after position k − 1 is done.
+    void restore_order_of(std::vector<std::pair<int, int>>& moved) {
+        std::sort(moved.begin(), moved.end());
+        int done = 0;  // positions < done are in order
+        for (const auto& [lo, hi] : moved) {
+            int k = std::max(lo, done);
+            for (; k < hi; ++k) sift_left(k);
+            while (k < m_ && k > 0 && us_[k] < us_[k - 1]) sift_left(k++);
+            done = std::max(done, k);
+        }
+    }
+
+    void sift_left(int k) {
+        for (int j = k; j > 0 && us_[j] < us_[j - 1]; --j) swap_adjacent(j - 1);
+    }
+
     int m_;
     double eta_, h_, eps_, a0_;
     double bound_ = 0.0;  // ≥ max_k |a_k| (see step)
@@ -231,6 +336,11 @@ private:
     std::vector<int> bucket_;  // see refresh_buckets
     std::vector<WindowTerm> window_;
     bool count_window_;  // see window_end
+    // Scratch of step_batch.
+    std::vector<WindowTerm> terms_;
+    std::vector<BatchSample> samples_;
+    std::vector<std::pair<int, double>> prefix_adds_;
+    std::vector<std::pair<int, int>> intervals_;
 };
 
 // Kernel for relu (no saturation, so no prefix structure): the direct O(m)
@@ -263,6 +373,30 @@ public:
         return finite;
     }
 
+    // The mean of B online updates at the pre-step parameters: O(B · m).
+    bool step_batch(const double* xs, const double* ys, int B) {
+        hr_.resize(B);
+        for (int b = 0; b < B; ++b) {
+            double f = a_[0];
+            for (int j = 0; j < m_; ++j) f += a_[j + 1] * sigma_eta<A>(xs[b] - u_[j], eta_);
+            hr_[b] = h_ / B * 2.0 * (f - ys[b]);
+            if (!std::isfinite(hr_[b])) return false;
+        }
+        da_.setZero(m_ + 1);
+        du_.setZero(m_);
+        for (int b = 0; b < B; ++b) {
+            da_[0] += hr_[b];
+            for (int j = 0; j < m_; ++j) {
+                const double z = xs[b] - u_[j];
+                da_[j + 1] += hr_[b] * sigma_eta<A>(z, eta_);
+                du_[j] += hr_[b] * a_[j + 1] * dsigma_eta<A>(z, eta_);
+            }
+        }
+        a_ -= da_;
+        u_ += eps_ * du_;
+        return a_.allFinite() && u_.allFinite();
+    }
+
     void resync() {}
 
     void write(double* a, double* u) const {
@@ -274,6 +408,32 @@ private:
     int m_;
     double eta_, h_, eps_;
     Eigen::VectorXd a_, u_, s_, ds_;
+    Eigen::VectorXd hr_, da_, du_;  // scratch of step_batch
+};
+
+// Feeds a kernel B draws at a time (the driver's loop stays one draw per
+// iteration): draw p of a step is buffered, and the B-th applies the step.
+template <class Kernel>
+class MiniBatch {
+public:
+    MiniBatch(Kernel& kernel, int batch) : kernel_(kernel), batch_(batch), x_(batch), y_(batch) {}
+
+    bool step(double x, double y) {
+        x_[filled_] = x;
+        y_[filled_] = y;
+        if (++filled_ < batch_) return true;
+        filled_ = 0;
+        return kernel_.step_batch(x_.data(), y_.data(), batch_);
+    }
+
+    void resync() { kernel_.resync(); }
+    void write(double* a, double* u) const { kernel_.write(a, u); }
+
+private:
+    Kernel& kernel_;
+    int batch_;
+    int filled_ = 0;
+    std::vector<double> x_, y_;
 };
 
 // The step loop, cloned by GCC for AVX2 (chosen at load time where the CPU has it):
@@ -286,6 +446,13 @@ private:
 #define TTNN_STEP_CLONES
 #endif
 
+// One sample of a sampled run: x ~ U[0, 1), then its label noise.
+inline void draw_sample(Rng& rng, const Target& target, const Noise& noise, double& x,
+                        double& y) {
+    x = rng.uniform();
+    y = target(x) + noise.draw(rng);
+}
+
 struct StepRange {
     std::int64_t from, to;
 };
@@ -294,16 +461,16 @@ struct StepRange {
 // Nothing may be thrown from here (a cloned, flattened loop): the caller polls.
 template <class Kernel>
 TTNN_STEP_CLONES std::int64_t advance(Kernel& kernel, StepRange r, Rng& rng,
-                                      const PiecewiseConstant* target, const Noise& noise,
+                                      const Target* target, const Noise& noise,
                                       SgdData data) {
     for (std::int64_t p = r.from; p < r.to; ++p) {
         double x, y;
         if (data.x != nullptr) {
-            x = data.x[p];
-            y = data.y[p];
+            const std::int64_t i = data.index(p);
+            x = data.x[i];
+            y = data.y[i];
         } else {
-            x = rng.uniform();
-            y = (*target)(x) + noise.draw(rng);
+            draw_sample(rng, *target, noise, x, y);
         }
         if (!kernel.step(x, y)) return p + 1;
         if (((p + 1) & (kResyncEvery - 1)) == 0) kernel.resync();
@@ -312,20 +479,24 @@ TTNN_STEP_CLONES std::int64_t advance(Kernel& kernel, StepRange r, Rng& rng,
 }
 
 template <class Kernel>
-SgdResult run_with(Kernel& kernel, const Network& net, const PiecewiseConstant* target,
+SgdResult run_with(Kernel& kernel, const Network& net, const Target* target,
                    const SgdOptions& opt, SgdData data, const Poll& poll) {
     const auto schedule = snapshot_steps(opt.steps, opt.snapshots);
     const Eigen::Index K = opt.snapshots, m = net.m();
     SgdResult res{schedule, RowMatrix(K, m + 1), RowMatrix(K, m), Eigen::VectorXd()};
 
     Rng rng(opt.seed, opt.stream);
-    const std::int64_t chunk = std::max<std::int64_t>(1, kPollWork / (m + 1));
+    // Steps are counted in draws (B per step, see MiniBatch); snapshots fall
+    // on step boundaries.
+    const std::int64_t B = opt.batch;
+    const std::int64_t chunk = std::max<std::int64_t>(1, kPollWork / ((m + 1) * B));
     std::int64_t p = 0;
     for (Eigen::Index k = 0; k < K; ++k) {
         while (p < schedule[k]) {
             const std::int64_t to = schedule[k] - p > chunk ? p + chunk : schedule[k];
-            const std::int64_t bad =
-                advance(kernel, StepRange{p, to}, rng, target, opt.noise, data);
+            const std::int64_t bad_draw =
+                advance(kernel, StepRange{p * B, to * B}, rng, target, opt.noise, data);
+            const std::int64_t bad = (bad_draw + B - 1) / B;
             if (bad != 0) {
                 throw DivergenceError(bad, "SGD diverged at step " + std::to_string(bad) +
                                                ": the parameters became non-finite (h = " +
@@ -352,6 +523,12 @@ SgdResult run_with(Kernel& kernel, const Network& net, const PiecewiseConstant* 
 
 }  // namespace
 
+void sample_stream(const Target& target, const Noise& noise, std::uint64_t seed,
+                   std::uint64_t stream, std::int64_t draws, double* x, double* y) {
+    Rng rng(seed, stream);
+    for (std::int64_t p = 0; p < draws; ++p) draw_sample(rng, target, noise, x[p], y[p]);
+}
+
 std::vector<std::int64_t> snapshot_steps(std::int64_t steps, std::int64_t snapshots) {
     if (steps < 0) throw std::invalid_argument("steps must be >= 0");
     // snapshots − 1 > steps rather than snapshots > steps + 1: no overflow at 2⁶³ − 1.
@@ -368,37 +545,49 @@ std::vector<std::int64_t> snapshot_steps(std::int64_t steps, std::int64_t snapsh
     return out;
 }
 
-SgdResult sgd_run(const Network& net, const PiecewiseConstant* target, const SgdOptions& opt,
+SgdResult sgd_run(const Network& net, const Target* target, const SgdOptions& opt,
                   SgdData data, const Poll& poll) {
     if (!(opt.h > 0.0) || !std::isfinite(opt.h)) throw std::invalid_argument("h must be > 0");
     if (!(opt.eps >= 0.0) || !std::isfinite(opt.eps)) throw std::invalid_argument("eps must be >= 0");
     if (data.x == nullptr && target == nullptr) {
         throw std::invalid_argument("sgd needs a target or replayed data");
     }
+    if (opt.batch < 1 || opt.batch > std::numeric_limits<int>::max()) {
+        throw std::invalid_argument("batch must be >= 1");
+    }
+    // B = 1 runs the kernel's own step: bit for bit the online SGD.
+    const auto run = [&](auto& kernel) {
+        if (opt.batch == 1) return run_with(kernel, net, target, opt, data, poll);
+        MiniBatch<std::decay_t<decltype(kernel)>> batched(kernel, static_cast<int>(opt.batch));
+        return run_with(batched, net, target, opt, data, poll);
+    };
     return dispatch_activation(net.act, [&](auto A) {
         if constexpr (is_windowed(A.value)) {
             if (net.m() <= kFlatMaxM) {
                 SortedKernel<A.value, FlatPrefixSums> kernel(net, opt.h, opt.eps);
-                return run_with(kernel, net, target, opt, data, poll);
+                return run(kernel);
             }
             SortedKernel<A.value, BlockedPrefixSums> kernel(net, opt.h, opt.eps);
-            return run_with(kernel, net, target, opt, data, poll);
+            return run(kernel);
         } else {
             DenseKernel<A.value> kernel(net, opt.h, opt.eps);
-            return run_with(kernel, net, target, opt, data, poll);
+            return run(kernel);
         }
     });
 }
 
-std::vector<SgdResult> sgd_ensemble(const std::vector<Network>& nets,
-                                    const PiecewiseConstant& target,
-                                    const std::vector<SgdOptions>& opts, int threads,
+std::vector<SgdResult> sgd_ensemble(const std::vector<Network>& nets, const Target* target,
+                                    const std::vector<SgdOptions>& opts,
+                                    const std::vector<SgdData>& data, int threads,
                                     const Poll& poll, std::vector<std::exception_ptr>* errors) {
     if (nets.size() != opts.size()) throw std::invalid_argument("one option set per network");
+    if (!data.empty() && data.size() != nets.size()) {
+        throw std::invalid_argument("data must be empty or hold one entry per network");
+    }
     return parallel_runs<SgdResult>(
         static_cast<std::int64_t>(nets.size()), threads, poll,
         [&](std::int64_t i, const Poll& run_poll) {
-            return sgd_run(nets[i], &target, opts[i], SgdData{}, run_poll);
+            return sgd_run(nets[i], target, opts[i], data.empty() ? SgdData{} : data[i], run_poll);
         },
         errors);
 }

@@ -1,5 +1,6 @@
 #include "ttnn/target.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <stdexcept>
 
@@ -24,5 +25,30 @@ PiecewiseConstant::PiecewiseConstant(std::vector<double> breaks_, std::vector<do
         if (!std::isfinite(v)) throw std::invalid_argument("values must be finite");
     }
 }
+
+Target::Target(PiecewiseConstant target) : kind_(std::move(target)) {
+    points_ = std::get<PiecewiseConstant>(kind_).breaks;
+}
+
+Target::Target(Network teacher) : kind_(std::move(teacher)) {
+    const Network& t = std::get<Network>(kind_);
+    const double half = 0.5 * t.eta;
+    for (Eigen::Index j = 0; j < t.m(); ++j) {
+        points_.push_back(t.u[j]);
+        if (is_windowed(t.act)) {
+            points_.push_back(t.u[j] - half);
+            points_.push_back(t.u[j] + half);
+        }
+    }
+    std::sort(points_.begin(), points_.end());
+    points_.erase(std::unique(points_.begin(), points_.end()), points_.end());
+}
+
+int Target::degree() const {
+    if (const Network* t = teacher()) return piece_degree(t->act);
+    return 0;
+}
+
+static_assert(piece_degree(Activation::cubic) <= kMaxPieceDegree);
 
 }  // namespace ttnn

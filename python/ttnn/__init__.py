@@ -15,8 +15,8 @@ from .limits import LimitResult, two_timescale_limit
 from .loss import l2_error, l2_gradient
 from .network import Network
 from .noise import GaussianNoise, UniformNoise
-from .sgd import SGDResult, sgd, sgd_ensemble, snapshot_steps
-from .target import PiecewiseConstant
+from .sgd import SGDResult, sample_stream, sgd, sgd_ensemble, shuffle_order, snapshot_steps
+from .target import PiecewiseConstant, Target
 
 __version__ = "0.1.0"
 
@@ -31,6 +31,7 @@ __all__ = [
     "Network",
     "PiecewiseConstant",
     "SGDResult",
+    "Target",
     "UniformNoise",
     "breaks_covered",
     "full_batch_gd",
@@ -39,8 +40,10 @@ __all__ = [
     "l2_error",
     "l2_gradient",
     "neurons_outside",
+    "sample_stream",
     "sgd",
     "sgd_ensemble",
+    "shuffle_order",
     "snapshot_steps",
     "sweep",
     "two_timescale_limit",

@@ -33,14 +33,24 @@ class Network:
     def __call__(self, x: NDArray[np.float64]) -> NDArray[np.float64]: ...
     def gradient(self, x: float) -> tuple[NDArray[np.float64], NDArray[np.float64]]: ...
 
-def l2_error(net: Network, target: PiecewiseConstant) -> float: ...
+class Target:
+    def __init__(self, target: PiecewiseConstant | Network) -> None: ...
+    @property
+    def breakpoints(self) -> list[float]: ...
+    @property
+    def degree(self) -> int: ...
+    def __call__(self, x: NDArray[np.float64]) -> NDArray[np.float64]: ...
+
+_AnyTarget = Target | PiecewiseConstant | Network
+
+def l2_error(net: Network, target: _AnyTarget) -> float: ...
 def l2_gradient(
-    net: Network, target: PiecewiseConstant
+    net: Network, target: _AnyTarget
 ) -> tuple[float, NDArray[np.float64], NDArray[np.float64]]: ...
 def snapshot_steps(steps: int, snapshots: int) -> list[int]: ...
 def sgd(
     net: Network,
-    target: PiecewiseConstant | None,
+    target: _AnyTarget | None,
     h: float,
     eps: float,
     steps: int,
@@ -50,10 +60,16 @@ def sgd(
     seed: int,
     x: NDArray[np.float64] | None = None,
     y: NDArray[np.float64] | None = None,
+    batch: int = 1,
+    epochs: int = 1,
+    order: NDArray[np.int64] | None = None,
 ) -> dict[str, Any]: ...
+def sample_stream(
+    target: _AnyTarget, noise: str, noise_scale: float, seed: int, stream: int, draws: int
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]: ...
 def sgd_ensemble(
     nets: list[Network],
-    target: PiecewiseConstant,
+    target: _AnyTarget | None,
     h: list[float],
     eps: list[float],
     steps: list[int],
@@ -63,14 +79,20 @@ def sgd_ensemble(
     seeds: list[int],
     streams: list[int],
     threads: int,
+    batch: list[int] = ...,
+    x: list[NDArray[np.float64] | None] = ...,
+    y: list[NDArray[np.float64] | None] = ...,
+    epochs: list[int] = ...,
+    order: list[NDArray[np.int64] | None] = ...,
+    progress: object = ...,
 ) -> list[dict[str, Any] | Exception]: ...
 def gram_system(
-    net: Network, target: PiecewiseConstant
+    net: Network, target: _AnyTarget
 ) -> tuple[NDArray[np.float64], NDArray[np.float64]]: ...
-def optimal_outer(net: Network, target: PiecewiseConstant, ridge: float) -> NDArray[np.float64]: ...
+def optimal_outer(net: Network, target: _AnyTarget, ridge: float) -> NDArray[np.float64]: ...
 def gradient_flow(
     net: Network,
-    target: PiecewiseConstant,
+    target: _AnyTarget,
     eps: float,
     t_end: float,
     snapshots: int,
@@ -79,7 +101,7 @@ def gradient_flow(
 ) -> dict[str, Any]: ...
 def finite_eta_limit(
     net: Network,
-    target: PiecewiseConstant,
+    target: _AnyTarget,
     tau_end: float,
     ridge: float,
     snapshots: int,

@@ -124,6 +124,13 @@ def progress(value: Any) -> bool | Callable[[int, int], None]:
     )
 
 
+def flag(name: str, value: Any) -> bool:
+    """A boolean (Python or NumPy bool; not 0/1, which usually means a mistake)."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be True or False, got {value!r}")
+    return bool(value)
+
+
 def _array(name: str, value: Any, ndim: int, *, copy: bool = True) -> NDArray[np.float64]:
     """A C-contiguous float64 array of ``ndim`` dimensions; a fresh copy unless ``copy=False``,
     which reuses a float64 contiguous input as is (for long read-only streams)."""

@@ -2,8 +2,10 @@
 full-batch gradient descent, run by the C++ core.
 
     f(x) = [a_0] + Σ_{k=1..d} Σ_{j=1..m} a_jk σ_η(x_k − u_jk),
-    C(a, u) = ‖f(X) − y‖₂ / n    (the Euclidean norm, not squared, as in the authors'
-                                  notebooks),
+    C(a, u) = ‖f(X) − y‖₂ / n    (loss="norm", the default: the Euclidean norm, not
+                                  squared, as in the authors' notebooks), or
+    C(a, u) = ‖f(X) − y‖₂² / n   (loss="mse", the mean squared error most papers use;
+                                  see docs/maths/dynamics.md, "Full-batch criterion"),
     a ← a − step_a ∇_a C,  u ← u − step_u ∇_u C   (simultaneously).
 """
 
@@ -108,18 +110,18 @@ class AdditiveNetwork:
         X_arr = check.matrix("X", X, shape=(None, self.d))
         return np.asarray(self._c(X_arr))
 
-    def criterion(self, X: ArrayLike, y: ArrayLike) -> float:
-        """C = ‖f(X) − y‖₂ / n."""
+    def criterion(self, X: ArrayLike, y: ArrayLike, loss: str = "norm") -> float:
+        """C = ‖f(X) − y‖₂ / n (``loss="norm"``) or ‖f(X) − y‖₂² / n (``"mse"``)."""
         X_arr, y_arr = _data(self, X, y)
-        return float(self._c.criterion_gradient(X_arr, y_arr)[0])
+        return float(self._c.criterion_gradient(X_arr, y_arr, check_loss(loss))[0])
 
     def criterion_gradient(
-        self, X: ArrayLike, y: ArrayLike
+        self, X: ArrayLike, y: ArrayLike, loss: str = "norm"
     ) -> tuple[NDArray[np.float64], NDArray[np.float64], float | None]:
         """(∇_a C, ∇_u C, ∂C/∂a_0) with the first two of shape (m, d); the last is
-        ``None`` without a bias. The gradient is 0 where f(X) = y exactly."""
+        ``None`` without a bias. For the norm the gradient is 0 where f(X) = y exactly."""
         X_arr, y_arr = _data(self, X, y)
-        _, ga, gu, gb = self._c.criterion_gradient(X_arr, y_arr)
+        _, ga, gu, gb = self._c.criterion_gradient(X_arr, y_arr, check_loss(loss))
         return np.asarray(ga), np.asarray(gu), None if self._bias is None else float(gb)
 
     def __repr__(self) -> str:
@@ -127,6 +129,18 @@ class AdditiveNetwork:
             f"AdditiveNetwork(m={self.m}, d={self.d}, eta={self._eta}, "
             f"activation={self._activation!r}, bias={self._bias!r})"
         )
+
+
+#: The full-batch criteria: the paper's norm (default) and the mean squared error.
+LOSSES = ("norm", "mse")
+
+
+def check_loss(loss: Any) -> str:
+    if not isinstance(loss, str):
+        raise TypeError(f"loss must be 'norm' or 'mse', got {type(loss).__name__}")
+    if loss not in LOSSES:
+        raise ValueError(f"loss must be 'norm' or 'mse', got {loss!r}")
+    return loss
 
 
 def _data(net: AdditiveNetwork, X: ArrayLike, y: ArrayLike, name: str = "X"):
@@ -148,7 +162,7 @@ class GDResult:
     ``epochs[k]`` epochs had been done at snapshot k (k = 0..K−1, as in
     ``ttnn.snapshot_steps``); ``a[k]``, ``u[k]`` (shape (m, d)) and ``bias[k]`` are the
     parameters then (``bias`` is ``None`` without a bias) and ``criterion[k]`` is
-    C = ‖f(X) − y‖₂ / n.
+    C (``loss``: ‖f(X) − y‖₂ / n for "norm", ‖f(X) − y‖₂² / n for "mse").
     """
 
     epochs: NDArray[np.int64]
@@ -160,6 +174,7 @@ class GDResult:
     step_u: float
     eta: float
     activation: str
+    loss: str = "norm"
 
     @property
     def final(self) -> AdditiveNetwork:
@@ -171,7 +186,7 @@ class GDResult:
         return AdditiveNetwork(self.a[k], self.u[k], self.eta, self.activation, b)
 
 
-def _result(out: dict, net: AdditiveNetwork, step_a: float, step_u: float) -> GDResult:
+def _result(out: dict, net: AdditiveNetwork, step_a: float, step_u: float, loss: str) -> GDResult:
     shape = (-1, net.m, net.d)
     return GDResult(
         epochs=np.asarray(out["epochs"]),
@@ -183,6 +198,7 @@ def _result(out: dict, net: AdditiveNetwork, step_a: float, step_u: float) -> GD
         step_u=step_u,
         eta=net.eta,
         activation=net.activation,
+        loss=loss,
     )
 
 
@@ -203,8 +219,11 @@ def full_batch_gd(
     epochs: int,
     snapshots: int = 2,
     progress: bool | Callable[[int, int], None] = False,
+    loss: str = "norm",
 ) -> GDResult:
-    """Full-batch gradient descent of C = ‖f(X) − y‖₂ / n on the fixed batch (X, y).
+    """Full-batch gradient descent of C on the fixed batch (X, y): the paper's
+    C = ‖f(X) − y‖₂ / n (``loss="norm"``, default) or the mean squared error
+    C = ‖f(X) − y‖₂² / n (``loss="mse"``).
 
     Each epoch: a ← a − step_a ∇_a C (the bias too), u ← u − step_u ∇_u C, both from
     the pre-epoch values. The paper's standard regime is step_a = step_u = 1 (300
@@ -222,12 +241,13 @@ def full_batch_gd(
     su = check.real("step_u", step_u, nonneg=True)
     p = check.integer("epochs", epochs, minimum=0)
     k = _snapshots(snapshots, p)
+    crit = check_loss(loss)
     check.memory(
         f"full_batch_gd with {k} snapshots", check.snapshot_bytes(k, 2 * net.m * net.d + 3)
     )
     with reporter(progress, "full_batch_gd", "epoch") as report:
-        out = _core.additive_gd(net._c, X_arr, y_arr, sa, su, p, k, report)
-    return _result(out, net, sa, su)
+        out = _core.additive_gd(net._c, X_arr, y_arr, sa, su, p, k, crit, report)
+    return _result(out, net, sa, su, crit)
 
 
 @overload
@@ -241,6 +261,7 @@ def full_batch_gd_ensemble(
     epochs: int | Sequence[int],
     snapshots: int = ...,
     threads: int | None = ...,
+    loss: str = ...,
     progress: bool | Callable[[int, int], None] = ...,
     on_error: Literal["raise"] = ...,
 ) -> list[GDResult]: ...
@@ -255,6 +276,7 @@ def full_batch_gd_ensemble(
     epochs: int | Sequence[int],
     snapshots: int = ...,
     threads: int | None = ...,
+    loss: str = ...,
     progress: bool | Callable[[int, int], None] = ...,
     on_error: str,
 ) -> list[GDResult | BaseException]: ...
@@ -268,13 +290,15 @@ def full_batch_gd_ensemble(
     epochs: int | Sequence[int],
     snapshots: int = 2,
     threads: int | None = None,
+    loss: str = "norm",
     progress: bool | Callable[[int, int], None] = False,
     on_error: str = "raise",
 ) -> list[GDResult] | list[GDResult | BaseException]:
     """R independent :func:`full_batch_gd` runs in one call, in parallel over runs.
 
     ``X``, ``y``: one batch for all runs, or a list of one batch per run.
-    ``step_a``, ``step_u``, ``epochs``: scalars or one value per run. Results are
+    ``step_a``, ``step_u``, ``epochs``: scalars or one value per run; ``loss`` as in
+    :func:`full_batch_gd`, for every run. Results are
     bit-identical to the single runs whatever the number of threads
     (``threads=None``: OpenMP's default). ``progress`` as in :func:`full_batch_gd`,
     counting the epochs of all runs. Ctrl-C stops every thread.
@@ -317,6 +341,7 @@ def full_batch_gd_ensemble(
         raise ValueError(f"snapshots must be in [2, min(epochs) + 1] = [2, {min(ps) + 1}], got {k}")
     mode = check_on_error(on_error)
     nthreads = check.threads(threads)
+    crit = check_loss(loss)
     check.memory(
         f"full_batch_gd_ensemble with {k} snapshots",
         sum(check.snapshot_bytes(k, 2 * n.m * n.d + 3) for n in nets),
@@ -331,6 +356,7 @@ def full_batch_gd_ensemble(
             ps,
             k,
             nthreads,
+            crit,
             report,
         )
-    return collect(outs, mode, lambda i, o: _result(o, nets[i], sas[i], sus[i]))
+    return collect(outs, mode, lambda i, o: _result(o, nets[i], sas[i], sus[i], crit))

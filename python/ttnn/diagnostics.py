@@ -15,7 +15,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from . import _validate as check
 from .network import Network
-from .target import PiecewiseConstant
+from .target import PiecewiseConstant, Target, target_points
 
 
 def _positions(name: str, value: Any) -> NDArray[np.float64]:
@@ -25,18 +25,20 @@ def _positions(name: str, value: Any) -> NDArray[np.float64]:
 
 
 def _break_positions(target: Any) -> NDArray[np.float64]:
-    if isinstance(target, PiecewiseConstant):
-        return np.asarray(target.breaks)
+    if isinstance(target, (PiecewiseConstant, Network)):
+        return target_points(target)
     return check.vector("target", target)
 
 
 def breaks_covered(
-    net: Network | ArrayLike, target: PiecewiseConstant | ArrayLike, tol: float | None = None
+    net: Network | ArrayLike, target: Target | ArrayLike, tol: float | None = None
 ) -> NDArray[np.bool_]:
     """For each break of ``target``, whether a neuron of ``net`` lies within ``tol`` of it.
 
     ``net`` is a :class:`ttnn.Network` or an array of neuron positions u;
-    ``target`` a :class:`ttnn.PiecewiseConstant` or an array of break positions.
+    ``target`` a :class:`ttnn.PiecewiseConstant`, a teacher :class:`ttnn.Network`
+    (its breaks are its neuron positions inside [0, 1], sorted: the kinks of a
+    relu teacher) or an array of break positions.
     ``tol`` defaults to 2η of ``net`` (it is required when ``net`` is an array).
     A network without neurons covers nothing.
     """

@@ -15,14 +15,13 @@ from . import _core
 from . import _validate as check
 from ._trajectory import Trajectory
 from .network import Network
-from .target import PiecewiseConstant
+from .target import Target, check_target, core_target
 
 
 def check_net_target(net: object, target: object) -> None:
     if not isinstance(net, Network):
         raise TypeError(f"net must be a ttnn.Network, got {type(net).__name__}")
-    if not isinstance(target, PiecewiseConstant):
-        raise TypeError(f"target must be a ttnn.PiecewiseConstant, got {type(target).__name__}")
+    check_target(target)
 
 
 def check_tolerances(rtol: float, atol: float) -> tuple[float, float]:
@@ -65,7 +64,7 @@ class FlowResult(Trajectory):
 
 def gradient_flow(
     net: Network,
-    target: PiecewiseConstant,
+    target: Target,
     eps: float,
     t_end: float,
     snapshots: int = 100,
@@ -86,7 +85,7 @@ def gradient_flow(
     t_f = check.time_span("t_end", t_end)
     k = check_snapshots(snapshots, net.m)
     rtol_f, atol_f = check_tolerances(rtol, atol)
-    out = _core.gradient_flow(net._c, target._c, eps_f, t_f, k, rtol_f, atol_f)
+    out = _core.gradient_flow(net._c, core_target(target), eps_f, t_f, k, rtol_f, atol_f)
     return FlowResult(
         t=np.asarray(out["t"]),
         a=np.asarray(out["a"]),

@@ -22,7 +22,7 @@ from . import _validate as check
 from ._trajectory import Trajectory
 from .flow import check_net_target, check_snapshots, check_tolerances
 from .network import Network
-from .target import PiecewiseConstant
+from .target import PiecewiseConstant, Target, core_target
 
 
 @dataclass(frozen=True)
@@ -48,7 +48,7 @@ class LimitResult(Trajectory):
 
 def two_timescale_limit(
     net: Network,
-    target: PiecewiseConstant,
+    target: Target,
     tau_end: float,
     eta: str = "finite",
     ridge: float = 0.0,
@@ -60,7 +60,9 @@ def two_timescale_limit(
 
     ``net.a`` is ignored (the limit's outer layer is optimal at every τ). With
     ``eta="finite"`` the network's own η is used; ``eta="zero"`` is the η → 0
-    closed form and needs at least 2 neurons in every piece of the target.
+    closed form and needs at least 2 neurons in every piece of the target; it
+    is for piecewise-constant targets only (a teacher ``Network`` is accepted
+    with ``eta="finite"``).
     """
     check_net_target(net, target)
     if not isinstance(eta, str):
@@ -72,7 +74,7 @@ def two_timescale_limit(
     k = check_snapshots(snapshots, net.m)
     rtol_f, atol_f = check_tolerances(rtol, atol)
     if eta == "finite":
-        out = _core.finite_eta_limit(net._c, target._c, tau_f, ridge_f, k, rtol_f, atol_f)
+        out = _core.finite_eta_limit(net._c, core_target(target), tau_f, ridge_f, k, rtol_f, atol_f)
         l2 = np.asarray(out["l2"])
         return LimitResult(
             tau=np.asarray(out["tau"]),
@@ -84,6 +86,11 @@ def two_timescale_limit(
             activation=net.activation,
             kind="finite",
             stats=dict(out["stats"]),
+        )
+    if not isinstance(target, PiecewiseConstant):
+        raise TypeError(
+            "target must be a ttnn.PiecewiseConstant for eta='zero': the η → 0 closed form "
+            "(docs/maths/limits.md) is for step targets; use eta='finite' with a teacher Network"
         )
     return _zero_eta_limit(net, target, tau_f, k)
 

@@ -1,10 +1,11 @@
-"""Online SGD in the two-timescale regime (DESIGN.md §2), run by the C++ core."""
+"""Online and mini-batch SGD in the two-timescale regime, run by the C++ core
+(see docs/maths/dynamics.md)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Literal, overload
+from typing import Any, Literal, overload
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -16,7 +17,7 @@ from ._progress import reporter
 from ._trajectory import Trajectory
 from .network import Network
 from .noise import Noise, UniformNoise, noise_spec
-from .target import PiecewiseConstant
+from .target import Target, check_target, core_target
 
 #: The paper's label noise, ξ ~ U[−1, 1].
 PAPER_NOISE = UniformNoise(1.0)
@@ -29,7 +30,8 @@ class SGDResult(Trajectory):
     ``steps[k]`` steps had been taken at snapshot k; ``a[k]``, ``u[k]`` are the
     parameters then (neurons keep their input order even when they cross) and
     ``l2[k]`` the exact population loss (``None`` when replaying data without a
-    target). ``t = steps · h`` is the flow time, ``tau = eps · t`` the slow time.
+    target). ``t = steps · h`` is the flow time, ``tau = eps · t`` the slow time;
+    each step used ``batch`` samples.
     """
 
     steps: NDArray[np.int64]
@@ -40,6 +42,7 @@ class SGDResult(Trajectory):
     eps: float
     eta: float
     activation: str
+    batch: int = 1
 
     @property
     def t(self) -> NDArray[np.float64]:
@@ -50,59 +53,151 @@ class SGDResult(Trajectory):
         return self.steps * (self.h * self.eps)
 
 
+def shuffle_order(n: int, draws: int, seed: int, stream: int = 0) -> NDArray[np.int64]:
+    """The sample order of shuffled epochs: draw p of a run reads sample ``order[p]``.
+
+    Epoch e (e = 0, 1, …) visits the n samples in the order of the e-th call of
+    ``rng.permutation(n)`` on one ``rng = numpy.random.default_rng([seed, stream])``
+    (stream 0 for ``sgd``, run i's index in an ensemble); the order is the
+    concatenation of the epochs, cut after ``draws`` entries (see
+    docs/maths/dynamics.md, "Finite datasets").
+    """
+    rng = np.random.default_rng([seed, stream])
+    epochs = -(-draws // n) if n else 0
+    parts = [rng.permutation(n) for _ in range(epochs)]
+    order = np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
+    return np.ascontiguousarray(order[:draws], dtype=np.int64)
+
+
+def sample_stream(
+    target: Target, draws: int, *, noise: Noise = PAPER_NOISE, seed: int = 0, stream: int = 0
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """The first ``draws`` samples (x, y) that ``sgd(..., target, noise=noise, seed=seed)``
+    consumes (run ``stream`` of an ensemble), in order: a run of ``steps`` steps with
+    ``batch=B`` consumes steps·B of them, and replaying them with ``data=`` reproduces it."""
+    check_target(target)
+    n = check.integer("draws", draws, minimum=0)
+    kind, scale = noise_spec(noise)
+    x, y = _core.sample_stream(
+        core_target(target), kind, scale, check.seed("seed", seed), check.seed("stream", stream), n
+    )
+    return np.asarray(x), np.asarray(y)
+
+
+def _check_data(name: str, data: Any) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    if not isinstance(data, (tuple, list)) or len(data) != 2:
+        raise TypeError(f"{name} must be a pair (x, y) of 1-D arrays")
+    # Read-only in the core, so a float64 stream is not copied (it can be 10⁸ long).
+    x_arr = check.vector(f"{name} x", data[0], copy=False)
+    y_arr = check.data_values(f"{name} y", check.vector(f"{name} y", data[1], copy=False))
+    if x_arr.shape != y_arr.shape:
+        raise ValueError(
+            f"{name} x and y must have the same length, got {x_arr.shape[0]} and {y_arr.shape[0]}"
+        )
+    return x_arr, y_arr
+
+
+def _replay_steps(steps: Any, n: int, batch: int, epochs: int, name: str = "steps") -> int:
+    """The steps of a replayed run: given, or every full batch of ``epochs`` passes."""
+    available = epochs * n
+    if steps is None:
+        return available // batch
+    p = check.integer(name, steps, minimum=0)
+    if p * batch > available:
+        raise ValueError(
+            f"{name} ({p}) × batch ({batch}) exceeds the {available} draws of "
+            f"epochs ({epochs}) × len(data) ({n})"
+        )
+    return p
+
+
+def _check_sampling_args(
+    data_given: bool, noise: Noise, seed: Any, epochs: Any, shuffle: Any
+) -> tuple[str, float, int, int, bool]:
+    """(noise kind, noise scale, seed, epochs, shuffle) after the rules of a run's stream.
+
+    Sampling: ``seed`` defaults to 0; ``epochs`` and ``shuffle`` need data.
+    Replaying: any ``noise`` but the default has no effect (an error), and ``seed``
+    only drives ``shuffle=True`` (an error otherwise): nothing given is ignored.
+    """
+    epochs_i = check.integer("epochs", epochs, minimum=1)
+    shuffle_b = check.flag("shuffle", shuffle)
+    if not data_given:
+        if epochs_i != 1 or shuffle_b:
+            raise ValueError("epochs and shuffle need data=(x, y): a sampled run has no epochs")
+        kind, scale = noise_spec(noise)
+        return kind, scale, check.seed("seed", 0 if seed is None else seed), 1, False
+    if noise is not PAPER_NOISE:  # the default object itself: not passed
+        raise ValueError(
+            "noise has no effect with data=(x, y) (the labels y are used as given); drop it"
+        )
+    if seed is not None and not shuffle_b:
+        raise ValueError("seed has no effect with data=(x, y) unless shuffle=True; drop it")
+    return "none", 0.0, check.seed("seed", 0 if seed is None else seed), epochs_i, shuffle_b
+
+
 def sgd(
     net: Network,
-    target: PiecewiseConstant | None = None,
+    target: Target | None = None,
     *,
     h: float,
     eps: float = 1.0,
     steps: int | None = None,
     noise: Noise = PAPER_NOISE,
-    seed: int = 0,
+    seed: int | None = None,
     snapshots: int = 2,
     data: tuple[ArrayLike, ArrayLike] | None = None,
     progress: bool | Callable[[int, int], None] = False,
+    batch: int = 1,
+    epochs: int = 1,
+    shuffle: bool = False,
 ) -> SGDResult:
-    """Run ``steps`` steps of online SGD from ``net`` (which is not modified).
+    """Run ``steps`` steps of SGD from ``net`` (which is not modified).
 
-    Step p draws x_p ~ U[0, 1) and y_p = f*(x_p) + ξ_p, sets
+    Step p draws x_p ~ U[0, 1) and y_p = f*(x_p) + ξ_p (``noise``, default the
+    paper's U[−1, 1]; ``None``: no noise; ``seed`` default 0), sets
     r_p = 2(f(x_p) − y_p) and updates a_0 −= h r_p, a_j −= h r_p σ_η(x_p − u_j),
-    u_j += eps h r_p a_j σ′_η(x_p − u_j), all from the pre-step values.
+    u_j += eps h r_p a_j σ′_η(x_p − u_j),
+    all from the pre-step values. ``target`` is a PiecewiseConstant or a teacher
+    Network (its values plus noise are the labels).
 
-    With ``data=(x, y)`` the run replays the given stream instead (step p uses
-    ``x[p], y[p]``; ``steps`` defaults to ``len(x)``); ``target`` is then only
-    used for the loss at the snapshots. Snapshot k (k = 0..K−1) is taken after
-    round(k·steps/(K−1)) steps, so the first is the initial state and the last
-    the final one. The GIL is released during the run; Ctrl-C stops it with
-    ``KeyboardInterrupt``. A run whose parameters become non-finite raises
-    ``ttnn.DivergenceError`` with the step. ``progress=True`` shows a tqdm bar
+    ``batch=B`` averages the B per-sample updates of each step, all at the
+    pre-step parameters (h unchanged); step p consumes draws pB … pB + B − 1 of
+    the stream, the same draws as B online steps, so ``batch=1`` is online SGD
+    bit for bit and a sampled run replays exactly with ``data=`` of length steps·B.
+
+    With ``data=(x, y)`` the run replays the given samples instead: draw q reads
+    sample q (``steps`` defaults to every full batch of the data); ``epochs=E``
+    passes E times over them, in order, or reshuffled per epoch with
+    ``shuffle=True`` from ``seed`` (see :func:`shuffle_order`). ``target`` is then
+    only used for the loss at the snapshots; ``noise`` (no effect) is an error, as
+    is ``seed`` without ``shuffle``.
+
+    Snapshot k (k = 0..K−1) is taken after round(k·steps/(K−1)) steps, so the
+    first is the initial state and the last the final one. The GIL is released
+    during the run; Ctrl-C stops it with ``KeyboardInterrupt``. A run whose
+    parameters become non-finite raises ``ttnn.DivergenceError`` with the step. ``progress=True`` shows a tqdm bar
     in steps; a callable is called as ``progress(done, total)`` (see
     docs/guide/errors.md for these and the memory guard).
     """
     if not isinstance(net, Network):
         raise TypeError(f"net must be a ttnn.Network, got {type(net).__name__}")
-    if target is not None and not isinstance(target, PiecewiseConstant):
-        raise TypeError(f"target must be a ttnn.PiecewiseConstant, got {type(target).__name__}")
+    if target is not None:
+        check_target(target)
     h_f = check.real("h", h, positive=True)
     eps_f = check.real("eps", eps, nonneg=True)
-    kind, scale = noise_spec(noise)
-    seed_i = check.seed("seed", seed)
+    b = check.integer("batch", batch, minimum=1)
+    kind, scale, seed_i, epochs_i, shuffle_b = _check_sampling_args(
+        data is not None, noise, seed, epochs, shuffle
+    )
 
-    x_arr = y_arr = None
+    x_arr = y_arr = order = None
     if data is not None:
-        if not isinstance(data, (tuple, list)) or len(data) != 2:
-            raise TypeError("data must be a pair (x, y) of 1-D arrays")
-        # Read-only in the core, so a float64 stream is not copied (it can be 10⁸ long).
-        x_arr = check.vector("data x", data[0], copy=False)
-        y_arr = check.data_values("data y", check.vector("data y", data[1], copy=False))
-        if x_arr.shape != y_arr.shape:
-            raise ValueError(
-                f"data x and y must have the same length, got {x_arr.shape[0]} and {y_arr.shape[0]}"
-            )
+        x_arr, y_arr = _check_data("data", data)
         n = x_arr.shape[0]
-        p = n if steps is None else check.integer("steps", steps, minimum=0)
-        if p > n:
-            raise ValueError(f"steps ({p}) exceeds the length of the data ({n})")
+        p = _replay_steps(steps, n, b, epochs_i)
+        if shuffle_b:
+            order = shuffle_order(n, p * b, seed_i)
     else:
         if target is None:
             raise ValueError("target is required unless data=(x, y) is given")
@@ -117,7 +212,7 @@ def sgd(
     with reporter(progress, "sgd", "step") as report:
         out = _core.sgd(
             net._c,
-            None if target is None else target._c,
+            None if target is None else core_target(target),
             h_f,
             eps_f,
             p,
@@ -127,6 +222,9 @@ def sgd(
             seed_i,
             x_arr,
             y_arr,
+            b,
+            epochs_i,
+            order,
             report,
         )
     l2 = out["l2"]
@@ -139,6 +237,7 @@ def sgd(
         eps=eps_f,
         eta=net.eta,
         activation=net.activation,
+        batch=b,
     )
 
 
@@ -152,59 +251,79 @@ def snapshot_steps(steps: int, snapshots: int) -> NDArray[np.int64]:
     return np.asarray(_core.snapshot_steps(p, k), dtype=np.int64)
 
 
+def _same(name: str, value: Any) -> Any:
+    return value
+
+
 @overload
 def sgd_ensemble(
     nets: Sequence[Network],
-    target: PiecewiseConstant,
+    target: Target | None,
     *,
     h: float | Sequence[float],
     eps: float | Sequence[float] = ...,
-    steps: int | Sequence[int],
+    steps: int | Sequence[int] | None = ...,
     noise: Noise = ...,
-    seed: int | Sequence[int] = ...,
+    seed: int | Sequence[int] | None = ...,
     snapshots: int = ...,
     threads: int | None = ...,
+    batch: int | Sequence[int] = ...,
+    data: Sequence[tuple[ArrayLike, ArrayLike]] | None = ...,
+    epochs: int = ...,
+    shuffle: bool = ...,
     progress: bool | Callable[[int, int], None] = ...,
     on_error: Literal["raise"] = ...,
 ) -> list[SGDResult]: ...
 @overload
 def sgd_ensemble(
     nets: Sequence[Network],
-    target: PiecewiseConstant,
+    target: Target | None,
     *,
     h: float | Sequence[float],
     eps: float | Sequence[float] = ...,
-    steps: int | Sequence[int],
+    steps: int | Sequence[int] | None = ...,
     noise: Noise = ...,
-    seed: int | Sequence[int] = ...,
+    seed: int | Sequence[int] | None = ...,
     snapshots: int = ...,
     threads: int | None = ...,
+    batch: int | Sequence[int] = ...,
+    data: Sequence[tuple[ArrayLike, ArrayLike]] | None = ...,
+    epochs: int = ...,
+    shuffle: bool = ...,
     progress: bool | Callable[[int, int], None] = ...,
     on_error: str,
 ) -> list[SGDResult | BaseException]: ...
 def sgd_ensemble(
     nets: Sequence[Network],
-    target: PiecewiseConstant,
+    target: Target | None,
     *,
     h: float | Sequence[float],
     eps: float | Sequence[float] = 1.0,
-    steps: int | Sequence[int],
+    steps: int | Sequence[int] | None = None,
     noise: Noise = PAPER_NOISE,
-    seed: int | Sequence[int] = 0,
+    seed: int | Sequence[int] | None = None,
     snapshots: int = 2,
     threads: int | None = None,
-    on_error: str = "raise",
+    batch: int | Sequence[int] = 1,
+    data: Sequence[tuple[ArrayLike, ArrayLike]] | None = None,
+    epochs: int = 1,
+    shuffle: bool = False,
     progress: bool | Callable[[int, int], None] = False,
+    on_error: str = "raise",
 ) -> list[SGDResult] | list[SGDResult | BaseException]:
     """Independent SGD runs in one call, in parallel over runs (OpenMP).
 
-    ``h``, ``eps`` and ``steps`` are scalars or one value per network, so one
-    call can sweep seeds × ε × h × m. With a scalar ``seed`` run i samples from
-    its own stream (``seed``, i), and run 0 equals
+    ``h``, ``eps``, ``steps`` and ``batch`` are scalars or one value per network,
+    so one call can sweep seeds × ε × h × m × B. With a scalar ``seed`` run i
+    samples from its own stream (``seed``, i), and run 0 equals
     ``sgd(nets[0], target, ..., seed=seed)``; with one seed per network run i
     equals ``sgd(nets[i], target, ..., seed=seed[i])`` exactly. Either way the
     results are bit-identical whatever the number of threads (``threads=None``:
     OpenMP's default, e.g. ``OMP_NUM_THREADS``).
+
+    ``data`` holds one ``(x, y)`` per network (finite datasets, as in :func:`sgd`,
+    with ``epochs`` and ``shuffle``; run i shuffles with its stream, see
+    :func:`shuffle_order`); ``target`` may then be ``None`` (no loss).
 
     Every run goes to its end even when others fail. ``on_error="raise"``
     (default) then raises the first failure in run order, its message starting
@@ -220,22 +339,50 @@ def sgd_ensemble(
     for i, n in enumerate(nets):
         if not isinstance(n, Network):
             raise TypeError(f"nets[{i}] must be a ttnn.Network, got {type(n).__name__}")
-    if not isinstance(target, PiecewiseConstant):
-        raise TypeError(f"target must be a ttnn.PiecewiseConstant, got {type(target).__name__}")
-
-    hs = check.per_run("h", h, len(nets), lambda n, v: check.real(n, v, positive=True))
-    epss = check.per_run("eps", eps, len(nets), lambda n, v: check.real(n, v, nonneg=True))
-    ps = check.per_run("steps", steps, len(nets), lambda n, v: check.integer(n, v, minimum=0))
+    if target is None:
+        if data is None:
+            raise ValueError("target is required unless data is given")
+    else:
+        check_target(target)
+    runs = len(nets)
+    hs = check.per_run("h", h, runs, lambda n, v: check.real(n, v, positive=True))
+    epss = check.per_run("eps", eps, runs, lambda n, v: check.real(n, v, nonneg=True))
+    bs = check.per_run("batch", batch, runs, lambda n, v: check.integer(n, v, minimum=1))
+    seeds: list[int] | None = None
+    if isinstance(seed, (list, tuple, np.ndarray)):
+        seeds = check.per_run("seed", seed, runs, check.seed)
+    kind, scale, seed_i, epochs_i, shuffle_b = _check_sampling_args(
+        data is not None, noise, seed if seeds is None else seeds[0], epochs, shuffle
+    )
+    if seeds is None:
+        seeds, streams = [seed_i] * runs, list(range(runs))
+    else:
+        streams = [0] * runs  # stream 0: exactly the stream of sgd(..., seed=seed[i])
+    xs: list[Any] = []
+    ys: list[Any] = []
+    orders: list[Any] = []
+    if data is None:
+        if steps is None:
+            raise TypeError("steps is required unless data is given")
+        ps = check.per_run("steps", steps, runs, lambda n, v: check.integer(n, v, minimum=0))
+    else:
+        if not isinstance(data, (list, tuple)) or len(data) != runs:
+            raise ValueError(f"data must hold one (x, y) pair per network ({runs})")
+        pairs = [_check_data(f"data[{i}]", d) for i, d in enumerate(data)]
+        given = [None] * runs if steps is None else check.per_run("steps", steps, runs, _same)
+        ps = [
+            _replay_steps(given[i], pairs[i][0].shape[0], bs[i], epochs_i, f"steps[{i}]")
+            for i in range(runs)
+        ]
+        xs = [x for x, _ in pairs]
+        ys = [y for _, y in pairs]
+        orders = [
+            shuffle_order(xs[i].shape[0], ps[i] * bs[i], seeds[i], streams[i]) if shuffle_b else None
+            for i in range(runs)
+        ]
     k = check.integer("snapshots", snapshots)
     if k < 2 or k > min(ps) + 1:
         raise ValueError(f"snapshots must be in [2, min(steps) + 1] = [2, {min(ps) + 1}], got {k}")
-    kind, scale = noise_spec(noise)
-    if isinstance(seed, (list, tuple, np.ndarray)):
-        seeds = check.per_run("seed", seed, len(nets), check.seed)
-        streams = [0] * len(nets)  # stream 0: exactly the stream of sgd(..., seed=seed[i])
-    else:
-        seeds = [check.seed("seed", seed)] * len(nets)
-        streams = list(range(len(nets)))
     mode = check_on_error(on_error)
     nthreads = check.threads(threads)
     check.memory(
@@ -245,7 +392,7 @@ def sgd_ensemble(
     with reporter(progress, "sgd_ensemble", "step") as report:
         outs = _core.sgd_ensemble(
             [n._c for n in nets],
-            target._c,
+            None if target is None else core_target(target),
             hs,
             epss,
             ps,
@@ -255,6 +402,11 @@ def sgd_ensemble(
             seeds,
             streams,
             nthreads,
+            bs,
+            xs,
+            ys,
+            [epochs_i] * runs if xs else [],
+            orders,
             report,
         )
     return collect(
@@ -264,10 +416,11 @@ def sgd_ensemble(
             steps=np.asarray(o["steps"]),
             a=np.asarray(o["a"]),
             u=np.asarray(o["u"]),
-            l2=np.asarray(o["l2"]),
+            l2=None if target is None else np.asarray(o["l2"]),
             h=hs[i],
             eps=epss[i],
             eta=nets[i].eta,
             activation=nets[i].activation,
+            batch=bs[i],
         ),
     )

@@ -1,14 +1,17 @@
-"""Piecewise-constant targets f*(x) = f*_0 + Σ_i Δ_i 1[x > v_i] (DESIGN.md §1)."""
+"""Targets f*: piecewise-constant f*(x) = f*_0 + Σ_i Δ_i 1[x > v_i], or a teacher
+network (see docs/maths/model.md, "Target" and "Teacher networks")."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from . import _core
 from . import _validate as check
+from .network import Network
 
 #: The breaks of the paper's 1-D experiments (E1–E3).
 PAPER_BREAKS = (0.2, 0.35, 0.5, 0.65, 0.8)
@@ -69,3 +72,35 @@ class PiecewiseConstant:
 
     def __repr__(self) -> str:
         return f"PiecewiseConstant(breaks={self._breaks.tolist()}, values={self._values.tolist()})"
+
+
+#: What every function taking a target accepts: a step function, or a teacher
+#: ``Network`` (any activation, its own m and η). The loss stays exact for both.
+Target = PiecewiseConstant | Network
+
+
+def check_target(target: Any, name: str = "target") -> Target:
+    """``target`` itself if it is a PiecewiseConstant or a Network, else a TypeError naming it."""
+    if not isinstance(target, (PiecewiseConstant, Network)):
+        raise TypeError(
+            f"{name} must be a ttnn.PiecewiseConstant or a teacher ttnn.Network, "
+            f"got {type(target).__name__}"
+        )
+    return target
+
+
+def core_target(target: Target) -> _core.Target:
+    """The compiled core's view of ``target`` (built once per object: both kinds are immutable)."""
+    cached = getattr(target, "_core_target", None)
+    if cached is None:
+        cached = _core.Target(target._c)
+        object.__setattr__(target, "_core_target", cached)
+    return cached
+
+
+def target_points(target: Target) -> NDArray[np.float64]:
+    """The target's kinks/steps inside [0, 1]: the breaks, or a teacher's neuron positions."""
+    if isinstance(target, PiecewiseConstant):
+        return np.asarray(target.breaks)
+    u = np.asarray(target.u)
+    return np.sort(u[(u >= 0.0) & (u <= 1.0)])

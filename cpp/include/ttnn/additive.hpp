@@ -1,13 +1,15 @@
 // The additive multi-D network of DESIGN.md §3 (E4, E5) and its full-batch
 // gradient descent:
 //   f(x) = [a_0] + Σ_{k=1..d} Σ_{j=1..m} a_jk σ_η(x_k − u_jk),  x ∈ R^d,
-//   C(a, u) = ‖f(X) − y‖₂ / n   (Euclidean norm, not squared, as in DESIGN),
-//   ∇C = (f(X) − y)ᵀ J / (n ‖f(X) − y‖₂),
+//   C(a, u) = ‖f(X) − y‖₂ / n   (Euclidean norm, not squared, the authors'), or
+//   C(a, u) = ‖f(X) − y‖₂² / n  (the mean squared error; docs/maths/dynamics.md),
+//   ∇C = c (f(X) − y)ᵀ J with c = 1 / (n ‖f(X) − y‖₂), resp. c = 2 / n,
 //   a ← a − step_a ∇_a C,  u ← u − step_u ∇_u C   (simultaneous, from pre-step values).
 #pragma once
 
 #include <cstdint>
 #include <exception>
+#include <string>
 #include <vector>
 
 #include <Eigen/Core>
@@ -37,11 +39,17 @@ struct AdditiveNetwork {
     Eigen::VectorXd operator()(const AdditiveMatrix& X) const;
 };
 
+// The full-batch criterion: the paper's norm (default) or the mean squared error.
+enum class GdLoss { norm, mse };
+
+GdLoss parse_gd_loss(const std::string& name);
+
 struct AdditiveGdOptions {
     double step_a = 1.0;
     double step_u = 1.0;
     std::int64_t epochs = 0;
     std::int64_t snapshots = 2;  // epochs as in snapshot_steps(epochs, snapshots)
+    GdLoss loss = GdLoss::norm;
 };
 
 struct AdditiveGdResult {
@@ -52,12 +60,13 @@ struct AdditiveGdResult {
     Eigen::VectorXd criterion;         // (K,) C at each snapshot
 };
 
-// The criterion C = ‖f(X) − y‖₂ / n and its gradient (grad_a, grad_u of shape
-// (m, d), grad_bias), by the same sweep as the GD run. When f(X) = y exactly
-// the gradient is set to 0 (the norm is not differentiable there).
+// The criterion C and its gradient (grad_a, grad_u of shape (m, d),
+// grad_bias), by the same sweep as the GD run. For the norm, when f(X) = y
+// exactly the gradient is set to 0 (the norm is not differentiable there).
 double additive_criterion_gradient(const AdditiveNetwork& net, const AdditiveMatrix& X,
                                    const Eigen::VectorXd& y, AdditiveMatrix& grad_a,
-                                   AdditiveMatrix& grad_u, double& grad_bias);
+                                   AdditiveMatrix& grad_u, double& grad_bias,
+                                   GdLoss loss = GdLoss::norm);
 
 // Full-batch GD on the fixed batch (X, y) for opt.epochs epochs. Per epoch,
 // O(n·d + m·d·log n + window terms) for cubic and ramp; O(n·d·m) for relu.

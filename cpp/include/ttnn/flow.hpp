@@ -20,7 +20,7 @@ struct FlowResult {
     OdeStats stats;
 };
 
-FlowResult gradient_flow(const Network& net, const PiecewiseConstant& target, double eps,
+FlowResult gradient_flow(const Network& net, const Target& target, double eps,
                          double t_end, int snapshots, const OdeOptions& opt, const Poll& poll);
 
 }  // namespace ttnn

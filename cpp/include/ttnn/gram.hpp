@@ -16,7 +16,7 @@ struct GramSystem {
 };
 
 // Depends on net.u, net.eta and net.act only (not on net.a).
-GramSystem gram_system(const Network& net, const PiecewiseConstant& target);
+GramSystem gram_system(const Network& net, const Target& target);
 
 // a*(u) = argmin_a L(a, u): the solution of (G + ridge I) a = b, the
 // minimum-norm least-squares one when that matrix is singular.

@@ -20,7 +20,7 @@ struct LimitResult {
     OdeStats stats;
 };
 
-LimitResult finite_eta_limit(const Network& net, const PiecewiseConstant& target, double tau_end,
+LimitResult finite_eta_limit(const Network& net, const Target& target, double tau_end,
                              double ridge, int snapshots, const OdeOptions& opt, const Poll& poll);
 
 }  // namespace ttnn

@@ -1,5 +1,6 @@
 // The population loss L(a, u) = ∫_0^1 (f*(x) − f(x; a, u))² dx and its
-// gradient (DESIGN.md §1–2), exact to rounding by piecewise Gauss–Legendre.
+// gradient (docs/maths/model.md), exact to rounding by piecewise Gauss–Legendre
+// (docs/maths/exact-loss.md), for either kind of target.
 // No factor ½, as in the authors' code.
 #pragma once
 
@@ -10,7 +11,7 @@
 
 namespace ttnn {
 
-double l2_error(const Network& net, const PiecewiseConstant& target);
+double l2_error(const Network& net, const Target& target);
 
 struct L2Gradient {
     double loss;
@@ -18,6 +19,6 @@ struct L2Gradient {
     Eigen::VectorXd grad_u;  // ∂L/∂u_j = −2 a_j ∫ (f − f*) σ′_η(x − u_j) dx
 };
 
-L2Gradient l2_gradient(const Network& net, const PiecewiseConstant& target);
+L2Gradient l2_gradient(const Network& net, const Target& target);
 
 }  // namespace ttnn

@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
+#include <utility>
 #include <vector>
 
 namespace ttnn {
@@ -59,6 +60,28 @@ public:
         p_[k + 1] = p_[k] + a_[k];
     }
 
+    // The mini-batch step's bulk updates (sgd.cpp, SortedKernel::step_batch):
+    // a_k += v, and a_k += Σ_{i : n_i > k} v_i for the pairs (n_i, v_i) of
+    // `adds` (any order). Here they leave the prefix sums stale, so that a batch
+    // costs one O(m) settle() instead of O(m) per update.
+    void add_deferred(int k, double v) { a_[k] += v; }
+    void add_prefixes(const std::vector<std::pair<int, double>>& adds) {
+        diff_.resize(m_ + 1, 0.0);  // diff_[n] = Σ of the v_i with n_i = n; left zeroed
+        int top = 0;
+        for (const auto& [n, v] : adds) {
+            diff_[n] += v;
+            top = std::max(top, n);
+        }
+        double s = 0.0;
+        for (int k = top; k-- > 0;) {
+            s += diff_[k + 1];
+            diff_[k + 1] = 0.0;
+            a_[k] += s;
+        }
+        diff_[0] = 0.0;
+    }
+    void settle() { resync(); }
+
     void resync() {
         p_[0] = 0.0;
         for (int k = 0; k < m_; ++k) p_[k + 1] = p_[k] + a_[k];
@@ -68,6 +91,7 @@ private:
     int m_;
     std::vector<double> a_, p_;
     std::vector<double> index_;  // 0, 1, …, m as doubles, for the vectorised min
+    std::vector<double> diff_;   // scratch of add_prefixes
 };
 
 // For large m: blocks of kBlock entries with a lazy offset per block,
@@ -121,6 +145,31 @@ public:
         if (n > base) block_sum_[full] += (n - base) * v;
     }
 
+    // As FlatPrefixSums's: here every update keeps the sums exact, and a set of
+    // prefix adds costs O(n_max / kBlock + kBlock · #adds), not O(m · #adds):
+    // each add touches the entries of its own partial block, and the blocks
+    // below it take their total as a lazy offset (one pass for all adds).
+    void add_deferred(int k, double v) { set(k, get(k) + v); }
+    void add_prefixes(const std::vector<std::pair<int, double>>& adds) {
+        block_diff_.resize(lazy_.size() + 1, 0.0);  // left zeroed
+        int top = 0;
+        for (const auto& [n, v] : adds) {
+            const int q = n >> kShift, base = q << kShift;
+            for (int k = base; k < n; ++k) val_[k] += v;
+            if (n > base) block_sum_[q] += (n - base) * v;
+            block_diff_[q] += v;  // for every block below q
+            top = std::max(top, q);
+        }
+        double s = 0.0;
+        for (int q = top; q-- > 0;) {
+            s += block_diff_[q + 1];
+            block_diff_[q + 1] = 0.0;
+            lazy_[q] += s;
+        }
+        block_diff_[0] = 0.0;
+    }
+    void settle() {}
+
     void swap_adjacent(int k) {
         if ((k >> kShift) == ((k + 1) >> kShift)) {
             std::swap(val_[k], val_[k + 1]);  // same lazy offset: exact
@@ -145,6 +194,7 @@ private:
     std::vector<double> val_;   // a minus the block's lazy offset
     std::vector<double> lazy_;  // pending prefix adds per block
     std::vector<double> block_sum_;
+    std::vector<double> block_diff_;  // scratch of add_prefixes
 };
 
 }  // namespace ttnn

@@ -11,7 +11,7 @@
 namespace ttnn {
 
 template <class Visit>
-void sweep_pieces(const Network& net, const PiecewiseConstant& target, Visit&& visit) {
+void sweep_pieces(const Network& net, const Target& target, Visit&& visit) {
     const int m = static_cast<int>(net.m());
     const bool windowed = is_windowed(net.act);
     const double half = windowed ? 0.5 * net.eta : 0.0;
@@ -52,7 +52,9 @@ void sweep_pieces(const Network& net, const PiecewiseConstant& target, Visit&& v
 
     points.clear();
     points.push_back(0.0);
-    points.insert(points.end(), target.breaks.begin(), target.breaks.end());
+    for (double p : target.breakpoints()) {
+        if (p > 0.0 && p < 1.0) points.push_back(p);
+    }
     points.push_back(1.0);
     for (const auto* run : {&enter, &mid, &leave}) {
         merged.clear();
@@ -68,6 +70,9 @@ void sweep_pieces(const Network& net, const PiecewiseConstant& target, Visit&& v
 
     window.clear();
     saturated_new.clear();
+    // A piecewise-constant target is one value per piece (found by walking its
+    // breaks); a teacher is evaluated at each node by the caller (target_at).
+    const PiecewiseConstant* steps = target.piecewise_constant();
     std::size_t next_enter = 0, next_leave = 0, next_break = 0;
     double saturated_sum = net.a[0];
     for (std::size_t k = 0; k + 1 < points.size(); ++k) {
@@ -83,8 +88,15 @@ void sweep_pieces(const Network& net, const PiecewiseConstant& target, Visit&& v
             saturated_sum += net.a[j + 1];
             saturated_new.push_back(j);
         }
-        while (next_break < target.breaks.size() && target.breaks[next_break] <= lo) ++next_break;
-        visit(Piece{lo, hi, target.values[next_break], saturated_sum, &window, &saturated_new});
+        double value = 0.0;
+        if (steps != nullptr) {
+            while (next_break < steps->breaks.size() && steps->breaks[next_break] <= lo) {
+                ++next_break;
+            }
+            value = steps->values[next_break];
+        }
+        visit(Piece{lo, hi, value, steps != nullptr, &target, saturated_sum, &window,
+                    &saturated_new});
     }
 }
 

@@ -10,7 +10,7 @@ factor 1/2 (per sample (y - f(x))^2, population int_0^1 (f* - f)^2).
 
 Modules:
     activation  sigma, sigma', sigma_eta, sigma'_eta for "cubic", "ramp", "relu"
-    target      the piecewise-constant target f*
+    target      the target f*: piecewise constant, or a Teacher network
     network     the network f(x; a, u) and its per-sample gradient
     loss        the exact L2 loss, its gradient and the Gram system (G, b)
     flow        the gradient flow's right-hand side
@@ -30,8 +30,8 @@ from .flow import flow_rhs
 from .limits import finite_eta_rhs, optimal_outer, zero_eta_loss, zero_eta_pair_rhs
 from .loss import breakpoints, gauss_legendre_nodes, gram_system, l2_error, l2_gradient
 from .network import features, forward, sample_gradient
-from .sgd import sgd_replay, sgd_step, snapshot_steps
-from .target import target_eval
+from .sgd import sgd_batch_step, sgd_replay, sgd_step, snapshot_steps
+from .target import Teacher, target_eval, target_points
 
 __all__ = [
     "ACTIVATIONS",
@@ -53,12 +53,15 @@ __all__ = [
     "l2_gradient",
     "optimal_outer",
     "sample_gradient",
+    "sgd_batch_step",
     "sgd_replay",
     "sgd_step",
     "sigma",
     "sigma_eta",
     "snapshot_steps",
+    "Teacher",
     "target_eval",
+    "target_points",
     "zero_eta_loss",
     "zero_eta_pair_rhs",
 ]

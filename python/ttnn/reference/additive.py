@@ -4,11 +4,13 @@ E4 and E5), by the direct formulas.
 With a, u of shape (m, d) and an optional bias a_0,
 
     f(x) = a_0 + sum_{k=1..d} sum_{j=1..m} a_jk sigma_eta(x_k - u_jk),
-    C(a, u) = ||f(X) - y||_2 / n          (Euclidean norm, not squared),
-    grad C = (f(X) - y)^T J / (n ||f(X) - y||_2),  J the Jacobian of f(X), so
-    dC/da_jk = sum_i r_i sigma_eta(x_ik - u_jk) / (n ||r||),
-    dC/du_jk = -a_jk sum_i r_i sigma'_eta(x_ik - u_jk) / (n ||r||),
-    dC/da_0  = sum_i r_i / (n ||r||),      r = f(X) - y.
+    C(a, u) = ||f(X) - y||_2 / n          (loss="norm": Euclidean norm, not squared),
+    C(a, u) = ||f(X) - y||_2^2 / n        (loss="mse": the mean squared error),
+    grad C = c (f(X) - y)^T J,  J the Jacobian of f(X), c = 1 / (n ||r||) (norm)
+                                or c = 2 / n (mse), so
+    dC/da_jk = c sum_i r_i sigma_eta(x_ik - u_jk),
+    dC/du_jk = -c a_jk sum_i r_i sigma'_eta(x_ik - u_jk),
+    dC/da_0  = c sum_i r_i,      r = f(X) - y.
 
 One GD epoch: a <- a - step_a dC/da (and a_0 likewise), u <- u - step_u dC/du, from the
 same pre-step values.  When r = 0 the gradient is taken as 0.
@@ -57,9 +59,12 @@ def additive_criterion(
     y: ArrayLike,
     activation: str = "cubic",
     bias: float | None = None,
+    loss: str = "norm",
 ) -> float:
-    """C = ||f(X) - y||_2 / n."""
+    """C = ||f(X) - y||_2 / n (loss="norm") or ||f(X) - y||_2^2 / n (loss="mse")."""
     r = additive_forward(a, u, eta, X, activation, bias) - np.asarray(y, dtype=np.float64)
+    if loss == "mse":
+        return float(np.sum(r**2) / len(r))
     return float(np.linalg.norm(r) / len(r))
 
 
@@ -71,13 +76,17 @@ def additive_gradient(
     y: ArrayLike,
     activation: str = "cubic",
     bias: float | None = None,
+    loss: str = "norm",
 ) -> tuple[NDArray[np.float64], NDArray[np.float64], float | None]:
     """(dC/da, dC/du, dC/da_0) with dC/da, dC/du of shape (m, d); dC/da_0 is None
     without a bias."""
     a, u, X = _as(a, u, X)
     r = additive_forward(a, u, eta, X, activation, bias) - np.asarray(y, dtype=np.float64)
-    norm = np.linalg.norm(r)
-    c = 0.0 if norm == 0.0 else 1.0 / (len(r) * norm)
+    if loss == "mse":
+        c = 2.0 / len(r)
+    else:
+        norm = np.linalg.norm(r)
+        c = 0.0 if norm == 0.0 else 1.0 / (len(r) * norm)
     z = X[:, np.newaxis, :] - u[np.newaxis, :, :]
     s = sigma_eta(z, eta, activation)
     ds = dsigma_eta(z, eta, activation)
@@ -97,9 +106,10 @@ def additive_gd_epoch(
     step_u: float,
     activation: str = "cubic",
     bias: float | None = None,
+    loss: str = "norm",
 ) -> tuple[NDArray[np.float64], NDArray[np.float64], float | None]:
     """One full-batch GD epoch; returns new (a, u, bias), inputs untouched."""
     a, u, _ = _as(a, u, X)
-    ga, gu, gb = additive_gradient(a, u, eta, X, y, activation, bias)
+    ga, gu, gb = additive_gradient(a, u, eta, X, y, activation, bias, loss)
     new_bias = None if bias is None else float(bias) - step_a * gb
     return a - step_a * ga, u - step_u * gu, new_bias

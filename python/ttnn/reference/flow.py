@@ -6,6 +6,8 @@ du/dt = -eps grad_u L with the exact gradient of reference.loss.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
@@ -16,8 +18,8 @@ def flow_rhs(
     y: ArrayLike,
     eps: float,
     eta: float,
-    breaks: ArrayLike,
-    values: ArrayLike,
+    breaks: Any,
+    values: ArrayLike | None,
     activation: str = "cubic",
 ) -> NDArray[np.float64]:
     """dy/dt for y = (a, u): (-grad_a L, -eps grad_u L)."""

@@ -10,6 +10,8 @@ limit loss is L*(u) = sum_i Delta_i^2 d_L d_R / s.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
@@ -19,8 +21,8 @@ from .loss import gram_system, l2_gradient
 def optimal_outer(
     u: ArrayLike,
     eta: float,
-    breaks: ArrayLike,
-    values: ArrayLike,
+    breaks: Any,
+    values: ArrayLike | None,
     activation: str = "cubic",
     ridge: float = 0.0,
 ) -> NDArray[np.float64]:
@@ -33,8 +35,8 @@ def optimal_outer(
 def finite_eta_rhs(
     u: ArrayLike,
     eta: float,
-    breaks: ArrayLike,
-    values: ArrayLike,
+    breaks: Any,
+    values: ArrayLike | None,
     activation: str = "cubic",
     ridge: float = 0.0,
 ) -> NDArray[np.float64]:

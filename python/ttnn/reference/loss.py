@@ -6,36 +6,41 @@
               phi_0 = 1, phi_j = sigma_eta(. - u_j)
     dL/du_j = -2 a_j int_0^1 (f - f*)(x) sigma'_eta(x - u_j) dx
 
-Exactness: between consecutive points of {0, 1, v_i, u_j - eta/2, u_j, u_j + eta/2} every
-integrand above is a polynomial of degree <= 6 (f* is constant, each sigma_eta(. - u_j) a
-polynomial of degree <= 3 and each sigma'_eta(. - u_j) of degree <= 2), so 4-node
+Exactness: between consecutive points of {0, 1, u_j - eta/2, u_j, u_j + eta/2} and the
+target's points (its breaks v_i, or a teacher's u*_k - eta*/2, u*_k, u*_k + eta*/2) every
+integrand above is a polynomial of degree <= 6 (f* and each sigma_eta(. - u_j) are
+polynomials of degree <= 3, each sigma'_eta(. - u_j) of degree <= 2), so 4-node
 Gauss-Legendre quadrature on each piece (exact up to degree 7) is exact up to rounding.
+
+The target is ``(breaks, values)``, or ``breaks=Teacher(...)`` with ``values=None``
+(see reference.target).
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from .activation import check_activation, dsigma_eta
 from .network import _check_params, features, forward
-from .target import target_eval
+from .target import target_eval, target_points
 
 #: Number of Gauss-Legendre nodes per piece (exact for polynomials of degree <= 7).
 GAUSS_NODES: int = 4
 
 
 def breakpoints(
-    u: ArrayLike, eta: float, breaks: ArrayLike, activation: str = "cubic"
+    u: ArrayLike, eta: float, breaks: Any, activation: str = "cubic"
 ) -> NDArray[np.float64]:
     """The sorted unique points in [0, 1] between which every integrand is a polynomial.
 
     The points {0, 1, v_i, u_j - eta/2, u_j, u_j + eta/2} (for relu: {0, 1, v_i, u_j}),
-    clipped to [0, 1] (DESIGN.md section 1, "Exactness").
-    """
+    clipped to [0, 1], where the v_i are the target's points (target_points)."""
     check_activation(activation)
     u = np.asarray(u, dtype=np.float64)
-    breaks = np.asarray(breaks, dtype=np.float64)
+    breaks = target_points(breaks)
     ends = np.array([0.0, 1.0])
     if activation == "relu":
         points = np.concatenate([ends, breaks, u])
@@ -69,7 +74,7 @@ def gauss_legendre_nodes(points: ArrayLike) -> tuple[NDArray[np.float64], NDArra
 
 
 def _quadrature(
-    u: NDArray[np.float64], eta: float, breaks: ArrayLike, activation: str
+    u: NDArray[np.float64], eta: float, breaks: Any, activation: str
 ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """Nodes and weights that integrate every integrand of this module exactly on [0, 1]."""
     return gauss_legendre_nodes(breakpoints(u, eta, breaks, activation))
@@ -79,8 +84,8 @@ def l2_error(
     a: ArrayLike,
     u: ArrayLike,
     eta: float,
-    breaks: ArrayLike,
-    values: ArrayLike,
+    breaks: Any,
+    values: ArrayLike | None,
     activation: str = "cubic",
 ) -> float:
     """The exact population loss L(a, u) = int_0^1 (f*(x) - f(x; a, u))^2 dx (DESIGN.md §1).
@@ -97,8 +102,8 @@ def l2_gradient(
     a: ArrayLike,
     u: ArrayLike,
     eta: float,
-    breaks: ArrayLike,
-    values: ArrayLike,
+    breaks: Any,
+    values: ArrayLike | None,
     activation: str = "cubic",
 ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """The exact gradient of L(a, u) (DESIGN.md section 2, "Gradient flow").
@@ -120,8 +125,8 @@ def l2_gradient(
 def gram_system(
     u: ArrayLike,
     eta: float,
-    breaks: ArrayLike,
-    values: ArrayLike,
+    breaks: Any,
+    values: ArrayLike | None,
     activation: str = "cubic",
 ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """The outer layer's normal equations G a = b (DESIGN.md section 2).

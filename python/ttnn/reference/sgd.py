@@ -8,11 +8,16 @@ parameters before the step (the derivative of the per-sample loss (y - f)^2, no 
     u_j <- u_j + eps h r_p a_j sigma'_eta(x_p - u_j)
 
 with a and u updated simultaneously from the same pre-step values.
+
+Mini-batch SGD (docs/maths/dynamics.md, "Mini-batch SGD"): a step on B samples applies
+the mean of the B updates above, every one computed at the pre-step parameters; step p
+uses samples pB, ..., pB + B - 1 of the stream.
 """
 
 from __future__ import annotations
 
 import operator
+from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -50,6 +55,35 @@ def sgd_step(
     return a_new, u_new
 
 
+def sgd_batch_step(
+    a: ArrayLike,
+    u: ArrayLike,
+    eta: float,
+    eps: float,
+    h: float,
+    x: ArrayLike,
+    y: ArrayLike,
+    activation: str = "cubic",
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """One mini-batch step on the samples (x[b], y[b]), b < B: with r_b = 2 (f(x_b) - y_b),
+
+    a_0 -= (h/B) sum_b r_b;  a_j -= (h/B) sum_b r_b sigma_eta(x_b - u_j);
+    u_j += eps (h/B) sum_b r_b a_j sigma'_eta(x_b - u_j), all from the pre-step a and u.
+    """
+    a, u = _check_params(a, u)
+    x = np.asarray(x, dtype=np.float64)
+    y = np.asarray(y, dtype=np.float64)
+    r = 2.0 * (forward(a, u, eta, x, activation) - y)  # (B,)
+    s = sigma_eta(x[:, np.newaxis] - u, eta, activation)  # (B, m)
+    ds = dsigma_eta(x[:, np.newaxis] - u, eta, activation)
+    hb = h / len(x)
+    a_new = np.empty_like(a)
+    a_new[0] = a[0] - hb * np.sum(r)
+    a_new[1:] = a[1:] - hb * (r @ s)
+    u_new = u + eps * hb * a[1:] * (r @ ds)
+    return a_new, u_new
+
+
 def sgd_replay(
     a: ArrayLike,
     u: ArrayLike,
@@ -60,13 +94,15 @@ def sgd_replay(
     y: ArrayLike,
     activation: str = "cubic",
     snapshot_steps: ArrayLike | None = None,
+    batch: int = 1,
 ) -> (
     tuple[NDArray[np.float64], NDArray[np.float64]]
     | tuple[NDArray[np.int64], NDArray[np.float64], NDArray[np.float64]]
 ):
-    """Run online SGD over a given stream: step p uses (x[p], y[p]) (DESIGN.md section 2).
+    """Run SGD over a given stream: step p uses (x[p], y[p]) (DESIGN.md section 2), or with
+    ``batch`` = B > 1 the samples pB, ..., pB + B - 1 (:func:`sgd_batch_step`).
 
-    A plain loop of :func:`sgd_step` over ``len(x)`` steps.  Without ``snapshot_steps``
+    A plain loop of :func:`sgd_step` over ``len(x) // batch`` steps.  Without ``snapshot_steps``
     returns ``(a_final, u_final)``.  With ``snapshot_steps`` (sorted integers in
     [0, len(x)]) returns ``(steps, A, U)`` where ``A[k]`` (shape (K, m + 1)) and ``U[k]``
     (shape (K, m)) are the parameters after exactly ``steps[k]`` steps (0 = initial state).
@@ -76,11 +112,17 @@ def sgd_replay(
     y = np.asarray(y, dtype=np.float64)
     if x.ndim != 1 or y.shape != x.shape:
         raise ValueError(f"x and y must be 1-d of equal length, got {x.shape} and {y.shape}")
-    n_steps = len(x)
+    n_steps = len(x) // batch
+
+    def step(a: Any, u: Any, p: int) -> Any:
+        if batch == 1:
+            return sgd_step(a, u, eta, eps, h, x[p], y[p], activation)
+        sl = slice(p * batch, (p + 1) * batch)
+        return sgd_batch_step(a, u, eta, eps, h, x[sl], y[sl], activation)
 
     if snapshot_steps is None:
         for p in range(n_steps):
-            a, u = sgd_step(a, u, eta, eps, h, x[p], y[p], activation)
+            a, u = step(a, u, p)
         return a, u
 
     steps = np.asarray(snapshot_steps)
@@ -101,7 +143,7 @@ def sgd_replay(
             k += 1
         if p == n_steps or k == len(steps):
             break
-        a, u = sgd_step(a, u, eta, eps, h, x[p], y[p], activation)
+        a, u = step(a, u, p)
     return steps, a_snap, u_snap
 
 

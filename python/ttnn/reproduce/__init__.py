@@ -24,7 +24,7 @@ from typing import Any
 
 from .. import _validate as check
 from .._io import write_json, write_text
-from . import additive_experiments, additive_figures, experiments, figures
+from . import additive_experiments, additive_figures, experiments, figures, teacher_experiments
 from .claims import claims_table, wall_times_line
 
 
@@ -74,6 +74,12 @@ register(
     "fig6",
 )
 register("d10", additive_experiments.d10, additive_figures.d10, "E4: 10-D box plots, both regimes")
+register(
+    "relu1d",
+    teacher_experiments.relu1d,
+    teacher_experiments.plot_relu1d,
+    "E5's ReLU teacher in 1-D as online SGD, both regimes (beyond the paper)",
+)
 
 
 def resolve(names: Iterable[str]) -> list[str]:

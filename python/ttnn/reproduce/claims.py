@@ -122,7 +122,25 @@ def claims_table(metrics: dict[str, Any]) -> str:
                 "kinks",
             )
         )
+    if "relu1d" in ex:
+        rows.append(_relu1d_row(ex["relu1d"]))
     return HEADER + "".join(r + "\n" for r in rows)
+
+
+def _relu1d_row(e: dict[str, Any]) -> str:
+    st, tt = e["per_regime"]["standard"], e["per_regime"]["two_timescale"]
+    p, s = e["paired"], e["settings"]
+    return (
+        "| relu1d (beyond the paper): E5's claim in the online setting "
+        "| box plots of the final L2 error and kinks covered; one fit per regime "
+        f"| two-timescale vs standard, {s['repeats']} repeats of {s['steps']:g} steps: kinks "
+        f"covered {tt['mean_frac_covered']:.3g} vs {st['mean_frac_covered']:.3g} (mean "
+        f"fraction); all 3 covered in {tt['frac_runs_all_covered']:.0%} vs "
+        f"{st['frac_runs_all_covered']:.0%} of runs; median final L2 error "
+        f"{_g(tt['median_final_l2'])} vs {_g(st['median_final_l2'])}; covers more in "
+        f"{p['two_timescale_covers_more']}/{s['repeats']} pairs, lower L2 in "
+        f"{p['two_timescale_lower_l2']}/{s['repeats']} |"
+    )
 
 
 def wall_times_line(metrics: dict[str, Any]) -> str:

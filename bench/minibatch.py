@@ -1,0 +1,283 @@
+"""Benchmark: mini-batch SGD and SGD against a relu teacher (docs/maths/dynamics.md).
+
+Run from the repository root with ``python bench/minibatch.py`` (needs ``pip install .[bench]``).
+Everything runs on one thread. It writes (or updates) the section
+"## Mini-batch SGD (bench/minibatch.py)" of ``bench/RESULTS.md``.
+
+1. Mini-batch SGD, samples/s (steps/s × B) at B in {1, 8, 64} and m in {20, 1000} (cubic,
+   eta = 4e-3, eps = 2e-5, h = 1e-3, the paper's target, ``Network.init(m, 4e-3, seed=0)``),
+   replaying one pre-drawn stream x ~ U[0, 1), y = f*(x) + U[-1, 1]:
+   ``ttnn.sgd(..., data=(x, y), batch=B)`` against the straightforward Numba ``@njit``
+   mini-batch loop (per step: B forward passes over all m neurons at the pre-step
+   parameters, the gradients summed, then one update: O(B·m)). Both are first checked to
+   agree on a short stream. Goals (issue 10): >= 3x at m = 20, >= 20x at m = 1000.
+2. SGD against a relu teacher (E5's, 3 neurons): sampled runs ``ttnn.sgd(net, teacher, ...)``
+   against the same runs with the step target, and a relu student (m = 10) on a replayed
+   stream against a Numba loop.
+
+Each timing is the thread's CPU time, calibrated to about ``TARGET_S`` seconds; repeats are
+interleaved across the methods and medians reported.
+"""
+
+import os
+
+for _var in ("OMP_NUM_THREADS", "NUMBA_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ[_var] = "1"
+
+import platform  # noqa: E402
+import time  # noqa: E402
+
+import numba  # noqa: E402
+import numpy as np  # noqa: E402
+from _common import git_commit, header_lines, load_average, verdict, write_section  # noqa: E402
+from numba import njit  # noqa: E402
+
+import ttnn  # noqa: E402
+
+ETA, EPS, H = 4e-3, 2e-5, 1e-3
+MS = (20, 1000)
+BATCHES = (1, 8, 64)
+REPEATS = 3
+TARGET_S = 0.4
+STREAM_LEN = 8_000_000
+CHECK_STEPS = 2_000
+AGREE_TOL = 1e-9
+GOALS = {20: 3.0, 1000: 20.0}
+SECTION = "## Mini-batch SGD (bench/minibatch.py)"
+
+
+@njit(cache=False)
+def _sigma(z):
+    if z <= -0.5:
+        return 0.0
+    if z >= 0.5:
+        return 1.0
+    if z <= 0.0:
+        return 4.0 * (z + 0.5) ** 3
+    return 1.0 - 4.0 * (0.5 - z) ** 3
+
+
+@njit(cache=False)
+def _dsigma(z):
+    if z <= -0.5 or z >= 0.5:
+        return 0.0
+    if z <= 0.0:
+        return 12.0 * (z + 0.5) ** 2
+    return 12.0 * (0.5 - z) ** 2
+
+
+@njit(cache=False)
+def minibatch_numba(a, u, eta, eps, h, x, y, batch):
+    """Plain mini-batch SGD: per step, B forward passes at the pre-step parameters, the
+    gradients of (y − f)² summed over the batch, one update with step h / B."""
+    a = a.copy()
+    u = u.copy()
+    m = u.shape[0]
+    ga = np.zeros(m + 1)
+    gu = np.zeros(m)
+    for p in range(x.shape[0] // batch):
+        ga[:] = 0.0
+        gu[:] = 0.0
+        for b in range(p * batch, (p + 1) * batch):
+            xb = x[b]
+            f = a[0]
+            for j in range(m):
+                f += a[j + 1] * _sigma((xb - u[j]) / eta)
+            r = 2.0 * (f - y[b])
+            ga[0] += r
+            for j in range(m):
+                z = (xb - u[j]) / eta
+                ga[j + 1] += r * _sigma(z)
+                gu[j] += r * a[j + 1] * _dsigma(z) / eta
+        c = h / batch
+        for j in range(m + 1):
+            a[j] -= c * ga[j]
+        for j in range(m):
+            u[j] += eps * c * gu[j]
+    return a, u
+
+
+@njit(cache=False)
+def relu_numba(a, u, eps, h, x, y):
+    """Online SGD of a relu student over a replayed stream."""
+    a = a.copy()
+    u = u.copy()
+    m = u.shape[0]
+    for p in range(x.shape[0]):
+        xp = x[p]
+        f = a[0]
+        for j in range(m):
+            z = xp - u[j]
+            if z > 0.0:
+                f += a[j + 1] * z
+        r = 2.0 * (f - y[p])
+        a[0] -= h * r
+        for j in range(m):
+            z = xp - u[j]
+            if z > 0.0:
+                aj = a[j + 1]
+                a[j + 1] = aj - h * r * z
+                u[j] += eps * h * r * aj
+    return a, u
+
+
+def _time(run, n):
+    # Thread CPU time: every method runs on this thread, and on a shared machine wall
+    # time also counts other processes' slices.
+    t0 = time.thread_time()
+    run(n)
+    return time.thread_time() - t0
+
+
+def calibrate(run, n0, n_max):
+    n = n0
+    while True:
+        t = _time(run, n)
+        if t >= TARGET_S / 4 or n >= n_max:
+            break
+        n = min(n_max, n * 8)
+    return int(min(n_max, max(n0, round(n * TARGET_S / t))))
+
+
+def interleaved(runs, n):
+    """Median samples/s per method over REPEATS, the methods taking turns."""
+    times = {k: [] for k in runs}
+    for _ in range(REPEATS):
+        for k, run in runs.items():
+            times[k].append(_time(run, n[k]))
+    return {k: n[k] / float(np.median(v)) for k, v in times.items()}
+
+
+def main():
+    load0 = load_average()
+    wall0 = time.perf_counter()
+    tgt = ttnn.PiecewiseConstant.paper()
+    rng = np.random.default_rng(0)
+    x = rng.random(STREAM_LEN)
+    y = tgt(x) + rng.uniform(-1.0, 1.0, STREAM_LEN)
+
+    rows, checks, goals = [], [], []
+    for m in MS:
+        net = ttnn.Network.init(m, ETA, seed=0)
+        a0, u0 = np.array(net.a), np.array(net.u)
+        for B in BATCHES:
+            k = CHECK_STEPS * B
+            res = ttnn.sgd(net, h=H, eps=1e-3, data=(x[:k], y[:k]), batch=B)
+            na, nu = minibatch_numba(a0, u0, ETA, 1e-3, H, x[:k], y[:k], B)
+            da, du = np.abs(res.a[-1] - na).max(), np.abs(res.u[-1] - nu).max()
+            checks.append((m, B, da, du))
+            assert da < AGREE_TOL and du < AGREE_TOL, (m, B, da, du)
+
+            def run_ttnn(n, net=net, B=B):
+                ttnn.sgd(net, h=H, eps=EPS, data=(x[:n], y[:n]), batch=B)
+
+            def run_numba(n, B=B, a0=a0, u0=u0):
+                minibatch_numba(a0, u0, ETA, EPS, H, x[:n], y[:n], B)
+
+            runs = {"ttnn": run_ttnn, "numba": run_numba}
+            n = {k: calibrate(r, 64 * 64, STREAM_LEN // 64 * 64) for k, r in runs.items()}
+            n = {k: v // B * B for k, v in n.items()}
+            rates = interleaved(runs, n)
+            ratio = rates["ttnn"] / rates["numba"]
+            rows.append((m, B, rates["ttnn"], rates["numba"], ratio, n["ttnn"], n["numba"]))
+            if m in GOALS and B > 1:
+                goals.append((m, B, ratio, ratio >= GOALS[m]))
+
+    # SGD against a relu teacher.
+    teacher = ttnn.Network([0.0, 1.0, -2.0, 3.0], [0.3, 0.5, 0.7], 1.0, "relu")
+    teacher_rows = []
+    for label, net in (
+        ("cubic student, m = 20", ttnn.Network.init(20, ETA, seed=0)),
+        ("cubic student, m = 1000", ttnn.Network.init(1000, ETA, seed=0)),
+        ("relu student, m = 10", ttnn.Network.init(10, 1.0, seed=0, activation="relu")),
+    ):
+
+        def sampled(n, net=net, target=tgt):
+            ttnn.sgd(net, target, h=H, eps=EPS, steps=n, seed=1)
+
+        def sampled_teacher(n, net=net):
+            ttnn.sgd(net, teacher, h=H, eps=EPS, steps=n, seed=1)
+
+        runs = {"step": sampled, "teacher": sampled_teacher}
+        n = {k: calibrate(r, 4096, STREAM_LEN) for k, r in runs.items()}
+        rates = interleaved(runs, n)
+        teacher_rows.append((label, rates["teacher"], rates["step"]))
+    relu_net = ttnn.Network.init(10, 1.0, seed=0, activation="relu")
+    xt = x
+    yt = teacher(xt) + rng.uniform(-1.0, 1.0, STREAM_LEN)
+    ra, ru = np.array(relu_net.a), np.array(relu_net.u)
+    res = ttnn.sgd(relu_net, h=H, eps=0.01, data=(xt[:20000], yt[:20000]))
+    na, nu = relu_numba(ra, ru, 0.01, H, xt[:20000], yt[:20000])
+    relu_agree = max(np.abs(res.a[-1] - na).max(), np.abs(res.u[-1] - nu).max())
+    assert relu_agree < AGREE_TOL, relu_agree
+    runs = {
+        "ttnn": lambda n: ttnn.sgd(relu_net, h=H, eps=EPS, data=(xt[:n], yt[:n])),
+        "numba": lambda n: relu_numba(ra, ru, EPS, H, xt[:n], yt[:n]),
+    }
+    n = {k: calibrate(r, 4096, STREAM_LEN) for k, r in runs.items()}
+    relu_rates = interleaved(runs, n)
+
+    load1 = load_average()
+    wall = time.perf_counter() - wall0
+    lines = [SECTION, "", *header_lines()]
+    lines += [
+        f"- Python {platform.python_version()}, NumPy {np.__version__}, Numba {numba.__version__},"
+        f" ttnn {ttnn.__version__} (commit {git_commit()})",
+        "- One thread (OMP_NUM_THREADS = NUMBA_NUM_THREADS = 1, set before any import).",
+        f"- Load average (1 min) at start {load0:.2f}, at end {load1:.2f} (shared machine; the "
+        f"methods take turns within each repeat). Wall time of the bench: {wall:.0f} s.",
+        f"- Each timing is the thread's CPU time (`time.thread_time`), calibrated to about "
+        f"{TARGET_S} s; {REPEATS} repeats, medians.",
+        "",
+        "### Mini-batch SGD: samples per second",
+        "",
+        f"Cubic, η = {ETA:g}, ε = {EPS:g}, h = {H:g}, paper target, `Network.init(m, {ETA:g}, "
+        "seed=0)`, one pre-drawn stream x ~ U[0,1), y = f*(x) + U[−1,1] replayed by both. "
+        "ttnn: `ttnn.sgd(net, h=h, eps=eps, data=(x, y), batch=B)` (the public call). Numba: "
+        "the straightforward `@njit` mini-batch loop (B forward passes over all m neurons at "
+        "the pre-step parameters, gradients summed, one update: O(B·m) per step), JIT warmed "
+        "up. Samples/s = steps/s × B.",
+        "",
+        "| m | B | ttnn samples/s | Numba samples/s | ttnn / Numba | samples timed (ttnn, Numba) |",
+        "|---:|---:|---:|---:|---:|---|",
+    ]
+    for m, B, rt, rn, ratio, nt, nn in rows:
+        lines.append(f"| {m} | {B} | {rt:,.0f} | {rn:,.0f} | {ratio:.1f}× | {nt:,}, {nn:,} |")
+    lines += ["", "Goals (issue 10, B > 1):", ""]
+    for m, B, ratio, ok in goals:
+        lines.append(
+            f"- ≥ {GOALS[m]:g}× Numba at m = {m}, B = {B}: measured {ratio:.1f}× — {verdict(ok)}"
+        )
+    lines += [
+        "",
+        f"Agreement before timing ({CHECK_STEPS:,} steps of each B at ε = 1e-3, max |Δ| of the "
+        f"final a / u, tolerance {AGREE_TOL:g}): "
+        + "; ".join(f"m = {m}, B = {B}: {da:.1e} / {du:.1e}" for m, B, da, du in checks)
+        + ".",
+        "",
+        "### SGD against a relu teacher",
+        "",
+        "E5's teacher f*(x) = relu(x − 0.3) − 2 relu(x − 0.5) + 3 relu(x − 0.7) as a "
+        "`ttnn.Network`; sampled runs `ttnn.sgd(net, teacher, h=1e-3, eps=2e-5, steps=P, seed=1)` "
+        "(paper noise) against the same runs with the step target (the teacher is evaluated "
+        "at each sample, three relu terms).",
+        "",
+        "| student | teacher target, samples/s | step target, samples/s | ratio |",
+        "|---|---:|---:|---:|",
+    ]
+    for label, rt, rs in teacher_rows:
+        lines.append(f"| {label} | {rt:,.0f} | {rs:,.0f} | {rt / rs:.2f} |")
+    lines += [
+        "",
+        f"Relu student (m = 10) on a replayed stream from the teacher (+ U[−1,1]): ttnn "
+        f"{relu_rates['ttnn']:,.0f} samples/s, a plain Numba loop {relu_rates['numba']:,.0f} "
+        f"samples/s ({relu_rates['ttnn'] / relu_rates['numba']:.1f}×; they agree to "
+        f"{relu_agree:.1e} after 20,000 steps at ε = 0.01).",
+    ]
+    path = write_section(SECTION, "\n".join(lines) + "\n")
+    print("\n".join(lines))
+    print(f"wrote {path}")
+
+
+if __name__ == "__main__":
+    main()
