@@ -129,7 +129,7 @@ CASES += [
     (lambda: sgd(h=np.complex128(1e-3)), TypeError, "h"),
     (lambda: sgd(h=None), TypeError, "h"),
     (lambda: sgd(steps=None), TypeError, "steps"),
-    (lambda: sgd(seed=None), TypeError, "seed"),
+    (lambda: sgd(seed="3"), TypeError, "seed"),  # seed=None means "not given" (the default 0)
     (lambda: ens(h=[1e-3, 1e-3 + 1j]), TypeError, "h[1]"),
     (lambda: ens(h=np.array([1e-3, 1e-3], dtype=complex)), TypeError, "h"),
     (lambda: ens(h=np.ma.array([1e-3, 1e-3], mask=[0, 1])), TypeError, "h"),
