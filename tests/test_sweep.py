@@ -230,3 +230,15 @@ def test_store_round_trip_and_resume(tmp_path):
     # Another sweep into the same store is refused.
     with pytest.raises(ValueError, match="holds another sweep.*steps"):
         ttnn.sweep("sgd", store=path, **{**kw, "steps": 600})
+
+
+def test_default_install_does_not_import_the_sweep_extra():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, ttnn; "
+        "print([m for m in ('xarray', 'zarr', 'dask', 'distributed') if m in sys.modules])"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
