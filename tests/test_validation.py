@@ -66,6 +66,127 @@ CASES = [
 ]
 
 
+def ens(**kw):
+    args = dict(h=1e-3, eps=1.0, steps=10, snapshots=2)
+    args.update(kw)
+    return ttnn.sgd_ensemble([NET, NET], T, **args)
+
+
+ANET = ttnn.AdditiveNetwork.init_paper(2, 3, 1e-2, seed=0)
+XA = np.random.default_rng(0).random((8, 2))
+YA = XA.sum(1)
+
+
+def gd(**kw):
+    args = dict(step_a=1.0, step_u=1.0, epochs=3)
+    args.update(kw)
+    return ttnn.full_batch_gd(ANET, XA, YA, **args)
+
+
+def gd_ens(**kw):
+    args = dict(step_a=1.0, step_u=1.0, epochs=3)
+    args.update(kw)
+    return ttnn.full_batch_gd_ensemble([ANET, ANET], XA, YA, **args)
+
+
+def flow(**kw):
+    args = dict(eps=1.0, t_end=0.1, snapshots=2)
+    args.update(kw)
+    return ttnn.gradient_flow(NET, T, **args)
+
+
+def limit(**kw):
+    args = dict(tau_end=0.01, snapshots=2)
+    args.update(kw)
+    return ttnn.two_timescale_limit(NET, T, **args)
+
+
+# Hostile input (docs/guide/errors.md): integers beyond the core's range (never a
+# pybind11 signature dump), 0-d, complex, masked, object and None inputs.
+CASES += [
+    (lambda: sgd(steps=2**63), ValueError, "steps"),
+    (lambda: sgd(steps=2**64 + 5), ValueError, "steps"),
+    (lambda: sgd(snapshots=2**63), ValueError, "snapshots"),
+    (lambda: sgd(seed=2**64), ValueError, "seed"),
+    (lambda: ens(steps=2**63), ValueError, "steps"),
+    (lambda: ens(steps=[10, 2**63]), ValueError, "steps[1]"),
+    (lambda: ens(threads=2**31), ValueError, "threads"),
+    (lambda: ens(threads=2**63), ValueError, "threads"),
+    (lambda: ens(threads=0), ValueError, "threads"),
+    (lambda: gd(epochs=2**63), ValueError, "epochs"),
+    (lambda: gd(snapshots=2**63), ValueError, "snapshots"),
+    (lambda: gd_ens(threads=2**31), ValueError, "threads"),
+    (lambda: gd_ens(epochs=[3, 2**63]), ValueError, "epochs[1]"),
+    (lambda: flow(snapshots=2**31), ValueError, "snapshots"),
+    (lambda: limit(snapshots=2**31), ValueError, "snapshots"),
+    (lambda: ttnn.snapshot_steps(2**63, 2), ValueError, "steps"),
+    (lambda: ens(h=np.array(1e-3)), ValueError, "h"),
+    (lambda: ens(steps=np.array(10)), ValueError, "steps"),
+    (lambda: ens(eps=np.array([[1.0, 1.0]])), ValueError, "eps"),
+    (lambda: gd_ens(step_a=np.array(1.0)), ValueError, "step_a"),
+    (lambda: sgd(h=np.array(1e-3)), TypeError, "h"),
+    (lambda: sgd(h=1e-3 + 0j), TypeError, "h"),
+    (lambda: sgd(h=np.complex128(1e-3)), TypeError, "h"),
+    (lambda: sgd(h=None), TypeError, "h"),
+    (lambda: sgd(steps=None), TypeError, "steps"),
+    (lambda: sgd(seed=None), TypeError, "seed"),
+    (lambda: ens(h=[1e-3, 1e-3 + 1j]), TypeError, "h[1]"),
+    (lambda: ens(h=np.array([1e-3, 1e-3], dtype=complex)), TypeError, "h"),
+    (lambda: ens(h=np.ma.array([1e-3, 1e-3], mask=[0, 1])), TypeError, "h"),
+    (lambda: ens(h=None), TypeError, "h"),
+    (lambda: ttnn.Network([0, 1 + 1j], [0.5], 0.1), TypeError, "a"),
+    (lambda: ttnn.Network(np.ma.array([0.0, 1.0], mask=[0, 1]), [0.5], 0.1), TypeError, "a"),
+    (lambda: ttnn.Network([0, None], [0.5], 0.1), TypeError, "a"),
+    (lambda: ttnn.Network([0, 1], [None], 0.1), TypeError, "u"),
+    (lambda: ttnn.Network(None, [0.5], 0.1), TypeError, "a"),
+    (lambda: ttnn.Network([0, 1], 0.5, 0.1), ValueError, "u"),
+    (lambda: ttnn.Network([0, 1], [0.5], None), TypeError, "eta"),
+    (lambda: ttnn.Network([0, 1], [0.5], 0.1 + 0j), TypeError, "eta"),
+    (lambda: ttnn.PiecewiseConstant([0.5], [1, 2j]), TypeError, "values"),
+    (
+        lambda: ttnn.PiecewiseConstant([0.5], np.ma.array([1.0, 2.0], mask=[1, 0])),
+        TypeError,
+        "values",
+    ),
+    (lambda: ttnn.PiecewiseConstant(None, [1]), TypeError, "breaks"),
+    (lambda: NET(None), TypeError, "x"),
+    (lambda: NET([0.5, None]), TypeError, "x"),
+    (lambda: NET(0.5 + 1j), TypeError, "x"),
+    (lambda: NET(np.nan), ValueError, "x"),
+    (lambda: NET(np.ma.array([0.5], mask=[1])), TypeError, "x"),
+    (lambda: T(None), TypeError, "x"),
+    (lambda: T([0.5 + 1j]), TypeError, "x"),
+    (lambda: T([np.inf]), ValueError, "x"),
+    (lambda: ttnn.sgd(NET, h=1e-3, data=(X, X + 0j)), TypeError, "data y"),
+    (lambda: ttnn.sgd(NET, h=1e-3, data=(np.ma.array(X), X)), TypeError, "data x"),
+    (lambda: ttnn.sgd(NET, h=1e-3, data=(X, np.full(10, 1e308))), ValueError, "data y"),
+    (lambda: ttnn.sgd(NET, h=1e-3, data=(None, X)), TypeError, "data x"),
+    (lambda: gd(epochs=None), TypeError, "epochs"),
+    (
+        lambda: ttnn.full_batch_gd(ANET, XA, np.full(8, 1e200), step_a=1.0, step_u=1.0, epochs=1),
+        ValueError,
+        "y",
+    ),
+    (
+        lambda: ttnn.full_batch_gd(ANET, XA + 0j, YA, step_a=1.0, step_u=1.0, epochs=1),
+        TypeError,
+        "X",
+    ),
+    (lambda: ttnn.AdditiveNetwork(np.ones((2, 2)), np.ones((2, 2)) * 1j, 0.1), TypeError, "u"),
+    (lambda: ANET(None), TypeError, "X"),
+    (lambda: flow(t_end=1e308), ValueError, "t_end"),
+    (lambda: flow(t_end=None), TypeError, "t_end"),
+    (lambda: flow(rtol=1e-16), ValueError, "rtol"),
+    (lambda: flow(rtol=0.0), ValueError, "rtol"),
+    (lambda: flow(rtol=2.0), ValueError, "rtol"),
+    (lambda: flow(atol=1e-300), ValueError, "atol"),
+    (lambda: flow(atol=0.0), ValueError, "atol"),
+    (lambda: limit(tau_end=1e308), ValueError, "tau_end"),
+    (lambda: limit(atol=1e-300), ValueError, "atol"),
+    (lambda: sgd(progress="yes"), TypeError, "progress"),
+]
+
+
 @pytest.mark.parametrize(("call", "exc", "name"), CASES)
 def test_bad_input_is_rejected_naming_the_argument(call, exc, name):
     with pytest.raises(exc) as info:

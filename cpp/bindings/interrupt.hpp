@@ -1,30 +1,53 @@
 // How every long run of the core meets Python: it releases the GIL, polls for
-// Ctrl-C now and then, and turns the core's exceptions into Python ones.
+// Ctrl-C (and reports progress) now and then from the calling thread, and
+// turns the core's exceptions into Python ones. See docs/guide/errors.md.
 #pragma once
 
 #include <pybind11/pybind11.h>
 
+#include <cstdint>
 #include <utility>
 
 #include "ttnn/interrupt.hpp"
 
 namespace ttnn::bindings {
 
-// Called from a run that released the GIL: takes it back just long enough to
-// let Python handle pending signals (Ctrl-C sets KeyboardInterrupt here).
-inline bool python_interrupt_pending() {
-    pybind11::gil_scoped_acquire gil;
-    return PyErr_CheckSignals() != 0;
-}
-
-// Runs f(poll) without the GIL; an interrupt surfaces as KeyboardInterrupt.
+// Runs f(poll) without the GIL. The monitor's check runs on this (the
+// calling) thread with the GIL taken back: it lets Python handle pending
+// signals (Ctrl-C sets KeyboardInterrupt) and calls `progress(done, total)`
+// unless it is None. Either raising stops the run, and the Python exception
+// surfaces here. `total` is the call's work in the units its runs report
+// (steps, epochs); after a successful run `progress` is called once more, with
+// the final count. Used by every long _core function, so a new one (the flow,
+// the limits) reports progress by calling poll(work) and passing its total.
 template <class F>
-auto run_without_gil(F&& f) {
+auto run_without_gil(F&& f, const pybind11::object& progress = pybind11::none(),
+                     std::int64_t total = 0) {
+    const bool report = !progress.is_none();
+    Monitor monitor(
+        [&](std::int64_t done, std::int64_t tot) {
+            pybind11::gil_scoped_acquire gil;
+            if (PyErr_CheckSignals() != 0) return true;
+            if (report) {
+                try {
+                    progress(done, tot);
+                } catch (pybind11::error_already_set& e) {
+                    e.restore();
+                    return true;
+                }
+            }
+            return false;
+        },
+        total);
     try {
-        pybind11::gil_scoped_release nogil;
-        return std::forward<F>(f)(python_interrupt_pending);
+        auto result = [&]() {
+            pybind11::gil_scoped_release nogil;
+            return std::forward<F>(f)(Poll(monitor));
+        }();
+        if (report) progress(monitor.done(), total);
+        return result;
     } catch (const Interrupted&) {
-        throw pybind11::error_already_set();  // the KeyboardInterrupt set by the poll
+        throw pybind11::error_already_set();  // the exception set by the check
     }
 }
 

@@ -62,34 +62,41 @@ void register_additive(py::module_& m) {
     m.def(
         "additive_gd",
         [](const AdditiveNetwork& net, const AdditiveMatrix& X, const Eigen::VectorXd& y,
-           double step_a, double step_u, std::int64_t epochs, std::int64_t snapshots) {
+           double step_a, double step_u, std::int64_t epochs, std::int64_t snapshots,
+           const py::object& progress) {
             const AdditiveGdOptions opt{step_a, step_u, epochs, snapshots};
             const AdditiveGdResult res = run_without_gil(
-                [&](const Poll& poll) { return additive_gd(net, X, y, opt, poll); });
+                [&](const Poll& poll) { return additive_gd(net, X, y, opt, poll); }, progress,
+                epochs);
             return result_dict(res);
         },
         py::arg("net"), py::arg("X"), py::arg("y"), py::arg("step_a"), py::arg("step_u"),
-        py::arg("epochs"), py::arg("snapshots"));
+        py::arg("epochs"), py::arg("snapshots"), py::arg("progress") = py::none());
 
     m.def(
         "additive_gd_ensemble",
         [](const std::vector<AdditiveNetwork>& nets, const std::vector<AdditiveMatrix>& X,
            const std::vector<Eigen::VectorXd>& y, const std::vector<double>& step_a,
            const std::vector<double>& step_u, const std::vector<std::int64_t>& epochs,
-           std::int64_t snapshots, int threads) {
+           std::int64_t snapshots, int threads, const py::object& progress) {
             std::vector<AdditiveGdOptions> opts(nets.size());
+            std::int64_t total = 0;
             for (std::size_t i = 0; i < nets.size(); ++i) {
                 opts[i] = AdditiveGdOptions{step_a.at(i), step_u.at(i), epochs.at(i), snapshots};
+                total = saturating_add(total, epochs.at(i));
             }
             // A failed run's entry is its exception object (Python raises or records it).
             std::vector<std::exception_ptr> errors;
-            const auto results = run_without_gil([&](const Poll& poll) {
-                return additive_gd_ensemble(nets, X, y, opts, threads, poll, &errors);
-            });
+            const auto results = run_without_gil(
+                [&](const Poll& poll) {
+                    return additive_gd_ensemble(nets, X, y, opts, threads, poll, &errors);
+                },
+                progress, total);
             return recorded_runs(results, errors, result_dict);
         },
         py::arg("nets"), py::arg("X"), py::arg("y"), py::arg("step_a"), py::arg("step_u"),
-        py::arg("epochs"), py::arg("snapshots"), py::arg("threads"));
+        py::arg("epochs"), py::arg("snapshots"), py::arg("threads"),
+        py::arg("progress") = py::none());
 }
 
 }  // namespace ttnn::bindings

@@ -32,7 +32,8 @@ void register_sgd(py::module_& m) {
            std::int64_t steps, std::int64_t snapshots, const std::string& noise,
            double noise_scale, std::uint64_t seed,
            std::optional<py::array_t<double, py::array::c_style | py::array::forcecast>> x,
-           std::optional<py::array_t<double, py::array::c_style | py::array::forcecast>> y) {
+           std::optional<py::array_t<double, py::array::c_style | py::array::forcecast>> y,
+           const py::object& progress) {
             SgdOptions opt{h, eps, steps, snapshots, make_noise(noise, noise_scale), seed, 0};
             SgdData data;
             if (x.has_value() != y.has_value()) throw std::invalid_argument("give both x and y");
@@ -44,7 +45,8 @@ void register_sgd(py::module_& m) {
                 data = SgdData{x->data(), y->data()};
             }
             const SgdResult res = run_without_gil(
-                [&](const Poll& poll) { return sgd_run(net, target, opt, data, poll); });
+                [&](const Poll& poll) { return sgd_run(net, target, opt, data, poll); }, progress,
+                steps);
             py::dict out;
             out["steps"] = py::array_t<std::int64_t>(res.steps.size(), res.steps.data());
             out["a"] = res.a;
@@ -54,7 +56,8 @@ void register_sgd(py::module_& m) {
         },
         py::arg("net"), py::arg("target"), py::arg("h"), py::arg("eps"), py::arg("steps"),
         py::arg("snapshots"), py::arg("noise"), py::arg("noise_scale"), py::arg("seed"),
-        py::arg("x") = py::none(), py::arg("y") = py::none());
+        py::arg("x") = py::none(), py::arg("y") = py::none(),
+        py::arg("progress") = py::none());
 
     m.def(
         "sgd_ensemble",
@@ -62,18 +65,22 @@ void register_sgd(py::module_& m) {
            const std::vector<double>& h, const std::vector<double>& eps,
            const std::vector<std::int64_t>& steps, std::int64_t snapshots,
            const std::string& noise, double noise_scale, const std::vector<std::uint64_t>& seeds,
-           const std::vector<std::uint64_t>& streams, int threads) {
+           const std::vector<std::uint64_t>& streams, int threads, const py::object& progress) {
             // Run i draws from the stream (seeds[i], streams[i]); a failed run's
             // entry is its exception object (Python raises or records it).
             std::vector<SgdOptions> opts(nets.size());
+            std::int64_t total = 0;
             for (std::size_t i = 0; i < nets.size(); ++i) {
                 opts[i] = SgdOptions{h.at(i),   eps.at(i), steps.at(i), snapshots,
                                      make_noise(noise, noise_scale), seeds.at(i), streams.at(i)};
+                total = saturating_add(total, steps.at(i));
             }
             std::vector<std::exception_ptr> errors;
-            const auto results = run_without_gil([&](const Poll& poll) {
-                return sgd_ensemble(nets, target, opts, threads, poll, &errors);
-            });
+            const auto results = run_without_gil(
+                [&](const Poll& poll) {
+                    return sgd_ensemble(nets, target, opts, threads, poll, &errors);
+                },
+                progress, total);
             return recorded_runs(results, errors, [](const SgdResult& res) {
                 py::dict d;
                 d["steps"] = py::array_t<std::int64_t>(res.steps.size(), res.steps.data());
@@ -85,7 +92,7 @@ void register_sgd(py::module_& m) {
         },
         py::arg("nets"), py::arg("target"), py::arg("h"), py::arg("eps"), py::arg("steps"),
         py::arg("snapshots"), py::arg("noise"), py::arg("noise_scale"), py::arg("seeds"),
-        py::arg("streams"), py::arg("threads"));
+        py::arg("streams"), py::arg("threads"), py::arg("progress") = py::none());
 }
 
 }  // namespace ttnn::bindings

@@ -13,7 +13,12 @@ namespace ttnn {
 
 namespace {
 
-constexpr std::int64_t kPollEvery = std::int64_t{1} << 20;  // ~10–50 ms of work
+// The prefix sums are recomputed every kResyncEvery steps (at fixed step
+// numbers, so that results never depend on when a run was polled).
+constexpr std::int64_t kResyncEvery = std::int64_t{1} << 20;
+// Steps between two polls: about 2²² neuron updates, a few milliseconds of
+// work whatever m is, so that Ctrl-C lands quickly at large m too.
+constexpr std::int64_t kPollWork = std::int64_t{1} << 22;
 
 // Up to this many neurons the windowed kernel keeps flat prefix sums (O(m)
 // vectorised work per step), above it blocked ones (O(√m)-ish). Measured on
@@ -52,6 +57,7 @@ public:
           count_window_(m_ * eta_ >= 1.0) {
         for (int k = 0; k < m_; ++k) us_[k] = net.u[perm_[k]];
         refresh_buckets();
+        refresh_bound();
     }
 
     // One SGD step; returns false when the new parameters are not finite.
@@ -77,6 +83,15 @@ public:
 
         a0_ -= hr;
         a_.add_prefix(lo, -hr);
+        // The prefix add changes neurons this step does not visit, and one of
+        // them may overflow. Every |a_k| is at most bound_ + |hr| after the
+        // step (σ_η ∈ [0, 1]), and rounding is monotone, so while that sum is
+        // finite no a_k can be infinite; only when it is not are they scanned.
+        bound_ += std::abs(hr);
+        if (!(bound_ <= std::numeric_limits<double>::max())) {
+            if (!refresh_bound()) return false;
+            bound_ += std::abs(hr);  // the window's new a are not written yet
+        }
         // v · 0 is 0 for finite v and NaN for inf/NaN: one test at the end
         // instead of a branch per parameter.
         double nonfinite = a0_ * 0.0;
@@ -93,6 +108,7 @@ public:
             // steps keeps that difference to a few ulps over any run length.
             a_.resync();
             refresh_buckets();
+            refresh_bound();
         }
         return nonfinite == 0.0;
     }
@@ -134,6 +150,19 @@ private:
         int n = 512;
         while (n < 4 * m) n *= 2;
         return n;
+    }
+
+    // bound_ = max_k |a_k|, exactly; false when some a_k is not finite.
+    bool refresh_bound() {
+        double mx = 0.0;
+        bool finite = true;
+        for (int k = 0; k < m_; ++k) {
+            const double v = a_.get(k);
+            finite = finite && std::isfinite(v);
+            mx = std::max(mx, std::abs(v));
+        }
+        bound_ = mx;
+        return finite;
     }
 
     // bucket_[b] = number of neurons with u < b / nbuckets (at the last refresh).
@@ -193,6 +222,7 @@ private:
 
     int m_;
     double eta_, h_, eps_, a0_;
+    double bound_ = 0.0;  // ≥ max_k |a_k| (see step)
     int nbuckets_;
     int until_refresh_ = kRefresh;
     std::vector<int> perm_;   // sorted position → neuron index
@@ -261,10 +291,11 @@ struct StepRange {
 };
 
 // Runs steps [from, to); returns 0, or the 1-based step whose update diverged.
+// Nothing may be thrown from here (a cloned, flattened loop): the caller polls.
 template <class Kernel>
 TTNN_STEP_CLONES std::int64_t advance(Kernel& kernel, StepRange r, Rng& rng,
                                       const PiecewiseConstant* target, const Noise& noise,
-                                      SgdData data, const Poll& poll) {
+                                      SgdData data) {
     for (std::int64_t p = r.from; p < r.to; ++p) {
         double x, y;
         if (data.x != nullptr) {
@@ -275,10 +306,7 @@ TTNN_STEP_CLONES std::int64_t advance(Kernel& kernel, StepRange r, Rng& rng,
             y = (*target)(x) + noise.draw(rng);
         }
         if (!kernel.step(x, y)) return p + 1;
-        if (((p + 1) & (kPollEvery - 1)) == 0) {
-            kernel.resync();
-            if (poll && poll()) throw Interrupted{};
-        }
+        if (((p + 1) & (kResyncEvery - 1)) == 0) kernel.resync();
     }
     return 0;
 }
@@ -291,23 +319,32 @@ SgdResult run_with(Kernel& kernel, const Network& net, const PiecewiseConstant* 
     SgdResult res{schedule, RowMatrix(K, m + 1), RowMatrix(K, m), Eigen::VectorXd()};
 
     Rng rng(opt.seed, opt.stream);
+    const std::int64_t chunk = std::max<std::int64_t>(1, kPollWork / (m + 1));
     std::int64_t p = 0;
     for (Eigen::Index k = 0; k < K; ++k) {
-        const std::int64_t bad =
-            advance(kernel, StepRange{p, schedule[k]}, rng, target, opt.noise, data, poll);
-        if (bad != 0) {
-            throw DivergenceError(bad, "SGD diverged at step " + std::to_string(bad) +
-                                           ": the parameters became non-finite (h = " +
-                                           std::to_string(opt.h) + "); try a smaller h");
+        while (p < schedule[k]) {
+            const std::int64_t to = schedule[k] - p > chunk ? p + chunk : schedule[k];
+            const std::int64_t bad =
+                advance(kernel, StepRange{p, to}, rng, target, opt.noise, data);
+            if (bad != 0) {
+                throw DivergenceError(bad, "SGD diverged at step " + std::to_string(bad) +
+                                               ": the parameters became non-finite (h = " +
+                                               std::to_string(opt.h) + "); try a smaller h");
+            }
+            if (poll(to - p)) throw Interrupted{};
+            p = to;
         }
-        p = schedule[k];
         kernel.write(res.a.row(k).data(), res.u.row(k).data());
     }
     if (target != nullptr) {
         res.l2.resize(K);
         for (Eigen::Index k = 0; k < K; ++k) {
             const Network snap(res.a.row(k).transpose(), res.u.row(k).transpose(), net.eta, net.act);
-            res.l2[k] = l2_error(snap, *target);
+            // The parameters are finite here; a loss that still overflows (|f|
+            // beyond ~1e154) is reported as +inf, never as NaN.
+            const double l2 = l2_error(snap, *target);
+            res.l2[k] = std::isnan(l2) ? std::numeric_limits<double>::infinity() : l2;
+            if (poll()) throw Interrupted{};
         }
     }
     return res;
@@ -317,7 +354,8 @@ SgdResult run_with(Kernel& kernel, const Network& net, const PiecewiseConstant* 
 
 std::vector<std::int64_t> snapshot_steps(std::int64_t steps, std::int64_t snapshots) {
     if (steps < 0) throw std::invalid_argument("steps must be >= 0");
-    if (snapshots < 2 || snapshots > steps + 1) {
+    // snapshots − 1 > steps rather than snapshots > steps + 1: no overflow at 2⁶³ − 1.
+    if (snapshots < 2 || snapshots - 1 > steps) {
         throw std::invalid_argument("snapshots must be in [2, steps + 1]");
     }
     std::vector<std::int64_t> out(snapshots);

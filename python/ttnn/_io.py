@@ -8,11 +8,13 @@ two writers into one directory each leave a complete file (the last one wins).
 
 from __future__ import annotations
 
+import json
 import os
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 
 @contextmanager
@@ -26,7 +28,9 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
     which holds because the temporary name lives in the same directory.
     """
     dest = Path(path)
-    tmp = dest.with_name(f".{dest.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
+    # Hidden, unique per writer, and ending in the destination's suffix, so that
+    # writers choosing a format from the name (savefig, Pillow) still can.
+    tmp = dest.with_name(f".{dest.stem}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp{dest.suffix}")
     try:
         yield tmp
         # Flush the data to disk before the rename makes it visible, so that a
@@ -46,3 +50,20 @@ def write_text(path: str | os.PathLike[str], text: str) -> None:
     """Write ``text`` (UTF-8) to ``path`` atomically."""
     with atomic_path(path) as tmp:
         tmp.write_text(text, encoding="utf-8")
+
+
+def write_json(path: str | os.PathLike[str], obj: Any) -> None:
+    """Write ``obj`` as indented JSON to ``path`` atomically."""
+    write_text(path, json.dumps(obj, indent=1) + "\n")
+
+
+def save_figure(fig: Any, path: str | os.PathLike[str], **kwargs: Any) -> None:
+    """``fig.savefig(path, **kwargs)`` (Matplotlib), atomically."""
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, **kwargs)
+
+
+def save_animation(anim: Any, path: str | os.PathLike[str], **kwargs: Any) -> None:
+    """``anim.save(path, **kwargs)`` (a Matplotlib animation), atomically."""
+    with atomic_path(path) as tmp:
+        anim.save(tmp, **kwargs)

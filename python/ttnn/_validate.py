@@ -1,18 +1,61 @@
-"""Argument checks shared by the public API: every message names the argument."""
+"""Argument checks shared by the public API: every message names the argument.
+
+Also the resource guards (memory, time spans, tolerances) described in
+docs/guide/errors.md, so that a request the machine cannot serve fails at once
+with a ValueError instead of being killed or running for hours.
+"""
 
 from __future__ import annotations
 
 import numbers
+import os
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
+#: The core's integer ranges: counts (steps, epochs, snapshots) are signed 64-bit,
+#: a few (thread counts, the integrators' snapshots) 32-bit. Checked here so that
+#: pybind11 never sees an out-of-range integer.
+INT64_MAX = 2**63 - 1
+INT32_MAX = 2**31 - 1
+#: Largest accepted t_end / tau_end: at t = 1e12 the spacing of doubles is ~1e-4,
+#: so an integrator's steps could no longer advance time reliably.
+MAX_TIME = 1e12
+#: Tightest accepted relative tolerance: a few ulps of double precision.
+MIN_RTOL = 1e-13
+#: Tightest accepted absolute tolerance: parameters are O(1), and below ~1e-15
+#: the error test asks for more than double precision holds (atol = 1e-300 made
+#: an integration run for half an hour).
+MIN_ATOL = 1e-15
+#: Largest |y| accepted in replayed or batch data: squared residuals of larger
+#: values overflow the loss to inf.
+MAX_DATA = 1e150
+
+
+def _kind(value: Any) -> str | None:
+    """Why ``value`` can never be a real input (None if it might be)."""
+    if value is None:
+        return "None"
+    if isinstance(value, np.ma.MaskedArray):
+        return "a masked array (its mask would be ignored)"
+    if isinstance(value, (complex, np.complexfloating)) or (
+        isinstance(value, np.ndarray) and np.iscomplexobj(value)
+    ):
+        return "complex (the imaginary part would be lost)"
+    return None
+
 
 def real(name: str, value: Any, *, positive: bool = False, nonneg: bool = False) -> float:
     """A finite real number, optionally > 0 or >= 0."""
+    why = _kind(value)
+    if why is not None:
+        raise TypeError(f"{name} must be a real number, got {why}")
     if isinstance(value, bool) or not isinstance(value, (numbers.Real, np.floating, np.integer)):
+        if isinstance(value, np.ndarray):
+            raise TypeError(f"{name} must be a real number, got an array of shape {value.shape}")
         raise TypeError(f"{name} must be a real number, got {type(value).__name__}")
     v = float(value)
     if not np.isfinite(v):
@@ -24,8 +67,9 @@ def real(name: str, value: Any, *, positive: bool = False, nonneg: bool = False)
     return v
 
 
-def integer(name: str, value: Any, *, minimum: int | None = None) -> int:
-    """An integer (Python or NumPy; floats that are whole numbers, like 1e6, too)."""
+def integer(name: str, value: Any, *, minimum: int | None = None, maximum: int = INT64_MAX) -> int:
+    """An integer (Python or NumPy; floats that are whole numbers, like 1e6, too)
+    in [minimum, maximum]; ``maximum`` defaults to the core's 64-bit range."""
     if isinstance(value, bool):
         raise TypeError(f"{name} must be an integer, got bool")
     if isinstance(value, (numbers.Integral, np.integer)):
@@ -36,12 +80,67 @@ def integer(name: str, value: Any, *, minimum: int | None = None) -> int:
         raise TypeError(f"{name} must be an integer, got {value!r}")
     if minimum is not None and v < minimum:
         raise ValueError(f"{name} must be >= {minimum}, got {v}")
+    if v > maximum:
+        raise ValueError(f"{name} must be <= {maximum}, got {v}")
     return v
+
+
+def threads(value: Any) -> int:
+    """A thread count for the core (None: OpenMP's default, passed on as 0)."""
+    if value is None:
+        return 0
+    return integer("threads", value, minimum=1, maximum=INT32_MAX)
+
+
+def time_span(name: str, value: Any) -> float:
+    """An integration horizon (t_end, tau_end): finite, >= 0 and <= MAX_TIME."""
+    v = real(name, value, nonneg=True)
+    if v > MAX_TIME:
+        raise ValueError(f"{name} must be <= {MAX_TIME:g}, got {v:g}")
+    return v
+
+
+def tolerances(rtol: Any, atol: Any) -> tuple[float, float]:
+    """An integrator's (rtol, atol): rtol in [MIN_RTOL, 1), atol in [MIN_ATOL, 1]."""
+    r = real("rtol", rtol, positive=True)
+    a = real("atol", atol, positive=True)
+    if not MIN_RTOL <= r < 1.0:
+        raise ValueError(f"rtol must be in [{MIN_RTOL:g}, 1), got {r:g}")
+    if not MIN_ATOL <= a <= 1.0:
+        raise ValueError(f"atol must be in [{MIN_ATOL:g}, 1], got {a:g}")
+    return r, a
+
+
+def progress(value: Any) -> bool | Callable[[int, int], None]:
+    """``progress=``: a bool (True: a tqdm bar) or a callable (done, total)."""
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    if value is None:
+        return False
+    if callable(value):
+        return value  # type: ignore[no-any-return]
+    raise TypeError(
+        f"progress must be a bool or a callable (done, total), got {type(value).__name__}"
+    )
 
 
 def _array(name: str, value: Any, ndim: int, *, copy: bool = True) -> NDArray[np.float64]:
     """A C-contiguous float64 array of ``ndim`` dimensions; a fresh copy unless ``copy=False``,
     which reuses a float64 contiguous input as is (for long read-only streams)."""
+    why = _kind(value)
+    if why is not None:
+        raise TypeError(f"{name} must be a {ndim}-D array of real numbers, got {why}")
+    if not isinstance(value, np.ndarray):
+        try:
+            value = np.asarray(value)
+        except (TypeError, ValueError) as exc:
+            raise TypeError(f"{name} must be a {ndim}-D array of real numbers") from exc
+        why = _kind(value)
+        if why is not None:
+            raise TypeError(f"{name} must be a {ndim}-D array of real numbers, got {why}")
+    if value.dtype.kind not in "biuf":
+        # Objects (None inside a list), strings, dates: never silently cast.
+        raise TypeError(f"{name} must be a {ndim}-D array of real numbers, got dtype {value.dtype}")
     try:
         if copy:
             arr = np.array(value, dtype=np.float64, copy=True)
@@ -62,6 +161,17 @@ def _finite(name: str, arr: NDArray[np.float64]) -> NDArray[np.float64]:
     if not np.isfinite(total) and not np.all(np.isfinite(arr)):
         raise ValueError(f"{name} must be finite (it contains NaN or inf)")
     return arr
+
+
+def points(name: str, value: Any) -> NDArray[np.float64]:
+    """Evaluation points: a finite real scalar or array of any shape, as float64."""
+    why = _kind(value)
+    if why is not None:
+        raise TypeError(f"{name} must be real numbers, got {why}")
+    arr = np.asarray(value)
+    if arr.dtype.kind not in "biuf":
+        raise TypeError(f"{name} must be real numbers, got dtype {arr.dtype}")
+    return _finite(name, arr.astype(np.float64))
 
 
 def vector(
@@ -87,8 +197,23 @@ def matrix(
     return _finite(name, arr)
 
 
+def data_values(name: str, arr: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Data targets whose squares cannot overflow the loss (|y| <= MAX_DATA)."""
+    if arr.size and float(np.max(np.abs(arr))) > MAX_DATA:
+        raise ValueError(f"{name} has values beyond ±{MAX_DATA:g}, whose squares overflow the loss")
+    return arr
+
+
 def per_run(name: str, value: Any, runs: int, conv: Callable[[str, Any], Any]) -> list[Any]:
     """An ensemble argument: a scalar for every run, or one value per run, each checked."""
+    why = _kind(value)
+    if why is not None and value is not None:
+        raise TypeError(f"{name} must be a scalar or one value per network, got {why}")
+    if isinstance(value, np.ndarray) and value.ndim != 1:
+        raise ValueError(
+            f"{name} must be a scalar or a 1-D sequence with one value per network, "
+            f"got an array of shape {value.shape}"
+        )
     vals = list(value) if isinstance(value, (list, tuple, np.ndarray)) else [value] * runs
     if len(vals) != runs:
         raise ValueError(f"{name} must be a scalar or have one entry per network")
@@ -96,8 +221,63 @@ def per_run(name: str, value: Any, runs: int, conv: Callable[[str, Any], Any]) -
 
 
 def seed(name: str, value: Any) -> int:
-    """A seed: an integer in [0, 2**64)."""
-    v = integer(name, value, minimum=0)
-    if v >= 2**64:
-        raise ValueError(f"{name} must be < 2**64, got {v}")
-    return v
+    """A seed: an integer in [0, 2**64) (the core's seeds are unsigned 64-bit)."""
+    return integer(name, value, minimum=0, maximum=2**64 - 1)
+
+
+def _meminfo_available() -> int | None:
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemAvailable:"):
+                return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        return int(os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE"))
+    except (AttributeError, OSError, ValueError):
+        return None
+
+
+def _cgroup_available() -> int | None:
+    # A container's limit (cgroup v2), which /proc/meminfo does not show.
+    try:
+        root = Path("/sys/fs/cgroup")
+        limit = (root / "memory.max").read_text().strip()
+        if limit == "max":
+            return None
+        return int(limit) - int((root / "memory.current").read_text())
+    except (OSError, ValueError):
+        return None
+
+
+def memory_limit() -> int | None:
+    """Bytes one call may allocate: the memory available now (the smaller of the
+    system's MemAvailable and a cgroup limit), or ``TTNN_MEMORY_LIMIT_GIB`` when set.
+    None when it cannot be found (no check then)."""
+    env = os.environ.get("TTNN_MEMORY_LIMIT_GIB")
+    if env:
+        try:
+            return int(float(env) * 2**30)
+        except ValueError:
+            raise ValueError(
+                f"TTNN_MEMORY_LIMIT_GIB must be a number of GiB, got {env!r}"
+            ) from None
+    found = [v for v in (_meminfo_available(), _cgroup_available()) if v is not None]
+    return min(found) if found else None
+
+
+def memory(what: str, nbytes: int) -> None:
+    """Refuse, before allocating, a request whose estimate exceeds memory_limit()."""
+    limit = memory_limit()
+    if limit is not None and nbytes > limit:
+        raise ValueError(
+            f"{what} needs about {nbytes / 2**30:.3g} GiB, more than the "
+            f"{max(limit, 0) / 2**30:.3g} GiB available; ask for fewer snapshots or "
+            "neurons (TTNN_MEMORY_LIMIT_GIB overrides the bound)"
+        )
+
+
+def snapshot_bytes(snapshots: int, per_snapshot: int) -> int:
+    """Peak bytes of K snapshots of ``per_snapshot`` doubles each: the core's
+    arrays plus the NumPy copies handed to Python."""
+    return 2 * 8 * snapshots * per_snapshot

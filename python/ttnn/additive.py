@@ -9,7 +9,7 @@ full-batch gradient descent, run by the C++ core.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, overload
 
@@ -19,6 +19,7 @@ from numpy.typing import ArrayLike, NDArray
 from . import _core
 from . import _validate as check
 from ._ensemble import check_on_error, collect
+from ._progress import reporter
 from .activation import check_activation
 
 
@@ -68,6 +69,7 @@ class AdditiveNetwork:
         """
         d_i = check.integer("d", d, minimum=1)
         m_i = check.integer("m", m, minimum=1)
+        check.memory(f"AdditiveNetwork.init_paper with m·d = {m_i * d_i}", 64 * m_i * d_i)
         rng = np.random.default_rng(check.seed("seed", seed))
         u = rng.random((m_i, d_i))
         a = 3.0 * rng.random((m_i, d_i))
@@ -130,7 +132,7 @@ class AdditiveNetwork:
 def _data(net: AdditiveNetwork, X: ArrayLike, y: ArrayLike, name: str = "X"):
     X_arr = check.matrix(name, X, shape=(None, net.d))
     y_name = "y" if name == "X" else name.replace("X", "y")
-    y_arr = check.vector(y_name, y)
+    y_arr = check.data_values(y_name, check.vector(y_name, y))
     if y_arr.shape[0] != X_arr.shape[0]:
         raise ValueError(
             f"{y_name} must have one entry per row of {name} ({X_arr.shape[0]}), "
@@ -200,6 +202,7 @@ def full_batch_gd(
     step_u: float,
     epochs: int,
     snapshots: int = 2,
+    progress: bool | Callable[[int, int], None] = False,
 ) -> GDResult:
     """Full-batch gradient descent of C = ‖f(X) − y‖₂ / n on the fixed batch (X, y).
 
@@ -209,7 +212,8 @@ def full_batch_gd(
     Per epoch the cost is O(n·d + window terms) for cubic and ramp (points and
     neurons are swept in sorted order), O(n·d·m) for relu. The GIL is released;
     Ctrl-C raises ``KeyboardInterrupt``; non-finite values raise
-    ``ttnn.DivergenceError`` with the epoch.
+    ``ttnn.DivergenceError`` with the epoch. ``progress=True`` shows a tqdm bar in
+    epochs, a callable is called as ``progress(done, total)`` (docs/guide/errors.md).
     """
     if not isinstance(net, AdditiveNetwork):
         raise TypeError(f"net must be a ttnn.AdditiveNetwork, got {type(net).__name__}")
@@ -218,7 +222,11 @@ def full_batch_gd(
     su = check.real("step_u", step_u, nonneg=True)
     p = check.integer("epochs", epochs, minimum=0)
     k = _snapshots(snapshots, p)
-    out = _core.additive_gd(net._c, X_arr, y_arr, sa, su, p, k)
+    check.memory(
+        f"full_batch_gd with {k} snapshots", check.snapshot_bytes(k, 2 * net.m * net.d + 3)
+    )
+    with reporter(progress, "full_batch_gd", "epoch") as report:
+        out = _core.additive_gd(net._c, X_arr, y_arr, sa, su, p, k, report)
     return _result(out, net, sa, su)
 
 
@@ -233,6 +241,7 @@ def full_batch_gd_ensemble(
     epochs: int | Sequence[int],
     snapshots: int = ...,
     threads: int | None = ...,
+    progress: bool | Callable[[int, int], None] = ...,
     on_error: Literal["raise"] = ...,
 ) -> list[GDResult]: ...
 @overload
@@ -246,6 +255,7 @@ def full_batch_gd_ensemble(
     epochs: int | Sequence[int],
     snapshots: int = ...,
     threads: int | None = ...,
+    progress: bool | Callable[[int, int], None] = ...,
     on_error: str,
 ) -> list[GDResult | BaseException]: ...
 def full_batch_gd_ensemble(
@@ -258,6 +268,7 @@ def full_batch_gd_ensemble(
     epochs: int | Sequence[int],
     snapshots: int = 2,
     threads: int | None = None,
+    progress: bool | Callable[[int, int], None] = False,
     on_error: str = "raise",
 ) -> list[GDResult] | list[GDResult | BaseException]:
     """R independent :func:`full_batch_gd` runs in one call, in parallel over runs.
@@ -265,7 +276,8 @@ def full_batch_gd_ensemble(
     ``X``, ``y``: one batch for all runs, or a list of one batch per run.
     ``step_a``, ``step_u``, ``epochs``: scalars or one value per run. Results are
     bit-identical to the single runs whatever the number of threads
-    (``threads=None``: OpenMP's default).
+    (``threads=None``: OpenMP's default). ``progress`` as in :func:`full_batch_gd`,
+    counting the epochs of all runs. Ctrl-C stops every thread.
 
     Every run goes to its end even when others fail. ``on_error="raise"``
     (default) then raises the first failure in run order, its message starting
@@ -304,15 +316,21 @@ def full_batch_gd_ensemble(
     if k < 2 or k > min(ps) + 1:
         raise ValueError(f"snapshots must be in [2, min(epochs) + 1] = [2, {min(ps) + 1}], got {k}")
     mode = check_on_error(on_error)
-    nthreads = 0 if threads is None else check.integer("threads", threads, minimum=1)
-    outs = _core.additive_gd_ensemble(
-        [n._c for n in nets],
-        [d[0] for d in data],
-        [d[1] for d in data],
-        sas,
-        sus,
-        ps,
-        k,
-        nthreads,
+    nthreads = check.threads(threads)
+    check.memory(
+        f"full_batch_gd_ensemble with {k} snapshots",
+        sum(check.snapshot_bytes(k, 2 * n.m * n.d + 3) for n in nets),
     )
+    with reporter(progress, "full_batch_gd_ensemble", "epoch") as report:
+        outs = _core.additive_gd_ensemble(
+            [n._c for n in nets],
+            [d[0] for d in data],
+            [d[1] for d in data],
+            sas,
+            sus,
+            ps,
+            k,
+            nthreads,
+            report,
+        )
     return collect(outs, mode, lambda i, o: _result(o, nets[i], sas[i], sus[i]))

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import errno
+import os
 import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import NoReturn
 
 import numpy as np
 from tqdm import tqdm
@@ -46,8 +49,52 @@ def demo(seeds: int, target: str) -> int:
     return 0
 
 
+#: Most seeds ``demo`` runs (each is a full E1 and E2 run).
+MAX_DEMO_SEEDS = 10_000
+
+
+class UsageError(Exception):
+    """A bad command line: one line on stderr, exit code 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    # One line instead of argparse's usage block; main turns it into exit 2.
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(f"{self.prog}: error: {message}")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="ttnn", description=__doc__)
+    """Run the command line; every error ends as one line on stderr.
+
+    Exit codes: 0 success, 2 a user error (bad option or argument value, an
+    unusable --out), 1 a failure to write the results (disk full, directory
+    made unwritable meanwhile), 130 Ctrl-C. ``TTNN_TRACEBACK=1`` shows the
+    traceback instead. Subcommands raise; they never print their own errors.
+    """
+    try:
+        return _main(argv)
+    except KeyboardInterrupt:
+        print("ttnn: interrupted", file=sys.stderr)
+        return 130
+    except (UsageError, ValueError, TypeError) as exc:
+        if os.environ.get("TTNN_TRACEBACK"):
+            raise
+        print(
+            f"ttnn: error: {exc}" if not str(exc).startswith("ttnn") else str(exc), file=sys.stderr
+        )
+        return 2
+    except OSError as exc:
+        if os.environ.get("TTNN_TRACEBACK"):
+            raise
+        why = exc.strerror or str(exc)
+        where = f" {exc.filename}" if exc.filename else ""
+        hint = " (disk full)" if exc.errno == errno.ENOSPC else ""
+        print(f"ttnn: error: cannot write{where}: {why}{hint}", file=sys.stderr)
+        return 1
+
+
+def _main(argv: Sequence[str] | None) -> int:
+    parser = _Parser(prog="ttnn", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     p_demo = sub.add_parser("demo", help="E1 (two-timescale) vs E2 (standard) SGD, quick scale")
     p_demo.add_argument("--seeds", type=int, default=5, help="seeds per setting (default 5)")
@@ -97,14 +144,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "sweep":
         return sweep_cli.main(args)
     if args.command == "demo":
-        if args.seeds < 1:
-            parser.error("--seeds must be >= 1")
+        if not 1 <= args.seeds <= MAX_DEMO_SEEDS:
+            parser.error(f"--seeds must be in [1, {MAX_DEMO_SEEDS}], got {args.seeds}")
         return demo(args.seeds, args.target)
     if args.command == "reproduce":
-        if args.seed < 0:
-            p_rep.error("--seed must be >= 0")
-        if Path(args.out).exists() and not Path(args.out).is_dir():
-            p_rep.error(f"--out {args.out!r} exists and is not a directory")
+        max_seed = reproduce.experiments.MAX_SEED
+        if not 0 <= args.seed <= max_seed:
+            p_rep.error(f"--seed must be in [0, {max_seed}], got {args.seed}")
+        _check_out(p_rep, args.out)
         try:
             reproduce.run(
                 args.experiments,
@@ -121,6 +168,18 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 130
         return 0
     return 2  # pragma: no cover (argparse rejects unknown commands)
+
+
+def _check_out(parser: argparse.ArgumentParser, out: str) -> None:
+    """--out must name a directory we can create or write into."""
+    if out.strip() == "":
+        parser.error("--out must name a directory, got ''")
+    path = Path(out)
+    if path.exists() and not path.is_dir():
+        parser.error(f"--out {out!r} exists and is not a directory")
+    existing = path if path.exists() else next(p for p in path.absolute().parents if p.exists())
+    if not os.access(existing, os.W_OK | os.X_OK):
+        parser.error(f"--out {out!r} is not writable ({existing} denies writing)")
 
 
 if __name__ == "__main__":  # pragma: no cover

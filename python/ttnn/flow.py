@@ -26,13 +26,17 @@ def check_net_target(net: object, target: object) -> None:
 
 
 def check_tolerances(rtol: float, atol: float) -> tuple[float, float]:
-    return check.real("rtol", rtol, positive=True), check.real("atol", atol, positive=True)
+    return check.tolerances(rtol, atol)
 
 
-def check_snapshots(snapshots: int) -> int:
-    k = check.integer("snapshots", snapshots)
+def check_snapshots(snapshots: int, m: int | None = None) -> int:
+    """Snapshots of an integrator: 2 ≤ K < 2**31 and, given m, K snapshots of
+    (a, u) must fit in memory."""
+    k = check.integer("snapshots", snapshots, maximum=check.INT32_MAX)
     if k < 2:
         raise ValueError(f"snapshots must be >= 2, got {k}")
+    if m is not None:
+        check.memory(f"{k} snapshots at m = {m}", check.snapshot_bytes(k, 2 * m + 3))
     return k
 
 
@@ -79,8 +83,8 @@ def gradient_flow(
     """
     check_net_target(net, target)
     eps_f = check.real("eps", eps, nonneg=True)
-    t_f = check.real("t_end", t_end, nonneg=True)
-    k = check_snapshots(snapshots)
+    t_f = check.time_span("t_end", t_end)
+    k = check_snapshots(snapshots, net.m)
     rtol_f, atol_f = check_tolerances(rtol, atol)
     out = _core.gradient_flow(net._c, target._c, eps_f, t_f, k, rtol_f, atol_f)
     return FlowResult(

@@ -67,9 +67,9 @@ def two_timescale_limit(
         raise TypeError(f"eta must be 'finite' or 'zero', got {type(eta).__name__}")
     if eta not in ("finite", "zero"):
         raise ValueError(f"eta must be 'finite' or 'zero', got {eta!r}")
-    tau_f = check.real("tau_end", tau_end, nonneg=True)
+    tau_f = check.time_span("tau_end", tau_end)
     ridge_f = check.real("ridge", ridge, nonneg=True)
-    k = check_snapshots(snapshots)
+    k = check_snapshots(snapshots, net.m)
     rtol_f, atol_f = check_tolerances(rtol, atol)
     if eta == "finite":
         out = _core.finite_eta_limit(net._c, target._c, tau_f, ridge_f, k, rtol_f, atol_f)

@@ -39,6 +39,8 @@ class Network:
         The positions come from ``numpy.random.default_rng(seed)``.
         """
         m_i = check.integer("m", m, minimum=1)
+        # u, its sorted copy, a, the checked copies and the core's: ~8 doubles a neuron.
+        check.memory(f"Network.init with m = {m_i}", 64 * m_i)
         s = check.seed("seed", seed)
         u = np.sort(np.random.default_rng(s).random(m_i))
         return cls(np.zeros(m_i + 1), u, eta, activation)
@@ -70,7 +72,7 @@ class Network:
         )
 
     def __call__(self, x: ArrayLike) -> NDArray[np.float64]:
-        arr = np.asarray(x, dtype=np.float64)
+        arr = check.points("x", x)
         return np.asarray(self._c(arr.ravel())).reshape(arr.shape)
 
     def gradient(self, x: float) -> tuple[NDArray[np.float64], NDArray[np.float64]]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Literal, overload
 
@@ -12,6 +12,7 @@ from numpy.typing import ArrayLike, NDArray
 from . import _core
 from . import _validate as check
 from ._ensemble import check_on_error, collect
+from ._progress import reporter
 from ._trajectory import Trajectory
 from .network import Network
 from .noise import Noise, UniformNoise, noise_spec
@@ -60,6 +61,7 @@ def sgd(
     seed: int = 0,
     snapshots: int = 2,
     data: tuple[ArrayLike, ArrayLike] | None = None,
+    progress: bool | Callable[[int, int], None] = False,
 ) -> SGDResult:
     """Run ``steps`` steps of online SGD from ``net`` (which is not modified).
 
@@ -73,7 +75,9 @@ def sgd(
     round(k·steps/(K−1)) steps, so the first is the initial state and the last
     the final one. The GIL is released during the run; Ctrl-C stops it with
     ``KeyboardInterrupt``. A run whose parameters become non-finite raises
-    ``ttnn.DivergenceError`` with the step.
+    ``ttnn.DivergenceError`` with the step. ``progress=True`` shows a tqdm bar
+    in steps; a callable is called as ``progress(done, total)`` (see
+    docs/guide/errors.md for these and the memory guard).
     """
     if not isinstance(net, Network):
         raise TypeError(f"net must be a ttnn.Network, got {type(net).__name__}")
@@ -90,7 +94,7 @@ def sgd(
             raise TypeError("data must be a pair (x, y) of 1-D arrays")
         # Read-only in the core, so a float64 stream is not copied (it can be 10⁸ long).
         x_arr = check.vector("data x", data[0], copy=False)
-        y_arr = check.vector("data y", data[1], copy=False)
+        y_arr = check.data_values("data y", check.vector("data y", data[1], copy=False))
         if x_arr.shape != y_arr.shape:
             raise ValueError(
                 f"data x and y must have the same length, got {x_arr.shape[0]} and {y_arr.shape[0]}"
@@ -108,20 +112,23 @@ def sgd(
     k = check.integer("snapshots", snapshots)
     if k < 2 or k > p + 1:
         raise ValueError(f"snapshots must be in [2, steps + 1] = [2, {p + 1}], got {k}")
+    check.memory(f"sgd with {k} snapshots", check.snapshot_bytes(k, 2 * net.m + 3))
 
-    out = _core.sgd(
-        net._c,
-        None if target is None else target._c,
-        h_f,
-        eps_f,
-        p,
-        k,
-        kind,
-        scale,
-        seed_i,
-        x_arr,
-        y_arr,
-    )
+    with reporter(progress, "sgd", "step") as report:
+        out = _core.sgd(
+            net._c,
+            None if target is None else target._c,
+            h_f,
+            eps_f,
+            p,
+            k,
+            kind,
+            scale,
+            seed_i,
+            x_arr,
+            y_arr,
+            report,
+        )
     l2 = out["l2"]
     return SGDResult(
         steps=np.asarray(out["steps"]),
@@ -141,6 +148,7 @@ def snapshot_steps(steps: int, snapshots: int) -> NDArray[np.int64]:
     k = check.integer("snapshots", snapshots)
     if k < 2 or k > p + 1:
         raise ValueError(f"snapshots must be in [2, steps + 1] = [2, {p + 1}], got {k}")
+    check.memory(f"snapshot_steps with {k} snapshots", 2 * 8 * k)
     return np.asarray(_core.snapshot_steps(p, k), dtype=np.int64)
 
 
@@ -156,6 +164,7 @@ def sgd_ensemble(
     seed: int | Sequence[int] = ...,
     snapshots: int = ...,
     threads: int | None = ...,
+    progress: bool | Callable[[int, int], None] = ...,
     on_error: Literal["raise"] = ...,
 ) -> list[SGDResult]: ...
 @overload
@@ -170,6 +179,7 @@ def sgd_ensemble(
     seed: int | Sequence[int] = ...,
     snapshots: int = ...,
     threads: int | None = ...,
+    progress: bool | Callable[[int, int], None] = ...,
     on_error: str,
 ) -> list[SGDResult | BaseException]: ...
 def sgd_ensemble(
@@ -184,6 +194,7 @@ def sgd_ensemble(
     snapshots: int = 2,
     threads: int | None = None,
     on_error: str = "raise",
+    progress: bool | Callable[[int, int], None] = False,
 ) -> list[SGDResult] | list[SGDResult | BaseException]:
     """Independent SGD runs in one call, in parallel over runs (OpenMP).
 
@@ -200,7 +211,8 @@ def sgd_ensemble(
     with ``run i:``; ``on_error="record"`` returns that exception (a
     ``ttnn.DivergenceError`` with ``.step`` and ``.run``, or the ``ValueError``
     of rejected arguments, with ``.run``) in place of the failed run's result.
-    See docs/guide/errors.md.
+    ``progress`` as in :func:`sgd`, counting the steps of all runs; Ctrl-C
+    stops every thread. See docs/guide/errors.md.
     """
     nets = list(nets)
     if not nets:
@@ -225,10 +237,26 @@ def sgd_ensemble(
         seeds = [check.seed("seed", seed)] * len(nets)
         streams = list(range(len(nets)))
     mode = check_on_error(on_error)
-    nthreads = 0 if threads is None else check.integer("threads", threads, minimum=1)
-    outs = _core.sgd_ensemble(
-        [n._c for n in nets], target._c, hs, epss, ps, k, kind, scale, seeds, streams, nthreads
+    nthreads = check.threads(threads)
+    check.memory(
+        f"sgd_ensemble with {k} snapshots",
+        sum(check.snapshot_bytes(k, 2 * n.m + 3) for n in nets),
     )
+    with reporter(progress, "sgd_ensemble", "step") as report:
+        outs = _core.sgd_ensemble(
+            [n._c for n in nets],
+            target._c,
+            hs,
+            epss,
+            ps,
+            k,
+            kind,
+            scale,
+            seeds,
+            streams,
+            nthreads,
+            report,
+        )
     return collect(
         outs,
         mode,

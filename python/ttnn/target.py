@@ -64,7 +64,7 @@ class PiecewiseConstant:
         return np.diff(self._values)
 
     def __call__(self, x: ArrayLike) -> NDArray[np.float64]:
-        arr = np.asarray(x, dtype=np.float64)
+        arr = check.points("x", x)
         return np.asarray(self._c(arr.ravel())).reshape(arr.shape)
 
     def __repr__(self) -> str:

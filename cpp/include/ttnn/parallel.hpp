@@ -5,8 +5,10 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <exception>
+#include <thread>
 #include <vector>
 
 #ifdef _OPENMP
@@ -17,42 +19,54 @@
 
 namespace ttnn {
 
-// Returns {run(0, poll'), …, run(n − 1, poll')}. `threads` ≤ 0 means OpenMP's
-// default. Only the calling thread may talk to Python, so only OpenMP thread 0
-// calls `poll`; the others see its answer through poll'. The first failing
-// run's exception (in run order) is rethrown after all runs stopped, unless
-// `errors_out` is given: then every run's exception (null when it succeeded)
-// is handed back there and a failed run's result is left default-constructed,
-// so one failing run of a study never takes the others down.
+// Returns {run(0, poll), …, run(n − 1, poll)}. `threads` ≤ 0 means OpenMP's
+// default. Every run polls the same Monitor, so a stop requested through it
+// (Ctrl-C) reaches all threads; only the calling thread (OpenMP thread 0)
+// talks to Python, and once it has no run left it keeps polling until the
+// other threads are done. The first failing run's exception (in run order) is
+// rethrown after all runs stopped, unless `errors_out` is given: then every
+// run's exception (null when it succeeded) is handed back there and a failed
+// run's result is left default-constructed, so one failing run of a study
+// never takes the others down.
 template <class Result, class Run>
 std::vector<Result> parallel_runs(std::int64_t n, int threads, const Poll& poll, Run run,
                                   std::vector<std::exception_ptr>* errors_out = nullptr) {
     std::vector<Result> results(static_cast<std::size_t>(n));
     std::vector<std::exception_ptr> errors(static_cast<std::size_t>(n));
-    std::atomic<bool> stop{false};
-    const Poll shared_poll = [&]() {
-#ifdef _OPENMP
-        if (omp_get_thread_num() == 0 && poll && poll()) stop = true;
-#else
-        if (poll && poll()) stop = true;
-#endif
-        return stop.load();
+    std::atomic<std::int64_t> next{0}, finished{0};
+    // Dynamic scheduling, one run at a time (as schedule(dynamic, 1)), by hand:
+    // the calling thread must leave the loop to keep polling.
+    const auto take_runs = [&]() {
+        for (;;) {
+            const std::int64_t i = next.fetch_add(1);
+            if (i >= n) return;
+            if (!poll.stopped()) {
+                try {
+                    results[static_cast<std::size_t>(i)] = run(i, poll);
+                } catch (...) {
+                    errors[static_cast<std::size_t>(i)] = std::current_exception();
+                }
+            }
+            finished.fetch_add(1);
+        }
     };
 #ifdef _OPENMP
     const int nthreads = threads > 0 ? threads : omp_get_max_threads();
-#pragma omp parallel for schedule(dynamic, 1) num_threads(nthreads)
-#else
-    (void)threads;
-#endif
-    for (std::int64_t i = 0; i < n; ++i) {
-        if (stop) continue;
-        try {
-            results[static_cast<std::size_t>(i)] = run(i, shared_poll);
-        } catch (...) {
-            errors[static_cast<std::size_t>(i)] = std::current_exception();
+#pragma omp parallel num_threads(nthreads)
+    {
+        take_runs();
+        if (omp_get_thread_num() == 0) {
+            while (finished.load() < n) {
+                poll();
+                std::this_thread::sleep_for(std::chrono::milliseconds(2));
+            }
         }
     }
-    if (stop) throw Interrupted{};
+#else
+    (void)threads;
+    take_runs();
+#endif
+    if (poll.stopped()) throw Interrupted{};
     if (errors_out != nullptr) {
         *errors_out = std::move(errors);
         return results;

@@ -14,13 +14,16 @@ limit curves appear only when ``ttnn.two_timescale_limit`` exists (see
 
 from __future__ import annotations
 
-import json
+import os
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .. import _validate as check
+from .._io import write_json, write_text
 from . import additive_experiments, additive_figures, experiments, figures
 from .claims import claims_table, wall_times_line
 
@@ -86,6 +89,23 @@ def resolve(names: Iterable[str]) -> list[str]:
     return [n for n in EXPERIMENTS if n in names]
 
 
+@contextmanager
+def _writer_lock(out: Path) -> Iterator[None]:
+    """Serialise the writing phase of runs into one directory (POSIX advisory
+    lock on a hidden file; elsewhere only the atomic writes protect files)."""
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover (Windows)
+        yield
+        return
+    with open(out / ".ttnn-reproduce.lock", "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
 def run(
     names: Iterable[str],
     scale: str = "quick",
@@ -106,10 +126,20 @@ def run(
     criterion and thresholds/kinks covered), medians (per ε for fig7, per regime
     for E4/E5), the figure files, and under ``wall_time_s`` the wall time of each
     experiment (the only entries that vary between runs).
+
+    Every file is written atomically (``ttnn._io``); all experiments are computed
+    before anything is written, and ``metrics.json`` is written last, so it
+    always describes the figures beside it. Concurrent runs into one ``out``
+    take turns to write.
     """
     todo = resolve(names)
+    seed = check.integer("seed", seed, minimum=0, maximum=experiments.MAX_SEED)
     out = Path(out)
+    if str(out) == "":
+        raise ValueError("out must name a directory, got ''")
     out.mkdir(parents=True, exist_ok=True)
+    if not os.access(out, os.W_OK | os.X_OK):
+        raise PermissionError(f"cannot write to {out}: permission denied")
     cache: dict = {}
     result: dict[str, Any] = dict(
         scale=scale, seed=seed, target=target, experiments={}, wall_time_s={}
@@ -119,25 +149,34 @@ def run(
         from tqdm import tqdm
 
         bar = tqdm(todo, desc="reproduce", unit="exp")
+    # Compute everything first, then write: the files of a run are written
+    # together, under a lock, with metrics.json (seed and settings) last, so a
+    # directory never mixes two runs' figures under one metrics.json.
+    computed = {}
     for name in todo:
         if bar is not None:
             bar.set_postfix_str(name)
-        exp = EXPERIMENTS[name]
         start = time.perf_counter()
-        metrics, data = exp.compute(
+        computed[name] = EXPERIMENTS[name].compute(
             scale=scale, seed=seed, target=target, progress=progress, cache=cache
         )
-        files = exp.plot(data, out)
-        metrics["files"] = [Path(f).name for f in files]
-        result["experiments"][name] = metrics
         result["wall_time_s"][name] = time.perf_counter() - start
         if bar is not None:
             bar.update(1)
     if bar is not None:
         bar.close()
-    with open(out / "metrics.json", "w") as f:
-        json.dump(result, f, indent=1)
-    (out / "claims.md").write_text(claims_table(result) + "\n" + wall_times_line(result) + "\n")
+    with _writer_lock(out):
+        # A stale metrics.json would describe other figures while these are written.
+        (out / "metrics.json").unlink(missing_ok=True)
+        for name in todo:
+            start = time.perf_counter()
+            metrics, data = computed[name]
+            files = EXPERIMENTS[name].plot(data, out)
+            metrics["files"] = [Path(f).name for f in files]
+            result["experiments"][name] = metrics
+            result["wall_time_s"][name] += time.perf_counter() - start
+        write_text(out / "claims.md", claims_table(result) + "\n" + wall_times_line(result) + "\n")
+        write_json(out / "metrics.json", result)
     if verbose:
         print(f"wrote {out / 'metrics.json'}, {out / 'claims.md'} and the figures")
         for name, t in result["wall_time_s"].items():

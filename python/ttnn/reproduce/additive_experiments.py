@@ -25,7 +25,7 @@ import numpy as np
 
 import ttnn
 
-from .experiments import SCALES, _bar, _done, _init_seed
+from .experiments import SCALES, _bar, _done, _init_seed, _report
 
 M = 10
 ETA = 1e-2
@@ -97,7 +97,7 @@ def _run(kind: str, cfg: dict, seed: int, progress: bool) -> dict[str, Any]:
             repeat.append(r)
     cols = {k: [REGIMES[g][k] for g in regimes] for k in ("step_a", "step_u", "epochs")}
     bar = _bar(progress, f"{kind.upper()} d={d} GD ({len(nets)} runs, n={n})")
-    results = ttnn.full_batch_gd_ensemble(nets, Xs, ys, snapshots=2, **cols)
+    results = ttnn.full_batch_gd_ensemble(nets, Xs, ys, snapshots=2, progress=_report(bar), **cols)
     _done(bar)
     kinks = TEACHER_U if kind == "e5" else THRESHOLDS
     runs = []

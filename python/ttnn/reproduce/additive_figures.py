@@ -16,6 +16,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
+from .._io import save_figure  # noqa: E402
 from .additive_experiments import REGIMES, THRESHOLDS  # noqa: E402
 
 DPI = 110
@@ -50,7 +51,7 @@ def _boxplots(data: dict, out: Path, name: str, title: str, kinks: str) -> list[
     fig.suptitle(f"{title}: d = {s['d']}, n = {s['n']}, {s['repeats']} repeats", fontsize=10)
     fig.tight_layout()
     png = Path(out) / f"{name}_boxplot.png"
-    fig.savefig(png, dpi=DPI)
+    save_figure(fig, png, dpi=DPI)
     plt.close(fig)
     return [png]
 
@@ -103,7 +104,7 @@ def fig6(data: dict, out: Path) -> list[Path]:
     )
     fig.tight_layout()
     png = Path(out) / "fig6_neurons.png"
-    fig.savefig(png, dpi=DPI)
+    save_figure(fig, png, dpi=DPI)
     plt.close(fig)
     return [png]
 
@@ -143,6 +144,6 @@ def relu(data: dict, out: Path) -> list[Path]:
     fig.suptitle(f"E5 (ReLU): repeat {r['repeat']}, both regimes from one start", fontsize=10)
     fig.tight_layout()
     png = Path(out) / "relu_fit.png"
-    fig.savefig(png, dpi=DPI)
+    save_figure(fig, png, dpi=DPI)
     plt.close(fig)
     return [*pngs, png]

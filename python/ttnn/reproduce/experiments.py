@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 import ttnn
+from ttnn._progress import tqdm_updater
 
 M = 20
 ETA = 4e-3
@@ -41,6 +42,10 @@ def _steps(tau: float, eps: float, h: float) -> int:
 
 def _init_seed(seed: int, r: int) -> int:
     return seed * 10_000 + r
+
+
+#: Largest base seed whose derived seeds (_init_seed, r < 10 000) stay below 2**64.
+MAX_SEED = (2**64 - 1) // 10_000 - 1
 
 
 def breaks_covered(u: np.ndarray, breaks: np.ndarray, tol: float = 2 * ETA) -> list[bool]:
@@ -90,7 +95,14 @@ def _e1(scale: str, seed: int, target: str, progress: bool, cache: dict | None) 
     net = ttnn.Network.init(M, ETA, seed=_init_seed(seed, 0))
     bar = _bar(progress, f"E1 SGD ({steps:.3g} steps)")
     res = ttnn.sgd_ensemble(
-        [net], tgt, h=s["h"], eps=s["eps"], steps=steps, seed=seed, snapshots=SNAPSHOTS
+        [net],
+        tgt,
+        h=s["h"],
+        eps=s["eps"],
+        steps=steps,
+        seed=seed,
+        snapshots=SNAPSHOTS,
+        progress=_report(bar),
     )[0]
     _done(bar)
     lim, why = _limit_curve(net, tgt, s["tau"], SNAPSHOTS)
@@ -120,12 +132,16 @@ def _bar(progress: bool, desc: str):
         return None
     from tqdm import tqdm
 
-    return tqdm(total=1, desc=desc, leave=False)
+    return tqdm(desc=desc, leave=False, unit_scale=True)
+
+
+def _report(bar) -> Any:
+    """``progress=`` for the core's runs: moves ``bar`` as they go (False: none)."""
+    return False if bar is None else tqdm_updater(bar)
 
 
 def _done(bar) -> None:
     if bar is not None:
-        bar.update(1)
         bar.close()
 
 
@@ -237,7 +253,14 @@ def fig5(
     net = ttnn.Network.init(M, ETA, seed=_init_seed(seed, 0))
     bar = _bar(progress, f"E2 SGD ({steps:.3g} steps)")
     res = ttnn.sgd_ensemble(
-        [net], tgt, h=s["h"], eps=s["eps"], steps=steps, seed=seed, snapshots=SNAPSHOTS
+        [net],
+        tgt,
+        h=s["h"],
+        eps=s["eps"],
+        steps=steps,
+        seed=seed,
+        snapshots=SNAPSHOTS,
+        progress=_report(bar),
     )[0]
     _done(bar)
     settings = _settings(
@@ -275,7 +298,14 @@ def fig7(
             nets.append(ttnn.Network.init(M, ETA, seed=inits[-1]))
     bar = _bar(progress, f"E3 SGD ({len(nets)} runs, {sum(steps_list):.3g} steps)")
     results = ttnn.sgd_ensemble(
-        nets, tgt, h=s["h"], eps=eps_list, steps=steps_list, seed=seed, snapshots=2
+        nets,
+        tgt,
+        h=s["h"],
+        eps=eps_list,
+        steps=steps_list,
+        seed=seed,
+        snapshots=2,
+        progress=_report(bar),
     )
     _done(bar)
     runs = []

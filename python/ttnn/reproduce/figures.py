@@ -17,6 +17,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from matplotlib.animation import FuncAnimation, PillowWriter  # noqa: E402
 
+from .._io import save_animation, save_figure  # noqa: E402
+
 X = np.linspace(0.0, 1.0, 2001)
 MAX_GIF_FRAMES = 50
 
@@ -80,7 +82,7 @@ def fig3(data: dict, out: Path) -> list[Path]:
     ax.legend(loc="upper left", fontsize=8)
     png = out / "fig3_iterates.png"
     fig.tight_layout()
-    fig.savefig(png, dpi=120)
+    save_figure(fig, png, dpi=120)
     plt.close(fig)
 
     # Animation: at most MAX_GIF_FRAMES evenly spaced snapshots, small frames.
@@ -101,7 +103,7 @@ def fig3(data: dict, out: Path) -> list[Path]:
 
     anim = FuncAnimation(fig, draw, frames=list(frames), blit=False)
     gif = out / "fig3_iterates.gif"
-    anim.save(gif, writer=PillowWriter(fps=8), dpi=60)
+    save_animation(anim, gif, writer=PillowWriter(fps=8), dpi=60)
     plt.close(fig)
     return [png, gif]
 
@@ -122,7 +124,7 @@ def fig4(data: dict, out: Path) -> list[Path]:
     ax.legend()
     fig.tight_layout()
     png = out / "fig4_l2.png"
-    fig.savefig(png, dpi=120)
+    save_figure(fig, png, dpi=120)
     plt.close(fig)
     return [png]
 
@@ -156,7 +158,7 @@ def fig5(data: dict, out: Path) -> list[Path]:
     ax.legend(loc="upper left", fontsize=8)
     fig.tight_layout()
     png = out / "fig5_standard.png"
-    fig.savefig(png, dpi=120)
+    save_figure(fig, png, dpi=120)
     plt.close(fig)
     return [png]
 
@@ -184,6 +186,6 @@ def fig7(data: dict, out: Path) -> list[Path]:
     ax.set_title(f"Fig. 7 (E3): τ = {s['tau_max']:g}, h = {s['h']:g}, {s['repeats']} repeats")
     fig.tight_layout()
     png = out / "fig7_boxplot.png"
-    fig.savefig(png, dpi=120)
+    save_figure(fig, png, dpi=120)
     plt.close(fig)
     return [png]
