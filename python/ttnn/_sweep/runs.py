@@ -332,6 +332,22 @@ def _gd(
     return [r if r is not None else _failed("refused", "not run") for r in records]
 
 
+def _check_call(kind: str, s: Mapping[str, Any]) -> None:
+    """The settings one ensemble call shares (the per-run ones are checked per run)."""
+    check.integer("snapshots", s["snapshots"])
+    if kind != "gd":
+        _target(s)
+    if kind in ("flow", "limit"):
+        check_snapshots(s["snapshots"])
+        check_tolerances(s["rtol"], s["atol"])
+    if kind == "limit":
+        check.real("ridge", s["ridge"], nonneg=True)
+        if s["limit"] not in ("finite", "zero"):
+            raise ValueError(f"limit must be 'finite' or 'zero', got {s['limit']!r}")
+    if kind == "gd" and s["target"] not in ("staircase", "teacher"):
+        raise ValueError(f"target must be 'staircase' or 'teacher', got {s['target']!r}")
+
+
 def run_chunk(
     kind: str,
     payload: Sequence[RunPayload],
@@ -343,6 +359,12 @@ def run_chunk(
     ``progress(fraction)`` is called while SGD and GD chunks run (in this thread)."""
     start = time.perf_counter()
     try:
+        _check_call(kind, payload[0][0])
+    except (ValueError, TypeError) as exc:
+        # A per-call setting (snapshots, tolerances, noise...) was rejected: every run
+        # of the call shares it, so every one is refused with its message.
+        records = [_refused(exc) for _ in payload]
+    else:
         if kind == "sgd":
             records = _sgd(payload, threads, progress)
         elif kind == "flow":
@@ -350,16 +372,9 @@ def run_chunk(
         elif kind == "limit" and payload[0][0]["limit"] == "zero":
             records = _zero_limit(payload)
         elif kind == "limit":
-            if payload[0][0]["limit"] != "finite":
-                lim = payload[0][0]["limit"]
-                raise ValueError(f"limit must be 'finite' or 'zero', got {lim!r}")
             records = _ode("limit", payload, threads)
         else:
             records = _gd(payload, threads, progress)
-    except (ValueError, TypeError) as exc:
-        # A per-call setting (snapshots, tolerances, noise...) was rejected: every run
-        # of the call shares it, so every one is refused with its message.
-        records = [_refused(exc) for _ in payload]
     share = (time.perf_counter() - start) / len(payload)
     for r in records:
         r["wall_time"] = share
