@@ -1,5 +1,6 @@
 """Type stubs of ttnn's private compiled core (use the ttnn package instead)."""
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -63,6 +64,7 @@ def sgd_ensemble(
     seeds: list[int],
     streams: list[int],
     threads: int,
+    progress: Callable[[int, int], None] | None = None,
 ) -> list[dict[str, Any] | Exception]: ...
 def gram_system(
     net: Network, target: PiecewiseConstant
