@@ -14,7 +14,7 @@ Writes the section "## Sweeps (bench/sweep.py)" of RESULTS.md. One workload: a
 (iii) a hand-written loop of ``ttnn.sgd`` calls in a ``ProcessPoolExecutor`` of 2
       processes (what a user writes without ttnn.sweep) against ttnn.sweep on 2 threads.
 
-Usage: python bench/sweep.py [--repeats 3] [--steps 50000]
+Usage: python bench/sweep.py [--repeats 3] [--steps 100000]
 """
 
 from __future__ import annotations
@@ -63,7 +63,7 @@ def median(xs: list[float]) -> float:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--steps", type=int, default=50_000)
+    parser.add_argument("--steps", type=int, default=100_000)
     args = parser.parse_args()
     from distributed import Client, LocalCluster
 

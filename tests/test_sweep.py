@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 
 import numpy as np
 import pytest
@@ -230,3 +231,26 @@ def test_store_round_trip_and_resume(tmp_path):
     # Another sweep into the same store is refused.
     with pytest.raises(ValueError, match="holds another sweep.*steps"):
         ttnn.sweep("sgd", store=path, **{**kw, "steps": 600})
+
+
+def test_default_install_does_not_import_the_sweep_extra():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, ttnn; "
+        "print([m for m in ('xarray', 'zarr', 'dask', 'distributed') if m in sys.modules])"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
+def test_progress_moves_within_a_chunk(capfd):
+    # One chunk (one ensemble call): without the core's step count the bar would
+    # only ever show 0/4 and 4/4.
+    ttnn.sweep("sgd", repeats=4, h=1e-3, steps=3_000_000, m=5, chunk=4, threads=1, progress=True)
+    err = capfd.readouterr().err
+    shown = {int(k) for k in re.findall(r"(\d)/4 runs", err)}
+    assert shown & {1, 2, 3}, err
+    assert ttnn.sweep("sgd", repeats=1, h=1e-3, steps=10, m=2) is not None
+    assert capfd.readouterr().err == ""  # quiet unless asked

@@ -1,5 +1,6 @@
 """Type stubs of ttnn's private compiled core (use the ttnn package instead)."""
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -84,7 +85,7 @@ def sgd_ensemble(
     y: list[NDArray[np.float64] | None] = ...,
     epochs: list[int] = ...,
     order: list[NDArray[np.int64] | None] = ...,
-    progress: object = ...,
+    progress: Callable[[int, int], None] | None = None,
 ) -> list[dict[str, Any] | Exception]: ...
 def gram_system(
     net: Network, target: _AnyTarget

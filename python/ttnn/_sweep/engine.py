@@ -49,10 +49,16 @@ def _payload(runs: list[Run]) -> list[RunPayload]:
 
 
 def _local(
-    spec: Spec, chunks: list[list[Run]], threads: int | None
+    spec: Spec, chunks: list[list[Run]], threads: int | None, bar: Any
 ) -> Iterator[tuple[list[Run], list[dict]]]:
     for c in chunks:
-        yield c, run_chunk(spec.kind, _payload(c), threads)
+        # The bar counts runs; within a chunk it moves with the core's step count.
+        base = bar.n
+
+        def within(fraction: float, base: float = base, size: int = len(c)) -> None:
+            bar.update(base + fraction * size - bar.n)
+
+        yield c, run_chunk(spec.kind, _payload(c), threads, within if not bar.disable else None)
 
 
 def _dask(
@@ -103,17 +109,26 @@ def run_sweep(
         parts, cap = (16, 256) if client is not None else (8, 1024)
         chunk = max(1, min(cap, math.ceil(len(todo) / parts)))
     chunks = _chunks(spec, todo, chunk)
-    if client is not None:
-        results = _dask(spec, chunks, client, nthreads)
-    else:
-        results = _local(spec, chunks, nthreads)
-    with tqdm(total=len(todo), disable=not progress, unit="run", desc=f"sweep {kind}") as bar:
+    with tqdm(
+        total=len(todo),
+        disable=not progress,
+        unit="run",
+        desc=f"sweep {kind}",
+        # Whole runs shown, though the bar moves by fractions within long runs.
+        bar_format="{l_bar}{bar}| {n:.0f}/{total} runs [{elapsed}<{remaining}]",
+    ) as bar:
+        if client is not None:
+            results = _dask(spec, chunks, client, nthreads)
+        else:
+            results = _local(spec, chunks, nthreads, bar)
+        done = 0
         for runs, records in results:
             for r, rec in zip(runs, records, strict=True):
                 table.fill(r.index, rec)
             if st is not None:
                 st.write([r.index for r in runs])
-            bar.update(len(runs))
+            done += len(runs)
+            bar.update(done - bar.n)
     return Outcome(table.to_dataset(version), skipped, len(todo), table.counts())
 
 

@@ -31,6 +31,16 @@ from .spec import make_noise
 #: One run as sent to a worker: (settings, init_seed, seed).
 RunPayload = tuple[Mapping[str, Any], int, int]
 Record = dict[str, Any]
+#: progress(fraction) with the fraction of the chunk's work done, in [0, 1].
+ChunkProgress = Callable[[float], None]
+
+
+def _core_progress(progress: ChunkProgress | None) -> Callable[[int, int], None] | bool:
+    """The ensembles' progress(done, total) (steps or epochs) as a fraction of the chunk."""
+    if progress is None:
+        return False
+    return lambda done, total: progress(done / total if total else 1.0)
+
 
 #: Name of the time axis of the snapshots, per kind.
 TIME_AXIS = {"sgd": "step", "flow": "t", "limit": "tau", "gd": "epoch"}
@@ -113,7 +123,9 @@ def _prepare(
     return records, todo, built
 
 
-def _sgd(payload: Sequence[RunPayload], threads: int | None) -> list[Record]:
+def _sgd(
+    payload: Sequence[RunPayload], threads: int | None, progress: ChunkProgress | None
+) -> list[Record]:
     s0 = payload[0][0]
     target = _target(s0)
     k = check.integer("snapshots", s0["snapshots"])
@@ -145,6 +157,7 @@ def _sgd(payload: Sequence[RunPayload], threads: int | None) -> list[Record]:
             snapshots=k,
             threads=threads,
             on_error="record",
+            progress=_core_progress(progress),
         )
         for i, b, res in zip(todo, built, outs, strict=True):
             rec = (
@@ -253,7 +266,9 @@ def gd_kinks(target: str) -> tuple[float, ...]:
     return TEACHER_U if target == "teacher" else THRESHOLDS
 
 
-def _gd(payload: Sequence[RunPayload], threads: int | None) -> list[Record]:
+def _gd(
+    payload: Sequence[RunPayload], threads: int | None, progress: ChunkProgress | None
+) -> list[Record]:
     s0 = payload[0][0]
     k = check.integer("snapshots", s0["snapshots"])
 
@@ -288,6 +303,7 @@ def _gd(payload: Sequence[RunPayload], threads: int | None) -> list[Record]:
             snapshots=k,
             threads=threads,
             on_error="record",
+            progress=_core_progress(progress),
         )
         kinks = np.asarray(gd_kinks(s0["target"]))
         for i, b, res in zip(todo, built, outs, strict=True):
@@ -316,28 +332,49 @@ def _gd(payload: Sequence[RunPayload], threads: int | None) -> list[Record]:
     return [r if r is not None else _failed("refused", "not run") for r in records]
 
 
-def run_chunk(kind: str, payload: Sequence[RunPayload], threads: int | None) -> list[Record]:
+def _check_call(kind: str, s: Mapping[str, Any]) -> None:
+    """The settings one ensemble call shares (the per-run ones are checked per run)."""
+    check.integer("snapshots", s["snapshots"])
+    if kind != "gd":
+        _target(s)
+    if kind in ("flow", "limit"):
+        check_snapshots(s["snapshots"])
+        check_tolerances(s["rtol"], s["atol"])
+    if kind == "limit":
+        check.real("ridge", s["ridge"], nonneg=True)
+        if s["limit"] not in ("finite", "zero"):
+            raise ValueError(f"limit must be 'finite' or 'zero', got {s['limit']!r}")
+    if kind == "gd" and s["target"] not in ("staircase", "teacher"):
+        raise ValueError(f"target must be 'staircase' or 'teacher', got {s['target']!r}")
+
+
+def run_chunk(
+    kind: str,
+    payload: Sequence[RunPayload],
+    threads: int | None,
+    progress: ChunkProgress | None = None,
+) -> list[Record]:
     """Run the chunk ``payload`` (runs sharing one ensemble call) and return one record
-    per run, in order. ``wall_time`` is the call's wall time shared equally by its runs."""
+    per run, in order. ``wall_time`` is the call's wall time shared equally by its runs.
+    ``progress(fraction)`` is called while SGD and GD chunks run (in this thread)."""
     start = time.perf_counter()
     try:
+        _check_call(kind, payload[0][0])
+    except (ValueError, TypeError) as exc:
+        # A per-call setting (snapshots, tolerances, noise...) was rejected: every run
+        # of the call shares it, so every one is refused with its message.
+        records = [_refused(exc) for _ in payload]
+    else:
         if kind == "sgd":
-            records = _sgd(payload, threads)
+            records = _sgd(payload, threads, progress)
         elif kind == "flow":
             records = _ode("flow", payload, threads)
         elif kind == "limit" and payload[0][0]["limit"] == "zero":
             records = _zero_limit(payload)
         elif kind == "limit":
-            if payload[0][0]["limit"] != "finite":
-                lim = payload[0][0]["limit"]
-                raise ValueError(f"limit must be 'finite' or 'zero', got {lim!r}")
             records = _ode("limit", payload, threads)
         else:
-            records = _gd(payload, threads)
-    except (ValueError, TypeError) as exc:
-        # A per-call setting (snapshots, tolerances, noise...) was rejected: every run
-        # of the call shares it, so every one is refused with its message.
-        records = [_refused(exc) for _ in payload]
+            records = _gd(payload, threads, progress)
     share = (time.perf_counter() - start) / len(payload)
     for r in records:
         r["wall_time"] = share
