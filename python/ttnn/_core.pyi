@@ -111,7 +111,7 @@ def finite_eta_limit(
 ) -> dict[str, Any]: ...
 def gradient_flow_ensemble(
     nets: list[Network],
-    target: PiecewiseConstant,
+    target: Target,
     eps: list[float],
     t_end: list[float],
     snapshots: int,
@@ -121,7 +121,7 @@ def gradient_flow_ensemble(
 ) -> list[dict[str, Any] | Exception]: ...
 def finite_eta_limit_ensemble(
     nets: list[Network],
-    target: PiecewiseConstant,
+    target: Target,
     tau_end: list[float],
     ridge: float,
     snapshots: int,
