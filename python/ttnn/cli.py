@@ -108,7 +108,7 @@ def _main(argv: Sequence[str] | None) -> int:
 
     p_rep = sub.add_parser(
         "reproduce",
-        help="the paper's figures and metrics.json (E1-E5; 'all' for every one)",
+        help="the paper's figures and metrics.json (E1-E5; 'all' for all of them)",
         description=(
             "Run the paper's experiments (DESIGN.md section 3), write their PNGs (and\n"
             "fig3's GIF) and metrics.json to --out, print each experiment's wall time.\n\n"
@@ -121,7 +121,9 @@ def _main(argv: Sequence[str] | None) -> int:
         nargs="+",
         choices=[*reproduce.EXPERIMENTS, "all"],
         metavar="EXPERIMENT",
-        help=f"one or more of {', '.join(reproduce.EXPERIMENTS)}, or 'all'",
+        help=f"one or more of {', '.join(reproduce.EXPERIMENTS)}, or 'all' (the paper's: "
+        + ", ".join(n for n, e in reproduce.EXPERIMENTS.items() if e.in_all)
+        + ")",
     )
     p_rep.add_argument(
         "--scale",
