@@ -62,7 +62,12 @@ def shuffle_order(n: int, draws: int, seed: int, stream: int = 0) -> NDArray[np.
     concatenation of the epochs, cut after ``draws`` entries (see
     docs/maths/dynamics.md, "Finite datasets").
     """
-    rng = np.random.default_rng([seed, stream])
+    n = check.integer("n", n, minimum=0)
+    draws = check.integer("draws", draws, minimum=0)
+    rng = np.random.default_rng([check.seed("seed", seed), check.seed("stream", stream)])
+    if draws and not n:
+        raise ValueError(f"draws ({draws}) needs samples to draw from: n must be >= 1")
+    check.memory(f"shuffle_order of {draws} draws", 2 * 8 * draws, fewer="steps or epochs")
     epochs = -(-draws // n) if n else 0
     parts = [rng.permutation(n) for _ in range(epochs)]
     order = np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
@@ -187,7 +192,7 @@ def sgd(
         check_target(target)
     h_f = check.real("h", h, positive=True)
     eps_f = check.real("eps", eps, nonneg=True)
-    b = check.integer("batch", batch, minimum=1)
+    b = check.batch("batch", batch)
     kind, scale, seed_i, epochs_i, shuffle_b = _check_sampling_args(
         data is not None, noise, seed, epochs, shuffle
     )
@@ -348,7 +353,7 @@ def sgd_ensemble(
     runs = len(nets)
     hs = check.per_run("h", h, runs, lambda n, v: check.real(n, v, positive=True))
     epss = check.per_run("eps", eps, runs, lambda n, v: check.real(n, v, nonneg=True))
-    bs = check.per_run("batch", batch, runs, lambda n, v: check.integer(n, v, minimum=1))
+    bs = check.per_run("batch", batch, runs, check.batch)
     seeds: list[int] | None = None
     if isinstance(seed, (list, tuple, np.ndarray)):
         seeds = check.per_run("seed", seed, runs, check.seed)

@@ -132,7 +132,7 @@ def _sgd(
 
     def build(s: Mapping[str, Any], init_seed: int, seed: int) -> dict[str, Any]:
         net = _net(s, init_seed)
-        batch = check.integer("batch", setting(s, "sgd", "batch"), minimum=1)
+        batch = check.batch("batch", setting(s, "sgd", "batch"))
         h = check.real("h", s["h"], positive=True)
         eps = check.real("eps", s["eps"], nonneg=True)
         if "steps" in s:
