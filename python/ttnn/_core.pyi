@@ -64,6 +64,7 @@ def sgd(
     batch: int = 1,
     epochs: int = 1,
     order: NDArray[np.int64] | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> dict[str, Any]: ...
 def sample_stream(
     target: _AnyTarget, noise: str, noise_scale: float, seed: int, stream: int, draws: int
