@@ -112,6 +112,49 @@ def test_a_sweep_not_giving_the_new_settings_keeps_its_hashes():
     _same(plain.u.values, one.u.values)
 
 
+def test_sgd_sweep_on_finite_datasets_equals_direct_calls():
+    # n samples per run, drawn as the run's sampled stream would be, then E epochs,
+    # reshuffled from the run's seed.
+    tgt = ttnn.PiecewiseConstant.paper()
+    noise = ttnn.UniformNoise(0.5)
+    ds = ttnn.sweep(
+        "sgd",
+        grid={"shuffle": [False, True], "n": [40, 64]},
+        repeats=2,
+        m=5,
+        eta=0.05,
+        h=1e-2,
+        steps=30,
+        batch=4,
+        epochs=3,
+        noise=noise,
+    )
+    assert set(ds.status.values.ravel()) == {"ok"}
+    for coords, run in _cells(ds):
+        seed = int(run.seed)
+        x, y = ttnn.sample_stream(tgt, coords["n"], noise=noise, seed=seed)
+        res = ttnn.sgd(
+            ttnn.Network.init(5, 0.05, seed=int(run.init_seed)),
+            tgt,
+            h=1e-2,
+            steps=30,
+            batch=4,
+            data=(x, y),
+            epochs=3,
+            shuffle=coords["shuffle"],
+            seed=seed if coords["shuffle"] else None,
+        )
+        _same(run.u.values, res.u[-1])
+        _same(run.a.values, res.a[-1])
+        assert run.l2.item() == res.l2[-1]
+    # Shuffling changes the runs; the same seeds without shuffling do not.
+    assert not np.array_equal(ds.u.sel(shuffle=True).values, ds.u.sel(shuffle=False).values)
+    # A run asking for more draws than its data holds is refused, the others run.
+    short = ttnn.sweep("sgd", grid={"n": [5, 40]}, m=3, h=1e-2, steps=30, batch=4, epochs=3)
+    assert short.status.values.ravel().tolist() == ["refused", "ok"]
+    assert "exceeds the 15 draws" in short.message.values.ravel()[0]
+
+
 def test_bad_new_sweep_settings_are_named():
     with pytest.raises(TypeError, match="teacher"):
         ttnn.sweep("sgd", h=1e-3, steps=10, target={"teacher": {"a": [0.0, 1.0]}})
@@ -124,5 +167,11 @@ def test_bad_new_sweep_settings_are_named():
     refused = ttnn.sweep("sgd", grid={"batch": [0, 2]}, h=1e-3, steps=10, m=3)
     assert refused.status.values.ravel().tolist() == ["refused", "ok"]
     assert "batch" in refused.message.values.ravel()[0]
+    with pytest.raises(TypeError, match="shuffle"):
+        ttnn.sweep("sgd", h=1e-3, steps=10, n=20, shuffle=1)
+    no_n = ttnn.sweep("sgd", h=1e-3, steps=10, m=3, epochs=2)
+    assert no_n.status.item() == "refused" and "need n" in no_n.message.item()
+    bad_n = ttnn.sweep("sgd", h=1e-3, steps=10, m=3, n=0)
+    assert bad_n.status.item() == "refused" and "n must be >= 1" in bad_n.message.item()
     bad_loss = ttnn.sweep("gd", loss="l1", epochs=2, n=10, m=2)
     assert bad_loss.status.item() == "refused" and "loss" in bad_loss.message.item()

@@ -24,7 +24,7 @@ from ..diagnostics import breaks_covered, neurons_outside
 from ..flow import check_snapshots, check_tolerances
 from ..limits import two_timescale_limit
 from ..network import Network
-from ..sgd import sgd_ensemble
+from ..sgd import sample_stream, sgd_ensemble
 from ..target import Target, core_target
 from .spec import make_noise, make_target, setting, target_breaks
 
@@ -125,10 +125,17 @@ def _prepare(
 def _sgd(
     payload: Sequence[RunPayload], threads: int | None, progress: ChunkProgress | None
 ) -> list[Record]:
+    """Online SGD, or with ``n`` a finite dataset per run: n samples drawn as the run's
+    sampled stream would (``sample_stream(target, n, noise, seed)``), passed over
+    ``epochs`` times, reshuffled from the run's seed with ``shuffle``."""
     s0 = payload[0][0]
     target = _target(s0)
     breaks = target_breaks(s0["target"])
     k = check.integer("snapshots", s0["snapshots"])
+    noise = make_noise(s0["noise"])
+    finite = setting(s0, "sgd", "n") is not None
+    epochs = check.integer("epochs", setting(s0, "sgd", "epochs"), minimum=1)
+    shuffle = check.flag("shuffle", setting(s0, "sgd", "shuffle"))
 
     def build(s: Mapping[str, Any], init_seed: int, seed: int) -> dict[str, Any]:
         net = _net(s, init_seed)
@@ -141,25 +148,43 @@ def _sgd(
             steps = int(round(_slow_length(s, "steps", eps * h)))
         if k < 2 or k > steps + 1:
             raise ValueError(f"snapshots must be in [2, steps + 1] = [2, {steps + 1}], got {k}")
-        return dict(net=net, h=h, eps=eps, steps=steps, seed=seed, batch=batch)
+        run = dict(net=net, h=h, eps=eps, steps=steps, seed=seed, batch=batch)
+        if finite:
+            n = check.integer("n", s["n"], minimum=1)
+            if steps * batch > epochs * n:
+                raise ValueError(
+                    f"steps ({steps}) × batch ({batch}) exceeds the {epochs * n} draws of "
+                    f"epochs ({epochs}) × n ({n})"
+                )
+            run["data"] = sample_stream(target, n, noise=noise, seed=seed)
+        return run
 
     records, todo, built = _prepare(payload, build)
     for i, b in zip(todo, built, strict=True):
         records[i] = {"steps": b["steps"]}  # kept even if the run fails
     if todo:
+        sampling: dict[str, Any] = (
+            dict(
+                data=[b["data"] for b in built],
+                epochs=epochs,
+                shuffle=shuffle,
+                seed=[b["seed"] for b in built] if shuffle else None,
+            )
+            if finite
+            else dict(noise=noise, seed=[b["seed"] for b in built])
+        )
         outs = sgd_ensemble(
             [b["net"] for b in built],
             target,
             h=[b["h"] for b in built],
             eps=[b["eps"] for b in built],
             steps=[b["steps"] for b in built],
-            noise=make_noise(s0["noise"]),
-            seed=[b["seed"] for b in built],
             batch=[b["batch"] for b in built],
             snapshots=k,
             threads=threads,
             on_error="record",
             progress=_core_progress(progress),
+            **sampling,
         )
         for i, b, res in zip(todo, built, outs, strict=True):
             rec = (
@@ -349,6 +374,11 @@ def _check_call(kind: str, s: Mapping[str, Any]) -> None:
         raise ValueError(f"target must be 'staircase' or 'teacher', got {s['target']!r}")
     if kind == "gd":
         check_loss(setting(s, "gd", "loss"))
+    if kind == "sgd":
+        check.integer("epochs", setting(s, "sgd", "epochs"), minimum=1)
+        check.flag("shuffle", setting(s, "sgd", "shuffle"))
+        if setting(s, "sgd", "n") is None and ("epochs" in s or "shuffle" in s):
+            raise ValueError("epochs and shuffle need n (a finite dataset of n samples per run)")
     if kind == "limit" and s["limit"] == "zero" and "teacher" in s["target"]:
         raise ValueError(
             "limit 'zero' needs a step target: the η → 0 closed form (docs/maths/limits.md) "

@@ -42,6 +42,9 @@ SETTINGS: dict[str, dict[str, str]] = {
         "tau": "real",
         "noise": "noise",
         "batch": "int",
+        "n": "int",
+        "epochs": "int",
+        "shuffle": "bool",
     },
     "flow": {
         **_COMMON,
@@ -114,7 +117,11 @@ DEFAULTS: dict[str, dict[str, Any]] = {
 
 #: Settings added after the first stores were written: their defaults are not put in a
 #: run's settings (so a sweep that does not give them keeps its hashes and resumes).
-OPTIONAL: dict[str, dict[str, Any]] = {"sgd": {"batch": 1}, "gd": {"loss": "norm"}}
+#: sgd's ``n`` (None: online sampling) makes each run a finite dataset of n samples.
+OPTIONAL: dict[str, dict[str, Any]] = {
+    "sgd": {"batch": 1, "n": None, "epochs": 1, "shuffle": False},
+    "gd": {"loss": "norm"},
+}
 
 
 def setting(s: Mapping[str, Any], kind: str, key: str) -> Any:
@@ -135,7 +142,7 @@ REQUIRED = {"sgd": ("h",), "flow": (), "limit": (), "gd": ()}
 FIXED_ONLY = ("target",)
 #: Settings shared by every run of one ensemble call (the rest may differ per run).
 PER_CALL = {
-    "sgd": ("noise", "snapshots"),
+    "sgd": ("noise", "snapshots", "epochs", "shuffle"),
     "flow": ("snapshots", "rtol", "atol"),
     "limit": ("limit", "ridge", "snapshots", "rtol", "atol"),
     "gd": ("snapshots", "target", "loss"),
@@ -245,6 +252,8 @@ def canonical(key: str, kind: str, value: Any) -> Any:
         return v
     if typ == "int":
         return check.integer(key, value)
+    if typ == "bool":
+        return check.flag(key, value)
     if typ == "str":
         if not isinstance(value, str):
             raise TypeError(f"{key} must be a string, got {value!r}")
