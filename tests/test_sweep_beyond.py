@@ -155,6 +155,19 @@ def test_sgd_sweep_on_finite_datasets_equals_direct_calls():
     assert "exceeds the 15 draws" in short.message.values.ravel()[0]
 
 
+def test_a_teacher_given_as_a_table_is_the_same_sweep():
+    # The form a TOML spec (ttnn sweep) uses: same canonical settings, same hashes.
+    from ttnn._sweep.spec import make_spec
+
+    table = {"teacher": {"a": TEACHER.a.tolist(), "u": TEACHER.u.tolist(), "eta": 1.0}}
+    table["teacher"]["activation"] = "relu"
+    kw = dict(h=1e-3, steps=10)
+    one = make_spec("sgd", {"eps": [1.0]}, 1, 0, dict(target=TEACHER, **kw))
+    two = make_spec("sgd", {"eps": [1.0]}, 1, 0, dict(target=table, **kw))
+    assert one.spec_hash() == two.spec_hash()
+    assert [r.run_hash for r in one.runs] == [r.run_hash for r in two.runs]
+
+
 def test_bad_new_sweep_settings_are_named():
     with pytest.raises(TypeError, match="teacher"):
         ttnn.sweep("sgd", h=1e-3, steps=10, target={"teacher": {"a": [0.0, 1.0]}})
