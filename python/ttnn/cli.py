@@ -138,11 +138,15 @@ def _main(argv: Sequence[str] | None) -> int:
         help="E1-E3 target values: the authors' code (default) or the paper's text",
     )
     from ._sweep import cli as sweep_cli
+    from ._sweep import plot_cli
 
     sweep_cli.add_parser(sub)
+    plot_cli.add_parser(sub)
     args = parser.parse_args(argv)
     if args.command == "sweep":
         return sweep_cli.main(args)
+    if args.command == "plot":
+        return plot_cli.main(args)
     if args.command == "demo":
         if not 1 <= args.seeds <= MAX_DEMO_SEEDS:
             parser.error(f"--seeds must be in [1, {MAX_DEMO_SEEDS}], got {args.seeds}")
