@@ -103,6 +103,8 @@ class _Selection:
             counts[str(st)] = counts.get(str(st), 0) + 1
         self.excluded = counts
         self.total = status.size
+        kind = ds.attrs.get("kind")
+        self.kind = f"{kind}: " if isinstance(kind, str) else ""
         self.n_ok = self.ok.sum(axis=-1)
 
     def stat(self, stat: str) -> np.ndarray:
@@ -299,7 +301,7 @@ def phase_diagram(
         norm,
         cmap,
         f"{stat} of {var}",
-        f"{stat} of {var} over {s.repeats} repeats",
+        f"{s.kind}{stat} of {var} over {s.repeats} repeats",
         annotate,
     )
 
@@ -336,7 +338,7 @@ def success_map(
         Normalize(0.0, 1.0),
         cmap,
         "fraction of repeats covering every break",
-        f"every break covered: fraction of {s.repeats} repeats",
+        f"{s.kind}every break covered, fraction of {s.repeats} repeats",
         annotate,
     )
 
@@ -429,7 +431,7 @@ def curve(
     what = "" if q is None else f", band: quantiles {q[0]:g}-{q[1]:g}"
     note = s.note()
     ax.set_title(
-        f"{stat} of {var} over {s.repeats} repeats{what}" + (f"\n{note}" if note else ""),
+        f"{s.kind}{stat} of {var} over {s.repeats} repeats{what}" + (f"\n{note}" if note else ""),
         fontsize=10,
     )
     return ax
