@@ -176,8 +176,9 @@ def sgd(
     Snapshot k (k = 0..K−1) is taken after round(k·steps/(K−1)) steps, so the
     first is the initial state and the last the final one. The GIL is released
     during the run; Ctrl-C stops it with ``KeyboardInterrupt``. A run whose
-    parameters become non-finite raises ``ttnn.DivergenceError`` with the step. ``progress=True`` shows a tqdm bar
-    in steps; a callable is called as ``progress(done, total)`` (see
+    parameters become non-finite raises ``ttnn.DivergenceError`` with the step.
+    ``progress=True`` shows a tqdm bar in steps; a callable is called as
+    ``progress(done, total)`` (see
     docs/guide/errors.md for these and the memory guard).
     """
     if not isinstance(net, Network):
@@ -377,7 +378,9 @@ def sgd_ensemble(
         xs = [x for x, _ in pairs]
         ys = [y for _, y in pairs]
         orders = [
-            shuffle_order(xs[i].shape[0], ps[i] * bs[i], seeds[i], streams[i]) if shuffle_b else None
+            shuffle_order(xs[i].shape[0], ps[i] * bs[i], seeds[i], streams[i])
+            if shuffle_b
+            else None
             for i in range(runs)
         ]
     k = check.integer("snapshots", snapshots)
