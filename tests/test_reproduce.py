@@ -323,3 +323,42 @@ def test_cli_ctrl_c_stops_with_a_message(tmp_path):
     assert proc.returncode == 130, err
     assert "interrupted" in err
     assert not (tmp_path / "metrics.json").exists()
+
+
+class _Bar:
+    """Stands for reproduce's tqdm bar: records where it is moved to."""
+
+    def __init__(self) -> None:
+        self.n, self.total, self.at = 0, None, []
+
+    def update(self, k: float) -> None:
+        self.n += k
+        self.at.append((self.n, self.total))
+
+    def close(self) -> None:
+        pass
+
+
+@pytest.mark.parametrize("name", ["fig5", "fig7", "relu1d", "d2"])
+def test_reproduce_bars_move_within_an_experiment(monkeypatch, name, tmp_path):
+    # Each experiment's bar is fed by the core's step (or epoch) count, so it moves
+    # while the runs go on instead of jumping from 0 to done. The settings are
+    # shrunk to ~0.3 s of CPU.
+    from ttnn.reproduce import teacher_experiments
+
+    bars: list[_Bar] = []
+
+    def make_bar(progress, desc):
+        bars.append(_Bar())
+        return bars[-1] if progress else None
+
+    for mod in (experiments, additive_experiments, teacher_experiments):
+        monkeypatch.setattr(mod, "_bar", make_bar)
+    monkeypatch.setitem(experiments.E2, "quick", dict(eps=1.0, h=1e-3, tau=6000.0))
+    monkeypatch.setitem(experiments.E3, "quick", dict(h=1e-3, tau=20.0, repeats=2))
+    monkeypatch.setitem(teacher_experiments.SETTINGS, "quick", dict(steps=1_500_000, repeats=2))
+    monkeypatch.setitem(additive_experiments.E4_D2, "quick", dict(d=2, n=1000, repeats=3))
+    EXPERIMENTS[name].compute(scale="quick", seed=0, target="code", progress=True, cache={})
+    (bar,) = bars
+    assert bar.at and bar.n == bar.total
+    assert any(0 < n < bar.total for n, _ in bar.at), bar.at

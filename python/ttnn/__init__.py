@@ -5,6 +5,7 @@ convergence of neural networks*, NeurIPS 2023. All losses are ∫ (f* − f)²,
 without a factor ½, as in the authors' code.
 """
 
+from . import plot
 from ._errors import DivergenceError
 from ._sweep.engine import sweep
 from .activation import ACTIVATIONS
@@ -40,6 +41,7 @@ __all__ = [
     "l2_error",
     "l2_gradient",
     "neurons_outside",
+    "plot",
     "sample_stream",
     "sgd",
     "sgd_ensemble",

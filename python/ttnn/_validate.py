@@ -124,6 +124,17 @@ def progress(value: Any) -> bool | Callable[[int, int], None]:
     )
 
 
+def choice(name: str, value: Any, options: Any, what: str = "one of") -> Any:
+    """``value`` if it is among ``options`` (a ValueError naming ``name`` and listing them)."""
+    opts = list(options)
+    listed = ", ".join(repr(o) for o in opts) or "(none)"
+    if not isinstance(value, str):
+        raise TypeError(f"{name} must be a string, {what} {listed}, got {type(value).__name__}")
+    if value not in opts:
+        raise ValueError(f"{name} must be {what} {listed}, got {value!r}")
+    return value
+
+
 def flag(name: str, value: Any) -> bool:
     """A boolean (Python or NumPy bool; not 0/1, which usually means a mistake)."""
     if not isinstance(value, (bool, np.bool_)):

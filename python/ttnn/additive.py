@@ -130,6 +130,26 @@ class AdditiveNetwork:
             f"activation={self._activation!r}, bias={self._bias!r})"
         )
 
+    def __eq__(self, other: object) -> bool:
+        """Same parameters (exactly), bias, η and activation."""
+        if not isinstance(other, AdditiveNetwork):
+            return NotImplemented
+        return (
+            self._eta == other._eta
+            and self._activation == other._activation
+            and self._bias == other._bias
+            and np.array_equal(self._a, other._a)
+            and np.array_equal(self._u, other._u)
+        )
+
+    def __hash__(self) -> int:
+        # Coarse but consistent with __eq__ (0.0 == -0.0, so no hashing of bytes).
+        return hash((AdditiveNetwork, self._a.shape, self._eta, self._activation))
+
+    def __reduce__(self) -> tuple[type[AdditiveNetwork], tuple[object, ...]]:
+        # The compiled twin (self._c) cannot be pickled: rebuild it from the parameters.
+        return (AdditiveNetwork, (self._a, self._u, self._eta, self._activation, self._bias))
+
 
 #: The full-batch criteria: the paper's norm (default) and the mean squared error.
 LOSSES = ("norm", "mse")

@@ -14,13 +14,10 @@ from typing import NoReturn
 import numpy as np
 from tqdm import tqdm
 
+from .diagnostics import breaks_covered
 from .network import Network
 from .sgd import sgd
 from .target import PiecewiseConstant
-
-
-def _covered(u: np.ndarray, breaks: np.ndarray, tol: float) -> int:
-    return int(sum(np.min(np.abs(u - v)) <= tol for v in breaks))
 
 
 def demo(seeds: int, target: str) -> int:
@@ -38,7 +35,7 @@ def demo(seeds: int, target: str) -> int:
         for s in tqdm(range(seeds), desc=name.split()[0], leave=False):
             res = sgd(Network.init(20, eta, seed=s), tgt, seed=1000 + s, **kw)
             finals.append(res.l2[-1])
-            covered.append(_covered(res.u[-1], tgt.breaks, 2 * eta))
+            covered.append(int(breaks_covered(res.final, tgt).sum()))  # within 2η
         dt = time.perf_counter() - start
         print(
             f"{name}: median final L2 error {np.median(finals):.4f} "
@@ -140,11 +137,15 @@ def _main(argv: Sequence[str] | None) -> int:
         help="E1-E3 target values: the authors' code (default) or the paper's text",
     )
     from ._sweep import cli as sweep_cli
+    from ._sweep import plot_cli
 
     sweep_cli.add_parser(sub)
+    plot_cli.add_parser(sub)
     args = parser.parse_args(argv)
     if args.command == "sweep":
         return sweep_cli.main(args)
+    if args.command == "plot":
+        return plot_cli.main(args)
     if args.command == "demo":
         if not 1 <= args.seeds <= MAX_DEMO_SEEDS:
             parser.error(f"--seeds must be in [1, {MAX_DEMO_SEEDS}], got {args.seeds}")

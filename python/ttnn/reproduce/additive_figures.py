@@ -16,6 +16,8 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
+import ttnn  # noqa: E402
+
 from .._io import save_figure  # noqa: E402
 from .additive_experiments import REGIMES, THRESHOLDS  # noqa: E402
 
@@ -86,7 +88,7 @@ def fig6(data: dict, out: Path) -> list[Path]:
         for v in u[:, 1]:
             ax.axhline(v, color=COLOR[regime], lw=1.2, alpha=0.8)
         r = data["runs"][regime]
-        outside = int(np.sum((u < 0) | (u > 1)))
+        outside = int(ttnn.neurons_outside(np.ravel(u)).sum())
         ax.set_xlim(0, 1)
         ax.set_ylim(0, 1)
         ax.set_aspect("equal")

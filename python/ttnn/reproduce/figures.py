@@ -143,7 +143,7 @@ def fig5(data: dict, out: Path) -> list[Path]:
         None,
         f"Fig. 5 (E2): standard regime, ε = {res.eps:g}, final L2 = {res.l2[-1]:.3g}",
     )
-    cov = breaks_covered(res.u[-1], tgt.breaks)
+    cov = breaks_covered(res.u[-1], tgt)
     first = True
     for v, c in zip(tgt.breaks, cov, strict=True):
         if not c:

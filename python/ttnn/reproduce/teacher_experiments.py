@@ -22,7 +22,7 @@ import numpy as np
 
 import ttnn
 
-from .experiments import SCALES, _bar, _done, _init_seed
+from .experiments import SCALES, _bar, _done, _init_seed, _report
 
 M = 10
 H = 3e-3
@@ -71,6 +71,7 @@ def relu1d(
         noise=ttnn.UniformNoise(NOISE),
         seed=seed,
         snapshots=2,
+        progress=_report(bar),
     )
     _done(bar)
     runs: list[dict[str, Any]] = []
