@@ -92,7 +92,9 @@ def fig3(data: dict, out: Path) -> list[Path]:
     top, bottom = fig.subfigures(2, 1, height_ratios=(1.1, 1))
     lo = min(float(tgt.values.min()), 0.0) - 0.5
     hi = float(tgt.values.max()) + 1.0
-    for i, (ax, k) in enumerate(zip(np.atleast_1d(top.subplots(1, len(shown))), shown)):
+    for i, (ax, k) in enumerate(
+        zip(np.atleast_1d(top.subplots(1, len(shown))), shown, strict=True)
+    ):
         note = "\nSGD starts at a = 0, the limit at a*(u₀)" if k == 0 and lim is not None else ""
         _iterates_panel(
             ax,
@@ -107,7 +109,9 @@ def fig3(data: dict, out: Path) -> list[Path]:
             ax.legend(loc="upper left", fontsize=7)
     tau = np.asarray(res.tau)
     u_sgd = np.asarray(res.u)
-    for i, (ax, v) in enumerate(zip(np.atleast_1d(bottom.subplots(1, n_br)), tgt.breaks)):
+    for i, (ax, v) in enumerate(
+        zip(np.atleast_1d(bottom.subplots(1, n_br)), tgt.breaks, strict=True)
+    ):
         near = np.flatnonzero(
             (np.abs(u_sgd[0] - v) < FIG3_WINDOW) | (np.abs(u_sgd[-1] - v) < FIG3_WINDOW)
         )
@@ -228,7 +232,9 @@ def fig5(data: dict, out: Path) -> list[Path]:
                 label="break without a neuron within 2η" if first else None,
             )
             first = False
-    ax.legend(loc="upper left", fontsize=8)
+    # Head room for the legend, above the target's highest value.
+    ax.set_ylim(top=float(tgt.values.max()) + 1.8)
+    ax.legend(loc="upper left", ncol=2, fontsize=8)
     fig.tight_layout()
     png = out / "fig5_standard.png"
     save_figure(fig, png, dpi=120)
