@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -18,7 +18,9 @@ from matplotlib.figure import Figure
 from .._io import atomic_path
 
 
-def blank(figsize: tuple[float, float], layout: str | None = None) -> Figure:
+def blank(
+    figsize: tuple[float, float], layout: Literal["constrained", "tight"] | None = None
+) -> Figure:
     """A new, empty ``Figure`` on its own Agg canvas."""
     fig = Figure(figsize=figsize, layout=layout)
     FigureCanvasAgg(fig)

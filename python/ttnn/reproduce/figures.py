@@ -89,7 +89,7 @@ def fig3(data: dict, out: Path) -> list[Path]:
     shown = sorted({int(round(f * (K - 1))) for f in FIG3_FRACTIONS})
     n_br = len(tgt.breaks)
     fig = blank((13, 7.4), layout="constrained")
-    top, bottom = fig.subfigures(2, 1, height_ratios=(1.1, 1))
+    top, bottom = np.asarray(fig.subfigures(2, 1, height_ratios=(1.1, 1)), dtype=object)
     lo = min(float(tgt.values.min()), 0.0) - 0.5
     hi = float(tgt.values.max()) + 1.0
     for i, (ax, k) in enumerate(
