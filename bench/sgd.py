@@ -1,4 +1,5 @@
-"""Benchmark: online SGD and the exact loss, ttnn against NumPy, Numba and scipy (DESIGN.md §2, §6).
+"""Benchmark: online SGD and the exact loss, ttnn against NumPy, Numba and scipy
+(docs/maths/dynamics.md#online-sgd; method: bench/README.md).
 
 Run from the repository root with ``python bench/sgd.py`` (needs ``pip install .[bench]``).
 Everything runs on one thread. It writes (or updates) the section

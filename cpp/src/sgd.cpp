@@ -344,7 +344,7 @@ private:
 };
 
 // Kernel for relu (no saturation, so no prefix structure): the direct O(m)
-// loop of DESIGN.md §2.
+// loop of docs/maths/dynamics.md#online-sgd.
 template <Activation A>
 class DenseKernel {
 public:

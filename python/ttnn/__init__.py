@@ -21,6 +21,20 @@ from .target import PiecewiseConstant, Target
 
 __version__ = "0.1.0"
 
+
+def __getattr__(name: str) -> object:
+    # ``ttnn.reproduce`` (figures, hence matplotlib) is imported on first use only,
+    # so that ``import ttnn`` stays light and leaves matplotlib alone.
+    if name == "reproduce":
+        import importlib
+
+        return importlib.import_module(".reproduce", __name__)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), "reproduce"])
+
 __all__ = [
     "ACTIVATIONS",
     "AdditiveNetwork",

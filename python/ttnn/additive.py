@@ -1,11 +1,11 @@
-"""The additive multi-D network of the paper's E4/E5 experiments (DESIGN.md §3) and its
+"""The additive multi-D network of the paper's E4/E5 experiments (docs/maths/additive.md) and its
 full-batch gradient descent, run by the C++ core.
 
     f(x) = [a_0] + Σ_{k=1..d} Σ_{j=1..m} a_jk σ_η(x_k − u_jk),
     C(a, u) = ‖f(X) − y‖₂ / n    (loss="norm", the default: the Euclidean norm, not
                                   squared, as in the authors' notebooks), or
     C(a, u) = ‖f(X) − y‖₂² / n   (loss="mse", the mean squared error most papers use;
-                                  see docs/maths/dynamics.md, "Full-batch criterion"),
+                                  see docs/maths/additive.md#full-batch-criterion),
     a ← a − step_a ∇_a C,  u ← u − step_u ∇_u C   (simultaneously).
 """
 

@@ -91,8 +91,16 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _main(argv: Sequence[str] | None) -> int:
-    parser = _Parser(prog="ttnn", description=__doc__)
-    sub = parser.add_subparsers(dest="command", required=True)
+    from . import __version__
+
+    parser = _Parser(
+        prog="ttnn",
+        description="Shallow networks in the two-timescale regime: a quick demo, the "
+        "paper's figures, sweeps. 'ttnn COMMAND -h' for a command's options.",
+    )
+    parser.add_argument("--version", action="store_true", help="print the version and exit")
+    # No subcommand is not an error: ``ttnn`` alone prints the help (exit 0).
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     p_demo = sub.add_parser("demo", help="E1 (two-timescale) vs E2 (standard) SGD, quick scale")
     p_demo.add_argument("--seeds", type=int, default=5, help="seeds per setting (default 5)")
     p_demo.add_argument(
@@ -107,7 +115,7 @@ def _main(argv: Sequence[str] | None) -> int:
         "reproduce",
         help="the paper's figures and metrics.json (E1-E5; 'all' for all of them)",
         description=(
-            "Run the paper's experiments (DESIGN.md section 3), write their PNGs (and\n"
+            "Run the paper's experiments (docs/maths/experiments.md), write their PNGs (and\n"
             "fig3's GIF) and metrics.json to --out, print each experiment's wall time.\n\n"
             + "\n".join(f"  {n:5s} {e.description}" for n, e in reproduce.EXPERIMENTS.items())
         ),
@@ -142,6 +150,12 @@ def _main(argv: Sequence[str] | None) -> int:
     sweep_cli.add_parser(sub)
     plot_cli.add_parser(sub)
     args = parser.parse_args(argv)
+    if args.version:
+        print(f"ttnn {__version__}")
+        return 0
+    if args.command is None:
+        parser.print_help()
+        return 0
     if args.command == "sweep":
         return sweep_cli.main(args)
     if args.command == "plot":

@@ -1,4 +1,4 @@
-// The activations of DESIGN.md §1 and their scaled versions σ_η, σ′_η.
+// The activations of docs/maths/model.md#activations and their scaled versions σ_η, σ′_η.
 //
 // Header-only and templated on the activation so that the SGD kernel's inner
 // loop compiles to straight-line code without a branch on the activation kind.
@@ -40,7 +40,7 @@ inline double ramp_sigma(double z) { return std::clamp(z + 0.5, 0.0, 1.0); }
 inline double ramp_dsigma(double z) { return (z > -0.5 && z < 0.5) ? 1.0 : 0.0; }
 
 // σ_η(z) and σ′_η(z) for a compile-time activation. relu ignores η
-// (σ_η(z) = max(z, 0), DESIGN.md §1); the others are σ(z/η) and σ′(z/η)/η.
+// (σ_η(z) = max(z, 0), docs/maths/model.md#activations); the others are σ(z/η) and σ′(z/η)/η.
 // z/η is a true division, as in ttnn.reference, so that both round alike.
 template <Activation A>
 inline double sigma_eta(double z, double eta) {

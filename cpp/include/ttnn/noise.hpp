@@ -1,4 +1,4 @@
-// Label noise ξ of online SGD (DESIGN.md §2): y = f*(x) + ξ.
+// Label noise ξ of online SGD (docs/maths/dynamics.md#online-sgd): y = f*(x) + ξ.
 #pragma once
 
 #include "ttnn/rng.hpp"

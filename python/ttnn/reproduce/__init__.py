@@ -1,4 +1,4 @@
-"""``ttnn reproduce``: the paper's figures and their numbers (DESIGN.md §3).
+"""``ttnn reproduce``: the paper's figures and their numbers (docs/maths/experiments.md).
 
 ``EXPERIMENTS`` maps a name to an :class:`Experiment`: ``compute(scale, seed,
 target, progress, cache)`` returns ``(metrics, data)`` and ``plot(data, out)``

@@ -1,5 +1,5 @@
 """The paper's additive experiments E4 (Fig. 6, the 2-D and 10-D box plots) and E5
-(ReLU), DESIGN.md §3, one function per registry entry.
+(ReLU), docs/maths/experiments.md, one function per registry entry.
 
 Same signature and return convention as :mod:`ttnn.reproduce.experiments`:
 ``(scale, seed, target, progress, cache) -> (metrics, data)``; ``target`` is

@@ -1,4 +1,4 @@
-"""The paper's 1-D experiments E1–E3 (DESIGN.md §3), one function per figure.
+"""The paper's 1-D experiments E1–E3 (docs/maths/experiments.md), one function per figure.
 
 Each function takes ``scale`` ("paper" or "quick"), ``seed``, ``target``
 ("code" or "text": the preset of :meth:`ttnn.PiecewiseConstant.paper`) and
