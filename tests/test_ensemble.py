@@ -62,10 +62,9 @@ def _replayed(net, h, eps, steps, seed, stream, noise=None):
         return err
 
 
-def test_lockstep_groups_equal_runs_one_by_one():
-    # Small-m runs are advanced in lockstep groups, several per thread: different
-    # sizes (incl. the blocked store at 40, which runs alone), lengths, h and eps,
-    # a ramp run between cubic ones, and runs that diverge at different steps.
+def test_ensemble_runs_equal_runs_one_by_one():
+    # More runs than threads, of different sizes (both prefix stores), lengths, h
+    # and eps, a ramp run between cubic ones, and runs that diverge at different steps.
     ms = [20, 5, 20, 32, 1, 40, 20, 12, 20, 20, 20, 7]
     acts = ["cubic"] * 12
     acts[6] = "ramp"
@@ -104,10 +103,10 @@ def test_lockstep_groups_equal_runs_one_by_one():
                 np.testing.assert_array_equal(r.u, alone.u, err_msg=f"run {i}, {th} threads")
                 np.testing.assert_array_equal(r.l2, alone.l2)
         diverged += isinstance(alone, ttnn.DivergenceError)
-    assert diverged == 2  # the test covers divergence inside a group
+    assert diverged == 2  # the test covers runs that diverge among others
 
 
-def test_lockstep_groups_with_replayed_data_and_gaussian_noise():
+def test_ensemble_with_replayed_data_and_gaussian_noise():
     nets = [ttnn.Network.init(20, 4e-3, seed=i) for i in range(6)]
     noise = GaussianNoise(0.5)
     rs = ttnn.sgd_ensemble(

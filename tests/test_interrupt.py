@@ -36,8 +36,8 @@ LONG_CALLS = {
         "nets = [ttnn.Network.init(20, 4e-3, seed=s) for s in (0, 1)]",
         "ttnn.sgd_ensemble(nets, T, h=1e-5, eps=2e-5, steps=[10**11, 10**6], threads=2)",
     ),
-    # Runs of m = 20 go in lockstep groups (several per thread); one is short.
-    "sgd_ensemble in lockstep groups": (
+    # More runs than threads; the first is short.
+    "sgd_ensemble of 8 runs, one short": (
         "nets = [ttnn.Network.init(20, 4e-3, seed=s) for s in range(8)]",
         "ttnn.sgd_ensemble(nets, T, h=1e-5, eps=2e-5, steps=[10**6] + [10**11] * 7, threads=2)",
     ),

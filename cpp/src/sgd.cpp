@@ -1,14 +1,12 @@
 #include "ttnn/sgd.hpp"
 
 #include <algorithm>
-#include <exception>
 #include <cmath>
 #include <limits>
 #include <numeric>
 #include <type_traits>
 #include <utility>
 
-#include "ttnn/draws.hpp"
 #include "ttnn/loss.hpp"
 #include "ttnn/parallel.hpp"
 #include "ttnn/prefix_sums.hpp"
@@ -64,16 +62,8 @@ public:
         refresh_bound();
     }
 
-    // A step in two halves: forward(x) evaluates f(x) (and keeps the window's
-    // terms), apply(·, y) updates. step is the two in a row; lockstep groups
-    // (advance_lockstep) run the forward halves of several runs, then their
-    // apply halves, so that the runs' dependency chains overlap.
-    struct Forward {
-        int lo, hi;  // the window of sorted positions
-        double f;
-    };
-
-    Forward forward(double x) {
+    // One SGD step; returns false when the new parameters are not finite.
+    bool step(double x, double y) {
         // A margin well above rounding makes the prefix/window split agree with
         // the exact formula: neurons just inside the margin are evaluated by
         // σ_η itself, which returns exactly 0 or 1 outside its support.
@@ -90,15 +80,7 @@ public:
             window_activation<A>(z, eta_, t.s, t.ds);
             f += t.a * t.s;
         }
-        return Forward{lo, hi, f};
-    }
-
-    // One SGD step; returns false when the new parameters are not finite.
-    bool step(double x, double y) { return apply(forward(x), y); }
-
-    bool apply(const Forward& fw, double y) {
-        const int lo = fw.lo, hi = fw.hi;
-        const double hr = h_ * 2.0 * (fw.f - y);
+        const double hr = h_ * 2.0 * (f - y);
         if (!std::isfinite(hr)) return false;
 
         a0_ -= hr;
@@ -464,280 +446,87 @@ private:
 #define TTNN_STEP_CLONES
 #endif
 
-// Runs draws p0, …, p0 + n − 1 (x[i], y[i]); returns 0, or the 1-based draw
-// whose update diverged. Nothing may be thrown from here (a cloned, flattened
-// loop): the caller polls and throws.
+// One sample of a sampled run: x ~ U[0, 1), then its label noise.
+inline void draw_sample(Rng& rng, const Target& target, const Noise& noise, double& x,
+                        double& y) {
+    x = rng.uniform();
+    y = target(x) + noise.draw(rng);
+}
+
+struct StepRange {
+    std::int64_t from, to;
+};
+
+// Runs steps [from, to); returns 0, or the 1-based step whose update diverged.
+// Nothing may be thrown from here (a cloned, flattened loop): the caller polls.
 template <class Kernel>
-TTNN_STEP_CLONES std::int64_t advance(Kernel& kernel, std::int64_t p0, int n, const double* x,
-                                      const double* y) {
-    for (int i = 0; i < n; ++i) {
-        if (!kernel.step(x[i], y[i])) return p0 + i + 1;
-        if (((p0 + i + 1) & (kResyncEvery - 1)) == 0) kernel.resync();
+TTNN_STEP_CLONES std::int64_t advance(Kernel& kernel, StepRange r, Rng& rng,
+                                      const Target* target, const Noise& noise,
+                                      SgdData data) {
+    for (std::int64_t p = r.from; p < r.to; ++p) {
+        double x, y;
+        if (data.x != nullptr) {
+            const std::int64_t i = data.index(p);
+            x = data.x[i];
+            y = data.y[i];
+        } else {
+            draw_sample(rng, *target, noise, x, y);
+        }
+        if (!kernel.step(x, y)) return p + 1;
+        if (((p + 1) & (kResyncEvery - 1)) == 0) kernel.resync();
     }
     return 0;
 }
 
-// Most runs a lockstep group holds, and the group size sgd_ensemble aims at.
-constexpr int kMaxLanes = 8;
-constexpr std::int64_t kLanes = 4;
-
-// L independent runs, steps p0, …, p0 + n − 1 in lockstep: for each step the
-// forward halves of all runs, then their apply halves. One run's step is a
-// latency-bound chain (window search → prefix sum → f → residual → updates);
-// the L chains are independent, so the core overlaps them. Every run computes
-// exactly what advance computes for it alone. Stops after the first step at
-// which some run diverged (bad[r] set for those) and returns the number of
-// steps done.
 template <class Kernel>
-TTNN_STEP_CLONES int advance_lockstep(Kernel* const* kernels, int L, std::int64_t p0, int n,
-                                      const double* const* x, const double* const* y,
-                                      bool* bad) {
-    using Forward = typename Kernel::Forward;
-    Forward fw[kMaxLanes];
-    for (int i = 0; i < n; ++i) {
-        for (int r = 0; r < L; ++r) fw[r] = kernels[r]->forward(x[r][i]);
-        bool any = false;
-        for (int r = 0; r < L; ++r) {
-            bad[r] = !kernels[r]->apply(fw[r], y[r][i]);
-            any = any || bad[r];
-        }
-        if (((p0 + i + 1) & (kResyncEvery - 1)) == 0) {
-            for (int r = 0; r < L; ++r) kernels[r]->resync();
-        }
-        if (any) return i + 1;
-    }
-    return n;
-}
+SgdResult run_with(Kernel& kernel, const Network& net, const Target* target,
+                   const SgdOptions& opt, SgdData data, const Poll& poll) {
+    const auto schedule = snapshot_steps(opt.steps, opt.snapshots);
+    const Eigen::Index K = opt.snapshots, m = net.m();
+    SgdResult res{schedule, RowMatrix(K, m + 1), RowMatrix(K, m), Eigen::VectorXd()};
 
-// One run of a group: its kernel, its draws, and its results so far.
-template <class Kernel>
-struct Lane {
-    Kernel* kernel;
-    const Network* net;
-    const SgdOptions* opt;
-    Draws draws;
-    std::vector<std::int64_t> schedule;
-    SgdResult res;
-    Eigen::Index taken = 0;  // snapshots written
-    bool live = true;
-    std::exception_ptr error;
-};
-
-DivergenceError diverged(std::int64_t step, double h) {
-    return DivergenceError(step, "SGD diverged at step " + std::to_string(step) +
-                                     ": the parameters became non-finite (h = " +
-                                     std::to_string(h) + "); try a smaller h");
-}
-
-// Runs a group of runs side by side to their ends (one run: a group of one;
-// several: all online, batch 1, same kernel type, advanced in lockstep). All
-// live runs have taken the same number of steps p; a run leaves the group when
-// it took its last snapshot or diverged (its error is kept in its lane). Polls
-// every ~kPollWork neuron updates; throws Interrupted when asked to stop.
-template <class Kernel, bool kLockstep = false>
-void run_lanes(std::vector<Lane<Kernel>>& lanes, const Target* target, const Poll& poll) {
-    const int L = static_cast<int>(lanes.size());
-    const std::int64_t B = lanes[0].opt->batch;  // several lanes: B = 1
-    for (Lane<Kernel>& lane : lanes) {
-        const Eigen::Index K = lane.opt->snapshots, m = lane.net->m();
-        lane.schedule = snapshot_steps(lane.opt->steps, K);
-        lane.res = SgdResult{lane.schedule, RowMatrix(K, m + 1), RowMatrix(K, m), Eigen::VectorXd()};
-    }
-    Kernel* kernels[kMaxLanes];
-    const double* xs[kMaxLanes];
-    const double* ys[kMaxLanes];
-    bool bad[kMaxLanes];
-    int live_index[kMaxLanes];
-    std::int64_t p = 0;  // steps taken by every live lane
-    for (;;) {
-        // Snapshots due now; then the lanes still running.
-        int live = 0;
-        std::int64_t next = std::numeric_limits<std::int64_t>::max(), width = 0;
-        for (int r = 0; r < L; ++r) {
-            Lane<Kernel>& lane = lanes[r];
-            if (!lane.live) continue;
-            while (lane.taken < lane.opt->snapshots && lane.schedule[lane.taken] == p) {
-                lane.kernel->write(lane.res.a.row(lane.taken).data(),
-                                   lane.res.u.row(lane.taken).data());
-                ++lane.taken;
+    Rng rng(opt.seed, opt.stream);
+    // Steps are counted in draws (B per step, see MiniBatch); snapshots fall
+    // on step boundaries.
+    const std::int64_t B = opt.batch;
+    const std::int64_t chunk = std::max<std::int64_t>(1, kPollWork / ((m + 1) * B));
+    std::int64_t p = 0;
+    for (Eigen::Index k = 0; k < K; ++k) {
+        while (p < schedule[k]) {
+            const std::int64_t to = schedule[k] - p > chunk ? p + chunk : schedule[k];
+            const std::int64_t bad_draw =
+                advance(kernel, StepRange{p * B, to * B}, rng, target, opt.noise, data);
+            const std::int64_t bad = (bad_draw + B - 1) / B;
+            if (bad != 0) {
+                throw DivergenceError(bad, "SGD diverged at step " + std::to_string(bad) +
+                                               ": the parameters became non-finite (h = " +
+                                               std::to_string(opt.h) + "); try a smaller h");
             }
-            if (lane.taken == lane.opt->snapshots) {
-                lane.live = false;
-                continue;
-            }
-            next = std::min(next, lane.schedule[lane.taken]);
-            width += lane.net->m() + 1;
-            kernels[live] = lane.kernel;
-            live_index[live++] = r;
+            if (poll(to - p)) throw Interrupted{};
+            p = to;
         }
-        if (live == 0) break;
-        // Steps until the next poll: about kPollWork neuron updates.
-        const std::int64_t chunk = std::max<std::int64_t>(1, kPollWork / (width * B));
-        const std::int64_t to = next - p > chunk ? p + chunk : next;
-        // Draws p·B, …, to·B − 1, a block at a time.
-        std::int64_t q = p * B, stop = to * B;
-        while (q < stop) {
-            const int n = static_cast<int>(std::min<std::int64_t>(Draws::kBlock, stop - q));
-            if (live == 1) {
-                Lane<Kernel>& lane = lanes[live_index[0]];
-                const Draws::Span s = lane.draws.next(q, n);
-                const std::int64_t bad_draw = advance(*lane.kernel, q, n, s.x, s.y);
-                if (bad_draw != 0) {
-                    const std::int64_t step = (bad_draw + B - 1) / B;
-                    lane.error = std::make_exception_ptr(diverged(step, lane.opt->h));
-                    lane.live = false;
-                    q = step * B;
-                    break;
-                }
-                q += n;
-            } else if constexpr (kLockstep) {
-                for (int j = 0; j < live; ++j) {
-                    const Draws::Span s = lanes[live_index[j]].draws.next(q, n);
-                    xs[j] = s.x;
-                    ys[j] = s.y;
-                }
-                const int done = advance_lockstep(kernels, live, q, n, xs, ys, bad);
-                q += done;
-                if (done < n || std::any_of(bad, bad + live, [](bool b) { return b; })) {
-                    for (int j = 0; j < live; ++j) {
-                        if (!bad[j]) continue;
-                        Lane<Kernel>& lane = lanes[live_index[j]];
-                        lane.error = std::make_exception_ptr(diverged(q, lane.opt->h));
-                        lane.live = false;
-                    }
-                    break;  // the lanes left go on from step q
-                }
-            }
-        }
-        const std::int64_t reached = q / B;
-        if (poll(static_cast<std::int64_t>(live) * (reached - p))) throw Interrupted{};
-        p = reached;
+        kernel.write(res.a.row(k).data(), res.u.row(k).data());
     }
-    if (target == nullptr) return;
-    for (Lane<Kernel>& lane : lanes) {
-        if (lane.error) continue;
-        const Eigen::Index K = lane.opt->snapshots;
-        lane.res.l2.resize(K);
+    if (target != nullptr) {
+        res.l2.resize(K);
         for (Eigen::Index k = 0; k < K; ++k) {
-            const Network snap(lane.res.a.row(k).transpose(), lane.res.u.row(k).transpose(),
-                               lane.net->eta, lane.net->act);
+            const Network snap(res.a.row(k).transpose(), res.u.row(k).transpose(), net.eta, net.act);
             // The parameters are finite here; a loss that still overflows (|f|
             // beyond ~1e154) is reported as +inf, never as NaN.
             const double l2 = l2_error(snap, *target);
-            lane.res.l2[k] = std::isnan(l2) ? std::numeric_limits<double>::infinity() : l2;
+            res.l2[k] = std::isnan(l2) ? std::numeric_limits<double>::infinity() : l2;
             if (poll()) throw Interrupted{};
         }
     }
-}
-
-void check_run(const Target* target, const SgdOptions& opt, SgdData data) {
-    if (!(opt.h > 0.0) || !std::isfinite(opt.h)) throw std::invalid_argument("h must be > 0");
-    if (!(opt.eps >= 0.0) || !std::isfinite(opt.eps)) throw std::invalid_argument("eps must be >= 0");
-    if (data.x == nullptr && target == nullptr) {
-        throw std::invalid_argument("sgd needs a target or replayed data");
-    }
-    if (opt.batch < 1 || opt.batch > std::numeric_limits<int>::max()) {
-        throw std::invalid_argument("batch must be >= 1");
-    }
-}
-
-// Which kernel a run uses; runs of one kind with batch 1 can share a lockstep
-// group. Dense kernels (relu) are O(m) loops that already keep the core busy.
-enum class KernelKind { flat, blocked, dense };
-
-KernelKind kernel_kind(const Network& net) {
-    if (!is_windowed(net.act)) return KernelKind::dense;
-    return net.m() <= kFlatMaxM ? KernelKind::flat : KernelKind::blocked;
-}
-
-// Runs i ∈ `runs` (all of one activation and kernel kind; with more than one,
-// all batch 1) as one group; results[i] and errors[i] receive their outcomes.
-template <Activation A, class Kernel>
-void run_group(const std::vector<std::int64_t>& runs, const std::vector<Network>& nets,
-               const Target* target, const std::vector<SgdOptions>& opts,
-               const std::vector<SgdData>& data, const Poll& poll, SgdResult* results,
-               std::exception_ptr* errors) {
-    std::vector<Kernel> kernels;
-    kernels.reserve(runs.size());
-    std::vector<Lane<Kernel>> lanes;
-    lanes.reserve(runs.size());
-    for (const std::int64_t i : runs) {
-        const SgdOptions& opt = opts[i];
-        const SgdData d = data.empty() ? SgdData{} : data[i];
-        kernels.emplace_back(nets[i], opt.h, opt.eps);
-        lanes.push_back(Lane<Kernel>{&kernels.back(), &nets[i], &opt,
-                                     Draws(target, opt.noise, opt.seed, opt.stream, d), {}, {},
-                                     0, true, nullptr});
-    }
-    run_lanes<Kernel, true>(lanes, target, poll);
-    for (std::size_t j = 0; j < runs.size(); ++j) {
-        results[runs[j]] = std::move(lanes[j].res);
-        errors[runs[j]] = lanes[j].error;
-    }
-}
-
-// One run alone: the kernel for its activation and size, wrapped for batches.
-void run_single(std::int64_t i, const std::vector<Network>& nets, const Target* target,
-                const std::vector<SgdOptions>& opts, const std::vector<SgdData>& data,
-                const Poll& poll, SgdResult* results, std::exception_ptr* errors) {
-    const Network& net = nets[i];
-    const SgdOptions& opt = opts[i];
-    const SgdData d = data.empty() ? SgdData{} : data[i];
-    check_run(target, opt, d);
-    // B = 1 runs the kernel's own step: bit for bit the online SGD.
-    const auto run = [&](auto& kernel) {
-        using Kernel = std::decay_t<decltype(kernel)>;
-        const auto go = [&](auto& stepper) {
-            using Stepper = std::decay_t<decltype(stepper)>;
-            std::vector<Lane<Stepper>> lanes;
-            lanes.push_back(Lane<Stepper>{&stepper, &net, &opt,
-                                          Draws(target, opt.noise, opt.seed, opt.stream, d), {},
-                                          {}, 0, true, nullptr});
-            run_lanes(lanes, target, poll);
-            results[i] = std::move(lanes[0].res);
-            errors[i] = lanes[0].error;
-        };
-        if (opt.batch == 1) return go(kernel);
-        MiniBatch<Kernel> batched(kernel, static_cast<int>(opt.batch));
-        go(batched);
-    };
-    dispatch_activation(net.act, [&](auto A) {
-        if constexpr (is_windowed(A.value)) {
-            if (kernel_kind(net) == KernelKind::flat) {
-                SortedKernel<A.value, FlatPrefixSums> kernel(net, opt.h, opt.eps);
-                return run(kernel);
-            }
-            SortedKernel<A.value, BlockedPrefixSums> kernel(net, opt.h, opt.eps);
-            return run(kernel);
-        } else {
-            DenseKernel<A.value> kernel(net, opt.h, opt.eps);
-            return run(kernel);
-        }
-    });
-}
-
-// Whether run i may join a lockstep group, and the kind of group.
-bool lockstep_ok(const Network& net, const Target* target, const SgdOptions& opt, SgdData data) {
-    if (opt.batch != 1 || kernel_kind(net) != KernelKind::flat) return false;
-    try {
-        check_run(target, opt, data);
-    } catch (const std::exception&) {
-        return false;  // run alone, which reports the error
-    }
-    return true;
+    return res;
 }
 
 }  // namespace
 
 void sample_stream(const Target& target, const Noise& noise, std::uint64_t seed,
                    std::uint64_t stream, std::int64_t draws, double* x, double* y) {
-    Draws source(&target, noise, seed, stream, SgdData{});
-    for (std::int64_t p = 0; p < draws; p += Draws::kBlock) {
-        const int n = static_cast<int>(std::min<std::int64_t>(Draws::kBlock, draws - p));
-        const Draws::Span s = source.next(p, n);
-        std::copy(s.x, s.x + n, x + p);
-        std::copy(s.y, s.y + n, y + p);
-    }
+    Rng rng(seed, stream);
+    for (std::int64_t p = 0; p < draws; ++p) draw_sample(rng, target, noise, x[p], y[p]);
 }
 
 std::vector<std::int64_t> snapshot_steps(std::int64_t steps, std::int64_t snapshots) {
@@ -758,15 +547,33 @@ std::vector<std::int64_t> snapshot_steps(std::int64_t steps, std::int64_t snapsh
 
 SgdResult sgd_run(const Network& net, const Target* target, const SgdOptions& opt,
                   SgdData data, const Poll& poll) {
-    // One place for the driver: a run alone is an ensemble of one.
-    const std::vector<Network> nets{net};
-    const std::vector<SgdOptions> opts{opt};
-    const std::vector<SgdData> d{data};
-    SgdResult res;
-    std::exception_ptr error;
-    run_single(0, nets, target, opts, d, poll, &res, &error);
-    if (error) std::rethrow_exception(error);
-    return res;
+    if (!(opt.h > 0.0) || !std::isfinite(opt.h)) throw std::invalid_argument("h must be > 0");
+    if (!(opt.eps >= 0.0) || !std::isfinite(opt.eps)) throw std::invalid_argument("eps must be >= 0");
+    if (data.x == nullptr && target == nullptr) {
+        throw std::invalid_argument("sgd needs a target or replayed data");
+    }
+    if (opt.batch < 1 || opt.batch > std::numeric_limits<int>::max()) {
+        throw std::invalid_argument("batch must be >= 1");
+    }
+    // B = 1 runs the kernel's own step: bit for bit the online SGD.
+    const auto run = [&](auto& kernel) {
+        if (opt.batch == 1) return run_with(kernel, net, target, opt, data, poll);
+        MiniBatch<std::decay_t<decltype(kernel)>> batched(kernel, static_cast<int>(opt.batch));
+        return run_with(batched, net, target, opt, data, poll);
+    };
+    return dispatch_activation(net.act, [&](auto A) {
+        if constexpr (is_windowed(A.value)) {
+            if (net.m() <= kFlatMaxM) {
+                SortedKernel<A.value, FlatPrefixSums> kernel(net, opt.h, opt.eps);
+                return run(kernel);
+            }
+            SortedKernel<A.value, BlockedPrefixSums> kernel(net, opt.h, opt.eps);
+            return run(kernel);
+        } else {
+            DenseKernel<A.value> kernel(net, opt.h, opt.eps);
+            return run(kernel);
+        }
+    });
 }
 
 std::vector<SgdResult> sgd_ensemble(const std::vector<Network>& nets, const Target* target,
@@ -777,67 +584,12 @@ std::vector<SgdResult> sgd_ensemble(const std::vector<Network>& nets, const Targ
     if (!data.empty() && data.size() != nets.size()) {
         throw std::invalid_argument("data must be empty or hold one entry per network");
     }
-    const auto n = static_cast<std::int64_t>(nets.size());
-    // Lockstep groups of consecutive compatible runs (lockstep_ok, same
-    // activation), of about n / threads runs each up to kLanes, so that every
-    // thread gets work; any other run goes alone. A run's result does not
-    // depend on its group, so neither does it on the thread count.
-#ifdef _OPENMP
-    const int nthreads = threads > 0 ? threads : omp_get_max_threads();
-#else
-    const int nthreads = 1;
-#endif
-    const std::int64_t per_thread = (n + nthreads - 1) / std::max(1, nthreads);
-    const std::int64_t lanes = std::clamp<std::int64_t>(per_thread, 1, kLanes);
-    std::vector<std::vector<std::int64_t>> groups;
-    std::vector<bool> open;  // whether the group may take more runs
-    for (std::int64_t i = 0; i < n; ++i) {
-        const SgdData d = data.empty() ? SgdData{} : data[i];
-        const bool ok = lanes > 1 && lockstep_ok(nets[i], target, opts[i], d);
-        if (ok && !groups.empty() && open.back() &&
-            static_cast<std::int64_t>(groups.back().size()) < lanes &&
-            nets[groups.back().front()].act == nets[i].act) {
-            groups.back().push_back(i);
-            continue;
-        }
-        groups.push_back({i});
-        open.push_back(ok);
-    }
-    std::vector<SgdResult> results(static_cast<std::size_t>(n));
-    std::vector<std::exception_ptr> run_errors(static_cast<std::size_t>(n));
-    std::vector<std::exception_ptr> group_errors;
-    parallel_runs<char>(
-        static_cast<std::int64_t>(groups.size()), threads, poll,
-        [&](std::int64_t g, const Poll& run_poll) {
-            const std::vector<std::int64_t>& runs = groups[g];
-            if (runs.size() == 1) {
-                run_single(runs[0], nets, target, opts, data, run_poll, results.data(),
-                           run_errors.data());
-                return char{0};
-            }
-            dispatch_activation(nets[runs[0]].act, [&](auto A) {
-                if constexpr (is_windowed(A.value)) {
-                    run_group<A.value, SortedKernel<A.value, FlatPrefixSums>>(
-                        runs, nets, target, opts, data, run_poll, results.data(),
-                        run_errors.data());
-                }
-            });
-            return char{0};
+    return parallel_runs<SgdResult>(
+        static_cast<std::int64_t>(nets.size()), threads, poll,
+        [&](std::int64_t i, const Poll& run_poll) {
+            return sgd_run(nets[i], target, opts[i], data.empty() ? SgdData{} : data[i], run_poll);
         },
-        &group_errors);
-    // A group that failed as a whole (out of memory, say): each of its runs failed so.
-    for (std::size_t g = 0; g < groups.size(); ++g) {
-        if (!group_errors[g]) continue;
-        for (const std::int64_t i : groups[g]) run_errors[i] = group_errors[g];
-    }
-    if (errors != nullptr) {
-        *errors = std::move(run_errors);
-        return results;
-    }
-    for (const auto& e : run_errors) {
-        if (e) std::rethrow_exception(e);
-    }
-    return results;
+        errors);
 }
 
 }  // namespace ttnn
