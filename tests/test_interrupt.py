@@ -36,6 +36,11 @@ LONG_CALLS = {
         "nets = [ttnn.Network.init(20, 4e-3, seed=s) for s in (0, 1)]",
         "ttnn.sgd_ensemble(nets, T, h=1e-5, eps=2e-5, steps=[10**11, 10**6], threads=2)",
     ),
+    # More runs than threads; the first is short.
+    "sgd_ensemble of 8 runs, one short": (
+        "nets = [ttnn.Network.init(20, 4e-3, seed=s) for s in range(8)]",
+        "ttnn.sgd_ensemble(nets, T, h=1e-5, eps=2e-5, steps=[10**6] + [10**11] * 7, threads=2)",
+    ),
     "full_batch_gd_ensemble, one run short": (
         "rng = np.random.default_rng(0); X = rng.random((2000, 2)); y = X.sum(1)\n"
         "nets = [ttnn.AdditiveNetwork.init_paper(2, 10, 1e-2, seed=s) for s in (0, 1)]",
