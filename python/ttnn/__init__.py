@@ -5,7 +5,7 @@ convergence of neural networks*, NeurIPS 2023. All losses are ∫ (f* − f)²,
 without a factor ½, as in the authors' code.
 """
 
-from ._errors import DivergenceError
+from ._errors import DivergenceError, IllConditionedWarning, StepLimitError
 from ._sweep.engine import sweep
 from .activation import ACTIVATIONS
 from .additive import AdditiveNetwork, GDResult, full_batch_gd, full_batch_gd_ensemble
@@ -21,6 +21,8 @@ from .target import PiecewiseConstant, Target
 __version__ = "0.1.0"
 
 __all__ = [
+    "IllConditionedWarning",
+    "StepLimitError",
     "ACTIVATIONS",
     "AdditiveNetwork",
     "DivergenceError",
