@@ -1,7 +1,9 @@
 #include "ttnn/limit.hpp"
 
 #include <cmath>
+#include <cstdio>
 #include <limits>
+#include <string>
 
 #include "ttnn/gram.hpp"
 #include "ttnn/loss.hpp"
@@ -63,7 +65,24 @@ LimitResult finite_eta_limit(const Network& net, const Target& target, double ta
         res.a.row(k) = work.a.transpose();
         res.cond[k] = last_cond;
     };
-    const auto us = ode_solve(rhs, net.u, times, opt, poll, &res.stats, keep, accept);
+    std::vector<Eigen::VectorXd> us;
+    try {
+        OdeOptions o = opt;
+        o.time_name = "tau";
+        us = ode_solve(rhs, net.u, times, o, poll, &res.stats, keep, accept);
+    } catch (const DivergenceError& e) {
+        if (!(ridge == 0.0 && last_cond > 1e8)) throw;
+        // The step size collapsed at an ill-posed a*(u): neurons are meeting,
+        // where min_a L jumps up (docs/maths/local_basis.md).
+        char cond[32];
+        std::snprintf(cond, sizeof cond, "%.3g", last_cond);
+        throw DivergenceError(e.step, std::string(e.what()) +
+                                          " (a*(u) is ill-posed there, condition estimate " +
+                                          cond +
+                                          ": neurons are meeting, where the limit's loss jumps "
+                                          "up; pass ridge > 0, e.g. 1e-10, to continue through "
+                                          "meetings; see docs/maths/local_basis.md)");
+    }
     res.tau = Eigen::Map<const Eigen::VectorXd>(times.data(), snapshots);
     res.u.resize(snapshots, m);
     res.l2.resize(snapshots);

@@ -33,9 +33,10 @@ std::string time_string(double t) {
 
 }  // namespace
 
-StepLimitError::StepLimitError(std::int64_t steps, double t, double t_end)
+StepLimitError::StepLimitError(std::int64_t steps, double t, double t_end, const char* time_name)
     : std::runtime_error("max_steps = " + std::to_string(steps) +
-                         " steps were not enough: the integration reached t = " + time_string(t) +
+                         " steps were not enough: the integration reached " + time_name + " = " +
+                         time_string(t) +
                          " of " + time_string(t_end) +
                          " (raise max_steps, loosen rtol/atol, or try another method)"),
       steps(steps),
@@ -92,7 +93,7 @@ std::vector<Eigen::VectorXd> ode_solve(const OdeRhs& rhs, const Eigen::VectorXd&
         const double t_stop = times[s];
         while (t < t_stop) {
             if (opt.max_steps > 0 && st.accepted + st.rejected >= opt.max_steps) {
-                throw StepLimitError(opt.max_steps, t, times.back());
+                throw StepLimitError(opt.max_steps, t, times.back(), opt.time_name);
             }
             if (clock::now() - last_poll > std::chrono::milliseconds(5)) {
                 if (poll && poll()) throw Interrupted{};
@@ -139,7 +140,7 @@ std::vector<Eigen::VectorXd> ode_solve(const OdeRhs& rhs, const Eigen::VectorXd&
                 ++st.rejected;
                 if (!(h > 1e-14 * std::max(1.0, std::abs(t)))) {
                     throw DivergenceError(st.accepted + 1,
-                                          "step size underflow at t = " + time_string(t) +
+                                          "step size underflow at " + std::string(opt.time_name) + " = " + time_string(t) +
                                               ": no step keeps the loss from increasing");
                 }
                 continue;

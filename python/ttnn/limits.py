@@ -122,8 +122,10 @@ def two_timescale_limit(
         if np.max(cond, initial=0.0) > ILL_CONDITIONED:
             worst = int(np.argmax(cond))
             warnings.warn(
-                f"a*(u) is ill-conditioned (condition estimate {cond[worst]:.3g} at "
-                f"tau = {out['tau'][worst]:.6g}): neurons nearly coincide; see ridge= and "
+                f"a*(u) is ill-conditioned or singular (condition estimate {cond[worst]:.3g} "
+                f"at tau = {out['tau'][worst]:.6g}): nearly coinciding neurons make it "
+                "ill-posed (see ridge=); coinciding ones, or a neuron whose window misses "
+                "[0, 1], make it singular, where a* is the minimum-norm solution; see "
                 "docs/maths/local_basis.md",
                 IllConditionedWarning,
                 stacklevel=2,

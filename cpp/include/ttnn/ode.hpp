@@ -30,12 +30,13 @@ struct OdeOptions {
     double rtol = 1e-8;
     double atol = 1e-10;
     std::int64_t max_steps = 0;  // accepted + rejected steps allowed; 0: no limit
+    const char* time_name = "t";  // how errors name the time ("tau" for a limit)
 };
 
 // More than max_steps steps were needed; `t` is the time reached.
 class StepLimitError : public std::runtime_error {
 public:
-    StepLimitError(std::int64_t steps, double t, double t_end);
+    StepLimitError(std::int64_t steps, double t, double t_end, const char* time_name = "t");
     std::int64_t steps;
     double t;
 };
