@@ -65,17 +65,19 @@ def test_merging_ramp_neurons_pass_with_a_ridge():
 
 def test_m200_eight_breaks_finishes_with_a_non_increasing_loss():
     """Issue 9: m = 200, an 8-break target, tau_end = 2 took > 14 min with a rising
-    limit loss. The step ceiling (accepted + rejected) is what a regression would blow."""
+    limit loss. Random uniform starts have pairs of neurons ~1e-5 apart, which may meet:
+    with ridge = 0 whether a run reaches one depends on its step sequence (a meeting
+    stops it, see test_merging_ramp_neurons_stop_with_a_clear_error), so this runs with
+    the recommended tiny ridge. The step ceiling (accepted + rejected) is what a
+    regression would blow; it is not a wall-clock bound."""
     rng = np.random.default_rng(0)
     tgt = ttnn.PiecewiseConstant(np.linspace(0.1, 0.9, 8), rng.integers(0, 6, 9).astype(float))
     net = ttnn.Network.init(200, 4e-3, seed=0)
-    res = ttnn.two_timescale_limit(net, tgt, tau_end=2.0, snapshots=5, max_steps=6_000)
+    res = ttnn.two_timescale_limit(net, tgt, tau_end=2.0, snapshots=5, ridge=1e-10, max_steps=6_000)
     assert res.tau[-1] == 2.0
-    assert np.all(np.diff(res.limit_loss) <= 0)
     assert res.limit_loss[-1] < 0.05 * res.limit_loss[0]
     assert np.all(np.isfinite(res.cond)) and np.all(np.isfinite(res.a))
-    k = len(res.tau) - 1  # the final a is optimal for the final u
-    assert res.limit_loss[k] <= best_objective(res.u[k], 4e-3, tgt, "cubic", 0.0) * (1 + 1e-8)
+    assert_optimal_and_monotone(res, tgt, 1e-10)
 
 
 def test_max_steps_names_the_time_reached():
@@ -94,8 +96,12 @@ def test_progress_counts_snapshots():
     net = ttnn.Network.init(10, 0.05, seed=0)
     tgt = ttnn.PiecewiseConstant([0.5], [0.0, 1.0])
     seen = []
-    ttnn.two_timescale_limit(net, tgt, tau_end=0.01, snapshots=6, progress=lambda d, t: seen.append((d, t)))
+    ttnn.two_timescale_limit(
+        net, tgt, tau_end=0.01, snapshots=6, progress=lambda d, t: seen.append((d, t))
+    )
     assert seen[-1] == (5, 5)
     seen.clear()
-    ttnn.gradient_flow(net, tgt, eps=1.0, t_end=0.1, snapshots=4, progress=lambda d, t: seen.append((d, t)))
+    ttnn.gradient_flow(
+        net, tgt, eps=1.0, t_end=0.1, snapshots=4, progress=lambda d, t: seen.append((d, t))
+    )
     assert seen[-1] == (3, 3)

@@ -28,7 +28,9 @@ def lstsq_outer(u, eta, act, ridge, target=TGT):
 def ref_target(target):
     if isinstance(target, ttnn.PiecewiseConstant):
         return np.asarray(target.breaks), np.asarray(target.values)
-    return ref.Teacher(np.asarray(target.a), np.asarray(target.u), target.eta, target.activation), None
+    return ref.Teacher(
+        np.asarray(target.a), np.asarray(target.u), target.eta, target.activation
+    ), None
 
 
 CASES = [

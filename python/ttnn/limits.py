@@ -23,9 +23,9 @@ from numpy.typing import NDArray
 
 from . import _core
 from . import _validate as check
-from ._trajectory import Trajectory
 from ._errors import IllConditionedWarning
 from ._progress import reporter
+from ._trajectory import Trajectory
 from .flow import check_max_steps, check_net_target, check_snapshots, check_tolerances
 from .network import Network
 from .target import PiecewiseConstant, Target, core_target
