@@ -1,6 +1,7 @@
 // ttnn._core: the compiled core. Users never import it; python/ttnn wraps it.
 #include "register.hpp"
 #include "ttnn/interrupt.hpp"
+#include "ttnn/ode.hpp"
 
 namespace py = pybind11;
 
@@ -18,6 +19,10 @@ PYBIND11_MODULE(_core, m) {
         } catch (const ttnn::DivergenceError& e) {
             py::object cls = py::module_::import("ttnn._errors").attr("DivergenceError");
             py::object inst = cls(e.what(), e.step);
+            PyErr_SetObject(cls.ptr(), inst.ptr());
+        } catch (const ttnn::StepLimitError& e) {
+            py::object cls = py::module_::import("ttnn._errors").attr("StepLimitError");
+            py::object inst = cls(e.what(), e.steps, e.t);
             PyErr_SetObject(cls.ptr(), inst.ptr());
         }
     });

@@ -34,7 +34,9 @@ pybind11::dict ode_result_dict(const Result& r, const Eigen::VectorXd& times,
 
 inline pybind11::dict flow_dict(const FlowResult& r) { return ode_result_dict(r, r.t, "t"); }
 inline pybind11::dict limit_dict(const LimitResult& r) {
-    return ode_result_dict(r, r.tau, "tau");
+    pybind11::dict out = ode_result_dict(r, r.tau, "tau");
+    out["cond"] = r.cond;
+    return out;
 }
 
 }  // namespace ttnn::bindings

@@ -27,30 +27,47 @@ void register_flow(py::module_& m) {
             return optimal_outer(gram_system(net, target), ridge);
         },
         py::arg("net"), py::arg("target"), py::arg("ridge"));
+    // a*(u) by the automatic path, with its condition estimate and whether the
+    // banded local basis was used (docs/maths/local_basis.md).
+    m.def(
+        "solve_outer",
+        [](const Network& net, const Target& target, double ridge) {
+            const OuterSolve s = solve_outer(net, target, ridge);
+            return py::make_tuple(s.a, s.cond, s.banded);
+        },
+        py::arg("net"), py::arg("target"), py::arg("ridge"));
     m.def(
         "gradient_flow",
         [](const Network& net, const Target& target, double eps, double t_end,
-           int snapshots, double rtol, double atol) {
-            const FlowResult r = run_without_gil([&](const Poll& poll) {
-                return gradient_flow(net, target, eps, t_end, snapshots, OdeOptions{rtol, atol},
-                                     poll);
-            });
+           int snapshots, double rtol, double atol, std::int64_t max_steps,
+           const py::object& progress) {
+            const FlowResult r = run_without_gil(
+                [&](const Poll& poll) {
+                    return gradient_flow(net, target, eps, t_end, snapshots,
+                                         OdeOptions{rtol, atol, max_steps}, poll);
+                },
+                progress, snapshots - 1);
             return flow_dict(r);
         },
         py::arg("net"), py::arg("target"), py::arg("eps"), py::arg("t_end"), py::arg("snapshots"),
-        py::arg("rtol"), py::arg("atol"));
+        py::arg("rtol"), py::arg("atol"), py::arg("max_steps") = 0,
+        py::arg("progress") = py::none());
     m.def(
         "finite_eta_limit",
         [](const Network& net, const Target& target, double tau_end, double ridge,
-           int snapshots, double rtol, double atol) {
-            const LimitResult r = run_without_gil([&](const Poll& poll) {
-                return finite_eta_limit(net, target, tau_end, ridge, snapshots,
-                                        OdeOptions{rtol, atol}, poll);
-            });
+           int snapshots, double rtol, double atol, std::int64_t max_steps,
+           const py::object& progress) {
+            const LimitResult r = run_without_gil(
+                [&](const Poll& poll) {
+                    return finite_eta_limit(net, target, tau_end, ridge, snapshots,
+                                            OdeOptions{rtol, atol, max_steps}, poll);
+                },
+                progress, snapshots - 1);
             return limit_dict(r);
         },
         py::arg("net"), py::arg("target"), py::arg("tau_end"), py::arg("ridge"),
-        py::arg("snapshots"), py::arg("rtol"), py::arg("atol"));
+        py::arg("snapshots"), py::arg("rtol"), py::arg("atol"), py::arg("max_steps") = 0,
+        py::arg("progress") = py::none());
 }
 
 }  // namespace ttnn::bindings

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "ttnn/interrupt.hpp"
+#include "ttnn/ode.hpp"
 
 namespace ttnn::bindings {
 
@@ -20,6 +21,8 @@ inline pybind11::object error_object(const std::exception_ptr& error) {
         std::rethrow_exception(error);
     } catch (const DivergenceError& e) {
         return py::module_::import("ttnn._errors").attr("DivergenceError")(e.what(), e.step);
+    } catch (const StepLimitError& e) {
+        return py::module_::import("ttnn._errors").attr("StepLimitError")(e.what(), e.steps, e.t);
     } catch (const std::invalid_argument& e) {
         return py::reinterpret_borrow<py::object>(PyExc_ValueError)(e.what());
     } catch (const std::exception& e) {

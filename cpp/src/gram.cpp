@@ -6,6 +6,7 @@
 #include <limits>
 #include <vector>
 
+#include "ttnn/local_basis.hpp"
 #include "ttnn/quadrature.hpp"
 
 namespace ttnn {
@@ -13,7 +14,10 @@ namespace ttnn {
 namespace {
 // Relative cut-off for the minimum-norm solve (numpy.linalg.lstsq's rcond in
 // ttnn.reference.optimal_outer).
-constexpr double kRcond = 1e-12;
+constexpr double kRcond = kOuterRcond;
+
+// optimal_outer, also returning the condition of G + ridge I.
+Eigen::VectorXd dense_outer(const GramSystem& sys, double ridge, double* cond);
 }  // namespace
 
 GramSystem gram_system(const Network& net, const Target& target) {
@@ -115,6 +119,39 @@ GramSystem gram_system(const Network& net, const Target& target) {
 }
 
 Eigen::VectorXd optimal_outer(const GramSystem& sys, double ridge) {
+    return dense_outer(sys, ridge, nullptr);
+}
+
+OuterSolve solve_outer(const Network& net, const Target& target, double ridge) {
+    OuterSolve out;
+    const int m = static_cast<int>(net.m());
+    if (is_windowed(net.act) && m > 0) {
+        LocalSystem loc = local_system(net, target);
+        SymBand& A = loc.H;
+        if (ridge > 0) {  // + ridge DᵀD: DᵀD = tridiag(−1, 2, −1) with a last diagonal 1
+            for (int k = 0; k <= m; ++k) A.band(0, k) += ridge * (k < m ? 2.0 : 1.0);
+            for (int k = 0; k < m; ++k) A.band(1, k) -= ridge;
+        }
+        const BandCholesky chol(A);
+        if (chol.ok) {
+            const double cond = band_condition(A, chol);
+            const Eigen::VectorXd c = chol.solve(loc.beta);
+            if (cond * kOuterRcond < 1.0 && c.allFinite()) {
+                out.a.resize(m + 1);
+                out.a[0] = c[0];
+                for (int r = 1; r <= m; ++r) out.a[loc.order[r - 1] + 1] = c[r] - c[r - 1];
+                out.cond = cond;
+                out.banded = true;
+                return out;
+            }
+        }
+    }
+    out.a = dense_outer(gram_system(net, target), ridge, &out.cond);
+    return out;
+}
+
+namespace {
+Eigen::VectorXd dense_outer(const GramSystem& sys, double ridge, double* cond) {
     Eigen::MatrixXd A = sys.G;
     A.diagonal().array() += ridge;
     // Cholesky is fast and accurate when A is well conditioned.
@@ -123,7 +160,10 @@ Eigen::VectorXd optimal_outer(const GramSystem& sys, double ridge) {
         const Eigen::VectorXd a = llt.solve(sys.b);
         const double scale = A.diagonal().maxCoeff();
         const double rcond = llt.rcond();
-        if (a.allFinite() && rcond > kRcond && scale > 0) return a;
+        if (a.allFinite() && rcond > kRcond && scale > 0) {
+            if (cond) *cond = 1.0 / rcond;
+            return a;
+        }
     }
     // Singular or nearly so (a neuron outside [0, 1], two neurons together,
     // many overlapping windows at large m): the minimum-norm least-squares
@@ -138,9 +178,14 @@ Eigen::VectorXd optimal_outer(const GramSystem& sys, double ridge) {
     }
     const Eigen::VectorXd& lam = eig.eigenvalues();
     const double cut = kRcond * lam.cwiseAbs().maxCoeff();
+    if (cond) {
+        const double lo = lam.cwiseAbs().minCoeff();
+        *cond = lo > 0 ? lam.cwiseAbs().maxCoeff() / lo : std::numeric_limits<double>::infinity();
+    }
     Eigen::VectorXd c = eig.eigenvectors().transpose() * sys.b;
     for (Eigen::Index k = 0; k < c.size(); ++k) c[k] = std::abs(lam[k]) > cut ? c[k] / lam[k] : 0.0;
     return eig.eigenvectors() * c;
 }
+}  // namespace
 
 }  // namespace ttnn

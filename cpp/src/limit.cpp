@@ -1,5 +1,10 @@
 #include "ttnn/limit.hpp"
 
+#include <cmath>
+#include <cstdio>
+#include <limits>
+#include <string>
+
 #include "ttnn/gram.hpp"
 #include "ttnn/loss.hpp"
 
@@ -9,13 +14,39 @@ LimitResult finite_eta_limit(const Network& net, const Target& target, double ta
                              double ridge, int snapshots, const OdeOptions& opt, const Poll& poll) {
     const Eigen::Index m = net.m();
     Network work = net;
+    // By-products of the most recent right-hand side: the condition estimate
+    // of a*(u) and the objective J(u) = L(a*(u), u) + ridge ‖a*(u)‖², of which
+    // the limit is the gradient flow (envelope theorem).
+    double last_cond = 1.0, last_J = 0.0;
     const auto project = [&](const Eigen::VectorXd& u) {
         work.u = u;
-        work.a = optimal_outer(gram_system(work, target), ridge);
+        const OuterSolve s = solve_outer(work, target, ridge);
+        work.a = s.a;
+        last_cond = s.cond;
     };
     const OdeRhs rhs = [&](const Eigen::VectorXd& u, Eigen::VectorXd& du) {
         project(u);
-        du = -l2_gradient(work, target).grad_u;
+        const L2Gradient g = l2_gradient(work, target);
+        last_J = g.loss + ridge * work.a.squaredNorm();
+        du = -g.grad_u;
+    };
+    // J never increases along the exact limit. A step that raises it beyond
+    // rounding (a*(u) jumping as neurons meet, or an error-controlled step
+    // that overshoots where the field is stiff) is rejected and halved
+    // (docs/maths/local_basis.md, "When neurons meet").
+    double J_now = std::numeric_limits<double>::quiet_NaN();
+    const OdeAccept accept = [&](const Eigen::VectorXd&) {
+        if (std::isnan(J_now)) return true;
+        // Rounding of L: f = Σ a_j φ_j carries an error of order u‖a‖₁
+        // (large when a*(u) has huge opposite coefficients), so L one of order
+        // 2√L u‖a‖₁; ten times that, plus a relative 1e-13, is the slack.
+        const double fa = 1.1e-16 * work.a.lpNorm<1>();
+        const double slack = 1e-13 * J_now + 10.0 * (2.0 * std::sqrt(J_now) * fa + fa * fa);
+        if (last_J <= J_now + slack) {
+            J_now = last_J;
+            return true;
+        }
+        return false;
     };
     std::vector<double> times(snapshots);
     for (int k = 0; k < snapshots; ++k) times[k] = tau_end * k / (snapshots - 1);
@@ -23,15 +54,35 @@ LimitResult finite_eta_limit(const Network& net, const Target& target, double ta
 
     LimitResult res;
     res.a.resize(snapshots, m + 1);
+    res.cond.resize(snapshots);
     // The last right-hand side before each output was evaluated at exactly the
     // output's u (FSAL), so a*(u) there is already known: keep it rather than
-    // pay a second O(m³) solve per snapshot.
+    // pay a second solve per snapshot.
     Eigen::MatrixXd kept_u(snapshots, m);
     const OdeOutput keep = [&](std::size_t k) {
+        if (k == 0) J_now = last_J;
         kept_u.row(k) = work.u.transpose();
         res.a.row(k) = work.a.transpose();
+        res.cond[k] = last_cond;
     };
-    const auto us = ode_solve(rhs, net.u, times, opt, poll, &res.stats, keep);
+    std::vector<Eigen::VectorXd> us;
+    try {
+        OdeOptions o = opt;
+        o.time_name = "tau";
+        us = ode_solve(rhs, net.u, times, o, poll, &res.stats, keep, accept);
+    } catch (const DivergenceError& e) {
+        if (!(ridge == 0.0 && last_cond > 1e8)) throw;
+        // The step size collapsed at an ill-posed a*(u): neurons are meeting,
+        // where min_a L jumps up (docs/maths/local_basis.md).
+        char cond[32];
+        std::snprintf(cond, sizeof cond, "%.3g", last_cond);
+        throw DivergenceError(e.step, std::string(e.what()) +
+                                          " (a*(u) is ill-posed there, condition estimate " +
+                                          cond +
+                                          ": neurons are meeting, where the limit's loss jumps "
+                                          "up; pass ridge > 0, e.g. 1e-10, to continue through "
+                                          "meetings; see docs/maths/local_basis.md)");
+    }
     res.tau = Eigen::Map<const Eigen::VectorXd>(times.data(), snapshots);
     res.u.resize(snapshots, m);
     res.l2.resize(snapshots);
@@ -39,6 +90,7 @@ LimitResult finite_eta_limit(const Network& net, const Target& target, double ta
         if (!(kept_u.row(k).transpose().array() == us[k].array()).all()) {
             project(us[k]);  // not expected; recompute rather than trust it
             res.a.row(k) = work.a.transpose();
+            res.cond[k] = last_cond;
         }
         work.u = us[k];
         work.a = res.a.row(k).transpose();

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstdio>
 #include <string>
 
 namespace ttnn {
@@ -24,12 +25,27 @@ constexpr double b1 = 35.0 / 384, b3 = 500.0 / 1113, b4 = 125.0 / 192, b5 = -218
 constexpr double e1 = 71.0 / 57600, e3 = -71.0 / 16695, e4 = 71.0 / 1920, e5 = -17253.0 / 339200,
                  e6 = 22.0 / 525, e7 = -1.0 / 40;
 
+std::string time_string(double t) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.17g", t);
+    return buf;
+}
+
 }  // namespace
+
+StepLimitError::StepLimitError(std::int64_t steps, double t, double t_end, const char* time_name)
+    : std::runtime_error("max_steps = " + std::to_string(steps) +
+                         " steps were not enough: the integration reached " + time_name + " = " +
+                         time_string(t) +
+                         " of " + time_string(t_end) +
+                         " (raise max_steps, loosen rtol/atol, or try another method)"),
+      steps(steps),
+      t(t) {}
 
 std::vector<Eigen::VectorXd> ode_solve(const OdeRhs& rhs, const Eigen::VectorXd& y0,
                                        const std::vector<double>& times, const OdeOptions& opt,
                                        const Poll& poll, OdeStats* stats,
-                                       const OdeOutput& on_output) {
+                                       const OdeOutput& on_output, const OdeAccept& accept) {
     using clock = std::chrono::steady_clock;
     const Eigen::Index n = y0.size();
     std::vector<Eigen::VectorXd> out;
@@ -37,6 +53,21 @@ std::vector<Eigen::VectorXd> ode_solve(const OdeRhs& rhs, const Eigen::VectorXd&
     out.push_back(y0);
     OdeStats st;
 
+    if (n == 0) {  // nothing moves (the limit of a network without neurons)
+        if (on_output) {
+            Eigen::VectorXd none;
+            rhs(y0, none);  // so that the caller's by-products exist
+            on_output(0);
+            for (std::size_t s = 1; s < times.size(); ++s) {
+                out.push_back(y0);
+                on_output(s);
+            }
+        } else {
+            out.assign(times.size(), y0);
+        }
+        if (stats) *stats = st;
+        return out;
+    }
     Eigen::VectorXd y = y0, k1(n), k2(n), k3(n), k4(n), k5(n), k6(n), k7(n), tmp(n), y5(n), err(n);
     rhs(y, k1);
     ++st.rhs_calls;
@@ -61,6 +92,9 @@ std::vector<Eigen::VectorXd> ode_solve(const OdeRhs& rhs, const Eigen::VectorXd&
     for (std::size_t s = 1; s < times.size(); ++s) {
         const double t_stop = times[s];
         while (t < t_stop) {
+            if (opt.max_steps > 0 && st.accepted + st.rejected >= opt.max_steps) {
+                throw StepLimitError(opt.max_steps, t, times.back(), opt.time_name);
+            }
             if (clock::now() - last_poll > std::chrono::milliseconds(5)) {
                 if (poll && poll()) throw Interrupted{};
                 last_poll = clock::now();
@@ -101,6 +135,16 @@ std::vector<Eigen::VectorXd> ode_solve(const OdeRhs& rhs, const Eigen::VectorXd&
                 }
                 continue;
             }
+            if (e <= 1.0 && accept && !accept(y5)) {
+                h = 0.5 * hs;
+                ++st.rejected;
+                if (!(h > 1e-14 * std::max(1.0, std::abs(t)))) {
+                    throw DivergenceError(st.accepted + 1,
+                                          "step size underflow at " + std::string(opt.time_name) + " = " + time_string(t) +
+                                              ": no step keeps the loss from increasing");
+                }
+                continue;
+            }
             if (e <= 1.0) {
                 // Accept; PI step-size control (Hairer & Wanner II, §IV.2).
                 t = last ? t_stop : t + hs;
@@ -129,6 +173,7 @@ std::vector<Eigen::VectorXd> ode_solve(const OdeRhs& rhs, const Eigen::VectorXd&
         }
         out.push_back(y);
         if (on_output) on_output(s);
+        if (poll && poll(1)) throw Interrupted{};
     }
     if (stats) *stats = st;
     return out;

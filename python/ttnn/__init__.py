@@ -6,7 +6,7 @@ without a factor ½, as in the authors' code.
 """
 
 from . import plot
-from ._errors import DivergenceError
+from ._errors import DivergenceError, IllConditionedWarning, StepLimitError
 from ._sweep.engine import sweep
 from .activation import ACTIVATIONS
 from .additive import AdditiveNetwork, GDResult, full_batch_gd, full_batch_gd_ensemble
@@ -35,7 +35,10 @@ def __getattr__(name: str) -> object:
 def __dir__() -> list[str]:
     return sorted([*globals(), "reproduce"])
 
+
 __all__ = [
+    "IllConditionedWarning",
+    "StepLimitError",
     "ACTIVATIONS",
     "AdditiveNetwork",
     "DivergenceError",

@@ -92,6 +92,9 @@ def gram_system(
     net: Network, target: _AnyTarget
 ) -> tuple[NDArray[np.float64], NDArray[np.float64]]: ...
 def optimal_outer(net: Network, target: _AnyTarget, ridge: float) -> NDArray[np.float64]: ...
+def solve_outer(
+    net: Network, target: _AnyTarget, ridge: float
+) -> tuple[NDArray[np.float64], float, bool]: ...
 def gradient_flow(
     net: Network,
     target: _AnyTarget,
@@ -100,6 +103,8 @@ def gradient_flow(
     snapshots: int,
     rtol: float,
     atol: float,
+    max_steps: int = 0,
+    progress: Callable[[int, int], None] | None = None,
 ) -> dict[str, Any]: ...
 def finite_eta_limit(
     net: Network,
@@ -109,6 +114,8 @@ def finite_eta_limit(
     snapshots: int,
     rtol: float,
     atol: float,
+    max_steps: int = 0,
+    progress: Callable[[int, int], None] | None = None,
 ) -> dict[str, Any]: ...
 def gradient_flow_ensemble(
     nets: list[Network],

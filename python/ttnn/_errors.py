@@ -36,3 +36,24 @@ class DivergenceError(FloatingPointError):
 
     def __repr__(self) -> str:
         return f"DivergenceError({str(self)!r}, step={self.step}, run={self.run})"
+
+
+class StepLimitError(RuntimeError):
+    """An integration that needed more than ``max_steps`` steps; ``t`` is the
+    time it reached (flow time t, or slow time τ for a limit)."""
+
+    def __init__(self, message: str, steps: int, t: float) -> None:
+        super().__init__(message)
+        self.steps = int(steps)
+        self.t = float(t)
+
+    def __reduce__(self) -> tuple[type[StepLimitError], tuple[str, int, float]]:
+        # As for DivergenceError: the default would call __init__ with the message only.
+        return (type(self), (str(self), self.steps, self.t))
+
+
+class IllConditionedWarning(RuntimeWarning):
+    """a*(u) = argmin_a L(a, u) is ill-posed: its normal equations have a large
+    condition number (near-coincident neurons), so a*(u) is sensitive to
+    rounding; see the ``ridge`` argument of ``ttnn.two_timescale_limit`` and
+    docs/maths/local_basis.md."""

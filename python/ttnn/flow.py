@@ -6,6 +6,7 @@ L = ∫_0^1 (f* − f)² (no factor ½), by adaptive Dormand–Prince 5(4).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -13,6 +14,7 @@ from numpy.typing import NDArray
 
 from . import _core
 from . import _validate as check
+from ._progress import reporter
 from ._trajectory import Trajectory
 from .network import Network
 from .target import Target, check_target, core_target
@@ -26,6 +28,13 @@ def check_net_target(net: object, target: object) -> None:
 
 def check_tolerances(rtol: float, atol: float) -> tuple[float, float]:
     return check.tolerances(rtol, atol)
+
+
+def check_max_steps(max_steps: int | None) -> int:
+    """``max_steps`` of an integrator: None (no limit, passed as 0) or an integer >= 1."""
+    if max_steps is None:
+        return 0
+    return check.integer("max_steps", max_steps, minimum=1)
 
 
 def check_snapshots(snapshots: int, m: int | None = None) -> int:
@@ -70,6 +79,8 @@ def gradient_flow(
     snapshots: int = 100,
     rtol: float = 1e-8,
     atol: float = 1e-10,
+    max_steps: int | None = None,
+    progress: bool | Callable[[int, int], None] = False,
 ) -> FlowResult:
     """Integrate da/dt = −∇_a L, du/dt = −eps ∇_u L from ``net`` to ``t_end``.
 
@@ -78,14 +89,21 @@ def gradient_flow(
     smooth (σ is C¹), which the error control handles by shortening steps.
     Snapshots are evenly spaced in t and hit exactly. The GIL is released;
     Ctrl-C raises ``KeyboardInterrupt``; non-finite parameters raise
-    ``ttnn.DivergenceError``.
+    ``ttnn.DivergenceError``. ``max_steps`` (default: no limit) bounds the
+    integrator's steps (accepted + rejected): beyond it ``ttnn.StepLimitError``
+    names the time reached. ``progress=True`` shows a tqdm bar in snapshots; a
+    callable is called as ``progress(done, total)``.
     """
     check_net_target(net, target)
     eps_f = check.real("eps", eps, nonneg=True)
     t_f = check.time_span("t_end", t_end)
     k = check_snapshots(snapshots, net.m)
     rtol_f, atol_f = check_tolerances(rtol, atol)
-    out = _core.gradient_flow(net._c, core_target(target), eps_f, t_f, k, rtol_f, atol_f)
+    steps = check_max_steps(max_steps)
+    with reporter(progress, "gradient_flow", "snapshot") as report:
+        out = _core.gradient_flow(
+            net._c, core_target(target), eps_f, t_f, k, rtol_f, atol_f, steps, report
+        )
     return FlowResult(
         t=np.asarray(out["t"]),
         a=np.asarray(out["a"]),

@@ -2,6 +2,8 @@
 
 ``eta="finite"`` (variable projection, run by the C++ core): a = a*(u) solves
 (G + ridge I) a = b (minimum-norm when singular) and du/dτ = −∇_u L(a*(u), u).
+For cubic and ramp a*(u) comes from the banded local-basis system
+(docs/maths/local_basis.md), with a condition estimate per snapshot.
 
 ``eta="zero"`` (the paper's closed form): f is constant on every cell between
 consecutive neurons (the mean of f* there); only the two neurons
@@ -12,6 +14,8 @@ that reaches its break stops there. L*(u) = Σ_i Δ_i² d_L d_R / (d_L + d_R).
 
 from __future__ import annotations
 
+import warnings
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -19,8 +23,10 @@ from numpy.typing import NDArray
 
 from . import _core
 from . import _validate as check
+from ._errors import IllConditionedWarning
+from ._progress import reporter
 from ._trajectory import Trajectory
-from .flow import check_net_target, check_snapshots, check_tolerances
+from .flow import check_max_steps, check_net_target, check_snapshots, check_tolerances
 from .network import Network
 from .target import PiecewiseConstant, Target, core_target
 
@@ -33,6 +39,12 @@ class LimitResult(Trajectory):
     exact loss L of the network (a[k], u[k]) (for ``eta="zero"``: of the η → 0
     step function); ``limit_loss[k]`` the loss the limit itself tracks
     (L(a*(u), u) for "finite", the closed form L*(u) for "zero").
+
+    ``cond[k]`` (``eta="finite"`` only, else None) is a condition estimate of
+    the linear system a*(u[k]) was solved from: the banded local-basis matrix
+    H + ridge DᵀD for cubic and ramp, G + ridge I for relu or when the banded
+    one is singular (docs/maths/local_basis.md). Above ``ILL_CONDITIONED``
+    a*(u) is ill-posed (near-coincident neurons) and a warning was issued.
     """
 
     tau: NDArray[np.float64]
@@ -44,6 +56,12 @@ class LimitResult(Trajectory):
     activation: str
     kind: str
     stats: dict[str, int] = field(default_factory=dict)
+    cond: NDArray[np.float64] | None = None
+
+
+#: Condition estimate of a*(u)'s system above which ``two_timescale_limit`` warns
+#: (``IllConditionedWarning``): a*(u) has then lost about half of its 16 digits.
+ILL_CONDITIONED: float = 1e8
 
 
 def two_timescale_limit(
@@ -55,6 +73,8 @@ def two_timescale_limit(
     snapshots: int = 100,
     rtol: float = 1e-8,
     atol: float = 1e-10,
+    max_steps: int | None = None,
+    progress: bool | Callable[[int, int], None] = False,
 ) -> LimitResult:
     """The ε → 0 limit of the gradient flow from ``net.u``, to slow time ``tau_end``.
 
@@ -63,6 +83,24 @@ def two_timescale_limit(
     closed form and needs at least 2 neurons in every piece of the target; it
     is for piecewise-constant targets only (a teacher ``Network`` is accepted
     with ``eta="finite"``).
+
+    ``ridge`` (``eta="finite"`` only; default 0) replaces a*(u) = argmin_a L(a, u)
+    by argmin_a L(a, u) + ridge ‖a‖² (bias included), i.e. (G + ridge I) a = b.
+    With ridge = 0 the limit is the exact ε → 0 limit; a*(u) is then ill-posed
+    when two neurons nearly coincide (two almost equal steps fitted with huge
+    opposite coefficients: ``cond`` grows, ``IllConditionedWarning``), and at a
+    meeting L(a*(u), u) jumps up, so an integration can get stuck there and
+    stop with ``ttnn.DivergenceError``. A ridge > 0 bounds a, makes a*(u)
+    continuous in u and well-posed, and lets neurons meet and pass; the flow is
+    then the gradient flow of L + ridge ‖a‖², which is the quantity that never
+    increases, and the limit is biased by O(ridge ‖a‖²). Along every run,
+    L + ridge ‖a*‖² never increases from one accepted step to the next (a step
+    that would raise it is rejected and retried shorter). Coinciding neurons
+    share their outer weight equally (minimum norm) and, having the same
+    gradient, move together. See docs/maths/local_basis.md.
+
+    ``max_steps`` bounds the integrator's steps (``ttnn.StepLimitError`` names
+    the τ reached); ``progress`` as in :func:`ttnn.gradient_flow`.
     """
     check_net_target(net, target)
     if not isinstance(eta, str):
@@ -73,9 +111,25 @@ def two_timescale_limit(
     ridge_f = check.real("ridge", ridge, nonneg=True)
     k = check_snapshots(snapshots, net.m)
     rtol_f, atol_f = check_tolerances(rtol, atol)
+    steps = check_max_steps(max_steps)
     if eta == "finite":
-        out = _core.finite_eta_limit(net._c, core_target(target), tau_f, ridge_f, k, rtol_f, atol_f)
+        with reporter(progress, "two_timescale_limit", "snapshot") as report:
+            out = _core.finite_eta_limit(
+                net._c, core_target(target), tau_f, ridge_f, k, rtol_f, atol_f, steps, report
+            )
         l2 = np.asarray(out["l2"])
+        cond = np.asarray(out["cond"])
+        if np.max(cond, initial=0.0) > ILL_CONDITIONED:
+            worst = int(np.argmax(cond))
+            warnings.warn(
+                f"a*(u) is ill-conditioned or singular (condition estimate {cond[worst]:.3g} "
+                f"at tau = {out['tau'][worst]:.6g}): nearly coinciding neurons make it "
+                "ill-posed (see ridge=); coinciding ones, or a neuron whose window misses "
+                "[0, 1], make it singular, where a* is the minimum-norm solution; see "
+                "docs/maths/local_basis.md",
+                IllConditionedWarning,
+                stacklevel=2,
+            )
         return LimitResult(
             tau=np.asarray(out["tau"]),
             a=np.asarray(out["a"]),
@@ -86,6 +140,7 @@ def two_timescale_limit(
             activation=net.activation,
             kind="finite",
             stats=dict(out["stats"]),
+            cond=cond,
         )
     if not isinstance(target, PiecewiseConstant):
         raise TypeError(

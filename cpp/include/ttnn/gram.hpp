@@ -22,4 +22,24 @@ GramSystem gram_system(const Network& net, const Target& target);
 // minimum-norm least-squares one when that matrix is singular.
 Eigen::VectorXd optimal_outer(const GramSystem& sys, double ridge);
 
+// a*(u) and how it was obtained. For cubic and ramp, through the banded
+// local-basis system (H + ridge DᵀD) c = β, a = D c, in O(m w²)
+// (docs/maths/local_basis.md); `cond` is then the 1-norm condition estimate of
+// that banded matrix. When it is singular or its condition exceeds
+// 1/kOuterRcond (a neuron whose ψ vanishes on [0, 1], i.e. outside [0, 1] or
+// coinciding with another), and always for relu, the dense minimum-norm path
+// optimal_outer(gram_system(...)) is used and `cond` is the condition of
+// G + ridge I. Either way a*(u) is the minimum-norm minimiser.
+struct OuterSolve {
+    Eigen::VectorXd a;      // m + 1
+    double cond = 1.0;      // condition estimate of the system solved (inf: singular)
+    bool banded = false;    // which path gave `a`
+};
+OuterSolve solve_outer(const Network& net, const Target& target, double ridge);
+
+// Relative cut-off of both paths: eigenvalues (dense) below it times the
+// largest are treated as zero; a banded system with a larger condition
+// estimate than its inverse goes to the dense path.
+constexpr double kOuterRcond = 1e-12;
+
 }  // namespace ttnn

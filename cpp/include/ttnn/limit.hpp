@@ -1,6 +1,8 @@
 // The two-timescale limit at finite η (docs/maths/limits.md, "variable projection"):
 // a = a*(u) solves (G + ridge I) a = b, and du/dτ = −∇_u L(a*(u), u) (by the
-// envelope theorem a*'s dependence on u does not enter).
+// envelope theorem a*'s dependence on u does not enter). a*(u) comes from
+// solve_outer (banded local basis for cubic and ramp); J = L + ridge ‖a‖² never
+// increases from one accepted step to the next (docs/maths/local_basis.md).
 #pragma once
 
 #include <Eigen/Core>
@@ -17,6 +19,7 @@ struct LimitResult {
     Eigen::MatrixXd a;    // K × (m + 1), a*(u) at each snapshot
     Eigen::MatrixXd u;    // K × m
     Eigen::VectorXd l2;   // K, L(a*(u), u)
+    Eigen::VectorXd cond;  // K, condition estimate of a*(u)'s system (OuterSolve::cond)
     OdeStats stats;
 };
 

@@ -7,6 +7,7 @@
 #include <Eigen/Core>
 #include <cstdint>
 #include <functional>
+#include <stdexcept>
 #include <vector>
 
 #include "ttnn/interrupt.hpp"
@@ -19,9 +20,25 @@ using OdeRhs = std::function<void(const Eigen::VectorXd& y, Eigen::VectorXd& dy)
 // keep by-products of that evaluation instead of recomputing them.
 using OdeOutput = std::function<void(std::size_t k)>;
 
+// Called after a step passed the error test, with the step's new state (the
+// most recent rhs call was at that state). Returning false rejects the step,
+// which is retried with half the step size: the finite-η limit uses it to
+// keep its loss non-increasing (docs/maths/local_basis.md).
+using OdeAccept = std::function<bool(const Eigen::VectorXd& y)>;
+
 struct OdeOptions {
     double rtol = 1e-8;
     double atol = 1e-10;
+    std::int64_t max_steps = 0;  // accepted + rejected steps allowed; 0: no limit
+    const char* time_name = "t";  // how errors name the time ("tau" for a limit)
+};
+
+// More than max_steps steps were needed; `t` is the time reached.
+class StepLimitError : public std::runtime_error {
+public:
+    StepLimitError(std::int64_t steps, double t, double t_end, const char* time_name = "t");
+    std::int64_t steps;
+    double t;
 };
 
 struct OdeStats {
@@ -31,10 +48,12 @@ struct OdeStats {
 // Integrates y' = rhs(y) (autonomous) from y0 at times[0] and returns y at each
 // of `times` (increasing), stepping exactly onto each of them. Throws
 // DivergenceError (step = accepted steps) if the state becomes non-finite and
-// Interrupted when poll() says so (polled every few milliseconds).
+// Interrupted when poll() says so (polled every few milliseconds; each stored
+// output counts one unit of progress), StepLimitError past opt.max_steps.
 std::vector<Eigen::VectorXd> ode_solve(const OdeRhs& rhs, const Eigen::VectorXd& y0,
                                        const std::vector<double>& times, const OdeOptions& opt,
                                        const Poll& poll, OdeStats* stats = nullptr,
-                                       const OdeOutput& on_output = nullptr);
+                                       const OdeOutput& on_output = nullptr,
+                                       const OdeAccept& accept = nullptr);
 
 }  // namespace ttnn

@@ -15,6 +15,7 @@ Modules:
     loss        the exact L2 loss, its gradient and the Gram system (G, b)
     flow        the gradient flow's right-hand side
     limits      the two-timescale limits' right-hand sides and L*(u)
+    local_basis a*(u) through the banded local basis (H c = beta) of cubic and ramp
     sgd         one online SGD step, a replay loop and the snapshot schedule
     additive    the additive multi-D network of E4/E5, its criterion, gradient, GD epoch
 """
@@ -28,6 +29,7 @@ from .additive import (
 )
 from .flow import flow_rhs
 from .limits import finite_eta_rhs, optimal_outer, zero_eta_loss, zero_eta_pair_rhs
+from .local_basis import local_system, optimal_outer_banded
 from .loss import breakpoints, gauss_legendre_nodes, gram_system, l2_error, l2_gradient
 from .network import features, forward, sample_gradient
 from .sgd import sgd_batch_step, sgd_replay, sgd_step, snapshot_steps
@@ -50,8 +52,10 @@ __all__ = [
     "gauss_legendre_nodes",
     "gram_system",
     "l2_error",
+    "local_system",
     "l2_gradient",
     "optimal_outer",
+    "optimal_outer_banded",
     "sample_gradient",
     "sgd_batch_step",
     "sgd_replay",

@@ -1,0 +1,145 @@
+#include "ttnn/local_basis.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+
+#include "ttnn/quadrature.hpp"
+
+namespace ttnn {
+
+double SymBand::at(int i, int j) const {
+    if (i < j) std::swap(i, j);
+    return i - j > w ? 0.0 : band(i - j, j);
+}
+
+LocalSystem local_system(const Network& net, const Target& target) {
+    const int m = static_cast<int>(net.m());
+    LocalSystem sys;
+    sys.order.resize(m);
+    std::iota(sys.order.begin(), sys.order.end(), 0);
+    std::stable_sort(sys.order.begin(), sys.order.end(),
+                     [&](int i, int j) { return net.u[i] < net.u[j]; });
+    std::vector<double> us(m);
+    for (int r = 0; r < m; ++r) us[r] = net.u[sys.order[r]];
+
+    // On one piece of the sweep, the neurons of ranks < s are saturated
+    // (φ = 1), those of ranks s … s + n − 1 are in their windows and the rest
+    // are 0 (the window of a piece is a run of consecutive ranks, because every
+    // neuron enters and leaves its window in the order of u). So only ψ_s …
+    // ψ_{s+n} are non-zero there: each piece adds an (n + 1) × (n + 1) block to
+    // H, and the half-bandwidth is the largest window count n.
+    // Two passes: the first finds w so that the band is allocated once.
+    int w = 1;  // at least tridiagonal, for the ridge's DᵀD
+    sweep_pieces(net, target, [&](const Piece& pc) {
+        w = std::max(w, static_cast<int>(pc.window->size()));
+    });
+    sys.H.n = m + 1;
+    sys.H.w = std::min(w, m);  // never wider than the matrix
+    if (m == 0) sys.H.w = 0;
+    sys.H.band = Eigen::MatrixXd::Zero(sys.H.w + 1, m + 1);
+    sys.beta = Eigen::VectorXd::Zero(m + 1);
+
+    int saturated = 0;
+    std::vector<double> phi, psi;
+    dispatch_activation(net.act, [&](auto A) {
+        sweep_pieces(net, target, [&](const Piece& pc) {
+            saturated += static_cast<int>(pc.saturated_new->size());
+            const int s = saturated;
+            const int n = static_cast<int>(pc.window->size());
+            const double mid = 0.5 * (pc.lo + pc.hi), half = 0.5 * (pc.hi - pc.lo);
+            phi.resize(n + 2);
+            psi.resize(n + 1);
+            for (int q = 0; q < 4; ++q) {
+                const double x = mid + half * GaussLegendre4::node[q];
+                const double wq = half * GaussLegendre4::weight[q];
+                // phi[r] = φ of rank s − 1 + r: 1 (saturated or φ_0) for r = 0,
+                // window values, then 0.
+                phi[0] = 1.0;
+                for (int r = 0; r < n; ++r) phi[r + 1] = sigma_eta<A.value>(x - us[s + r], net.eta);
+                phi[n + 1] = 0.0;
+                for (int r = 0; r <= n; ++r) psi[r] = phi[r] - phi[r + 1];
+                const double fx = pc.target_at(x);
+                for (int r = 0; r <= n; ++r) {
+                    const double wp = wq * psi[r];
+                    sys.beta[s + r] += wp * fx;
+                    for (int c = r; c <= n; ++c) sys.H.band(c - r, s + r) += wp * psi[c];
+                }
+            }
+        });
+    });
+    return sys;
+}
+
+BandCholesky::BandCholesky(const SymBand& A) : R(A) {
+    const int n = A.n, w = A.w;
+    Eigen::MatrixXd& L = R.band;  // L(d, k) = R(k + d, k)
+    for (int k = 0; k < n; ++k) {
+        // Pivot: A(k,k) − Σ_p R(k,p)², p = max(0, k − w) … k − 1.
+        double d = L(0, k);
+        for (int p = std::max(0, k - w); p < k; ++p) d -= L(k - p, p) * L(k - p, p);
+        // Relative test: a pivot that lost all but ~1e-14 of the diagonal is
+        // rounding noise (ψ_k ≡ 0 on [0, 1], or two coinciding neurons).
+        if (!(d > 1e-14 * std::abs(A.band(0, k))) || !std::isfinite(d)) {
+            ok = false;
+            return;
+        }
+        const double rkk = std::sqrt(d);
+        L(0, k) = rkk;
+        for (int i = k + 1; i <= std::min(n - 1, k + w); ++i) {
+            double v = L(i - k, k);
+            for (int p = std::max(0, i - w); p < k; ++p) v -= L(i - p, p) * L(k - p, p);
+            L(i - k, k) = v / rkk;
+        }
+    }
+    ok = true;
+}
+
+Eigen::VectorXd BandCholesky::solve(const Eigen::VectorXd& rhs) const {
+    const int n = R.n, w = R.w;
+    const Eigen::MatrixXd& L = R.band;
+    Eigen::VectorXd x = rhs;
+    for (int k = 0; k < n; ++k) {  // R y = rhs
+        double v = x[k];
+        for (int p = std::max(0, k - w); p < k; ++p) v -= L(k - p, p) * x[p];
+        x[k] = v / L(0, k);
+    }
+    for (int k = n; k-- > 0;) {  // Rᵀ x = y
+        double v = x[k];
+        for (int i = k + 1; i <= std::min(n - 1, k + w); ++i) v -= L(i - k, k) * x[i];
+        x[k] = v / L(0, k);
+    }
+    return x;
+}
+
+double band_condition(const SymBand& A, const BandCholesky& chol) {
+    const int n = A.n;
+    if (n == 0) return 1.0;
+    double norm1 = 0.0;  // ‖A‖₁ = max column sum (A symmetric)
+    for (int j = 0; j < n; ++j) {
+        double s = 0.0;
+        for (int i = std::max(0, j - A.w); i <= std::min(n - 1, j + A.w); ++i) s += std::abs(A.at(i, j));
+        norm1 = std::max(norm1, s);
+    }
+    // Hager (1984) / Higham (1988): maximise ‖A⁻¹x‖₁ over ‖x‖₁ = 1 by a few
+    // sign-vector iterations (A⁻¹ symmetric, so A⁻ᵀ = A⁻¹).
+    Eigen::VectorXd x = Eigen::VectorXd::Constant(n, 1.0 / n);
+    double est = 0.0;
+    int last = -1;
+    for (int it = 0; it < 5; ++it) {
+        const Eigen::VectorXd y = chol.solve(x);
+        est = std::max(est, y.lpNorm<1>());
+        Eigen::VectorXd xi(n);
+        for (int i = 0; i < n; ++i) xi[i] = y[i] >= 0 ? 1.0 : -1.0;
+        const Eigen::VectorXd z = chol.solve(xi);
+        Eigen::Index j;
+        const double zmax = z.cwiseAbs().maxCoeff(&j);
+        if (zmax <= z.dot(x) || static_cast<int>(j) == last) break;
+        x.setZero();
+        x[j] = 1.0;
+        last = static_cast<int>(j);
+    }
+    return norm1 * est;
+}
+
+}  // namespace ttnn

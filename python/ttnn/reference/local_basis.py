@@ -1,0 +1,111 @@
+"""a*(u) through the banded local basis of the windowed activations, in plain NumPy
+(docs/maths/local_basis.md).
+
+With the neurons sorted, u_(1) <= ... <= u_(m), and phi_(j) = sigma_eta(. - u_(j)),
+phi_0 = 1, phi_(m+1) = 0:
+
+    psi_k = phi_(k) - phi_(k+1)  (k = 0 .. m),   f = sum_k c_k psi_k,   c = prefix sums of a,
+
+H_ij = int_0^1 psi_i psi_j is banded and beta_k = int_0^1 f* psi_k; the normal equations
+G a = b are exactly H c = beta, and a ridge lambda |a|^2 gives (H + lambda D^T D) c = beta
+with a = D c (D the bidiagonal difference). This module builds H from psi directly (not
+from G) and solves by a banded Cholesky, so it checks the C++ banded path independently;
+the dense minimum-norm ``reference.optimal_outer`` stays the oracle.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from .limits import optimal_outer
+from .loss import _quadrature
+from .network import features
+from .target import target_eval
+
+#: Relative cut-off shared with the dense path: a banded system whose 1-norm condition
+#: exceeds 1 / OUTER_RCOND is left to the dense minimum-norm solve.
+OUTER_RCOND: float = 1e-12
+
+
+def local_system(
+    u: ArrayLike, eta: float, breaks: Any, values: ArrayLike | None, activation: str = "cubic"
+) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.intp]]:
+    """(H, beta, order): H as a full (m + 1) x (m + 1) array (banded in value),
+    beta, and the stable argsort of u that defines the basis."""
+    if activation not in ("cubic", "ramp"):
+        raise ValueError(f"the local basis needs a windowed activation, got {activation!r}")
+    u = np.asarray(u, dtype=np.float64)
+    order = np.argsort(u, kind="stable")
+    x, w = _quadrature(u, eta, breaks, activation)
+    phi = features(u[order], eta, x, activation)  # (nodes, m + 1): 1, phi_(1), ...
+    psi = phi - np.concatenate((phi[:, 1:], np.zeros((len(x), 1))), axis=1)
+    fstar = target_eval(breaks, values, x)
+    return psi.T @ (w[:, None] * psi), psi.T @ (w * fstar), order
+
+
+def difference_gram(n: int) -> NDArray[np.float64]:
+    """D^T D for a = D c (a_0 = c_0, a_k = c_k - c_{k-1}), of order n: tridiag(-1, 2, -1)
+    with a last diagonal entry 1."""
+    dtd = 2.0 * np.eye(n) - np.eye(n, k=1) - np.eye(n, k=-1)
+    dtd[-1, -1] = 1.0
+    return dtd
+
+
+def half_bandwidth(a: NDArray[np.float64]) -> int:
+    """The largest |i - j| with a_ij != 0."""
+    i, j = np.nonzero(a)
+    return int(np.max(np.abs(i - j))) if len(i) else 0
+
+
+def band_cholesky(a: NDArray[np.float64], w: int) -> NDArray[np.float64] | None:
+    """Lower Cholesky factor of the SPD matrix a of half-bandwidth w, touching only the
+    band; None when a pivot is not positive relative to its diagonal (singular)."""
+    n = a.shape[0]
+    r = np.zeros_like(a)
+    for k in range(n):
+        lo = max(0, k - w)
+        d = a[k, k] - r[k, lo:k] @ r[k, lo:k]
+        if not d > 1e-14 * abs(a[k, k]):
+            return None
+        r[k, k] = np.sqrt(d)
+        for i in range(k + 1, min(n, k + w + 1)):
+            lo_i = max(0, i - w)
+            r[i, k] = (a[i, k] - r[i, lo_i:k] @ r[k, lo_i:k]) / r[k, k]
+    return r
+
+
+def optimal_outer_banded(
+    u: ArrayLike,
+    eta: float,
+    breaks: Any,
+    values: ArrayLike | None,
+    activation: str = "cubic",
+    ridge: float = 0.0,
+) -> tuple[NDArray[np.float64], float, bool]:
+    """(a*(u), cond, banded): a*(u) from (H + ridge D^T D) c = beta, a = D c, and the
+    exact 1-norm condition number of that matrix; when it is singular or its condition
+    exceeds 1 / OUTER_RCOND (or the activation is relu), the dense minimum-norm
+    ``optimal_outer`` instead, with the 1-norm condition of G + ridge I (inf if singular)."""
+    u = np.asarray(u, dtype=np.float64)
+    if activation in ("cubic", "ramp") and len(u) > 0:
+        h, beta, order = local_system(u, eta, breaks, values, activation)
+        a_mat = h + ridge * difference_gram(len(beta))
+        r = band_cholesky(a_mat, max(half_bandwidth(h), 1))
+        if r is not None:
+            cond = float(np.linalg.cond(a_mat, 1))
+            if cond * OUTER_RCOND < 1.0:
+                c = np.linalg.solve(r.T, np.linalg.solve(r, beta))
+                a = np.empty(len(u) + 1)
+                a[0] = c[0]
+                a[1 + order] = np.diff(c)
+                return a, cond, True
+    from .loss import gram_system
+
+    g, b = gram_system(u, eta, breaks, values, activation)
+    g = g + ridge * np.eye(len(b))
+    with np.errstate(all="ignore"):
+        cond = float(np.linalg.cond(g, 1)) if np.linalg.matrix_rank(g) == len(b) else np.inf
+    return optimal_outer(u, eta, breaks, values, activation, ridge), cond, False
