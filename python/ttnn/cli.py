@@ -139,9 +139,10 @@ def _main(argv: Sequence[str] | None) -> int:
     )
     from ._sweep import cli as sweep_cli
 
-    sweep_cli.add_parser(sub)
+    p_sweep = sweep_cli.add_parser(sub)
     args = parser.parse_args(argv)
     if args.command == "sweep":
+        _check_out(p_sweep, args.out)
         return sweep_cli.main(args)
     if args.command == "demo":
         if not 1 <= args.seeds <= MAX_DEMO_SEEDS:

@@ -22,6 +22,7 @@ import numpy as np
 
 import ttnn
 
+from .._io import save_figure
 from .experiments import SCALES, _bar, _done, _init_seed
 
 M = 10
@@ -175,7 +176,7 @@ def plot_relu1d(data: dict[str, Any], out: Path) -> list[Path]:
     )
     fig.tight_layout()
     box = Path(out) / "relu1d_boxplot.png"
-    fig.savefig(box, dpi=110)
+    save_figure(fig, box, dpi=110)
     plt.close(fig)
 
     x = np.linspace(0.0, 1.0, 1001)
@@ -208,6 +209,6 @@ def plot_relu1d(data: dict[str, Any], out: Path) -> list[Path]:
     fig.suptitle(f"relu1d: repeat {r['repeat']}, both regimes from one start", fontsize=10)
     fig.tight_layout()
     fit = Path(out) / "relu1d_fit.png"
-    fig.savefig(fit, dpi=110)
+    save_figure(fig, fit, dpi=110)
     plt.close(fig)
     return [box, fit]
