@@ -184,6 +184,9 @@ CASES += [
     (lambda: limit(tau_end=1e308), ValueError, "tau_end"),
     (lambda: limit(atol=1e-300), ValueError, "atol"),
     (lambda: sgd(progress="yes"), TypeError, "progress"),
+    # steps × batch draws must fit the core's signed 64-bit count.
+    (lambda: sgd(steps=2**62, batch=4, snapshots=2), ValueError, "batch"),
+    (lambda: ens(steps=[10, 2**61], batch=[1, 8]), ValueError, "steps[1]"),
 ]
 
 

@@ -204,6 +204,7 @@ def sgd(
         if steps is None:
             raise TypeError("steps is required unless data=(x, y) is given")
         p = check.integer("steps", steps, minimum=0)
+        check.draws("steps", p, b)
     k = check.integer("snapshots", snapshots)
     if k < 2 or k > p + 1:
         raise ValueError(f"snapshots must be in [2, steps + 1] = [2, {p + 1}], got {k}")
@@ -365,6 +366,8 @@ def sgd_ensemble(
         if steps is None:
             raise TypeError("steps is required unless data is given")
         ps = check.per_run("steps", steps, runs, lambda n, v: check.integer(n, v, minimum=0))
+        for i in range(runs):
+            check.draws(f"steps[{i}]", ps[i], bs[i])
     else:
         if not isinstance(data, (list, tuple)) or len(data) != runs:
             raise ValueError(f"data must hold one (x, y) pair per network ({runs})")
