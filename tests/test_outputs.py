@@ -146,8 +146,16 @@ def test_concurrent_reproduce_into_one_directory_leaves_readable_consistent_file
 # name and renamed (its chunks then go through zarr's own write-and-rename).
 ALLOWED_WRITERS = {("reproduce/__init__.py", "open"), ("_sweep/store.py", "to_zarr")}
 WRITER_METHODS = {
-    "savefig", "save", "write_text", "write_bytes", "to_netcdf", "to_zarr", "savez",
-    "savez_compressed", "dump", "tofile",
+    "savefig",
+    "save",
+    "write_text",
+    "write_bytes",
+    "to_netcdf",
+    "to_zarr",
+    "savez",
+    "savez_compressed",
+    "dump",
+    "tofile",
 }
 
 
@@ -176,8 +184,7 @@ def test_every_file_the_package_writes_goes_through_io():
                     k.value for k in node.keywords if k.arg == "mode"
                 ]
                 if not any(
-                    isinstance(m, ast.Constant) and set(str(m.value)) & set("wax+")
-                    for m in modes
+                    isinstance(m, ast.Constant) and set(str(m.value)) & set("wax+") for m in modes
                 ):
                     continue
                 name = "open"
@@ -243,3 +250,30 @@ def test_sweep_disk_full_is_one_line_exit_1_and_leaves_nothing(tmp_path, monkeyp
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "cannot write" in err[0] and "disk full" in err[0], err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["spec.toml"]
+
+
+def test_a_run_interrupted_while_writing_leaves_no_stale_metrics(tmp_path, monkeypatch, capsys):
+    # A complete seed-0 run, then a seed-1 run into the same directory stopped by
+    # Ctrl-C while writing its files: the old metrics.json (seed 0) must not stay
+    # beside the new run's figures, and no file may be truncated.
+    assert cli.main(["reproduce", "fig5", "--scale", "quick", "--out", str(tmp_path)]) == 0
+    check_complete(tmp_path)
+    calls = []
+    real_fsync = _io.os.fsync
+
+    def ctrl_c_on_second_file(fd):
+        calls.append(fd)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        real_fsync(fd)
+
+    monkeypatch.setattr(_io.os, "fsync", ctrl_c_on_second_file)
+    args = ["reproduce", "fig5", "--scale", "quick", "--out", str(tmp_path), "--seed", "1"]
+    assert cli.main(args) == 130
+    assert "interrupted" in capsys.readouterr().err
+    assert not (tmp_path / "metrics.json").exists()
+    for p in tmp_path.iterdir():
+        assert ".tmp" not in p.name
+        if p.suffix in (".png", ".gif"):
+            with Image.open(p) as im:
+                im.load()
