@@ -62,7 +62,13 @@ def shuffle_order(n: int, draws: int, seed: int, stream: int = 0) -> NDArray[np.
     concatenation of the epochs, cut after ``draws`` entries (see
     docs/maths/dynamics.md, "Finite datasets").
     """
-    rng = np.random.default_rng([seed, stream])
+    n = check.integer("n", n, minimum=0)
+    draws = check.integer("draws", draws, minimum=0)
+    if draws > 0 and n == 0:
+        raise ValueError(f"n must be >= 1 to draw {draws} samples, got 0")
+    # The epochs' permutations, their concatenation and the cut copy.
+    check.memory(f"shuffle_order with {draws} draws", 3 * 8 * (draws + n))
+    rng = np.random.default_rng([check.seed("seed", seed), check.seed("stream", stream)])
     epochs = -(-draws // n) if n else 0
     parts = [rng.permutation(n) for _ in range(epochs)]
     order = np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
@@ -77,6 +83,7 @@ def sample_stream(
     ``batch=B`` consumes steps·B of them, and replaying them with ``data=`` reproduces it."""
     check_target(target)
     n = check.integer("draws", draws, minimum=0)
+    check.memory(f"sample_stream with {n} draws", 2 * 8 * n)
     kind, scale = noise_spec(noise)
     x, y = _core.sample_stream(
         core_target(target), kind, scale, check.seed("seed", seed), check.seed("stream", stream), n
