@@ -1,4 +1,4 @@
-"""Micro-benchmark of full-batch GD of the additive network (DESIGN.md §3, E4 at d = 10).
+"""Micro-benchmark of full-batch GD of the additive network (docs/maths/additive.md, E4 at d = 10).
 
 Prints the median time per epoch at d = 10, n = 1e4, m = 10 (cubic, η = 1e-2; relu for
 comparison), one epoch of the NumPy reference, and the threads=1 vs threads=2 time of a

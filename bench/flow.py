@@ -1,4 +1,5 @@
-"""Benchmark: gradient flow and the two-timescale limits, ttnn against scipy (DESIGN.md §2, §6).
+"""Benchmark: gradient flow and the two-timescale limits, ttnn against scipy
+(docs/maths/dynamics.md#gradient-flow; method: bench/README.md).
 
 Run from the repository root with ``python bench/flow.py`` (needs ``pip install .[bench]``).
 Everything in this process runs on one thread; the 1-vs-2-thread measurement of the Gram fill

@@ -10,7 +10,8 @@ Writes the section "## Sweeps (bench/sweep.py)" of RESULTS.md. One workload: a
       needs them too); the overhead is the extra wall time of the sweep. Results
       checked identical.
 (ii)  ``ttnn.sweep(client=...)`` on a ``distributed.LocalCluster`` of 2 single-threaded
-      worker processes against 1 (cluster start-up excluded); results identical.
+      worker processes against 1 (cluster start-up excluded; both clusters up, the two
+      measurements taking turns); results identical.
 (iii) a hand-written loop of ``ttnn.sgd`` calls in a ``ProcessPoolExecutor`` of 2
       processes (what a user writes without ttnn.sweep) against ttnn.sweep on 2 threads.
 
@@ -72,35 +73,50 @@ def main() -> int:
 
     # (i) sweep vs one raw ensemble call, taking turns.
     t_sweep, t_raw = [], []
+    # CPU time of this process (both OpenMP threads) too: on a loaded machine the
+    # wall times carry other jobs' noise, the CPU times much less.
+    c_sweep, c_raw = [], []
     for _ in range(args.repeats):
-        t = time.perf_counter()
+        t, c = time.perf_counter(), time.process_time()
         ds = sweep(steps, threads=2)
         t_sweep.append(time.perf_counter() - t)
-        t = time.perf_counter()
+        c_sweep.append(time.process_time() - c)
+        t, c = time.perf_counter(), time.process_time()
         nets, eps, seeds = raw_inputs(ds)  # the user builds the networks too
         raw = ttnn.sgd_ensemble(nets, tgt, h=H, eps=eps, steps=steps, seed=seeds, threads=2)
         t_raw.append(time.perf_counter() - t)
+        c_raw.append(time.process_time() - c)
     u = ds.u.values.reshape(-1, M)
     same_raw = all(np.array_equal(u[i], r.u[-1]) for i, r in enumerate(raw))
     overhead = median(t_sweep) / median(t_raw) - 1
+    cpu_overhead = median(c_sweep) / median(c_raw) - 1
     print(f"(i) sweep {median(t_sweep):.2f} s, raw {median(t_raw):.2f} s: {overhead:+.1%}")
 
-    # (ii) Dask: 1 vs 2 single-threaded worker processes.
+    # (ii) Dask: 1 vs 2 single-threaded worker processes, both clusters up, taking
+    # turns (so that the other helpers' load, which moves by the minute, falls on both).
     t_dask: dict[int, list[float]] = {1: [], 2: []}
     same_dask = True
-    for workers in (1, 2):
-        with (
-            LocalCluster(
-                n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None
-            ) as cluster,
-            Client(cluster) as client,
-        ):
-            client.submit(sum, [1]).result()  # workers up and warm
-            for _ in range(args.repeats):
+    load_ii = [load_average()]
+    with (
+        LocalCluster(
+            n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None
+        ) as one,
+        LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+        ) as two,
+        Client(one) as c1,
+        Client(two) as c2,
+    ):
+        clients = {1: c1, 2: c2}
+        for c in clients.values():
+            c.submit(sum, [1]).result()  # workers up and warm
+        for _ in range(args.repeats):
+            for workers, client in clients.items():
                 t = time.perf_counter()
                 dd = sweep(steps, client=client)
                 t_dask[workers].append(time.perf_counter() - t)
                 same_dask &= bool(np.array_equal(dd.u.values, ds.u.values))
+    load_ii.append(load_average())
     dask_speedup = median(t_dask[1]) / median(t_dask[2])
     print(f"(ii) dask 1 worker {median(t_dask[1]):.2f} s, 2: {median(t_dask[2]):.2f} s")
 
@@ -126,7 +142,8 @@ def main() -> int:
         "",
         *header_lines(),
         f"- ttnn {ttnn.__version__} (commit {git_commit()}), NumPy {np.__version__}",
-        f"- Load average (1 min) at start {load0:.2f}, at end {load1:.2f}. "
+        f"- Load average (1 min) at start {load0:.2f}, at end {load1:.2f} "
+        f"(around (ii): {load_ii[0]:.2f} and {load_ii[1]:.2f}). "
         f"Wall time of the bench: {elapsed:.0f} s.",
         f"- Workload: 1000 SGD runs, m = {M}, η = {ETA}, h = {H}, ε ∈ 10 values in "
         f"[1e-3, 1] × {REPEATS} repeats, {steps} steps each. {args.repeats} repeats "
@@ -138,6 +155,9 @@ def main() -> int:
         "call (2 threads) "
         f"| {median(t_sweep):.2f} s | {median(t_raw):.2f} s | overhead {overhead:+.1%} "
         f"| {yes[same_raw]} |",
+        f"| (i') the same, CPU time of the process (both threads) "
+        f"| {median(c_sweep):.2f} s | {median(c_raw):.2f} s | overhead {cpu_overhead:+.1%} "
+        f"| |",
         f"| (ii) Dask LocalCluster: 1 vs 2 single-threaded workers "
         f"| {median(t_dask[1]):.2f} s | {median(t_dask[2]):.2f} s | ×{dask_speedup:.2f} "
         f"| {yes[same_dask]} |",

@@ -1,4 +1,5 @@
-"""The command line: the demo runs and reports; bad options fail clearly."""
+"""The command line: the demo runs and reports; bad options fail clearly (no arguments at
+all print the help: tests/test_entry_points.py)."""
 
 import subprocess
 import sys
@@ -18,7 +19,7 @@ def test_demo_reports_both_regimes():
 
 
 def test_bad_options_fail_with_a_message():
-    for args in (["demo", "--seeds", "0"], ["demo", "--target", "nope"], ["fly"], []):
+    for args in (["demo", "--seeds", "0"], ["demo", "--target", "nope"], ["fly"]):
         out = run(*args)
         assert out.returncode != 0
         assert "error" in out.stderr.lower()

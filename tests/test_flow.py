@@ -1,5 +1,5 @@
-"""Gradient flow (DESIGN.md §2): the C++ integrator against scipy on the NumPy
-reference right-hand side, monotone loss, the Gram system, SGD tracking the
+"""Gradient flow (docs/maths/dynamics.md#gradient-flow): the C++ integrator against scipy
+on the NumPy reference right-hand side, monotone loss, the Gram system, SGD tracking the
 flow, and bad inputs."""
 
 import hashlib

@@ -36,6 +36,11 @@ LONG_CALLS = {
         "nets = [ttnn.Network.init(20, 4e-3, seed=s) for s in (0, 1)]",
         "ttnn.sgd_ensemble(nets, T, h=1e-5, eps=2e-5, steps=[10**11, 10**6], threads=2)",
     ),
+    # More runs than threads; the first is short.
+    "sgd_ensemble of 8 runs, one short": (
+        "nets = [ttnn.Network.init(20, 4e-3, seed=s) for s in range(8)]",
+        "ttnn.sgd_ensemble(nets, T, h=1e-5, eps=2e-5, steps=[10**6] + [10**11] * 7, threads=2)",
+    ),
     "full_batch_gd_ensemble, one run short": (
         "rng = np.random.default_rng(0); X = rng.random((2000, 2)); y = X.sum(1)\n"
         "nets = [ttnn.AdditiveNetwork.init_paper(2, 10, 1e-2, seed=s) for s in (0, 1)]",
@@ -236,3 +241,38 @@ def test_full_batch_gd_runs_up_to_the_largest_epoch_count():
     assert totals == [2**63 - 1]
     with pytest.raises(ValueError, match="epochs"):
         ttnn.full_batch_gd(net, X, X.sum(1), step_a=0.1, step_u=0.1, epochs=2**63)
+
+
+def _long_calls():
+    # Long enough (~0.3 s of CPU each on the dev machine) that the core's ~50 ms
+    # reports must fall within the run, whatever the machine's load.
+    t = ttnn.PiecewiseConstant.paper()
+    nets = [ttnn.Network.init(20, 4e-3, seed=s) for s in range(3)]
+    rng = np.random.default_rng(0)
+    X = rng.random((500, 2))
+    y = np.sin(3 * X).sum(1)
+    anets = [ttnn.AdditiveNetwork.init_paper(2, 10, 1e-2, seed=s) for s in range(3)]
+    gd = dict(step_a=1.0, step_u=1.0)
+    return {
+        "sgd": lambda p: ttnn.sgd(nets[0], t, h=1e-3, steps=6 * 10**6, progress=p),
+        "sgd_ensemble": lambda p: ttnn.sgd_ensemble(
+            nets, t, h=1e-3, steps=2 * 10**6, threads=2, progress=p
+        ),
+        "full_batch_gd": lambda p: ttnn.full_batch_gd(
+            anets[0], X, y, epochs=40_000, progress=p, **gd
+        ),
+        "full_batch_gd_ensemble": lambda p: ttnn.full_batch_gd_ensemble(
+            anets, X, y, epochs=15_000, threads=2, progress=p, **gd
+        ),
+    }
+
+
+@pytest.mark.parametrize("name", ["sgd", "sgd_ensemble", "full_batch_gd", "full_batch_gd_ensemble"])
+def test_progress_moves_while_a_run_goes_on(name):
+    # Not only 0 and done: a bar fed by these reports moves during the run.
+    seen = []
+    _long_calls()[name](lambda done, total: seen.append((done, total)))
+    total = seen[-1][1]
+    assert seen[-1][0] == total
+    inside = [d for d, _ in seen if 0 < d < total]
+    assert inside, seen

@@ -1,6 +1,6 @@
-"""The two-timescale limits (DESIGN.md §2): the finite-η limit against scipy on
-the reference right-hand side and against the gradient flow as ε → 0; the η → 0
-closed form against the finite-η limit as η → 0, its stopping rule, its loss,
+"""The two-timescale limits (docs/maths/limits.md): the finite-η
+limit against scipy on the reference right-hand side and against the gradient flow
+as ε → 0; the η → 0 closed form against the finite-η limit as η → 0, its stopping rule, its loss,
 its refusal of starts with < 2 neurons in a piece; bad inputs."""
 
 import numpy as np

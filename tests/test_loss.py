@@ -1,5 +1,5 @@
 """The exact population loss and its gradient: against adaptive quadrature,
-ttnn.reference and finite differences (DESIGN.md §1)."""
+ttnn.reference and finite differences (docs/maths/model.md#the-loss)."""
 
 import numpy as np
 import pytest

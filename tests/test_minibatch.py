@@ -183,3 +183,31 @@ def test_bad_new_arguments_are_rejected_by_name() -> None:
         ttnn.sgd_ensemble([net], TGT, h=1e-3, data=[d], noise=ttnn.UniformNoise(1.0))
     with pytest.raises(ValueError, match="draws"):
         ttnn.sample_stream(TGT, -1)
+
+
+def test_huge_batches_and_bad_shuffle_orders_are_refused_by_name(monkeypatch) -> None:
+    net = ttnn.Network.init(5, 0.05)
+    with pytest.raises(ValueError, match=r"batch must be <= 2147483647"):
+        ttnn.sgd(net, TGT, h=1e-3, steps=5, batch=2**31)
+    monkeypatch.setenv("TTNN_MEMORY_LIMIT_GIB", "0.1")
+    with pytest.raises(ValueError, match=r"batch = 100000000 needs about .* fewer samples"):
+        ttnn.sgd(net, TGT, h=1e-3, steps=5, batch=10**8)
+    with pytest.raises(ValueError, match=r"batch\[1\] = 100000000"):
+        ttnn.sgd_ensemble([net, net], TGT, h=1e-3, steps=5, batch=[1, 10**8])
+    with pytest.raises(ValueError, match="shuffle_order of 100000000 draws"):
+        ttnn.shuffle_order(10, 10**8, 0)
+    x = np.random.default_rng(0).random(10)
+    with pytest.raises(ValueError, match="fewer steps or epochs"):
+        ttnn.sgd(net, TGT, h=1e-3, data=(x, TGT(x)), epochs=10**7, shuffle=True)
+    monkeypatch.delenv("TTNN_MEMORY_LIMIT_GIB")
+    for args, exc, name in [
+        ((-1, 5, 0), ValueError, "n must be >= 0"),
+        ((0, 5, 0), ValueError, "n must be >= 1"),
+        ((5, 1.5, 0), TypeError, "draws"),
+        ((5, -1, 0), ValueError, "draws"),
+        ((5, 5, -1), ValueError, "seed"),
+        ((5, 5, 0, "a"), TypeError, "stream"),
+    ]:
+        with pytest.raises(exc, match=name):
+            ttnn.shuffle_order(*args)
+    np.testing.assert_array_equal(ttnn.shuffle_order(0, 0, 0), np.zeros(0, dtype=np.int64))

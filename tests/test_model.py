@@ -1,5 +1,5 @@
 """Activations, targets and the network: C++ core against ttnn.reference and
-finite differences (DESIGN.md §1)."""
+finite differences (docs/maths/model.md)."""
 
 import numpy as np
 import pytest

@@ -38,7 +38,7 @@ def one_line_error(out, code):
         (["demo", "--target", "nope"], "--target"),
         (["reproduce", "fig99"], "fig99"),
         (["fly"], "fly"),
-        ([], "command"),
+        # No command at all is not an error: it prints the help (tests/test_entry_points.py).
     ],
 )
 def test_user_errors_are_one_line_and_exit_2(args, named):

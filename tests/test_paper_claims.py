@@ -1,4 +1,4 @@
-"""The paper's central claim at the quick scale (DESIGN.md §3, E1 vs E2), with
+"""The paper's central claim at the quick scale (docs/maths/experiments.md, E1 vs E2), with
 statistics over seeds rather than one lucky seed."""
 
 import numpy as np

@@ -1,5 +1,6 @@
 """Online SGD: the C++ core against ttnn.reference on replayed streams, the
-snapshot schedule, reproducibility, divergence and Ctrl-C (DESIGN.md §2, §5)."""
+snapshot schedule, reproducibility, divergence and Ctrl-C (docs/maths/dynamics.md#online-sgd,
+docs/maths/dynamics.md#snapshots)."""
 
 import _thread
 import threading

@@ -1,4 +1,4 @@
-"""The SGD kernel's internal variants against ttnn.reference (DESIGN.md §2).
+"""The SGD kernel's internal variants against ttnn.reference (docs/maths/dynamics.md#online-sgd).
 
 The C++ core picks its prefix-sum store by m (flat up to 32 neurons, blocked of
 32 above) and, when windows hold about m·η ≥ 1 neurons, counts the window with

@@ -28,6 +28,7 @@ def client():
         ("sgd", dict(grid={"eps": [1e-2, 1.0], "h": [1e-3, 50.0]}, steps=800, m=4, snapshots=3)),
         ("flow", dict(grid={"m": [3, 5]}, tau=0.02, eps=0.5)),
         ("gd", dict(grid={"step_u": [0.01, 1.0]}, epochs=20, n=60, m=3)),
+        ("limit", dict(grid={"m": [4, 8]}, tau=0.02, eta=0.05)),
     ],
 )
 def test_dask_equals_local(client, kind, kw):

@@ -1,4 +1,5 @@
-"""Every bad input of DESIGN.md §6 raises ValueError/TypeError naming the argument."""
+"""Every bad input (docs/guide/errors.md)
+raises ValueError/TypeError naming the argument."""
 
 import numpy as np
 import pytest

@@ -16,7 +16,7 @@ namespace ttnn::bindings {
 void register_ensemble(py::module_& m) {
     m.def(
         "gradient_flow_ensemble",
-        [](const std::vector<Network>& nets, const PiecewiseConstant& target,
+        [](const std::vector<Network>& nets, const Target& target,
            const std::vector<double>& eps, const std::vector<double>& t_end, int snapshots,
            double rtol, double atol, int threads) {
             std::vector<std::exception_ptr> errors;
@@ -30,7 +30,7 @@ void register_ensemble(py::module_& m) {
         py::arg("snapshots"), py::arg("rtol"), py::arg("atol"), py::arg("threads"));
     m.def(
         "finite_eta_limit_ensemble",
-        [](const std::vector<Network>& nets, const PiecewiseConstant& target,
+        [](const std::vector<Network>& nets, const Target& target,
            const std::vector<double>& tau_end, double ridge, int snapshots, double rtol,
            double atol, int threads) {
             std::vector<std::exception_ptr> errors;

@@ -7,7 +7,7 @@
 namespace ttnn {
 
 std::vector<FlowResult> gradient_flow_ensemble(const std::vector<Network>& nets,
-                                               const PiecewiseConstant& target,
+                                               const Target& target,
                                                const std::vector<double>& eps,
                                                const std::vector<double>& t_end, int snapshots,
                                                const OdeOptions& opt, int threads,
@@ -26,7 +26,7 @@ std::vector<FlowResult> gradient_flow_ensemble(const std::vector<Network>& nets,
 }
 
 std::vector<LimitResult> finite_eta_limit_ensemble(
-    const std::vector<Network>& nets, const PiecewiseConstant& target,
+    const std::vector<Network>& nets, const Target& target,
     const std::vector<double>& tau_end, double ridge, int snapshots, const OdeOptions& opt,
     int threads, const Poll& poll, std::vector<std::exception_ptr>* errors) {
     if (tau_end.size() != nets.size()) {

@@ -344,7 +344,7 @@ private:
 };
 
 // Kernel for relu (no saturation, so no prefix structure): the direct O(m)
-// loop of DESIGN.md §2.
+// loop of docs/maths/dynamics.md#online-sgd.
 template <Activation A>
 class DenseKernel {
 public:
@@ -478,6 +478,36 @@ TTNN_STEP_CLONES std::int64_t advance(Kernel& kernel, StepRange r, Rng& rng,
     return 0;
 }
 
+// advance for a run sampling a piecewise-constant f* with noise of kind K:
+// no test per draw on the source, the target's kind or the noise's kind.
+template <class Kernel, Noise::Kind K>
+TTNN_STEP_CLONES std::int64_t advance_sampled(Kernel& kernel, StepRange r, Rng& rng,
+                                              const PiecewiseConstant& target, double scale) {
+    for (std::int64_t p = r.from; p < r.to; ++p) {
+        const double x = rng.uniform();
+        const double y = target(x) + Noise::draw_as<K>(rng, scale);
+        if (!kernel.step(x, y)) return p + 1;
+        if (((p + 1) & (kResyncEvery - 1)) == 0) kernel.resync();
+    }
+    return 0;
+}
+
+// Steps [from, to) of a run, through advance_sampled when it applies.
+template <class Kernel>
+std::int64_t advance_any(Kernel& kernel, StepRange r, Rng& rng, const Target* target,
+                         const Noise& noise, SgdData data) {
+    const PiecewiseConstant* pc = target != nullptr ? target->piecewise_constant() : nullptr;
+    if (data.x != nullptr || pc == nullptr) return advance(kernel, r, rng, target, noise, data);
+    switch (noise.kind) {
+        case Noise::Kind::uniform:
+            return advance_sampled<Kernel, Noise::Kind::uniform>(kernel, r, rng, *pc, noise.scale);
+        case Noise::Kind::gaussian:
+            return advance_sampled<Kernel, Noise::Kind::gaussian>(kernel, r, rng, *pc, noise.scale);
+        default:
+            return advance_sampled<Kernel, Noise::Kind::none>(kernel, r, rng, *pc, noise.scale);
+    }
+}
+
 template <class Kernel>
 SgdResult run_with(Kernel& kernel, const Network& net, const Target* target,
                    const SgdOptions& opt, SgdData data, const Poll& poll) {
@@ -495,7 +525,7 @@ SgdResult run_with(Kernel& kernel, const Network& net, const Target* target,
         while (p < schedule[k]) {
             const std::int64_t to = schedule[k] - p > chunk ? p + chunk : schedule[k];
             const std::int64_t bad_draw =
-                advance(kernel, StepRange{p * B, to * B}, rng, target, opt.noise, data);
+                advance_any(kernel, StepRange{p * B, to * B}, rng, target, opt.noise, data);
             const std::int64_t bad = (bad_draw + B - 1) / B;
             if (bad != 0) {
                 throw DivergenceError(bad, "SGD diverged at step " + std::to_string(bad) +

@@ -5,6 +5,7 @@ convergence of neural networks*, NeurIPS 2023. All losses are ∫ (f* − f)²,
 without a factor ½, as in the authors' code.
 """
 
+from . import plot
 from ._errors import DivergenceError
 from ._sweep.engine import sweep
 from .activation import ACTIVATIONS
@@ -19,6 +20,20 @@ from .sgd import SGDResult, sample_stream, sgd, sgd_ensemble, shuffle_order, sna
 from .target import PiecewiseConstant, Target
 
 __version__ = "0.1.0"
+
+
+def __getattr__(name: str) -> object:
+    # ``ttnn.reproduce`` (figures, hence matplotlib) is imported on first use only,
+    # so that ``import ttnn`` stays light and leaves matplotlib alone.
+    if name == "reproduce":
+        import importlib
+
+        return importlib.import_module(".reproduce", __name__)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), "reproduce"])
 
 __all__ = [
     "ACTIVATIONS",
@@ -40,6 +55,7 @@ __all__ = [
     "l2_error",
     "l2_gradient",
     "neurons_outside",
+    "plot",
     "sample_stream",
     "sgd",
     "sgd_ensemble",

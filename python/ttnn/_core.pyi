@@ -64,6 +64,7 @@ def sgd(
     batch: int = 1,
     epochs: int = 1,
     order: NDArray[np.int64] | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> dict[str, Any]: ...
 def sample_stream(
     target: _AnyTarget, noise: str, noise_scale: float, seed: int, stream: int, draws: int
@@ -111,7 +112,7 @@ def finite_eta_limit(
 ) -> dict[str, Any]: ...
 def gradient_flow_ensemble(
     nets: list[Network],
-    target: PiecewiseConstant,
+    target: Target,
     eps: list[float],
     t_end: list[float],
     snapshots: int,
@@ -121,7 +122,7 @@ def gradient_flow_ensemble(
 ) -> list[dict[str, Any] | Exception]: ...
 def finite_eta_limit_ensemble(
     nets: list[Network],
-    target: PiecewiseConstant,
+    target: Target,
     tau_end: list[float],
     ridge: float,
     snapshots: int,

@@ -133,6 +133,17 @@ def progress(value: Any) -> bool | Callable[[int, int], None]:
     )
 
 
+def choice(name: str, value: Any, options: Any, what: str = "one of") -> Any:
+    """``value`` if it is among ``options`` (a ValueError naming ``name`` and listing them)."""
+    opts = list(options)
+    listed = ", ".join(repr(o) for o in opts) or "(none)"
+    if not isinstance(value, str):
+        raise TypeError(f"{name} must be a string, {what} {listed}, got {type(value).__name__}")
+    if value not in opts:
+        raise ValueError(f"{name} must be {what} {listed}, got {value!r}")
+    return value
+
+
 def flag(name: str, value: Any) -> bool:
     """A boolean (Python or NumPy bool; not 0/1, which usually means a mistake)."""
     if not isinstance(value, (bool, np.bool_)):
@@ -282,15 +293,23 @@ def memory_limit() -> int | None:
     return min(found) if found else None
 
 
-def memory(what: str, nbytes: int) -> None:
+def memory(what: str, nbytes: int, fewer: str = "snapshots or neurons") -> None:
     """Refuse, before allocating, a request whose estimate exceeds memory_limit()."""
     limit = memory_limit()
     if limit is not None and nbytes > limit:
         raise ValueError(
             f"{what} needs about {nbytes / 2**30:.3g} GiB, more than the "
-            f"{max(limit, 0) / 2**30:.3g} GiB available; ask for fewer snapshots or "
-            "neurons (TTNN_MEMORY_LIMIT_GIB overrides the bound)"
+            f"{max(limit, 0) / 2**30:.3g} GiB available; ask for fewer {fewer} "
+            "(TTNN_MEMORY_LIMIT_GIB overrides the bound)"
         )
+
+
+def batch(name: str, value: Any) -> int:
+    """A mini-batch size: an integer in [1, 2**31 − 1] whose per-step buffers (a few
+    doubles per sample in the core) fit in memory."""
+    b = integer(name, value, minimum=1, maximum=INT32_MAX)
+    memory(f"{name} = {b}", 4 * 8 * b, fewer="samples per batch")
+    return b
 
 
 def snapshot_bytes(snapshots: int, per_snapshot: int) -> int:

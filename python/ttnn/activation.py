@@ -1,4 +1,4 @@
-"""The activations of DESIGN.md §1, by name."""
+"""The activations of docs/maths/model.md#activations, by name."""
 
 from __future__ import annotations
 

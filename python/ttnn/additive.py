@@ -1,11 +1,11 @@
-"""The additive multi-D network of the paper's E4/E5 experiments (DESIGN.md §3) and its
+"""The additive multi-D network of the paper's E4/E5 experiments (docs/maths/additive.md) and its
 full-batch gradient descent, run by the C++ core.
 
     f(x) = [a_0] + Σ_{k=1..d} Σ_{j=1..m} a_jk σ_η(x_k − u_jk),
     C(a, u) = ‖f(X) − y‖₂ / n    (loss="norm", the default: the Euclidean norm, not
                                   squared, as in the authors' notebooks), or
     C(a, u) = ‖f(X) − y‖₂² / n   (loss="mse", the mean squared error most papers use;
-                                  see docs/maths/dynamics.md, "Full-batch criterion"),
+                                  see docs/maths/additive.md#full-batch-criterion),
     a ← a − step_a ∇_a C,  u ← u − step_u ∇_u C   (simultaneously).
 """
 
@@ -129,6 +129,26 @@ class AdditiveNetwork:
             f"AdditiveNetwork(m={self.m}, d={self.d}, eta={self._eta}, "
             f"activation={self._activation!r}, bias={self._bias!r})"
         )
+
+    def __eq__(self, other: object) -> bool:
+        """Same parameters (exactly), bias, η and activation."""
+        if not isinstance(other, AdditiveNetwork):
+            return NotImplemented
+        return (
+            self._eta == other._eta
+            and self._activation == other._activation
+            and self._bias == other._bias
+            and np.array_equal(self._a, other._a)
+            and np.array_equal(self._u, other._u)
+        )
+
+    def __hash__(self) -> int:
+        # Coarse but consistent with __eq__ (0.0 == -0.0, so no hashing of bytes).
+        return hash((AdditiveNetwork, self._a.shape, self._eta, self._activation))
+
+    def __reduce__(self) -> tuple[type[AdditiveNetwork], tuple[object, ...]]:
+        # The compiled twin (self._c) cannot be pickled: rebuild it from the parameters.
+        return (AdditiveNetwork, (self._a, self._u, self._eta, self._activation, self._bias))
 
 
 #: The full-batch criteria: the paper's norm (default) and the mean squared error.

@@ -14,13 +14,10 @@ from typing import NoReturn
 import numpy as np
 from tqdm import tqdm
 
+from .diagnostics import breaks_covered
 from .network import Network
 from .sgd import sgd
 from .target import PiecewiseConstant
-
-
-def _covered(u: np.ndarray, breaks: np.ndarray, tol: float) -> int:
-    return int(sum(np.min(np.abs(u - v)) <= tol for v in breaks))
 
 
 def demo(seeds: int, target: str) -> int:
@@ -38,7 +35,7 @@ def demo(seeds: int, target: str) -> int:
         for s in tqdm(range(seeds), desc=name.split()[0], leave=False):
             res = sgd(Network.init(20, eta, seed=s), tgt, seed=1000 + s, **kw)
             finals.append(res.l2[-1])
-            covered.append(_covered(res.u[-1], tgt.breaks, 2 * eta))
+            covered.append(int(breaks_covered(res.final, tgt).sum()))  # within 2η
         dt = time.perf_counter() - start
         print(
             f"{name}: median final L2 error {np.median(finals):.4f} "
@@ -94,8 +91,16 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _main(argv: Sequence[str] | None) -> int:
-    parser = _Parser(prog="ttnn", description=__doc__)
-    sub = parser.add_subparsers(dest="command", required=True)
+    from . import __version__
+
+    parser = _Parser(
+        prog="ttnn",
+        description="Shallow networks in the two-timescale regime: a quick demo, the "
+        "paper's figures, sweeps. 'ttnn COMMAND -h' for a command's options.",
+    )
+    parser.add_argument("--version", action="store_true", help="print the version and exit")
+    # No subcommand is not an error: ``ttnn`` alone prints the help (exit 0).
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     p_demo = sub.add_parser("demo", help="E1 (two-timescale) vs E2 (standard) SGD, quick scale")
     p_demo.add_argument("--seeds", type=int, default=5, help="seeds per setting (default 5)")
     p_demo.add_argument(
@@ -108,9 +113,9 @@ def _main(argv: Sequence[str] | None) -> int:
 
     p_rep = sub.add_parser(
         "reproduce",
-        help="the paper's figures and metrics.json (E1-E5; 'all' for every one)",
+        help="the paper's figures and metrics.json (E1-E5; 'all' for all of them)",
         description=(
-            "Run the paper's experiments (DESIGN.md section 3), write their PNGs (and\n"
+            "Run the paper's experiments (docs/maths/experiments.md), write their PNGs (and\n"
             "fig3's GIF) and metrics.json to --out, print each experiment's wall time.\n\n"
             + "\n".join(f"  {n:5s} {e.description}" for n, e in reproduce.EXPERIMENTS.items())
         ),
@@ -121,7 +126,9 @@ def _main(argv: Sequence[str] | None) -> int:
         nargs="+",
         choices=[*reproduce.EXPERIMENTS, "all"],
         metavar="EXPERIMENT",
-        help=f"one or more of {', '.join(reproduce.EXPERIMENTS)}, or 'all'",
+        help=f"one or more of {', '.join(reproduce.EXPERIMENTS)}, or 'all' (the paper's: "
+        + ", ".join(n for n, e in reproduce.EXPERIMENTS.items() if e.in_all)
+        + ")",
     )
     p_rep.add_argument(
         "--scale",
@@ -138,12 +145,22 @@ def _main(argv: Sequence[str] | None) -> int:
         help="E1-E3 target values: the authors' code (default) or the paper's text",
     )
     from ._sweep import cli as sweep_cli
+    from ._sweep import plot_cli
 
     p_sweep = sweep_cli.add_parser(sub)
+    plot_cli.add_parser(sub)
     args = parser.parse_args(argv)
+    if args.version:
+        print(f"ttnn {__version__}")
+        return 0
+    if args.command is None:
+        parser.print_help()
+        return 0
     if args.command == "sweep":
         _check_out(p_sweep, args.out)
         return sweep_cli.main(args)
+    if args.command == "plot":
+        return plot_cli.main(args)
     if args.command == "demo":
         if not 1 <= args.seeds <= MAX_DEMO_SEEDS:
             parser.error(f"--seeds must be in [1, {MAX_DEMO_SEEDS}], got {args.seeds}")

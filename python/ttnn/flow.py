@@ -1,4 +1,4 @@
-"""Two-timescale gradient flow (DESIGN.md §2), integrated by the C++ core.
+"""Two-timescale gradient flow (docs/maths/dynamics.md#gradient-flow), integrated by the C++ core.
 
 da/dt = −∇_a L, du/dt = −eps ∇_u L with the exact gradient of
 L = ∫_0^1 (f* − f)² (no factor ½), by adaptive Dormand–Prince 5(4).

@@ -1,4 +1,4 @@
-"""The two-timescale limits ε → 0 (DESIGN.md §2).
+"""The two-timescale limits ε → 0 (docs/maths/limits.md).
 
 ``eta="finite"`` (variable projection, run by the C++ core): a = a*(u) solves
 (G + ridge I) a = b (minimum-norm when singular) and du/dτ = −∇_u L(a*(u), u).

@@ -1,4 +1,4 @@
-"""The shallow network f(x; a, u) = a_0 + Σ_j a_j σ_η(x − u_j) (DESIGN.md §1)."""
+"""The shallow network f(x; a, u) = a_0 + Σ_j a_j σ_η(x − u_j) (docs/maths/model.md#the-network)."""
 
 from __future__ import annotations
 
@@ -82,3 +82,22 @@ class Network:
 
     def __repr__(self) -> str:
         return f"Network(m={self.m}, eta={self._eta}, activation={self._activation!r})"
+
+    def __eq__(self, other: object) -> bool:
+        """Same parameters (exactly), η and activation."""
+        if not isinstance(other, Network):
+            return NotImplemented
+        return (
+            self._eta == other._eta
+            and self._activation == other._activation
+            and np.array_equal(self._a, other._a)
+            and np.array_equal(self._u, other._u)
+        )
+
+    def __hash__(self) -> int:
+        # Coarse but consistent with __eq__ (0.0 == -0.0, so no hashing of bytes).
+        return hash((Network, self.m, self._eta, self._activation))
+
+    def __reduce__(self) -> tuple[type[Network], tuple[object, ...]]:
+        # The compiled twin (self._c) cannot be pickled: rebuild it from the parameters.
+        return (Network, (self._a, self._u, self._eta, self._activation))

@@ -1,4 +1,4 @@
-"""Label noise of online SGD: y = f*(x) + ξ (DESIGN.md §2)."""
+"""Label noise of online SGD: y = f*(x) + ξ (docs/maths/dynamics.md#online-sgd)."""
 
 from __future__ import annotations
 

@@ -64,11 +64,11 @@ def shuffle_order(n: int, draws: int, seed: int, stream: int = 0) -> NDArray[np.
     """
     n = check.integer("n", n, minimum=0)
     draws = check.integer("draws", draws, minimum=0)
-    if draws > 0 and n == 0:
-        raise ValueError(f"n must be >= 1 to draw {draws} samples, got 0")
-    # The epochs' permutations, their concatenation and the cut copy.
-    check.memory(f"shuffle_order with {draws} draws", 3 * 8 * (draws + n))
     rng = np.random.default_rng([check.seed("seed", seed), check.seed("stream", stream)])
+    if draws and not n:
+        raise ValueError(f"draws ({draws}) needs samples to draw from: n must be >= 1")
+    # The epochs' permutations (n each) and the order cut from them.
+    check.memory(f"shuffle_order of {draws} draws", 16 * (draws + n), fewer="steps or epochs")
     epochs = -(-draws // n) if n else 0
     parts = [rng.permutation(n) for _ in range(epochs)]
     order = np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
@@ -83,7 +83,7 @@ def sample_stream(
     ``batch=B`` consumes steps·B of them, and replaying them with ``data=`` reproduces it."""
     check_target(target)
     n = check.integer("draws", draws, minimum=0)
-    check.memory(f"sample_stream with {n} draws", 2 * 8 * n)
+    check.memory(f"sample_stream with {n} draws", 2 * 8 * n, fewer="draws")
     kind, scale = noise_spec(noise)
     x, y = _core.sample_stream(
         core_target(target), kind, scale, check.seed("seed", seed), check.seed("stream", stream), n
@@ -183,8 +183,9 @@ def sgd(
     Snapshot k (k = 0..K−1) is taken after round(k·steps/(K−1)) steps, so the
     first is the initial state and the last the final one. The GIL is released
     during the run; Ctrl-C stops it with ``KeyboardInterrupt``. A run whose
-    parameters become non-finite raises ``ttnn.DivergenceError`` with the step. ``progress=True`` shows a tqdm bar
-    in steps; a callable is called as ``progress(done, total)`` (see
+    parameters become non-finite raises ``ttnn.DivergenceError`` with the step.
+    ``progress=True`` shows a tqdm bar in steps; a callable is called as
+    ``progress(done, total)`` (see
     docs/guide/errors.md for these and the memory guard).
     """
     if not isinstance(net, Network):
@@ -193,7 +194,7 @@ def sgd(
         check_target(target)
     h_f = check.real("h", h, positive=True)
     eps_f = check.real("eps", eps, nonneg=True)
-    b = check.integer("batch", batch, minimum=1)
+    b = check.batch("batch", batch)
     kind, scale, seed_i, epochs_i, shuffle_b = _check_sampling_args(
         data is not None, noise, seed, epochs, shuffle
     )
@@ -355,7 +356,7 @@ def sgd_ensemble(
     runs = len(nets)
     hs = check.per_run("h", h, runs, lambda n, v: check.real(n, v, positive=True))
     epss = check.per_run("eps", eps, runs, lambda n, v: check.real(n, v, nonneg=True))
-    bs = check.per_run("batch", batch, runs, lambda n, v: check.integer(n, v, minimum=1))
+    bs = check.per_run("batch", batch, runs, check.batch)
     seeds: list[int] | None = None
     if isinstance(seed, (list, tuple, np.ndarray)):
         seeds = check.per_run("seed", seed, runs, check.seed)
@@ -387,7 +388,9 @@ def sgd_ensemble(
         xs = [x for x, _ in pairs]
         ys = [y for _, y in pairs]
         orders = [
-            shuffle_order(xs[i].shape[0], ps[i] * bs[i], seeds[i], streams[i]) if shuffle_b else None
+            shuffle_order(xs[i].shape[0], ps[i] * bs[i], seeds[i], streams[i])
+            if shuffle_b
+            else None
             for i in range(runs)
         ]
     k = check.integer("snapshots", snapshots)

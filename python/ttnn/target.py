@@ -73,6 +73,23 @@ class PiecewiseConstant:
     def __repr__(self) -> str:
         return f"PiecewiseConstant(breaks={self._breaks.tolist()}, values={self._values.tolist()})"
 
+    def __eq__(self, other: object) -> bool:
+        """Same breaks and values (exactly)."""
+        if not isinstance(other, PiecewiseConstant):
+            return NotImplemented
+        return np.array_equal(self._breaks, other._breaks) and np.array_equal(
+            self._values, other._values
+        )
+
+    def __hash__(self) -> int:
+        # Consistent with __eq__ (0.0 == -0.0, so no hashing of bytes).
+        return hash((PiecewiseConstant, self._breaks.shape[0]))
+
+    def __reduce__(self) -> tuple[type[PiecewiseConstant], tuple[object, ...]]:
+        # Rebuilt from its arrays: the compiled twin and its cached core target cannot be
+        # pickled.
+        return (PiecewiseConstant, (self._breaks, self._values))
+
 
 #: What every function taking a target accepts: a step function, or a teacher
 #: ``Network`` (any activation, its own m and η). The loss stays exact for both.

@@ -1,4 +1,4 @@
-// The additive multi-D network of DESIGN.md §3 (E4, E5) and its full-batch
+// The additive multi-D network of docs/maths/additive.md (E4, E5) and its full-batch
 // gradient descent:
 //   f(x) = [a_0] + Σ_{k=1..d} Σ_{j=1..m} a_jk σ_η(x_k − u_jk),  x ∈ R^d,
 //   C(a, u) = ‖f(X) − y‖₂ / n   (Euclidean norm, not squared, the authors'), or

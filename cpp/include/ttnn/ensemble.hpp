@@ -20,7 +20,7 @@ namespace ttnn {
 // Run i: gradient_flow(nets[i], target, eps[i], t_end[i], snapshots, opt).
 // Errors as in parallel_runs (rethrown, or returned in `errors` when given).
 std::vector<FlowResult> gradient_flow_ensemble(const std::vector<Network>& nets,
-                                               const PiecewiseConstant& target,
+                                               const Target& target,
                                                const std::vector<double>& eps,
                                                const std::vector<double>& t_end, int snapshots,
                                                const OdeOptions& opt, int threads,
@@ -29,7 +29,7 @@ std::vector<FlowResult> gradient_flow_ensemble(const std::vector<Network>& nets,
 
 // Run i: finite_eta_limit(nets[i], target, tau_end[i], ridge, snapshots, opt).
 std::vector<LimitResult> finite_eta_limit_ensemble(
-    const std::vector<Network>& nets, const PiecewiseConstant& target,
+    const std::vector<Network>& nets, const Target& target,
     const std::vector<double>& tau_end, double ridge, int snapshots, const OdeOptions& opt,
     int threads, const Poll& poll, std::vector<std::exception_ptr>* errors = nullptr);
 

@@ -1,4 +1,4 @@
-// Two-timescale gradient flow (DESIGN.md §2): da/dt = −∇_a L, du/dt = −ε ∇_u L,
+// Two-timescale gradient flow (docs/maths/dynamics.md#gradient-flow): da/dt = −∇_a L, du/dt = −ε ∇_u L,
 // with the exact gradient, integrated by adaptive Dormand–Prince 5(4).
 #pragma once
 

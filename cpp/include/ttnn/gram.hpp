@@ -1,4 +1,4 @@
-// The outer layer's normal equations G a = b (DESIGN.md §2): G_ij = ∫_0^1 φ_i φ_j,
+// The outer layer's normal equations G a = b (docs/maths/limits.md): G_ij = ∫_0^1 φ_i φ_j,
 // b_i = ∫_0^1 f* φ_i, with φ_0 = 1 and φ_j = σ_η(· − u_j), so ∇_a L = 2 (G a − b).
 // Exact to rounding by the same piecewise Gauss–Legendre as the loss.
 #pragma once

@@ -1,4 +1,4 @@
-// The two-timescale limit at finite η (DESIGN.md §2, "variable projection"):
+// The two-timescale limit at finite η (docs/maths/limits.md, "variable projection"):
 // a = a*(u) solves (G + ridge I) a = b, and du/dτ = −∇_u L(a*(u), u) (by the
 // envelope theorem a*'s dependence on u does not enter).
 #pragma once

@@ -1,4 +1,4 @@
-// The shallow network f(x; a, u) = a_0 + Σ_j a_j σ_η(x − u_j) (DESIGN.md §1).
+// The shallow network f(x; a, u) = a_0 + Σ_j a_j σ_η(x − u_j) (docs/maths/model.md#the-network).
 #pragma once
 
 #include <Eigen/Core>

@@ -1,5 +1,5 @@
 // Adaptive Dormand–Prince 5(4) integration with standard error control, shared
-// by the gradient flow and the finite-η limit (DESIGN.md §2). Their right-hand
+// by the gradient flow and the finite-η limit (docs/maths/dynamics.md#gradient-flow). Their right-hand
 // sides are only piecewise smooth (σ is C¹), which error control absorbs by
 // shrinking steps near the kinks instead of needing them located.
 #pragma once

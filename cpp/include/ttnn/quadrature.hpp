@@ -1,5 +1,5 @@
 // Exact integration over [0, 1] of the piecewise polynomials built from a
-// network and a target (DESIGN.md §1, "Exactness").
+// network and a target (docs/maths/exact-loss.md).
 //
 // Between consecutive points of {0, 1, u_j − η/2, u_j, u_j + η/2} and the
 // target's own breakpoints (its breaks v_i, or a teacher's u*_k − η*/2, u*_k,

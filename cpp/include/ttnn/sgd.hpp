@@ -65,7 +65,7 @@ struct SgdResult {
 void sample_stream(const Target& target, const Noise& noise, std::uint64_t seed,
                    std::uint64_t stream, std::int64_t draws, double* x, double* y);
 
-// The snapshot schedule of DESIGN.md §5: after round(k P / (K − 1)) steps,
+// The snapshot schedule of docs/maths/dynamics.md#snapshots: after round(k P / (K − 1)) steps,
 // rounding halves up, in exact integer arithmetic.
 std::vector<std::int64_t> snapshot_steps(std::int64_t steps, std::int64_t snapshots);
 

@@ -17,9 +17,11 @@ struct PiecewiseConstant {
     PiecewiseConstant(std::vector<double> breaks, std::vector<double> values);
 
     // values[#{i : v_i < x}]: at a break the value on the left is taken.
+    // Counted without a data-dependent branch (the breaks are few and SGD
+    // evaluates f* at uniform x, where a scan's exit would mispredict).
     double operator()(double x) const {
         std::size_t i = 0;
-        while (i < breaks.size() && breaks[i] < x) ++i;
+        for (double v : breaks) i += v < x;
         return values[i];
     }
 };

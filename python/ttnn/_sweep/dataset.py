@@ -17,7 +17,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from .runs import TIME_AXIS, Record, gd_kinks
-from .spec import Spec, noise_label
+from .spec import Spec, noise_label, target_breaks
 
 try:  # NumPy ≥ 2: the variable-width strings zarr v3 reads back
     STR: Any = np.dtypes.StringDType()
@@ -47,7 +47,7 @@ def _sizes(spec: Spec) -> dict[str, int]:
         coef = nm
     else:
         nm = max(r.settings["m"] for r in spec.runs)
-        nb = len(s["target"]["breaks"])
+        nb = len(target_breaks(s["target"]))
         coef = nm + 1
     k = max(r.settings["snapshots"] for r in spec.runs)
     return {"neuron": nm, "coef": coef, "break": nb, "snapshot": k}
@@ -112,7 +112,7 @@ class Table:
         if spec.kind == "gd":
             out["break"] = np.arange(self.sizes["break"], dtype=np.int64)
         else:
-            out["break"] = np.array(spec.runs[0].settings["target"]["breaks"], dtype=np.float64)
+            out["break"] = target_breaks(spec.runs[0].settings["target"])
         if self.paths:
             out["snapshot"] = np.arange(self.sizes["snapshot"], dtype=np.int64)
         out["neuron"] = np.arange(self.sizes["neuron"], dtype=np.int64)
@@ -156,7 +156,8 @@ class Table:
             "spec_hash": self.spec.spec_hash(),
             "ttnn_version": version,
             "l2": (
-                "final criterion ||f(X) - y||_2 / n on the run's batch"
+                "final criterion on the run's batch: ||f(X) - y||_2 / n (loss 'norm'), "
+                "||f(X) - y||_2^2 / n (loss 'mse')"
                 if self.spec.kind == "gd"
                 else "final exact L2 error, integral over [0, 1] of (f* - f)^2"
             ),

@@ -19,14 +19,14 @@ import numpy as np
 from .. import _core
 from .. import _validate as check
 from .._errors import DivergenceError
-from ..additive import AdditiveNetwork, full_batch_gd_ensemble
+from ..additive import AdditiveNetwork, check_loss, full_batch_gd_ensemble
 from ..diagnostics import breaks_covered, neurons_outside
 from ..flow import check_snapshots, check_tolerances
 from ..limits import two_timescale_limit
 from ..network import Network
-from ..sgd import sgd_ensemble
-from ..target import PiecewiseConstant
-from .spec import make_noise
+from ..sgd import sample_stream, sgd_ensemble
+from ..target import Target, core_target
+from .spec import make_noise, make_target, setting, target_breaks
 
 #: One run as sent to a worker: (settings, init_seed, seed).
 RunPayload = tuple[Mapping[str, Any], int, int]
@@ -63,9 +63,8 @@ def _from_error(exc: BaseException) -> Record:
     return _refused(exc)
 
 
-def _target(settings: Mapping[str, Any]) -> PiecewiseConstant:
-    t = settings["target"]
-    return PiecewiseConstant(t["breaks"], t["values"])
+def _target(settings: Mapping[str, Any]) -> Target:
+    return make_target(settings["target"])
 
 
 def _net(s: Mapping[str, Any], init_seed: int) -> Network:
@@ -126,12 +125,21 @@ def _prepare(
 def _sgd(
     payload: Sequence[RunPayload], threads: int | None, progress: ChunkProgress | None
 ) -> list[Record]:
+    """Online SGD, or with ``n`` a finite dataset per run: n samples drawn as the run's
+    sampled stream would (``sample_stream(target, n, noise, seed)``), passed over
+    ``epochs`` times, reshuffled from the run's seed with ``shuffle``."""
     s0 = payload[0][0]
     target = _target(s0)
+    breaks = target_breaks(s0["target"])
     k = check.integer("snapshots", s0["snapshots"])
+    noise = make_noise(s0["noise"])
+    finite = setting(s0, "sgd", "n") is not None
+    epochs = check.integer("epochs", setting(s0, "sgd", "epochs"), minimum=1)
+    shuffle = check.flag("shuffle", setting(s0, "sgd", "shuffle"))
 
     def build(s: Mapping[str, Any], init_seed: int, seed: int) -> dict[str, Any]:
         net = _net(s, init_seed)
+        batch = check.batch("batch", setting(s, "sgd", "batch"))
         h = check.real("h", s["h"], positive=True)
         eps = check.real("eps", s["eps"], nonneg=True)
         if "steps" in s:
@@ -140,32 +148,49 @@ def _sgd(
             steps = int(round(_slow_length(s, "steps", eps * h)))
         if k < 2 or k > steps + 1:
             raise ValueError(f"snapshots must be in [2, steps + 1] = [2, {steps + 1}], got {k}")
-        return dict(net=net, h=h, eps=eps, steps=steps, seed=seed)
+        run = dict(net=net, h=h, eps=eps, steps=steps, seed=seed, batch=batch)
+        if finite:
+            n = check.integer("n", s["n"], minimum=1)
+            if steps * batch > epochs * n:
+                raise ValueError(
+                    f"steps ({steps}) × batch ({batch}) exceeds the {epochs * n} draws of "
+                    f"epochs ({epochs}) × n ({n})"
+                )
+            run["data"] = sample_stream(target, n, noise=noise, seed=seed)
+        return run
 
     records, todo, built = _prepare(payload, build)
     for i, b in zip(todo, built, strict=True):
         records[i] = {"steps": b["steps"]}  # kept even if the run fails
     if todo:
+        sampling: dict[str, Any] = (
+            dict(
+                data=[b["data"] for b in built],
+                epochs=epochs,
+                shuffle=shuffle,
+                seed=[b["seed"] for b in built] if shuffle else None,
+            )
+            if finite
+            else dict(noise=noise, seed=[b["seed"] for b in built])
+        )
         outs = sgd_ensemble(
             [b["net"] for b in built],
             target,
             h=[b["h"] for b in built],
             eps=[b["eps"] for b in built],
             steps=[b["steps"] for b in built],
-            noise=make_noise(s0["noise"]),
-            seed=[b["seed"] for b in built],
+            batch=[b["batch"] for b in built],
             snapshots=k,
             threads=threads,
             on_error="record",
             progress=_core_progress(progress),
+            **sampling,
         )
         for i, b, res in zip(todo, built, outs, strict=True):
             rec = (
                 _from_error(res)
                 if isinstance(res, BaseException)
-                else _ok(
-                    res.u, res.a, np.asarray(res.l2), res.steps, target.breaks, 2 * b["net"].eta
-                )
+                else _ok(res.u, res.a, np.asarray(res.l2), res.steps, breaks, 2 * b["net"].eta)
             )
             rec["steps"] = b["steps"]
             records[i] = rec
@@ -175,7 +200,8 @@ def _sgd(
 def _ode(kind: str, payload: Sequence[RunPayload], threads: int | None) -> list[Record]:
     """The gradient flow and the finite-η limit: one C++ ensemble call."""
     s0 = payload[0][0]
-    target = _target(s0)
+    target = core_target(_target(s0))
+    breaks = target_breaks(s0["target"])
     k = check_snapshots(s0["snapshots"])
     rtol, atol = check_tolerances(s0["rtol"], s0["atol"])
 
@@ -194,14 +220,12 @@ def _ode(kind: str, payload: Sequence[RunPayload], threads: int | None) -> list[
     nthreads = 0 if threads is None else threads
     if kind == "flow":
         outs = _core.gradient_flow_ensemble(
-            nets, target._c, [b["eps"] for b in built], ends, k, rtol, atol, nthreads
+            nets, target, [b["eps"] for b in built], ends, k, rtol, atol, nthreads
         )
         axis = "t"
     else:
         ridge = check.real("ridge", s0["ridge"], nonneg=True)
-        outs = _core.finite_eta_limit_ensemble(
-            nets, target._c, ends, ridge, k, rtol, atol, nthreads
-        )
+        outs = _core.finite_eta_limit_ensemble(nets, target, ends, ridge, k, rtol, atol, nthreads)
         axis = "tau"
     for i, b, out in zip(todo, built, outs, strict=True):
         if isinstance(out, BaseException):
@@ -212,7 +236,7 @@ def _ode(kind: str, payload: Sequence[RunPayload], threads: int | None) -> list[
                 np.asarray(out["a"]),
                 np.asarray(out["l2"]),
                 np.asarray(out[axis]),
-                target.breaks,
+                breaks,
                 2 * b["net"].eta,
             )
     return [r for r in records if r is not None]
@@ -222,6 +246,7 @@ def _zero_limit(payload: Sequence[RunPayload]) -> list[Record]:
     """The η → 0 limit is NumPy code (no C++ ensemble): one call per run."""
     s0 = payload[0][0]
     target = _target(s0)
+    breaks = target_breaks(s0["target"])
     records: list[Record] = []
     for s, init_seed, _seed in payload:
         try:
@@ -241,7 +266,7 @@ def _zero_limit(payload: Sequence[RunPayload]) -> list[Record]:
         except (ValueError, TypeError) as exc:
             records.append(_refused(exc))
             continue
-        records.append(_ok(res.u, res.a, res.l2, res.tau, target.breaks, 2 * net.eta))
+        records.append(_ok(res.u, res.a, res.l2, res.tau, breaks, 2 * net.eta))
     return records
 
 
@@ -302,6 +327,7 @@ def _gd(
             epochs=[b["epochs"] for b in built],
             snapshots=k,
             threads=threads,
+            loss=setting(s0, "gd", "loss"),
             on_error="record",
             progress=_core_progress(progress),
         )
@@ -346,6 +372,18 @@ def _check_call(kind: str, s: Mapping[str, Any]) -> None:
             raise ValueError(f"limit must be 'finite' or 'zero', got {s['limit']!r}")
     if kind == "gd" and s["target"] not in ("staircase", "teacher"):
         raise ValueError(f"target must be 'staircase' or 'teacher', got {s['target']!r}")
+    if kind == "gd":
+        check_loss(setting(s, "gd", "loss"))
+    if kind == "sgd":
+        check.integer("epochs", setting(s, "sgd", "epochs"), minimum=1)
+        check.flag("shuffle", setting(s, "sgd", "shuffle"))
+        if setting(s, "sgd", "n") is None and ("epochs" in s or "shuffle" in s):
+            raise ValueError("epochs and shuffle need n (a finite dataset of n samples per run)")
+    if kind == "limit" and s["limit"] == "zero" and "teacher" in s["target"]:
+        raise ValueError(
+            "limit 'zero' needs a step target: the η → 0 closed form (docs/maths/limits.md) "
+            "is for piecewise-constant targets; use limit 'finite' with a teacher"
+        )
 
 
 def run_chunk(

@@ -20,8 +20,9 @@ from typing import Any
 import numpy as np
 
 from .. import _validate as check
+from ..network import Network
 from ..noise import GaussianNoise, UniformNoise
-from ..target import PiecewiseConstant
+from ..target import PiecewiseConstant, Target, target_points
 
 #: Bumped whenever what a run stores, or how its seeds are drawn, changes: a store
 #: written under another schema is not resumed.
@@ -40,6 +41,10 @@ SETTINGS: dict[str, dict[str, str]] = {
         "steps": "int",
         "tau": "real",
         "noise": "noise",
+        "batch": "int",
+        "n": "int",
+        "epochs": "int",
+        "shuffle": "bool",
     },
     "flow": {
         **_COMMON,
@@ -68,6 +73,7 @@ SETTINGS: dict[str, dict[str, str]] = {
         "step_a": "real",
         "step_u": "real",
         "epochs": "int",
+        "loss": "str",
     },
 }
 
@@ -109,6 +115,20 @@ DEFAULTS: dict[str, dict[str, Any]] = {
     ),
 }
 
+#: Settings added after the first stores were written: their defaults are not put in a
+#: run's settings (so a sweep that does not give them keeps its hashes and resumes).
+#: sgd's ``n`` (None: online sampling) makes each run a finite dataset of n samples.
+OPTIONAL: dict[str, dict[str, Any]] = {
+    "sgd": {"batch": 1, "n": None, "epochs": 1, "shuffle": False},
+    "gd": {"loss": "norm"},
+}
+
+
+def setting(s: Mapping[str, Any], kind: str, key: str) -> Any:
+    """A run's setting ``key``, an optional one falling back to its default."""
+    return s[key] if key in s else OPTIONAL[kind][key]
+
+
 #: The keys that set a run's length: exactly one of them, fixed or swept.
 LENGTH = {
     "sgd": ("steps", "tau"),
@@ -122,26 +142,68 @@ REQUIRED = {"sgd": ("h",), "flow": (), "limit": (), "gd": ()}
 FIXED_ONLY = ("target",)
 #: Settings shared by every run of one ensemble call (the rest may differ per run).
 PER_CALL = {
-    "sgd": ("noise", "snapshots"),
+    "sgd": ("noise", "snapshots", "epochs", "shuffle"),
     "flow": ("snapshots", "rtol", "atol"),
     "limit": ("limit", "ridge", "snapshots", "rtol", "atol"),
-    "gd": ("snapshots", "target"),
+    "gd": ("snapshots", "target", "loss"),
 }
 
 
-def _target(value: Any) -> dict[str, list[float]]:
+def _teacher(net: Network) -> dict[str, Any]:
+    return {
+        "teacher": {
+            "a": net.a.tolist(),
+            "u": net.u.tolist(),
+            "eta": net.eta,
+            "activation": net.activation,
+        }
+    }
+
+
+def _target(value: Any) -> dict[str, Any]:
     if isinstance(value, PiecewiseConstant):
         return {"breaks": value.breaks.tolist(), "values": value.values.tolist()}
+    if isinstance(value, Network):
+        return _teacher(value)
     if isinstance(value, str) and value in ("paper", "paper-code", "paper-text"):
         t = PiecewiseConstant.paper("text" if value == "paper-text" else "code")
         return _target(t)
     if isinstance(value, Mapping) and set(value) == {"breaks", "values"}:
         t = PiecewiseConstant(value["breaks"], value["values"])  # checks them
         return _target(t)
+    if isinstance(value, Mapping) and set(value) == {"teacher"}:
+        spec = value["teacher"]
+        if not isinstance(spec, Mapping) or not {"a", "u", "eta"} <= set(spec) <= {
+            "a",
+            "u",
+            "eta",
+            "activation",
+        }:
+            raise TypeError(
+                "target's teacher takes the keys 'a', 'u', 'eta' and 'activation' "
+                f"(default 'cubic'), got {spec!r}"
+            )
+        net = Network(spec["a"], spec["u"], spec["eta"], spec.get("activation", "cubic"))
+        return _teacher(net)
     raise TypeError(
-        "target must be a ttnn.PiecewiseConstant, 'paper', 'paper-text' or "
-        f"{{'breaks': [...], 'values': [...]}}, got {value!r}"
+        "target must be a ttnn.PiecewiseConstant, a teacher ttnn.Network, 'paper', "
+        "'paper-text', {'breaks': [...], 'values': [...]} or "
+        f"{{'teacher': {{'a': [...], 'u': [...], 'eta': ..., 'activation': ...}}}}, got {value!r}"
     )
+
+
+def make_target(desc: Mapping[str, Any]) -> Target:
+    """The target object a canonical description stands for."""
+    if "teacher" in desc:
+        t = desc["teacher"]
+        return Network(t["a"], t["u"], t["eta"], t["activation"])
+    return PiecewiseConstant(desc["breaks"], desc["values"])
+
+
+def target_breaks(desc: Mapping[str, Any]) -> np.ndarray:
+    """The points a run should cover (the ``break`` coordinate): the breaks of a step
+    target, or a teacher's kinks inside [0, 1] (its neuron positions there)."""
+    return np.asarray(target_points(make_target(desc)), dtype=np.float64)
 
 
 def _noise(value: Any) -> dict[str, Any]:
@@ -190,6 +252,8 @@ def canonical(key: str, kind: str, value: Any) -> Any:
         return v
     if typ == "int":
         return check.integer(key, value)
+    if typ == "bool":
+        return check.flag(key, value)
     if typ == "str":
         if not isinstance(value, str):
             raise TypeError(f"{key} must be a string, got {value!r}")
@@ -369,4 +433,4 @@ def make_spec(
 
 def call_key(spec: Spec, run: Run) -> str:
     """Runs with equal keys can share one ensemble call."""
-    return _jsonable({k: run.settings[k] for k in PER_CALL[spec.kind]})
+    return _jsonable({k: run.settings.get(k) for k in PER_CALL[spec.kind]})

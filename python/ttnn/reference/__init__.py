@@ -1,8 +1,8 @@
 """ttnn.reference: the plain NumPy oracle for ttnn.
 
 This package is a pure-NumPy implementation of every equation of the model and the
-online SGD dynamics (DESIGN.md sections 1-2).  It mirrors the C++ core equation by
-equation, one concept per module, and is what the tests hold the C++ core against.
+online SGD dynamics (docs/maths/model.md, docs/maths/dynamics.md).  It mirrors the C++
+core equation by equation, one concept per module, and is what the tests hold the C++ core against.
 It is written for clarity and is slow by design: do not use it for real runs.
 
 Conventions: a has length m + 1 with a[0] the bias, u has length m; the losses carry no

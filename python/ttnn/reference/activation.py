@@ -1,4 +1,5 @@
-"""The activation sigma, its derivative, and their width-eta versions (DESIGN.md section 1).
+"""The activation sigma, its derivative, and their width-eta versions
+(docs/maths/model.md#activations).
 
 The paper's activation ("cubic") is
 
@@ -44,7 +45,7 @@ def _check_eta(eta: float) -> float:
 
 
 def sigma(z: ArrayLike, activation: str = "cubic") -> NDArray[np.float64]:
-    """The unscaled activation sigma(z) (DESIGN.md section 1, "Activation").
+    """The unscaled activation sigma(z) (docs/maths/model.md#activations).
 
     cubic: 0 for z <= -1/2; 4 (z + 1/2)^3 on [-1/2, 0]; 1 - 4 (1/2 - z)^3 on [0, 1/2];
     1 for z >= 1/2.  ramp: clip(z + 1/2, 0, 1).  relu: max(z, 0).
@@ -64,7 +65,7 @@ def sigma(z: ArrayLike, activation: str = "cubic") -> NDArray[np.float64]:
 
 
 def dsigma(z: ArrayLike, activation: str = "cubic") -> NDArray[np.float64]:
-    """The derivative sigma'(z) of the unscaled activation (DESIGN.md section 1).
+    """The derivative sigma'(z) of the unscaled activation (docs/maths/model.md#activations).
 
     cubic: 12 (z + 1/2)^2 on [-1/2, 0], 12 (1/2 - z)^2 on [0, 1/2], 0 elsewhere.
     ramp: 1 on the open interval (-1/2, 1/2), 0 elsewhere.  relu: 1 for z > 0, else 0.
@@ -83,7 +84,7 @@ def dsigma(z: ArrayLike, activation: str = "cubic") -> NDArray[np.float64]:
 
 
 def sigma_eta(z: ArrayLike, eta: float, activation: str = "cubic") -> NDArray[np.float64]:
-    """The width-eta activation sigma_eta(z) (DESIGN.md section 1).
+    """The width-eta activation sigma_eta(z) (docs/maths/model.md#activations).
 
     sigma_eta(z) = sigma(z / eta) for cubic and ramp; max(z, 0) for relu (eta unused).
     """
@@ -96,7 +97,7 @@ def sigma_eta(z: ArrayLike, eta: float, activation: str = "cubic") -> NDArray[np
 
 
 def dsigma_eta(z: ArrayLike, eta: float, activation: str = "cubic") -> NDArray[np.float64]:
-    """The derivative sigma'_eta(z) of the width-eta activation (DESIGN.md section 1).
+    """The derivative sigma'_eta(z) of the width-eta activation (docs/maths/model.md#activations).
 
     sigma'_eta(z) = sigma'(z / eta) / eta for cubic and ramp; 1[z > 0] for relu (eta unused).
     """

@@ -1,4 +1,4 @@
-"""The additive multi-D network and its full-batch gradient descent (DESIGN.md section 3,
+"""The additive multi-D network and its full-batch gradient descent (docs/maths/additive.md,
 E4 and E5), by the direct formulas.
 
 With a, u of shape (m, d) and an optional bias a_0,

@@ -1,4 +1,4 @@
-"""The gradient flow's right-hand side (DESIGN.md section 2), in plain NumPy.
+"""The gradient flow's right-hand side (docs/maths/dynamics.md#gradient-flow), in plain NumPy.
 
 The state is y = (a, u) concatenated (length 2m + 1); da/dt = -grad_a L,
 du/dt = -eps grad_u L with the exact gradient of reference.loss.

@@ -1,4 +1,5 @@
-"""The two-timescale limits' right-hand sides (DESIGN.md section 2), in plain NumPy.
+"""The two-timescale limits' right-hand sides, in plain NumPy
+(docs/maths/limits.md).
 
 finite eta: a*(u) solves (G + ridge I) a = b (minimum-norm least squares when
 singular) and du/dtau = -grad_u L(a*(u), u).

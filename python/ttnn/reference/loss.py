@@ -1,5 +1,5 @@
 """The exact population loss, its gradient and the outer layer's normal equations
-(DESIGN.md section 1, "Loss", and section 2, "Gradient flow").
+(docs/maths/model.md#the-loss, docs/maths/dynamics.md#gradients).
 
     L(a, u) = int_0^1 (f*(x) - f(x; a, u))^2 dx          (no factor 1/2, on purpose)
     dL/da   = 2 (G a - b),  G_ij = int_0^1 phi_i phi_j,  b_i = int_0^1 f* phi_i,
@@ -88,7 +88,8 @@ def l2_error(
     values: ArrayLike | None,
     activation: str = "cubic",
 ) -> float:
-    """The exact population loss L(a, u) = int_0^1 (f*(x) - f(x; a, u))^2 dx (DESIGN.md §1).
+    """The exact population loss L(a, u) = int_0^1 (f*(x) - f(x; a, u))^2 dx
+    (docs/maths/model.md#the-loss).
 
     No factor 1/2.  Computed by Gauss-Legendre quadrature on every polynomial piece.
     """
@@ -106,7 +107,7 @@ def l2_gradient(
     values: ArrayLike | None,
     activation: str = "cubic",
 ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-    """The exact gradient of L(a, u) (DESIGN.md section 2, "Gradient flow").
+    """The exact gradient of L(a, u) (docs/maths/dynamics.md#gradients).
 
     Returns ``(grad_a, grad_u)`` with
     dL/da_j = 2 int_0^1 (f - f*) phi_j  (phi_0 = 1, phi_j = sigma_eta(. - u_j)), and
@@ -129,7 +130,7 @@ def gram_system(
     values: ArrayLike | None,
     activation: str = "cubic",
 ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-    """The outer layer's normal equations G a = b (DESIGN.md section 2).
+    """The outer layer's normal equations G a = b (docs/maths/dynamics.md#gradients).
 
     Returns ``(G, b)`` of shapes (m + 1, m + 1) and (m + 1,) with G_ij = int_0^1 phi_i phi_j
     and b_i = int_0^1 f* phi_i (phi_0 = 1, phi_j = sigma_eta(. - u_j)), so that

@@ -1,4 +1,4 @@
-"""The shallow network and its per-sample derivatives (DESIGN.md section 1, "Network").
+"""The shallow network and its per-sample derivatives (docs/maths/model.md#the-network).
 
 With m neurons and a bias,
 
@@ -32,8 +32,8 @@ def _check_params(a: ArrayLike, u: ArrayLike) -> tuple[NDArray[np.float64], NDAr
 def features(
     u: ArrayLike, eta: float, x: ArrayLike, activation: str = "cubic"
 ) -> NDArray[np.float64]:
-    """The feature matrix phi(x) of the outer layer (DESIGN.md section 2, phi_0 = 1,
-    phi_j = sigma_eta(. - u_j)).
+    """The feature matrix phi(x) of the outer layer, phi_0 = 1, phi_j = sigma_eta(. - u_j)
+    (docs/maths/dynamics.md#gradient-flow).
 
     For ``x`` of shape S returns an array of shape S + (m + 1,) with ``[..., 0] = 1`` and
     ``[..., j] = sigma_eta(x - u_j)`` for j = 1..m, so that f(x) = features(...) @ a.
@@ -48,7 +48,7 @@ def features(
 def forward(
     a: ArrayLike, u: ArrayLike, eta: float, x: ArrayLike, activation: str = "cubic"
 ) -> NDArray[np.float64]:
-    """Evaluate f(x; a, u) = a_0 + sum_j a_j sigma_eta(x - u_j) (DESIGN.md section 1).
+    """Evaluate f(x; a, u) = a_0 + sum_j a_j sigma_eta(x - u_j) (docs/maths/model.md#the-network).
 
     Vectorised over ``x``: returns a float64 array of the same shape as ``x``.
     """
@@ -62,7 +62,8 @@ def forward(
 def sample_gradient(
     a: ArrayLike, u: ArrayLike, eta: float, x: float, activation: str = "cubic"
 ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-    """The gradient of f(x; a, u) at one scalar ``x`` with respect to (a, u) (DESIGN.md §1).
+    """The gradient of f(x; a, u) at one scalar ``x`` with respect to (a, u)
+    (docs/maths/model.md#the-network).
 
     Returns ``(grad_a, grad_u)`` of shapes (m + 1,) and (m,):
     df/da_0 = 1, df/da_j = sigma_eta(x - u_j), df/du_j = -a_j sigma'_eta(x - u_j).

@@ -1,4 +1,5 @@
-"""Online SGD (DESIGN.md section 2, "Online SGD") and its snapshot schedule (section 5).
+"""Online SGD (docs/maths/dynamics.md#online-sgd) and its snapshot schedule
+(docs/maths/dynamics.md#snapshots).
 
 Step p uses one sample (x_p, y_p).  With r_p = 2 (f(x_p; a, u) - y_p), computed from the
 parameters before the step (the derivative of the per-sample loss (y - f)^2, no factor 1/2),
@@ -36,7 +37,7 @@ def sgd_step(
     y: float,
     activation: str = "cubic",
 ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-    """One online SGD step on the sample (x, y) (DESIGN.md section 2, "Online SGD").
+    """One online SGD step on the sample (x, y) (docs/maths/dynamics.md#online-sgd).
 
     r = 2 (f(x; a, u) - y);  a_0 -= h r;  a_j -= h r sigma_eta(x - u_j);
     u_j += eps h r a_j sigma'_eta(x - u_j), all from the pre-step a and u.
@@ -99,8 +100,9 @@ def sgd_replay(
     tuple[NDArray[np.float64], NDArray[np.float64]]
     | tuple[NDArray[np.int64], NDArray[np.float64], NDArray[np.float64]]
 ):
-    """Run SGD over a given stream: step p uses (x[p], y[p]) (DESIGN.md section 2), or with
-    ``batch`` = B > 1 the samples pB, ..., pB + B - 1 (:func:`sgd_batch_step`).
+    """Run SGD over a given stream: step p uses (x[p], y[p])
+    (docs/maths/dynamics.md#online-sgd), or with ``batch`` = B > 1 the samples
+    pB, ..., pB + B - 1 (:func:`sgd_batch_step`).
 
     A plain loop of :func:`sgd_step` over ``len(x) // batch`` steps.  Without ``snapshot_steps``
     returns ``(a_final, u_final)``.  With ``snapshot_steps`` (sorted integers in
@@ -148,7 +150,7 @@ def sgd_replay(
 
 
 def snapshot_steps(steps: int, snapshots: int) -> NDArray[np.int64]:
-    """The snapshot schedule of DESIGN.md section 5: k = 0..K-1 -> round(k P / (K - 1)).
+    """The snapshot schedule (docs/maths/dynamics.md#snapshots): k = 0..K-1 -> round(k P / (K - 1)).
 
     P = ``steps``, K = ``snapshots``.  Rounding is half-up, computed in exact integer
     arithmetic as (2 k P + (K - 1)) // (2 (K - 1)); the first entry is 0 (the initial

@@ -1,9 +1,10 @@
-"""``ttnn reproduce``: the paper's figures and their numbers (DESIGN.md §3).
+"""``ttnn reproduce``: the paper's figures and their numbers (docs/maths/experiments.md).
 
 ``EXPERIMENTS`` maps a name to an :class:`Experiment`: ``compute(scale, seed,
 target, progress, cache)`` returns ``(metrics, data)`` and ``plot(data, out)``
 writes the figure files. To add an experiment, call :func:`register`;
-``ttnn reproduce all`` and the CLI's choices pick it up. E1–E3 live in
+``ttnn reproduce all`` (unless ``in_all=False``: experiments beyond the paper, such
+as ``relu1d``, run only when named) and the CLI's choices pick it up. E1–E3 live in
 :mod:`.experiments`, the additive E4/E5 in :mod:`.additive_experiments`.
 
 :func:`run` computes the named experiments, writes their figures and
@@ -36,18 +37,26 @@ class Experiment:
     #: The experiment whose computation this one reuses (through ``run``'s cache), if any:
     #: its wall time then only counts the plotting.
     shares: str | None = None
+    #: Whether ``"all"`` runs it: the paper's experiments do; those beyond the paper
+    #: are listed and run by name, outside ``all``'s time budget.
+    in_all: bool = True
 
 
 EXPERIMENTS: dict[str, Experiment] = {}
 
 
 def register(
-    name: str, compute: Callable, plot: Callable, description: str, shares: str | None = None
+    name: str,
+    compute: Callable,
+    plot: Callable,
+    description: str,
+    shares: str | None = None,
+    in_all: bool = True,
 ) -> None:
     """Add an experiment to the registry (names must be new and not ``"all"``)."""
     if name == "all" or name in EXPERIMENTS:
         raise ValueError(f"experiment name {name!r} is reserved or already registered")
-    EXPERIMENTS[name] = Experiment(compute, plot, description, shares)
+    EXPERIMENTS[name] = Experiment(compute, plot, description, shares, in_all)
 
 
 register("fig3", experiments.fig3, figures.fig3, "E1: iterates of two-timescale SGD (+ GIF)")
@@ -78,21 +87,21 @@ register(
     "relu1d",
     teacher_experiments.relu1d,
     teacher_experiments.plot_relu1d,
-    "E5's ReLU teacher in 1-D as online SGD, both regimes (beyond the paper)",
+    "E5's ReLU teacher in 1-D as online SGD, both regimes (beyond the paper; not in 'all')",
+    in_all=False,
 )
 
 
 def resolve(names: Iterable[str]) -> list[str]:
-    """Expand ``"all"`` and check the names; keeps registry order, no duplicates."""
+    """Expand ``"all"`` (every experiment with ``in_all``) and check the names; keeps
+    registry order, no duplicates."""
     names = list(names)
     unknown = [n for n in names if n != "all" and n not in EXPERIMENTS]
     if unknown:
         raise ValueError(
             f"unknown experiment(s) {unknown}; choose from {sorted(EXPERIMENTS)} or 'all'"
         )
-    if "all" in names:
-        return list(EXPERIMENTS)
-    return [n for n in EXPERIMENTS if n in names]
+    return [n for n, e in EXPERIMENTS.items() if n in names or ("all" in names and e.in_all)]
 
 
 @contextmanager

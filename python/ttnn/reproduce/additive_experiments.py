@@ -1,5 +1,5 @@
 """The paper's additive experiments E4 (Fig. 6, the 2-D and 10-D box plots) and E5
-(ReLU), DESIGN.md §3, one function per registry entry.
+(ReLU), docs/maths/experiments.md, one function per registry entry.
 
 Same signature and return convention as :mod:`ttnn.reproduce.experiments`:
 ``(scale, seed, target, progress, cache) -> (metrics, data)``; ``target`` is
@@ -65,7 +65,7 @@ def teacher() -> ttnn.AdditiveNetwork:
 def kinks_covered(u: np.ndarray, kinks: tuple[float, ...] = THRESHOLDS) -> np.ndarray:
     """(d, len(kinks)) booleans: does some neuron of dimension k end within 2η of kink c?"""
     u = np.asarray(u)
-    return np.abs(u[:, :, None] - np.asarray(kinks)).min(axis=0) <= TOL
+    return np.array([ttnn.breaks_covered(u[:, k], kinks, tol=TOL) for k in range(u.shape[1])])
 
 
 def _check(scale: str) -> None:

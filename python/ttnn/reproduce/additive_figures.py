@@ -1,4 +1,4 @@
-"""Figures of the additive experiments E4/E5 (matplotlib, Agg backend).
+"""Figures of the additive experiments E4/E5 (Matplotlib through :mod:`._canvas`).
 
 Each function takes the data returned by the matching function of
 :mod:`ttnn.reproduce.additive_experiments` and a directory, writes its files there
@@ -9,15 +9,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import matplotlib
+import numpy as np
 
-matplotlib.use("Agg")
+import ttnn
 
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-
-from .._io import save_figure  # noqa: E402
-from .additive_experiments import REGIMES, THRESHOLDS  # noqa: E402
+from .._io import save_figure
+from ._canvas import figure
+from .additive_experiments import REGIMES, THRESHOLDS
 
 DPI = 110
 LABEL = {
@@ -44,7 +42,7 @@ def _box(ax, values: dict[str, list[float]], ylabel: str, log: bool) -> None:
 
 def _boxplots(data: dict, out: Path, name: str, title: str, kinks: str) -> list[Path]:
     s = data["settings"]
-    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(8, 3.6))
+    fig, (ax1, ax2) = figure((8, 3.6), 1, 2)
     _box(ax1, data["criterion"], "final criterion $\\|f(X) - y\\|_2 / n$", log=True)
     _box(ax2, data["covered"], f"fraction of {kinks} covered (within 2η)", log=False)
     ax2.set_ylim(-0.05, 1.05)
@@ -52,7 +50,6 @@ def _boxplots(data: dict, out: Path, name: str, title: str, kinks: str) -> list[
     fig.tight_layout()
     png = Path(out) / f"{name}_boxplot.png"
     save_figure(fig, png, dpi=DPI)
-    plt.close(fig)
     return [png]
 
 
@@ -74,7 +71,7 @@ def fig6(data: dict, out: Path) -> list[Path]:
     levels = (x1[..., None] > np.asarray(THRESHOLDS)).sum(-1) + (
         x2[..., None] > np.asarray(THRESHOLDS)
     ).sum(-1)
-    fig, axes = plt.subplots(1, 2, figsize=(8, 4.2))
+    fig, axes = figure((8, 4.2), 1, 2)
     for ax, regime in zip(axes, REGIMES, strict=True):
         ax.imshow(levels, origin="lower", extent=(0, 1, 0, 1), cmap="Greys", alpha=0.35)
         for c in THRESHOLDS:
@@ -86,7 +83,7 @@ def fig6(data: dict, out: Path) -> list[Path]:
         for v in u[:, 1]:
             ax.axhline(v, color=COLOR[regime], lw=1.2, alpha=0.8)
         r = data["runs"][regime]
-        outside = int(np.sum((u < 0) | (u > 1)))
+        outside = int(ttnn.neurons_outside(np.ravel(u)).sum())
         ax.set_xlim(0, 1)
         ax.set_ylim(0, 1)
         ax.set_aspect("equal")
@@ -105,7 +102,6 @@ def fig6(data: dict, out: Path) -> list[Path]:
     fig.tight_layout()
     png = Path(out) / "fig6_neurons.png"
     save_figure(fig, png, dpi=DPI)
-    plt.close(fig)
     return [png]
 
 
@@ -114,7 +110,7 @@ def relu(data: dict, out: Path) -> list[Path]:
     pngs = _boxplots(data, out, "relu", "E5 (ReLU)", "kinks")
     x = np.linspace(0, 1, 1001)[:, None]
     f_star = data["teacher"](x)
-    fig, axes = plt.subplots(1, 2, figsize=(8, 3.4), sharey=True)
+    fig, axes = figure((8, 3.4), 1, 2, sharey=True)
     for ax, regime in zip(axes, REGIMES, strict=True):
         net = data["final"][regime]
         ax.plot(x[:, 0], f_star, color="black", lw=1.5, label="teacher $f^*$")
@@ -141,9 +137,9 @@ def relu(data: dict, out: Path) -> list[Path]:
             fontsize=9,
         )
         ax.legend(fontsize=7, loc="upper left")
+    axes[0].set_ylabel("f(x)")  # shared y axis: one label
     fig.suptitle(f"E5 (ReLU): repeat {r['repeat']}, both regimes from one start", fontsize=10)
     fig.tight_layout()
     png = Path(out) / "relu_fit.png"
     save_figure(fig, png, dpi=DPI)
-    plt.close(fig)
     return [*pngs, png]

@@ -1,7 +1,7 @@
 """The paper's claims next to what a reproduction measured, as a Markdown table.
 
 Every number comes from the ``metrics.json`` that ``ttnn reproduce`` wrote; the
-middle column paraphrases the claims as DESIGN.md §3 states them (no numbers from
+middle column paraphrases the claims as docs/maths/experiments.md states them (no numbers from
 the paper). ``run`` writes the table as ``claims.md`` beside ``metrics.json``; the
 README shows the one of the committed paper-scale run (a test keeps them equal).
 """

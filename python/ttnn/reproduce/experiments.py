@@ -1,4 +1,4 @@
-"""The paper's 1-D experiments E1–E3 (DESIGN.md §3), one function per figure.
+"""The paper's 1-D experiments E1–E3 (docs/maths/experiments.md), one function per figure.
 
 Each function takes ``scale`` ("paper" or "quick"), ``seed``, ``target``
 ("code" or "text": the preset of :meth:`ttnn.PiecewiseConstant.paper`) and
@@ -48,10 +48,9 @@ def _init_seed(seed: int, r: int) -> int:
 MAX_SEED = (2**64 - 1) // 10_000 - 1
 
 
-def breaks_covered(u: np.ndarray, breaks: np.ndarray, tol: float = 2 * ETA) -> list[bool]:
-    """For each break, is some neuron within ``tol`` (default 2η) of it?"""
-    u = np.asarray(u)
-    return [bool(np.min(np.abs(u - v)) <= tol) for v in breaks]
+def breaks_covered(u: np.ndarray, target: ttnn.PiecewiseConstant) -> list[bool]:
+    """For each break, is some neuron within 2η of it? (:func:`ttnn.breaks_covered`)"""
+    return [bool(c) for c in ttnn.breaks_covered(np.asarray(u), target, tol=2 * ETA)]
 
 
 def _check(scale: str, target: str) -> ttnn.PiecewiseConstant:
@@ -146,7 +145,7 @@ def _done(bar) -> None:
 
 
 def _run_metrics(res: ttnn.SGDResult, tgt: ttnn.PiecewiseConstant) -> dict[str, Any]:
-    cov = breaks_covered(res.u[-1], tgt.breaks)
+    cov = breaks_covered(res.u[-1], tgt)
     return dict(
         final_l2=float(res.l2[-1]),
         breaks_covered=int(sum(cov)),
@@ -203,7 +202,7 @@ def _e1_metrics(e1: dict) -> dict[str, Any]:
     lim = e1["limit"]
     if lim is not None:
         m["limit_final_l2"] = float(np.asarray(lim.l2)[-1])
-        lim_cov = breaks_covered(np.asarray(lim.u)[-1], tgt.breaks)
+        lim_cov = breaks_covered(np.asarray(lim.u)[-1], tgt)
         m["limit_breaks_covered"] = int(sum(lim_cov))
         m["limit_breaks_covered_each"] = lim_cov
         m["sgd_vs_limit"] = sgd_vs_limit(res, lim)

@@ -22,8 +22,7 @@ import numpy as np
 
 import ttnn
 
-from .._io import save_figure
-from .experiments import SCALES, _bar, _done, _init_seed
+from .experiments import SCALES, _bar, _done, _init_seed, _report
 
 M = 10
 H = 3e-3
@@ -72,6 +71,7 @@ def relu1d(
         noise=ttnn.UniformNoise(NOISE),
         seed=seed,
         snapshots=2,
+        progress=_report(bar),
     )
     _done(bar)
     runs: list[dict[str, Any]] = []
@@ -140,15 +140,13 @@ def relu1d(
 def plot_relu1d(data: dict[str, Any], out: Path) -> list[Path]:
     """Box plots of the final L2 error and of the kinks covered per regime, and the
     fitted functions of one repeat per regime."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from .._io import save_figure
+    from ._canvas import figure
 
     s = data["settings"]
     color = {"standard": "C1", "two_timescale": "C0"}
     label = {g: f"{g.replace('_', '-')}\n(ε = {e:g})" for g, e in REGIMES.items()}
-    fig, axes = plt.subplots(1, 2, figsize=(8, 3.6))
+    fig, axes = figure((8, 3.6), 1, 2)
     for ax, key, ylabel, log in (
         (axes[0], "l2", "final L2 error $\\int_0^1 (f - f^*)^2$", True),
         (axes[1], "covered", f"fraction of kinks covered (within {TOL:g})", False),
@@ -177,10 +175,9 @@ def plot_relu1d(data: dict[str, Any], out: Path) -> list[Path]:
     fig.tight_layout()
     box = Path(out) / "relu1d_boxplot.png"
     save_figure(fig, box, dpi=110)
-    plt.close(fig)
 
     x = np.linspace(0.0, 1.0, 1001)
-    fig, axes = plt.subplots(1, 2, figsize=(8, 3.4), sharey=True)
+    fig, axes = figure((8, 3.4), 1, 2, sharey=True)
     for ax, g in zip(axes, REGIMES, strict=True):
         net = data["final"][g]
         r = data["shown_runs"][g]
@@ -206,9 +203,9 @@ def plot_relu1d(data: dict[str, Any], out: Path) -> list[Path]:
             fontsize=9,
         )
         ax.legend(fontsize=7, loc="upper left")
+    axes[0].set_ylabel("f(x)")  # shared y axis: one label
     fig.suptitle(f"relu1d: repeat {r['repeat']}, both regimes from one start", fontsize=10)
     fig.tight_layout()
     fit = Path(out) / "relu1d_fit.png"
     save_figure(fig, fit, dpi=110)
-    plt.close(fig)
     return [box, fit]
