@@ -80,6 +80,9 @@ HUGE = [
         "snapshots",
     ),
     (lambda: ttnn.AdditiveNetwork.init_paper(10**6, 10**6), "AdditiveNetwork"),
+    (lambda: ttnn.sample_stream(T, 10**13), "sample_stream"),
+    (lambda: ttnn.shuffle_order(5, 10**13, 0), "shuffle_order"),
+    (lambda: ttnn.shuffle_order(10**13, 1, 0), "shuffle_order"),
 ]
 
 

@@ -185,6 +185,15 @@ CASES += [
     (lambda: limit(tau_end=1e308), ValueError, "tau_end"),
     (lambda: limit(atol=1e-300), ValueError, "atol"),
     (lambda: sgd(progress="yes"), TypeError, "progress"),
+    (lambda: ttnn.shuffle_order(0, 3, 0), ValueError, "n"),
+    (lambda: ttnn.shuffle_order(5.5, 3, 0), TypeError, "n"),
+    (lambda: ttnn.shuffle_order(5, -1, 0), ValueError, "draws"),
+    (lambda: ttnn.shuffle_order(5, 3, -1), ValueError, "seed"),
+    (lambda: ttnn.shuffle_order(5, 3, 0, stream=2**64), ValueError, "stream"),
+    (lambda: ttnn.sample_stream(T, 2**63), ValueError, "draws"),
+    # steps × batch draws must fit the core's signed 64-bit count.
+    (lambda: sgd(steps=2**62, batch=4, snapshots=2), ValueError, "batch"),
+    (lambda: ens(steps=[10, 2**61], batch=[1, 8]), ValueError, "steps[1]"),
 ]
 
 

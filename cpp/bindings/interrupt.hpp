@@ -27,7 +27,8 @@ auto run_without_gil(F&& f, const pybind11::object& progress = pybind11::none(),
     Monitor monitor(
         [&](std::int64_t done, std::int64_t tot) {
             pybind11::gil_scoped_acquire gil;
-            if (PyErr_CheckSignals() != 0) return true;
+            // An exception already set (by an earlier check) must surface as is.
+            if (PyErr_Occurred() != nullptr || PyErr_CheckSignals() != 0) return true;
             if (report) {
                 try {
                     progress(done, tot);

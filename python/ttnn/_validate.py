@@ -92,6 +92,15 @@ def threads(value: Any) -> int:
     return integer("threads", value, minimum=1, maximum=INT32_MAX)
 
 
+def draws(name: str, steps: int, batch: int) -> None:
+    """A sampled run draws steps × batch samples, counted in signed 64 bits by the core."""
+    if steps * batch > INT64_MAX:
+        raise ValueError(
+            f"{name} ({steps}) × batch ({batch}) exceeds the core's 64-bit draw count "
+            f"({INT64_MAX}); ask for fewer steps"
+        )
+
+
 def time_span(name: str, value: Any) -> float:
     """An integration horizon (t_end, tau_end): finite, >= 0 and <= MAX_TIME."""
     v = real(name, value, nonneg=True)

@@ -147,7 +147,7 @@ def _main(argv: Sequence[str] | None) -> int:
     from ._sweep import cli as sweep_cli
     from ._sweep import plot_cli
 
-    sweep_cli.add_parser(sub)
+    p_sweep = sweep_cli.add_parser(sub)
     plot_cli.add_parser(sub)
     args = parser.parse_args(argv)
     if args.version:
@@ -157,6 +157,7 @@ def _main(argv: Sequence[str] | None) -> int:
         parser.print_help()
         return 0
     if args.command == "sweep":
+        _check_out(p_sweep, args.out)
         return sweep_cli.main(args)
     if args.command == "plot":
         return plot_cli.main(args)

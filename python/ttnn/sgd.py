@@ -67,7 +67,8 @@ def shuffle_order(n: int, draws: int, seed: int, stream: int = 0) -> NDArray[np.
     rng = np.random.default_rng([check.seed("seed", seed), check.seed("stream", stream)])
     if draws and not n:
         raise ValueError(f"draws ({draws}) needs samples to draw from: n must be >= 1")
-    check.memory(f"shuffle_order of {draws} draws", 2 * 8 * draws, fewer="steps or epochs")
+    # The epochs' permutations (n each) and the order cut from them.
+    check.memory(f"shuffle_order of {draws} draws", 16 * (draws + n), fewer="steps or epochs")
     epochs = -(-draws // n) if n else 0
     parts = [rng.permutation(n) for _ in range(epochs)]
     order = np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
@@ -82,6 +83,7 @@ def sample_stream(
     ``batch=B`` consumes steps·B of them, and replaying them with ``data=`` reproduces it."""
     check_target(target)
     n = check.integer("draws", draws, minimum=0)
+    check.memory(f"sample_stream with {n} draws", 2 * 8 * n, fewer="draws")
     kind, scale = noise_spec(noise)
     x, y = _core.sample_stream(
         core_target(target), kind, scale, check.seed("seed", seed), check.seed("stream", stream), n
@@ -210,6 +212,7 @@ def sgd(
         if steps is None:
             raise TypeError("steps is required unless data=(x, y) is given")
         p = check.integer("steps", steps, minimum=0)
+        check.draws("steps", p, b)
     k = check.integer("snapshots", snapshots)
     if k < 2 or k > p + 1:
         raise ValueError(f"snapshots must be in [2, steps + 1] = [2, {p + 1}], got {k}")
@@ -371,6 +374,8 @@ def sgd_ensemble(
         if steps is None:
             raise TypeError("steps is required unless data is given")
         ps = check.per_run("steps", steps, runs, lambda n, v: check.integer(n, v, minimum=0))
+        for i in range(runs):
+            check.draws(f"steps[{i}]", ps[i], bs[i])
     else:
         if not isinstance(data, (list, tuple)) or len(data) != runs:
             raise ValueError(f"data must hold one (x, y) pair per network ({runs})")

@@ -39,6 +39,9 @@ public:
     // runs may call it every few milliseconds of work or more often.
     bool poll(std::int64_t work = 0) {
         if (work != 0) done_.fetch_add(work, std::memory_order_relaxed);
+        // Once stopped, the check is never called again: it may have left a
+        // Python exception set, and calling into Python then is an error.
+        if (stop_.load(std::memory_order_relaxed)) return true;
         if (std::this_thread::get_id() == owner_) {
             const auto now = std::chrono::steady_clock::now();
             if (now - last_ >= interval_) {

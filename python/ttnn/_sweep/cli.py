@@ -24,7 +24,10 @@ def read_spec(path: str | Path) -> dict[str, Any]:
     else:  # pragma: no cover (Python 3.10)
         import tomli as tomllib
     with open(path, "rb") as f:
-        spec = tomllib.load(f)
+        try:
+            spec = tomllib.load(f)
+        except tomllib.TOMLDecodeError as exc:
+            raise ValueError(f"{path}: not a valid TOML file ({exc})") from None
     unknown = sorted(set(spec) - SPEC_KEYS)
     if unknown:
         raise ValueError(
@@ -39,8 +42,8 @@ def read_spec(path: str | Path) -> dict[str, Any]:
     return spec
 
 
-def add_parser(sub: Any) -> None:
-    """Register the ``sweep`` subcommand on ``sub`` (argparse subparsers)."""
+def add_parser(sub: Any) -> argparse.ArgumentParser:
+    """Register the ``sweep`` subcommand on ``sub`` (argparse subparsers); returns it."""
     p = sub.add_parser(
         "sweep",
         help="run a sweep from a TOML spec into a zarr store (resumable)",
@@ -56,6 +59,7 @@ def add_parser(sub: Any) -> None:
         type=int,
         help="runs per ensemble call (default: about 1/8 of the sweep, 1/16 on Dask)",
     )
+    return p  # type: ignore[no-any-return]
 
 
 def main(args: argparse.Namespace) -> int:

@@ -93,7 +93,7 @@ def run_sweep(
     from .. import __version__
 
     spec = make_spec(kind, grid, repeats, seed, settings or {}, paired)
-    nthreads = None if threads is None else check.integer("threads", threads, minimum=1)
+    nthreads = None if threads is None else check.threads(threads)
     if chunk is not None:
         chunk = check.integer("chunk", chunk, minimum=1)
     require("xarray")
