@@ -6,6 +6,7 @@ without a factor ½, as in the authors' code.
 """
 
 from ._errors import DivergenceError
+from ._result import load
 from ._sweep.engine import sweep
 from .activation import ACTIVATIONS
 from .additive import AdditiveNetwork, GDResult, full_batch_gd, full_batch_gd_ensemble
@@ -39,6 +40,7 @@ __all__ = [
     "gradient_flow",
     "l2_error",
     "l2_gradient",
+    "load",
     "neurons_outside",
     "sample_stream",
     "sgd",

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal, overload
+from typing import Any, ClassVar, Literal, overload
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -22,6 +22,7 @@ from . import _core
 from . import _validate as check
 from ._ensemble import check_on_error, collect
 from ._progress import reporter
+from ._result import Result
 from .activation import check_activation
 
 
@@ -155,8 +156,8 @@ def _data(net: AdditiveNetwork, X: ArrayLike, y: ArrayLike, name: str = "X"):
     return X_arr, y_arr
 
 
-@dataclass(frozen=True)
-class GDResult:
+@dataclass(frozen=True, eq=False, repr=False)
+class GDResult(Result):
     """Snapshots of a full-batch GD run of an :class:`AdditiveNetwork`.
 
     ``epochs[k]`` epochs had been done at snapshot k (k = 0..K−1, as in
@@ -164,6 +165,9 @@ class GDResult:
     parameters then (``bias`` is ``None`` without a bias) and ``criterion[k]`` is
     C (``loss``: ‖f(X) − y‖₂ / n for "norm", ‖f(X) − y‖₂² / n for "mse").
     """
+
+    time_fields: ClassVar[tuple[str, ...]] = ("epochs",)
+    series_fields: ClassVar[tuple[str, ...]] = ("criterion",)
 
     epochs: NDArray[np.int64]
     a: NDArray[np.float64]
@@ -184,6 +188,21 @@ class GDResult:
         """The network at snapshot k."""
         b = None if self.bias is None else float(self.bias[k])
         return AdditiveNetwork(self.a[k], self.u[k], self.eta, self.activation, b)
+
+    def _xarray_vars(self) -> tuple[dict[str, Any], dict[str, Any]]:
+        dims = ("snapshot", "neuron", "dim")
+        coords: dict[str, Any] = {
+            "epochs": ("snapshot", self.epochs),
+            "snapshot": ("snapshot", np.arange(len(self.epochs))),
+        }
+        data: dict[str, Any] = {
+            "a": (dims, self.a),
+            "u": (dims, self.u),
+            "criterion": ("snapshot", self.criterion),
+        }
+        if self.bias is not None:
+            data["bias"] = ("snapshot", self.bias)
+        return data, coords
 
 
 def _result(out: dict, net: AdditiveNetwork, step_a: float, step_u: float, loss: str) -> GDResult:

@@ -7,6 +7,7 @@ L = ∫_0^1 (f* − f)² (no factor ½), by adaptive Dormand–Prince 5(4).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import ClassVar
 
 import numpy as np
 from numpy.typing import NDArray
@@ -39,7 +40,7 @@ def check_snapshots(snapshots: int, m: int | None = None) -> int:
     return k
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class FlowResult(Trajectory):
     """Snapshots of a gradient flow, evenly spaced in flow time ``t``.
 
@@ -47,6 +48,9 @@ class FlowResult(Trajectory):
     loss there; ``tau = eps · t`` is the slow time. ``stats`` counts the
     integrator's accepted and rejected steps and right-hand side calls.
     """
+
+    time_fields: ClassVar[tuple[str, ...]] = ("t", "tau")
+    series_fields: ClassVar[tuple[str, ...]] = ("l2",)
 
     t: NDArray[np.float64]
     a: NDArray[np.float64]

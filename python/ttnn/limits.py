@@ -13,6 +13,7 @@ that reaches its break stops there. L*(u) = Σ_i Δ_i² d_L d_R / (d_L + d_R).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import ClassVar
 
 import numpy as np
 from numpy.typing import NDArray
@@ -25,7 +26,7 @@ from .network import Network
 from .target import PiecewiseConstant, Target, core_target
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class LimitResult(Trajectory):
     """Snapshots of a two-timescale limit, evenly spaced in slow time ``tau``.
 
@@ -34,6 +35,9 @@ class LimitResult(Trajectory):
     step function); ``limit_loss[k]`` the loss the limit itself tracks
     (L(a*(u), u) for "finite", the closed form L*(u) for "zero").
     """
+
+    time_fields: ClassVar[tuple[str, ...]] = ("tau",)
+    series_fields: ClassVar[tuple[str, ...]] = ("l2", "limit_loss")
 
     tau: NDArray[np.float64]
     a: NDArray[np.float64]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal, overload
+from typing import Any, ClassVar, Literal, overload
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -23,7 +23,7 @@ from .target import Target, check_target, core_target
 PAPER_NOISE = UniformNoise(1.0)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class SGDResult(Trajectory):
     """Snapshots of an SGD run.
 
@@ -33,6 +33,9 @@ class SGDResult(Trajectory):
     target). ``t = steps · h`` is the flow time, ``tau = eps · t`` the slow time;
     each step used ``batch`` samples.
     """
+
+    time_fields: ClassVar[tuple[str, ...]] = ("steps", "t", "tau")
+    series_fields: ClassVar[tuple[str, ...]] = ("l2",)
 
     steps: NDArray[np.int64]
     a: NDArray[np.float64]
@@ -176,9 +179,9 @@ def sgd(
     Snapshot k (k = 0..K−1) is taken after round(k·steps/(K−1)) steps, so the
     first is the initial state and the last the final one. The GIL is released
     during the run; Ctrl-C stops it with ``KeyboardInterrupt``. A run whose
-    parameters become non-finite raises ``ttnn.DivergenceError`` with the step. ``progress=True`` shows a tqdm bar
-    in steps; a callable is called as ``progress(done, total)`` (see
-    docs/guide/errors.md for these and the memory guard).
+    parameters become non-finite raises ``ttnn.DivergenceError`` with the step.
+    ``progress=True`` shows a tqdm bar in steps; a callable is called as
+    ``progress(done, total)`` (see docs/guide/errors.md for these and the memory guard).
     """
     if not isinstance(net, Network):
         raise TypeError(f"net must be a ttnn.Network, got {type(net).__name__}")
@@ -377,7 +380,9 @@ def sgd_ensemble(
         xs = [x for x, _ in pairs]
         ys = [y for _, y in pairs]
         orders = [
-            shuffle_order(xs[i].shape[0], ps[i] * bs[i], seeds[i], streams[i]) if shuffle_b else None
+            shuffle_order(xs[i].shape[0], ps[i] * bs[i], seeds[i], streams[i])
+            if shuffle_b
+            else None
             for i in range(runs)
         ]
     k = check.integer("snapshots", snapshots)
