@@ -137,7 +137,9 @@ def test_limit_curve_is_optional(monkeypatch):
 
 
 def test_registry_and_resolve():
-    assert list(EXPERIMENTS) == ["fig3", "fig4", "fig5", "fig6", "fig7", "relu", "d2", "d10", "relu1d"]
+    assert list(EXPERIMENTS) == [
+        *("fig3", "fig4", "fig5", "fig6", "fig7", "relu", "d2", "d10", "relu1d")
+    ]
     assert resolve(["all"]) == list(EXPERIMENTS)
     assert resolve(["fig7", "fig3", "fig7"]) == ["fig3", "fig7"]
     with pytest.raises(ValueError, match="fig9"):

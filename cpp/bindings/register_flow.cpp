@@ -2,7 +2,6 @@
 #include <pybind11/stl.h>
 
 #include "interrupt.hpp"
-#include "ode_results.hpp"
 #include "register.hpp"
 #include "ttnn/flow.hpp"
 #include "ttnn/gram.hpp"
@@ -31,11 +30,10 @@ void register_flow(py::module_& m) {
         "gradient_flow",
         [](const Network& net, const Target& target, double eps, double t_end,
            int snapshots, double rtol, double atol) {
-            const FlowResult r = run_without_gil([&](const Poll& poll) {
+            return run_without_gil([&](const Poll& poll) {
                 return gradient_flow(net, target, eps, t_end, snapshots, OdeOptions{rtol, atol},
                                      poll);
             });
-            return flow_dict(r);
         },
         py::arg("net"), py::arg("target"), py::arg("eps"), py::arg("t_end"), py::arg("snapshots"),
         py::arg("rtol"), py::arg("atol"));
@@ -43,11 +41,10 @@ void register_flow(py::module_& m) {
         "finite_eta_limit",
         [](const Network& net, const Target& target, double tau_end, double ridge,
            int snapshots, double rtol, double atol) {
-            const LimitResult r = run_without_gil([&](const Poll& poll) {
+            return run_without_gil([&](const Poll& poll) {
                 return finite_eta_limit(net, target, tau_end, ridge, snapshots,
                                         OdeOptions{rtol, atol}, poll);
             });
-            return limit_dict(r);
         },
         py::arg("net"), py::arg("target"), py::arg("tau_end"), py::arg("ridge"),
         py::arg("snapshots"), py::arg("rtol"), py::arg("atol"));

@@ -96,7 +96,7 @@ class Result:
         values = self._values()
         first = getattr(self, self.time_fields[0]) if self.time_fields else None
         k = 0 if first is None else len(first)
-        shape = "×".join(str(s) for s in np.shape(values.get("u"))[1:])
+        shape = "×".join(str(s) for s in np.shape(values["u"])[1:])
         head = f"{type(self).__name__}({k} snapshots, u: {shape or '0'} per snapshot"
         settings = ", ".join(f"{name}={v!r}" for name, v in values.items() if _is_setting(v))
         lines = [head + ","]
@@ -169,8 +169,9 @@ class Result:
             "class": type(self).__name__,
             "fields": {k: _plain(v) for k, v in values.items() if not isinstance(v, np.ndarray)},
         }
+        payload: dict[str, Any] = {"__attrs__": np.array(json.dumps(attrs)), **arrays}
         with atomic_path(dest) as tmp, open(tmp, "wb") as fh:
-            np.savez(fh, __attrs__=np.array(json.dumps(attrs)), **arrays)
+            np.savez(fh, **payload)
 
 
 class _ReadOnlyDict(dict):  # type: ignore[type-arg]

@@ -19,25 +19,15 @@ from .network import Network
 from .target import Target, check_target, core_target
 
 
+def stats_dict(stats: _core.OdeStats) -> dict[str, int]:
+    """The integrator's counts as a plain mapping (a result's ``stats``)."""
+    return {"accepted": stats.accepted, "rejected": stats.rejected, "rhs_calls": stats.rhs_calls}
+
+
 def check_net_target(net: object, target: object) -> None:
     if not isinstance(net, Network):
         raise TypeError(f"net must be a ttnn.Network, got {type(net).__name__}")
     check_target(target)
-
-
-def check_tolerances(rtol: float, atol: float) -> tuple[float, float]:
-    return check.tolerances(rtol, atol)
-
-
-def check_snapshots(snapshots: int, m: int | None = None) -> int:
-    """Snapshots of an integrator: 2 ≤ K < 2**31 and, given m, K snapshots of
-    (a, u) must fit in memory."""
-    k = check.integer("snapshots", snapshots, maximum=check.INT32_MAX)
-    if k < 2:
-        raise ValueError(f"snapshots must be >= 2, got {k}")
-    if m is not None:
-        check.memory(f"{k} snapshots at m = {m}", check.snapshot_bytes(k, 2 * m + 3))
-    return k
 
 
 @dataclass(frozen=True, eq=False, repr=False)
@@ -87,16 +77,24 @@ def gradient_flow(
     check_net_target(net, target)
     eps_f = check.real("eps", eps, nonneg=True)
     t_f = check.time_span("t_end", t_end)
-    k = check_snapshots(snapshots, net.m)
-    rtol_f, atol_f = check_tolerances(rtol, atol)
-    out = _core.gradient_flow(net._c, core_target(target), eps_f, t_f, k, rtol_f, atol_f)
+    k = check.ode_snapshots(snapshots, net.m)
+    rtol_f, atol_f = check.tolerances(rtol, atol)
+    out = _core.gradient_flow(
+        net=net._c,
+        target=core_target(target),
+        eps=eps_f,
+        t_end=t_f,
+        snapshots=k,
+        rtol=rtol_f,
+        atol=atol_f,
+    )
     return FlowResult(
-        t=np.asarray(out["t"]),
-        a=np.asarray(out["a"]),
-        u=np.asarray(out["u"]),
-        l2=np.asarray(out["l2"]),
+        t=out.t,
+        a=out.a,
+        u=out.u,
+        l2=out.l2,
         eps=eps_f,
         eta=net.eta,
         activation=net.activation,
-        stats=dict(out["stats"]),
+        stats=stats_dict(out.stats),
     )

@@ -21,7 +21,7 @@ from numpy.typing import NDArray
 from . import _core
 from . import _validate as check
 from ._trajectory import Trajectory
-from .flow import check_net_target, check_snapshots, check_tolerances
+from .flow import check_net_target, stats_dict
 from .network import Network
 from .target import PiecewiseConstant, Target, core_target
 
@@ -69,27 +69,31 @@ def two_timescale_limit(
     with ``eta="finite"``).
     """
     check_net_target(net, target)
-    if not isinstance(eta, str):
-        raise TypeError(f"eta must be 'finite' or 'zero', got {type(eta).__name__}")
-    if eta not in ("finite", "zero"):
-        raise ValueError(f"eta must be 'finite' or 'zero', got {eta!r}")
+    check.choice("eta", eta, ("finite", "zero"))
     tau_f = check.time_span("tau_end", tau_end)
     ridge_f = check.real("ridge", ridge, nonneg=True)
-    k = check_snapshots(snapshots, net.m)
-    rtol_f, atol_f = check_tolerances(rtol, atol)
+    k = check.ode_snapshots(snapshots, net.m)
+    rtol_f, atol_f = check.tolerances(rtol, atol)
     if eta == "finite":
-        out = _core.finite_eta_limit(net._c, core_target(target), tau_f, ridge_f, k, rtol_f, atol_f)
-        l2 = np.asarray(out["l2"])
+        out = _core.finite_eta_limit(
+            net=net._c,
+            target=core_target(target),
+            tau_end=tau_f,
+            ridge=ridge_f,
+            snapshots=k,
+            rtol=rtol_f,
+            atol=atol_f,
+        )
         return LimitResult(
-            tau=np.asarray(out["tau"]),
-            a=np.asarray(out["a"]),
-            u=np.asarray(out["u"]),
-            l2=l2,
-            limit_loss=l2.copy(),
+            tau=out.tau,
+            a=out.a,
+            u=out.u,
+            l2=out.l2,
+            limit_loss=out.l2,  # the limit tracks L(a*(u), u) itself
             eta=net.eta,
             activation=net.activation,
             kind="finite",
-            stats=dict(out["stats"]),
+            stats=stats_dict(out.stats),
         )
     if not isinstance(target, PiecewiseConstant):
         raise TypeError(

@@ -1,0 +1,97 @@
+// The results of the runs, bound as read-only classes: Python reads typed fields
+// (checked by _core.pyi and the stub test) instead of dicts rebuilt by string keys.
+// Every array field is a read-only NumPy view into the C++ result, which it keeps
+// alive: nothing is copied on the way out.
+#include <pybind11/eigen.h>
+#include <pybind11/numpy.h>
+
+#include "register.hpp"
+#include "ttnn/additive.hpp"
+#include "ttnn/flow.hpp"
+#include "ttnn/limit.hpp"
+#include "ttnn/ode.hpp"
+#include "ttnn/sgd.hpp"
+
+namespace py = pybind11;
+
+namespace ttnn::bindings {
+
+namespace {
+
+// A read-only int64 view of a result's step (or epoch) counts.
+template <class Result>
+py::array_t<std::int64_t> counts_view(std::vector<std::int64_t> Result::*member,
+                                      const py::object& self) {
+    const auto& v = self.cast<const Result&>().*member;
+    py::array_t<std::int64_t> arr(static_cast<py::ssize_t>(v.size()), v.data(), self);
+    py::detail::array_proxy(arr.ptr())->flags &= ~py::detail::npy_api::NPY_ARRAY_WRITEABLE_;
+    return arr;
+}
+
+// An Eigen member as a read-only view owned by `self` (a const reference casts read-only).
+template <class T>
+py::object eigen_view(const T& member, const py::object& self) {
+    return py::cast(member, py::return_value_policy::reference_internal, self);
+}
+
+}  // namespace
+
+void register_results(py::module_& m) {
+    py::class_<OdeStats>(m, "OdeStats")
+        .def_readonly("accepted", &OdeStats::accepted)
+        .def_readonly("rejected", &OdeStats::rejected)
+        .def_readonly("rhs_calls", &OdeStats::rhs_calls);
+
+    py::class_<SgdResult>(m, "SgdResult")
+        .def_property_readonly(
+            "steps", [](const py::object& self) { return counts_view(&SgdResult::steps, self); })
+        .def_property_readonly(
+            "a", [](const py::object& self) { return eigen_view(self.cast<const SgdResult&>().a, self); })
+        .def_property_readonly(
+            "u", [](const py::object& self) { return eigen_view(self.cast<const SgdResult&>().u, self); })
+        // None when the run had no target (replayed data without a loss).
+        .def_property_readonly("l2", [](const py::object& self) -> py::object {
+            const auto& r = self.cast<const SgdResult&>();
+            if (r.l2.size() == 0) return py::none();
+            return eigen_view(r.l2, self);
+        });
+
+    py::class_<FlowResult>(m, "FlowResult")
+        .def_property_readonly(
+            "t", [](const py::object& self) { return eigen_view(self.cast<const FlowResult&>().t, self); })
+        .def_property_readonly(
+            "a", [](const py::object& self) { return eigen_view(self.cast<const FlowResult&>().a, self); })
+        .def_property_readonly(
+            "u", [](const py::object& self) { return eigen_view(self.cast<const FlowResult&>().u, self); })
+        .def_property_readonly(
+            "l2", [](const py::object& self) { return eigen_view(self.cast<const FlowResult&>().l2, self); })
+        .def_readonly("stats", &FlowResult::stats);
+
+    py::class_<LimitResult>(m, "LimitResult")
+        .def_property_readonly(
+            "tau", [](const py::object& self) { return eigen_view(self.cast<const LimitResult&>().tau, self); })
+        .def_property_readonly(
+            "a", [](const py::object& self) { return eigen_view(self.cast<const LimitResult&>().a, self); })
+        .def_property_readonly(
+            "u", [](const py::object& self) { return eigen_view(self.cast<const LimitResult&>().u, self); })
+        .def_property_readonly(
+            "l2", [](const py::object& self) { return eigen_view(self.cast<const LimitResult&>().l2, self); })
+        .def_readonly("stats", &LimitResult::stats);
+
+    // a and u are (K, m·d), row k holding the (m, d) matrix in row-major order.
+    py::class_<AdditiveGdResult>(m, "GdResult")
+        .def_property_readonly(
+            "epochs",
+            [](const py::object& self) { return counts_view(&AdditiveGdResult::epochs, self); })
+        .def_property_readonly(
+            "a", [](const py::object& self) { return eigen_view(self.cast<const AdditiveGdResult&>().a, self); })
+        .def_property_readonly(
+            "u", [](const py::object& self) { return eigen_view(self.cast<const AdditiveGdResult&>().u, self); })
+        .def_property_readonly(
+            "bias", [](const py::object& self) { return eigen_view(self.cast<const AdditiveGdResult&>().bias, self); })
+        .def_property_readonly("criterion", [](const py::object& self) {
+            return eigen_view(self.cast<const AdditiveGdResult&>().criterion, self);
+        });
+}
+
+}  // namespace ttnn::bindings
