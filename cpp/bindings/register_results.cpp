@@ -18,20 +18,24 @@ namespace ttnn::bindings {
 
 namespace {
 
-// A read-only int64 view of a result's step (or epoch) counts.
+// A read-only int64 view of a result's step (or epoch) counts, owned by `self`.
 template <class Result>
-py::array_t<std::int64_t> counts_view(std::vector<std::int64_t> Result::*member,
-                                      const py::object& self) {
-    const auto& v = self.cast<const Result&>().*member;
-    py::array_t<std::int64_t> arr(static_cast<py::ssize_t>(v.size()), v.data(), self);
-    py::detail::array_proxy(arr.ptr())->flags &= ~py::detail::npy_api::NPY_ARRAY_WRITEABLE_;
-    return arr;
+auto counts_view(std::vector<std::int64_t> Result::*member) {
+    return [member](const py::object& self) {
+        const auto& v = self.cast<const Result&>().*member;
+        py::array_t<std::int64_t> arr(static_cast<py::ssize_t>(v.size()), v.data(), self);
+        py::detail::array_proxy(arr.ptr())->flags &= ~py::detail::npy_api::NPY_ARRAY_WRITEABLE_;
+        return arr;
+    };
 }
 
 // An Eigen member as a read-only view owned by `self` (a const reference casts read-only).
-template <class T>
-py::object eigen_view(const T& member, const py::object& self) {
-    return py::cast(member, py::return_value_policy::reference_internal, self);
+template <class Result, class Member>
+auto eigen_view(Member Result::*member) {
+    return [member](const py::object& self) {
+        return py::cast(self.cast<const Result&>().*member,
+                        py::return_value_policy::reference_internal, self);
+    };
 }
 
 }  // namespace
@@ -43,55 +47,36 @@ void register_results(py::module_& m) {
         .def_readonly("rhs_calls", &OdeStats::rhs_calls);
 
     py::class_<SgdResult>(m, "SgdResult")
-        .def_property_readonly(
-            "steps", [](const py::object& self) { return counts_view(&SgdResult::steps, self); })
-        .def_property_readonly(
-            "a", [](const py::object& self) { return eigen_view(self.cast<const SgdResult&>().a, self); })
-        .def_property_readonly(
-            "u", [](const py::object& self) { return eigen_view(self.cast<const SgdResult&>().u, self); })
+        .def_property_readonly("steps", counts_view(&SgdResult::steps))
+        .def_property_readonly("a", eigen_view(&SgdResult::a))
+        .def_property_readonly("u", eigen_view(&SgdResult::u))
         // None when the run had no target (replayed data without a loss).
         .def_property_readonly("l2", [](const py::object& self) -> py::object {
-            const auto& r = self.cast<const SgdResult&>();
-            if (r.l2.size() == 0) return py::none();
-            return eigen_view(r.l2, self);
+            if (self.cast<const SgdResult&>().l2.size() == 0) return py::none();
+            return eigen_view(&SgdResult::l2)(self);
         });
 
     py::class_<FlowResult>(m, "FlowResult")
-        .def_property_readonly(
-            "t", [](const py::object& self) { return eigen_view(self.cast<const FlowResult&>().t, self); })
-        .def_property_readonly(
-            "a", [](const py::object& self) { return eigen_view(self.cast<const FlowResult&>().a, self); })
-        .def_property_readonly(
-            "u", [](const py::object& self) { return eigen_view(self.cast<const FlowResult&>().u, self); })
-        .def_property_readonly(
-            "l2", [](const py::object& self) { return eigen_view(self.cast<const FlowResult&>().l2, self); })
+        .def_property_readonly("t", eigen_view(&FlowResult::t))
+        .def_property_readonly("a", eigen_view(&FlowResult::a))
+        .def_property_readonly("u", eigen_view(&FlowResult::u))
+        .def_property_readonly("l2", eigen_view(&FlowResult::l2))
         .def_readonly("stats", &FlowResult::stats);
 
     py::class_<LimitResult>(m, "LimitResult")
-        .def_property_readonly(
-            "tau", [](const py::object& self) { return eigen_view(self.cast<const LimitResult&>().tau, self); })
-        .def_property_readonly(
-            "a", [](const py::object& self) { return eigen_view(self.cast<const LimitResult&>().a, self); })
-        .def_property_readonly(
-            "u", [](const py::object& self) { return eigen_view(self.cast<const LimitResult&>().u, self); })
-        .def_property_readonly(
-            "l2", [](const py::object& self) { return eigen_view(self.cast<const LimitResult&>().l2, self); })
+        .def_property_readonly("tau", eigen_view(&LimitResult::tau))
+        .def_property_readonly("a", eigen_view(&LimitResult::a))
+        .def_property_readonly("u", eigen_view(&LimitResult::u))
+        .def_property_readonly("l2", eigen_view(&LimitResult::l2))
         .def_readonly("stats", &LimitResult::stats);
 
     // a and u are (K, m·d), row k holding the (m, d) matrix in row-major order.
     py::class_<AdditiveGdResult>(m, "GdResult")
-        .def_property_readonly(
-            "epochs",
-            [](const py::object& self) { return counts_view(&AdditiveGdResult::epochs, self); })
-        .def_property_readonly(
-            "a", [](const py::object& self) { return eigen_view(self.cast<const AdditiveGdResult&>().a, self); })
-        .def_property_readonly(
-            "u", [](const py::object& self) { return eigen_view(self.cast<const AdditiveGdResult&>().u, self); })
-        .def_property_readonly(
-            "bias", [](const py::object& self) { return eigen_view(self.cast<const AdditiveGdResult&>().bias, self); })
-        .def_property_readonly("criterion", [](const py::object& self) {
-            return eigen_view(self.cast<const AdditiveGdResult&>().criterion, self);
-        });
+        .def_property_readonly("epochs", counts_view(&AdditiveGdResult::epochs))
+        .def_property_readonly("a", eigen_view(&AdditiveGdResult::a))
+        .def_property_readonly("u", eigen_view(&AdditiveGdResult::u))
+        .def_property_readonly("bias", eigen_view(&AdditiveGdResult::bias))
+        .def_property_readonly("criterion", eigen_view(&AdditiveGdResult::criterion));
 }
 
 }  // namespace ttnn::bindings
