@@ -10,6 +10,7 @@ import inspect
 import re
 import subprocess
 import sys
+from collections.abc import Iterable
 from pathlib import Path
 
 import pytest
@@ -22,8 +23,8 @@ if not STUB.exists():  # an installed .so beside a source-tree stub
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def _public(names: object) -> set[str]:
-    return {n for n in names if not n.startswith("_")}  # type: ignore[attr-defined]
+def _public(names: Iterable[str]) -> set[str]:
+    return {n for n in names if not n.startswith("_")}
 
 
 def _split_params(text: str) -> list[str]:

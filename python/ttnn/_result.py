@@ -15,6 +15,7 @@ import json
 import os
 from collections.abc import Mapping
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any, ClassVar
 
 import numpy as np
@@ -63,28 +64,32 @@ class Result:
 
     time_fields: ClassVar[tuple[str, ...]] = ()
     series_fields: ClassVar[tuple[str, ...]] = ()
+    # Set by @dataclass on every subclass; declared so that the mixin is a dataclass type.
+    __dataclass_fields__: ClassVar[dict[str, dataclasses.Field[Any]]]
 
     def __post_init__(self) -> None:
-        for f in dataclasses.fields(self):  # type: ignore[arg-type]
+        for f in dataclasses.fields(self):
             value = getattr(self, f.name)
             if isinstance(value, np.ndarray):
                 object.__setattr__(self, f.name, _frozen(value))
             elif isinstance(value, dict):
-                # A frozen result holds no mutable mapping either.
-                object.__setattr__(self, f.name, _ReadOnlyDict(value))
+                # A frozen result holds no mutable mapping either (the integrator's counts).
+                object.__setattr__(self, f.name, MappingProxyType(dict(value)))
 
     # -- value semantics -----------------------------------------------------
 
     def _values(self) -> dict[str, Any]:
-        return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}  # type: ignore[arg-type]
+        return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
 
     def __eq__(self, other: object) -> bool:
-        if type(other) is not type(self):
+        if not isinstance(other, Result) or type(other) is not type(self):
             return NotImplemented
-        mine, theirs = self._values(), other._values()  # type: ignore[attr-defined]
+        mine, theirs = self._values(), other._values()
         return all(_same(mine[k], theirs[k]) for k in mine)
 
-    __hash__ = None  # type: ignore[assignment]  # equal results may hold different arrays
+    def __hash__(self) -> int:
+        # Results compare by value and hold arrays, as lists do: unhashable.
+        raise TypeError(f"unhashable type: {type(self).__name__!r}")
 
     def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
         # Through the constructor, so an unpickled (or deep-copied) result has
@@ -172,18 +177,6 @@ class Result:
         payload: dict[str, Any] = {"__attrs__": np.array(json.dumps(attrs)), **arrays}
         with atomic_path(dest) as tmp, open(tmp, "wb") as fh:
             np.savez(fh, **payload)
-
-
-class _ReadOnlyDict(dict):  # type: ignore[type-arg]
-    """A dict that refuses changes (the integrator's counts of a frozen result)."""
-
-    def _refuse(self, *args: Any, **kwargs: Any) -> None:
-        raise TypeError("a result's stats are read-only")
-
-    __setitem__ = __delitem__ = clear = pop = popitem = setdefault = update = _refuse  # type: ignore[assignment]
-
-    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
-        return (_ReadOnlyDict, (dict(self),))
 
 
 def _is_setting(value: Any) -> bool:

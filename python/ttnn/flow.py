@@ -6,6 +6,7 @@ L = ∫_0^1 (f* − f)² (no factor ½), by adaptive Dormand–Prince 5(4).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import ClassVar
 
@@ -49,7 +50,7 @@ class FlowResult(Trajectory):
     eps: float
     eta: float
     activation: str
-    stats: dict[str, int] = field(default_factory=dict)
+    stats: Mapping[str, int] = field(default_factory=dict)
 
     @property
     def tau(self) -> NDArray[np.float64]:

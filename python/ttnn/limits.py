@@ -12,6 +12,7 @@ that reaches its break stops there. L*(u) = Σ_i Δ_i² d_L d_R / (d_L + d_R).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import ClassVar
 
@@ -47,7 +48,7 @@ class LimitResult(Trajectory):
     eta: float
     activation: str
     kind: str
-    stats: dict[str, int] = field(default_factory=dict)
+    stats: Mapping[str, int] = field(default_factory=dict)
 
 
 def two_timescale_limit(
