@@ -27,8 +27,11 @@ auto run_without_gil(F&& f, const pybind11::object& progress = pybind11::none(),
     Monitor monitor(
         [&](std::int64_t done, std::int64_t tot) {
             pybind11::gil_scoped_acquire gil;
-            // An exception already set (by an earlier check) must surface as is.
-            if (PyErr_Occurred() != nullptr || PyErr_CheckSignals() != 0) return true;
+            // An earlier check raised (Ctrl-C or the callback): the call is stopping,
+            // and the calling thread keeps polling until the other threads finish;
+            // calling into Python again with that exception pending would fail.
+            if (PyErr_Occurred() != nullptr) return true;
+            if (PyErr_CheckSignals() != 0) return true;
             if (report) {
                 try {
                     progress(done, tot);

@@ -26,6 +26,7 @@ PYBIND11_MODULE(_core, m) {
             PyErr_SetObject(cls.ptr(), inst.ptr());
         }
     });
+    ttnn::bindings::register_results(m);  // first: the run functions return them
     ttnn::bindings::register_activation(m);
     ttnn::bindings::register_network(m);
     ttnn::bindings::register_target(m);  // after Network: a teacher is a Target

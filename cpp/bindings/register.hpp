@@ -5,6 +5,7 @@
 
 namespace ttnn::bindings {
 
+void register_results(pybind11::module_& m);
 void register_activation(pybind11::module_& m);
 void register_target(pybind11::module_& m);
 void register_network(pybind11::module_& m);

@@ -14,20 +14,6 @@ namespace py = pybind11;
 
 namespace ttnn::bindings {
 
-namespace {
-
-py::dict result_dict(const AdditiveGdResult& res) {
-    py::dict out;
-    out["epochs"] = py::array_t<std::int64_t>(res.epochs.size(), res.epochs.data());
-    out["a"] = res.a;
-    out["u"] = res.u;
-    out["bias"] = res.bias;
-    out["criterion"] = res.criterion;
-    return out;
-}
-
-}  // namespace
-
 void register_additive(py::module_& m) {
     py::class_<AdditiveNetwork>(m, "AdditiveNetwork")
         .def(py::init([](AdditiveMatrix a, AdditiveMatrix u, double eta,
@@ -48,7 +34,9 @@ void register_additive(py::module_& m) {
                                })
         .def_property_readonly("activation",
                                [](const AdditiveNetwork& n) { return activation_name(n.act); })
-        .def("__call__", [](const AdditiveNetwork& n, const AdditiveMatrix& X) { return n(X); })
+        .def(
+            "__call__", [](const AdditiveNetwork& n, const AdditiveMatrix& X) { return n(X); },
+            py::arg("X"))
         .def(
             "criterion_gradient",
             [](const AdditiveNetwork& n, const AdditiveMatrix& X, const Eigen::VectorXd& y,
@@ -67,10 +55,9 @@ void register_additive(py::module_& m) {
            double step_a, double step_u, std::int64_t epochs, std::int64_t snapshots,
            const std::string& loss, const py::object& progress) {
             const AdditiveGdOptions opt{step_a, step_u, epochs, snapshots, parse_gd_loss(loss)};
-            const AdditiveGdResult res = run_without_gil(
+            return run_without_gil(
                 [&](const Poll& poll) { return additive_gd(net, X, y, opt, poll); }, progress,
                 epochs);
-            return result_dict(res);
         },
         py::arg("net"), py::arg("X"), py::arg("y"), py::arg("step_a"), py::arg("step_u"),
         py::arg("epochs"), py::arg("snapshots"), py::arg("loss") = "norm",
@@ -93,12 +80,12 @@ void register_additive(py::module_& m) {
             }
             // A failed run's entry is its exception object (Python raises or records it).
             std::vector<std::exception_ptr> errors;
-            const auto results = run_without_gil(
+            auto results = run_without_gil(
                 [&](const Poll& poll) {
                     return additive_gd_ensemble(nets, X, y, opts, threads, poll, &errors);
                 },
                 progress, total);
-            return recorded_runs(results, errors, result_dict);
+            return recorded_runs(std::move(results), errors);
         },
         py::arg("nets"), py::arg("X"), py::arg("y"), py::arg("step_a"), py::arg("step_u"),
         py::arg("epochs"), py::arg("snapshots"), py::arg("threads"), py::arg("loss") = "norm",

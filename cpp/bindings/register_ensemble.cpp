@@ -2,7 +2,8 @@
 #include <pybind11/stl.h>
 
 #include "interrupt.hpp"
-#include "ode_results.hpp"
+#include "ttnn/flow.hpp"
+#include "ttnn/limit.hpp"
 #include "register.hpp"
 #include "run_errors.hpp"
 #include "ttnn/ensemble.hpp"
@@ -20,11 +21,11 @@ void register_ensemble(py::module_& m) {
            const std::vector<double>& eps, const std::vector<double>& t_end, int snapshots,
            double rtol, double atol, int threads) {
             std::vector<std::exception_ptr> errors;
-            const auto results = run_without_gil([&](const Poll& poll) {
+            auto results = run_without_gil([&](const Poll& poll) {
                 return gradient_flow_ensemble(nets, target, eps, t_end, snapshots,
                                               OdeOptions{rtol, atol}, threads, poll, &errors);
             });
-            return recorded_runs(results, errors, flow_dict);
+            return recorded_runs(std::move(results), errors);
         },
         py::arg("nets"), py::arg("target"), py::arg("eps"), py::arg("t_end"),
         py::arg("snapshots"), py::arg("rtol"), py::arg("atol"), py::arg("threads"));
@@ -34,11 +35,11 @@ void register_ensemble(py::module_& m) {
            const std::vector<double>& tau_end, double ridge, int snapshots, double rtol,
            double atol, int threads) {
             std::vector<std::exception_ptr> errors;
-            const auto results = run_without_gil([&](const Poll& poll) {
+            auto results = run_without_gil([&](const Poll& poll) {
                 return finite_eta_limit_ensemble(nets, target, tau_end, ridge, snapshots,
                                                  OdeOptions{rtol, atol}, threads, poll, &errors);
             });
-            return recorded_runs(results, errors, limit_dict);
+            return recorded_runs(std::move(results), errors);
         },
         py::arg("nets"), py::arg("target"), py::arg("tau_end"), py::arg("ridge"),
         py::arg("snapshots"), py::arg("rtol"), py::arg("atol"), py::arg("threads"));

@@ -2,7 +2,6 @@
 #include <pybind11/stl.h>
 
 #include "interrupt.hpp"
-#include "ode_results.hpp"
 #include "register.hpp"
 #include "ttnn/flow.hpp"
 #include "ttnn/gram.hpp"
@@ -41,13 +40,12 @@ void register_flow(py::module_& m) {
         [](const Network& net, const Target& target, double eps, double t_end,
            int snapshots, double rtol, double atol, std::int64_t max_steps,
            const py::object& progress) {
-            const FlowResult r = run_without_gil(
+            return run_without_gil(
                 [&](const Poll& poll) {
                     return gradient_flow(net, target, eps, t_end, snapshots,
                                          OdeOptions{rtol, atol, max_steps}, poll);
                 },
                 progress, snapshots - 1);
-            return flow_dict(r);
         },
         py::arg("net"), py::arg("target"), py::arg("eps"), py::arg("t_end"), py::arg("snapshots"),
         py::arg("rtol"), py::arg("atol"), py::arg("max_steps") = 0,
@@ -57,13 +55,12 @@ void register_flow(py::module_& m) {
         [](const Network& net, const Target& target, double tau_end, double ridge,
            int snapshots, double rtol, double atol, std::int64_t max_steps,
            const py::object& progress) {
-            const LimitResult r = run_without_gil(
+            return run_without_gil(
                 [&](const Poll& poll) {
                     return finite_eta_limit(net, target, tau_end, ridge, snapshots,
-                                            OdeOptions{rtol, atol, max_steps}, poll);
+                                         OdeOptions{rtol, atol, max_steps}, poll);
                 },
                 progress, snapshots - 1);
-            return limit_dict(r);
         },
         py::arg("net"), py::arg("target"), py::arg("tau_end"), py::arg("ridge"),
         py::arg("snapshots"), py::arg("rtol"), py::arg("atol"), py::arg("max_steps") = 0,

@@ -20,12 +20,17 @@ void register_network(py::module_& m) {
         .def_readonly("eta", &Network::eta)
         .def_property_readonly("activation",
                                [](const Network& n) { return activation_name(n.act); })
-        .def("__call__", [](const Network& n, const Eigen::VectorXd& x) { return n(x); })
-        .def("gradient", [](const Network& n, double x) {
-            Eigen::VectorXd ga, gu;
-            n.gradient(x, ga, gu);
-            return py::make_tuple(ga, gu);
-        });
+        .def(
+            "__call__", [](const Network& n, const Eigen::VectorXd& x) { return n(x); },
+            py::arg("x"))
+        .def(
+            "gradient",
+            [](const Network& n, double x) {
+                Eigen::VectorXd ga, gu;
+                n.gradient(x, ga, gu);
+                return py::make_tuple(ga, gu);
+            },
+            py::arg("x"));
 }
 
 }  // namespace ttnn::bindings

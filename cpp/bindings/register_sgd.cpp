@@ -64,15 +64,6 @@ SgdData replay_data(const std::optional<Array>& x, const std::optional<Array>& y
     return data;
 }
 
-py::dict to_dict(const SgdResult& res) {
-    py::dict d;
-    d["steps"] = py::array_t<std::int64_t>(res.steps.size(), res.steps.data());
-    d["a"] = res.a;
-    d["u"] = res.u;
-    d["l2"] = res.l2;
-    return d;
-}
-
 }  // namespace
 
 void register_sgd(py::module_& m) {
@@ -100,12 +91,9 @@ void register_sgd(py::module_& m) {
            const py::object& progress) {
             SgdOptions opt{h, eps, steps, snapshots, make_noise(noise, noise_scale), seed, 0, batch};
             const SgdData data = replay_data(x, y, order, steps, batch, epochs);
-            const SgdResult res = run_without_gil(
+            return run_without_gil(
                 [&](const Poll& poll) { return sgd_run(net, target, opt, data, poll); }, progress,
                 steps);
-            py::dict out = to_dict(res);
-            if (res.l2.size() == 0) out["l2"] = py::none();
-            return out;
         },
         py::arg("net"), py::arg("target"), py::arg("h"), py::arg("eps"), py::arg("steps"),
         py::arg("snapshots"), py::arg("noise"), py::arg("noise_scale"), py::arg("seed"),
@@ -145,12 +133,12 @@ void register_sgd(py::module_& m) {
                 }
             }
             std::vector<std::exception_ptr> errors;
-            const auto results = run_without_gil(
+            auto results = run_without_gil(
                 [&](const Poll& poll) {
                     return sgd_ensemble(nets, target, opts, data, threads, poll, &errors);
                 },
                 progress, total);
-            return recorded_runs(results, errors, to_dict);
+            return recorded_runs(std::move(results), errors);
         },
         py::arg("nets"), py::arg("target"), py::arg("h"), py::arg("eps"), py::arg("steps"),
         py::arg("snapshots"), py::arg("noise"), py::arg("noise_scale"), py::arg("seeds"),

@@ -32,13 +32,14 @@ inline pybind11::object error_object(const std::exception_ptr& error) {
     }
 }
 
-// One entry per run: to_dict(result), or the error object of a failed run.
-template <class Result, class ToDict>
-pybind11::list recorded_runs(const std::vector<Result>& results,
-                             const std::vector<std::exception_ptr>& errors, ToDict to_dict) {
+// One entry per run: its result (moved into its bound class, register_results.cpp),
+// or the error object of a failed run.
+template <class Result>
+pybind11::list recorded_runs(std::vector<Result>&& results,
+                             const std::vector<std::exception_ptr>& errors) {
     pybind11::list out;
     for (std::size_t i = 0; i < results.size(); ++i) {
-        out.append(errors[i] ? error_object(errors[i]) : pybind11::object(to_dict(results[i])));
+        out.append(errors[i] ? error_object(errors[i]) : pybind11::cast(std::move(results[i])));
     }
     return out;
 }

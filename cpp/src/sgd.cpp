@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <limits>
 #include <numeric>
 #include <type_traits>
@@ -528,9 +529,11 @@ SgdResult run_with(Kernel& kernel, const Network& net, const Target* target,
                 advance_any(kernel, StepRange{p * B, to * B}, rng, target, opt.noise, data);
             const std::int64_t bad = (bad_draw + B - 1) / B;
             if (bad != 0) {
+                char h_text[32];  // %g: std::to_string(1e300) would print 300 digits
+                std::snprintf(h_text, sizeof h_text, "%.6g", opt.h);
                 throw DivergenceError(bad, "SGD diverged at step " + std::to_string(bad) +
                                                ": the parameters became non-finite (h = " +
-                                               std::to_string(opt.h) + "); try a smaller h");
+                                               h_text + "); try a smaller h");
             }
             if (poll(to - p)) throw Interrupted{};
             p = to;

@@ -7,6 +7,7 @@ without a factor ½, as in the authors' code.
 
 from . import plot
 from ._errors import DivergenceError, IllConditionedWarning, StepLimitError
+from ._result import load
 from ._sweep.engine import sweep
 from .activation import ACTIVATIONS
 from .additive import AdditiveNetwork, GDResult, full_batch_gd, full_batch_gd_ensemble
@@ -57,6 +58,7 @@ __all__ = [
     "gradient_flow",
     "l2_error",
     "l2_gradient",
+    "load",
     "neurons_outside",
     "plot",
     "sample_stream",

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
+from . import _validate as check
 from ._errors import DivergenceError
 
 T = TypeVar("T")
@@ -20,9 +21,7 @@ ON_ERROR = ("raise", "record")
 
 
 def check_on_error(on_error: Any) -> str:
-    if not isinstance(on_error, str) or on_error not in ON_ERROR:
-        raise ValueError(f"on_error must be 'raise' or 'record', got {on_error!r}")
-    return on_error
+    return check.choice("on_error", on_error, ON_ERROR)
 
 
 def run_error(run: int, exc: BaseException) -> BaseException:
@@ -40,7 +39,7 @@ def run_error(run: int, exc: BaseException) -> BaseException:
 
 
 def collect(
-    outs: Sequence[Any], on_error: str, build: Callable[[int, dict], T]
+    outs: Sequence[Any], on_error: str, build: Callable[[int, Any], T]
 ) -> list[T | BaseException]:
     """``build(i, out)`` for every successful run; failures raised or recorded."""
     results: list[T | BaseException] = []

@@ -5,10 +5,11 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
+from ._result import Result
 from .network import Network
 
 
-class Trajectory:
+class Trajectory(Result):
     """Mixin for results with snapshots ``a[k]``, ``u[k]`` of a network (η, activation).
 
     Gives SGD, the gradient flow and the limits the same ``final`` and ``network(k)``.

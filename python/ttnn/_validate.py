@@ -85,6 +85,51 @@ def integer(name: str, value: Any, *, minimum: int | None = None, maximum: int =
     return v
 
 
+def choice(name: str, value: Any, options: tuple[str, ...]) -> str:
+    """One of a few names (an activation, a loss, a mode): TypeError for a non-string."""
+    listed = " or ".join(map(repr, options)) if len(options) == 2 else f"one of {options}"
+    if not isinstance(value, str):
+        raise TypeError(f"{name} must be {listed}, got {type(value).__name__}")
+    if value not in options:
+        raise ValueError(f"{name} must be {listed}, got {value!r}")
+    return value
+
+
+def run_snapshots(value: Any, count: int, count_name: str = "steps") -> int:
+    """Snapshots K of a run of ``count`` steps (or epochs): 2 <= K <= count + 1.
+
+    Snapshot 0 is the initial state and K − 1 the final one, so a run records at
+    least 2 and needs at least 1 step; a run of 0 steps is reported as a problem
+    of ``count_name`` (the step count), not of the snapshots.
+    """
+    k = integer("snapshots", value)
+    if count < 1:
+        raise ValueError(
+            f"{count_name} must be >= 1 (a run records its first and last states), got {count}"
+        )
+    if k < 2 or k > count + 1:
+        raise ValueError(f"snapshots must be in [2, {count_name} + 1] = [2, {count + 1}], got {k}")
+    return k
+
+
+def ode_snapshots(value: Any, m: int | None = None) -> int:
+    """Snapshots of an integrator (flow, limit): 2 <= K < 2**31 and, given m, K
+    snapshots of (a, u) must fit in memory."""
+    k = integer("snapshots", value, maximum=INT32_MAX)
+    if k < 2:
+        raise ValueError(f"snapshots must be >= 2, got {k}")
+    if m is not None:
+        memory(f"{k} snapshots at m = {m}", snapshot_bytes(k, 2 * m + 3))
+    return k
+
+
+def max_steps(value: Any) -> int:
+    """``max_steps`` of an integrator: None (no limit, passed on as 0) or an integer >= 1."""
+    if value is None:
+        return 0
+    return integer("max_steps", value, minimum=1)
+
+
 def threads(value: Any) -> int:
     """A thread count for the core (None: OpenMP's default, passed on as 0)."""
     if value is None:

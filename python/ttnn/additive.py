@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal, overload
+from typing import Any, ClassVar, Literal, cast, overload
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -22,6 +22,7 @@ from . import _core
 from . import _validate as check
 from ._ensemble import check_on_error, collect
 from ._progress import reporter
+from ._result import Result
 from .activation import check_activation
 
 
@@ -59,7 +60,7 @@ class AdditiveNetwork:
             act,
             bias_f,
         )
-        self._c = _core.AdditiveNetwork(a_arr, u_arr, eta_f, act, bias_f)
+        self._c = _core.AdditiveNetwork(a=a_arr, u=u_arr, eta=eta_f, activation=act, bias=bias_f)
 
     @classmethod
     def init_paper(
@@ -113,7 +114,7 @@ class AdditiveNetwork:
     def criterion(self, X: ArrayLike, y: ArrayLike, loss: str = "norm") -> float:
         """C = ‖f(X) − y‖₂ / n (``loss="norm"``) or ‖f(X) − y‖₂² / n (``"mse"``)."""
         X_arr, y_arr = _data(self, X, y)
-        return float(self._c.criterion_gradient(X_arr, y_arr, check_loss(loss))[0])
+        return float(self._c.criterion_gradient(X=X_arr, y=y_arr, loss=check_loss(loss))[0])
 
     def criterion_gradient(
         self, X: ArrayLike, y: ArrayLike, loss: str = "norm"
@@ -121,7 +122,7 @@ class AdditiveNetwork:
         """(∇_a C, ∇_u C, ∂C/∂a_0) with the first two of shape (m, d); the last is
         ``None`` without a bias. For the norm the gradient is 0 where f(X) = y exactly."""
         X_arr, y_arr = _data(self, X, y)
-        _, ga, gu, gb = self._c.criterion_gradient(X_arr, y_arr, check_loss(loss))
+        _, ga, gu, gb = self._c.criterion_gradient(X=X_arr, y=y_arr, loss=check_loss(loss))
         return np.asarray(ga), np.asarray(gu), None if self._bias is None else float(gb)
 
     def __repr__(self) -> str:
@@ -156,11 +157,7 @@ LOSSES = ("norm", "mse")
 
 
 def check_loss(loss: Any) -> str:
-    if not isinstance(loss, str):
-        raise TypeError(f"loss must be 'norm' or 'mse', got {type(loss).__name__}")
-    if loss not in LOSSES:
-        raise ValueError(f"loss must be 'norm' or 'mse', got {loss!r}")
-    return loss
+    return check.choice("loss", loss, LOSSES)
 
 
 def _data(net: AdditiveNetwork, X: ArrayLike, y: ArrayLike, name: str = "X"):
@@ -175,8 +172,8 @@ def _data(net: AdditiveNetwork, X: ArrayLike, y: ArrayLike, name: str = "X"):
     return X_arr, y_arr
 
 
-@dataclass(frozen=True)
-class GDResult:
+@dataclass(frozen=True, eq=False, repr=False)
+class GDResult(Result):
     """Snapshots of a full-batch GD run of an :class:`AdditiveNetwork`.
 
     ``epochs[k]`` epochs had been done at snapshot k (k = 0..K−1, as in
@@ -184,6 +181,9 @@ class GDResult:
     parameters then (``bias`` is ``None`` without a bias) and ``criterion[k]`` is
     C (``loss``: ‖f(X) − y‖₂ / n for "norm", ‖f(X) − y‖₂² / n for "mse").
     """
+
+    time_fields: ClassVar[tuple[str, ...]] = ("epochs",)
+    series_fields: ClassVar[tuple[str, ...]] = ("criterion",)
 
     epochs: NDArray[np.int64]
     a: NDArray[np.float64]
@@ -205,28 +205,38 @@ class GDResult:
         b = None if self.bias is None else float(self.bias[k])
         return AdditiveNetwork(self.a[k], self.u[k], self.eta, self.activation, b)
 
+    def _xarray_vars(self) -> tuple[dict[str, Any], dict[str, Any]]:
+        dims = ("snapshot", "neuron", "dim")
+        coords: dict[str, Any] = {
+            "epochs": ("snapshot", self.epochs),
+            "snapshot": ("snapshot", np.arange(len(self.epochs))),
+        }
+        data: dict[str, Any] = {
+            "a": (dims, self.a),
+            "u": (dims, self.u),
+            "criterion": ("snapshot", self.criterion),
+        }
+        if self.bias is not None:
+            data["bias"] = ("snapshot", self.bias)
+        return data, coords
 
-def _result(out: dict, net: AdditiveNetwork, step_a: float, step_u: float, loss: str) -> GDResult:
+
+def _result(
+    out: _core.GdResult, net: AdditiveNetwork, step_a: float, step_u: float, loss: str
+) -> GDResult:
     shape = (-1, net.m, net.d)
     return GDResult(
-        epochs=np.asarray(out["epochs"]),
-        a=np.asarray(out["a"]).reshape(shape),
-        u=np.asarray(out["u"]).reshape(shape),
-        bias=None if net.bias is None else np.asarray(out["bias"]),
-        criterion=np.asarray(out["criterion"]),
+        epochs=out.epochs,
+        a=out.a.reshape(shape),
+        u=out.u.reshape(shape),
+        bias=None if net.bias is None else out.bias,
+        criterion=out.criterion,
         step_a=step_a,
         step_u=step_u,
         eta=net.eta,
         activation=net.activation,
         loss=loss,
     )
-
-
-def _snapshots(snapshots: Any, epochs: int) -> int:
-    k = check.integer("snapshots", snapshots)
-    if k < 2 or k > epochs + 1:
-        raise ValueError(f"snapshots must be in [2, epochs + 1] = [2, {epochs + 1}], got {k}")
-    return k
 
 
 def full_batch_gd(
@@ -260,13 +270,23 @@ def full_batch_gd(
     sa = check.real("step_a", step_a, nonneg=True)
     su = check.real("step_u", step_u, nonneg=True)
     p = check.integer("epochs", epochs, minimum=0)
-    k = _snapshots(snapshots, p)
+    k = check.run_snapshots(snapshots, p, "epochs")
     crit = check_loss(loss)
     check.memory(
         f"full_batch_gd with {k} snapshots", check.snapshot_bytes(k, 2 * net.m * net.d + 3)
     )
     with reporter(progress, "full_batch_gd", "epoch") as report:
-        out = _core.additive_gd(net._c, X_arr, y_arr, sa, su, p, k, crit, report)
+        out = _core.additive_gd(
+            net=net._c,
+            X=X_arr,
+            y=y_arr,
+            step_a=sa,
+            step_u=su,
+            epochs=p,
+            snapshots=k,
+            loss=crit,
+            progress=report,
+        )
     return _result(out, net, sa, su, crit)
 
 
@@ -336,18 +356,22 @@ def full_batch_gd_ensemble(
         if not isinstance(n, AdditiveNetwork):
             raise TypeError(f"nets[{i}] must be a ttnn.AdditiveNetwork, got {type(n).__name__}")
     R = len(nets)
-    per_run_data = isinstance(X, (list, tuple)) and len(X) > 0 and np.ndim(X[0]) == 2
-    if per_run_data:
-        if not isinstance(y, (list, tuple)) or len(y) != len(X):
+    # A list of 2-D batches is one batch per run; anything else is one batch for all.
+    batches = (
+        list(X) if isinstance(X, (list, tuple)) and len(X) > 0 and np.ndim(X[0]) == 2 else None
+    )
+    if batches is not None:
+        if not isinstance(y, (list, tuple)) or len(y) != len(batches):
             raise ValueError("y must be a list with one vector per batch of X")
-        if len(X) != R:
-            raise ValueError(f"X must be one batch or a list of {R} batches, got {len(X)}")
+        if len(batches) != R:
+            raise ValueError(f"X must be one batch or a list of {R} batches, got {len(batches)}")
         data = [
             _data(n, Xi, yi, f"X[{i}]")
-            for i, (n, Xi, yi) in enumerate(zip(nets, X, y, strict=True))
+            for i, (n, Xi, yi) in enumerate(zip(nets, batches, y, strict=True))
         ]
     else:
-        X_arr, y_arr = _data(nets[0], X, y)
+        # Not a list of batches: one batch (any array-like; _data checks it).
+        X_arr, y_arr = _data(nets[0], cast(ArrayLike, X), cast(ArrayLike, y))
         for i, n in enumerate(nets):
             if n.d != nets[0].d:
                 raise ValueError(f"nets[{i}] has d = {n.d}, but X has {nets[0].d} columns")
@@ -356,9 +380,7 @@ def full_batch_gd_ensemble(
     sas = check.per_run("step_a", step_a, R, lambda n, v: check.real(n, v, nonneg=True))
     sus = check.per_run("step_u", step_u, R, lambda n, v: check.real(n, v, nonneg=True))
     ps = check.per_run("epochs", epochs, R, lambda n, v: check.integer(n, v, minimum=0))
-    k = check.integer("snapshots", snapshots)
-    if k < 2 or k > min(ps) + 1:
-        raise ValueError(f"snapshots must be in [2, min(epochs) + 1] = [2, {min(ps) + 1}], got {k}")
+    k = check.run_snapshots(snapshots, min(ps), "min(epochs)")
     mode = check_on_error(on_error)
     nthreads = check.threads(threads)
     crit = check_loss(loss)
@@ -368,15 +390,15 @@ def full_batch_gd_ensemble(
     )
     with reporter(progress, "full_batch_gd_ensemble", "epoch") as report:
         outs = _core.additive_gd_ensemble(
-            [n._c for n in nets],
-            [d[0] for d in data],
-            [d[1] for d in data],
-            sas,
-            sus,
-            ps,
-            k,
-            nthreads,
-            crit,
-            report,
+            nets=[n._c for n in nets],
+            X=[d[0] for d in data],
+            y=[d[1] for d in data],
+            step_a=sas,
+            step_u=sus,
+            epochs=ps,
+            snapshots=k,
+            threads=nthreads,
+            loss=crit,
+            progress=report,
         )
     return collect(outs, mode, lambda i, o: _result(o, nets[i], sas[i], sus[i], crit))

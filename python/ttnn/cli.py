@@ -9,7 +9,7 @@ import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 import numpy as np
 from tqdm import tqdm
@@ -24,7 +24,7 @@ def demo(seeds: int, target: str) -> int:
     """E1 at the quick scale (h = 1e-3, 1.75e6 steps) against E2 (ε = 1), a few seeds."""
     tgt = PiecewiseConstant.paper(target)
     eta = 4e-3
-    settings = {
+    settings: dict[str, dict[str, Any]] = {
         "E1 two-timescale (eps=2e-5, h=1e-3, tau=0.035)": dict(eps=2e-5, h=1e-3, steps=1_750_000),
         "E2 standard      (eps=1,    h=1e-5, tau=10)   ": dict(eps=1.0, h=1e-5, steps=1_000_000),
     }
@@ -34,6 +34,7 @@ def demo(seeds: int, target: str) -> int:
         finals, covered = [], []
         for s in tqdm(range(seeds), desc=name.split()[0], leave=False):
             res = sgd(Network.init(20, eta, seed=s), tgt, seed=1000 + s, **kw)
+            assert res.l2 is not None  # a target was given, so the loss was recorded
             finals.append(res.l2[-1])
             covered.append(int(breaks_covered(res.final, tgt).sum()))  # within 2η
         dt = time.perf_counter() - start

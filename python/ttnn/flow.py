@@ -6,8 +6,9 @@ L = ∫_0^1 (f* − f)² (no factor ½), by adaptive Dormand–Prince 5(4).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import ClassVar
 
 import numpy as np
 from numpy.typing import NDArray
@@ -20,35 +21,18 @@ from .network import Network
 from .target import Target, check_target, core_target
 
 
+def stats_dict(stats: _core.OdeStats) -> dict[str, int]:
+    """The integrator's counts as a plain mapping (a result's ``stats``)."""
+    return {"accepted": stats.accepted, "rejected": stats.rejected, "rhs_calls": stats.rhs_calls}
+
+
 def check_net_target(net: object, target: object) -> None:
     if not isinstance(net, Network):
         raise TypeError(f"net must be a ttnn.Network, got {type(net).__name__}")
     check_target(target)
 
 
-def check_tolerances(rtol: float, atol: float) -> tuple[float, float]:
-    return check.tolerances(rtol, atol)
-
-
-def check_max_steps(max_steps: int | None) -> int:
-    """``max_steps`` of an integrator: None (no limit, passed as 0) or an integer >= 1."""
-    if max_steps is None:
-        return 0
-    return check.integer("max_steps", max_steps, minimum=1)
-
-
-def check_snapshots(snapshots: int, m: int | None = None) -> int:
-    """Snapshots of an integrator: 2 ≤ K < 2**31 and, given m, K snapshots of
-    (a, u) must fit in memory."""
-    k = check.integer("snapshots", snapshots, maximum=check.INT32_MAX)
-    if k < 2:
-        raise ValueError(f"snapshots must be >= 2, got {k}")
-    if m is not None:
-        check.memory(f"{k} snapshots at m = {m}", check.snapshot_bytes(k, 2 * m + 3))
-    return k
-
-
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class FlowResult(Trajectory):
     """Snapshots of a gradient flow, evenly spaced in flow time ``t``.
 
@@ -57,6 +41,9 @@ class FlowResult(Trajectory):
     integrator's accepted and rejected steps and right-hand side calls.
     """
 
+    time_fields: ClassVar[tuple[str, ...]] = ("t", "tau")
+    series_fields: ClassVar[tuple[str, ...]] = ("l2",)
+
     t: NDArray[np.float64]
     a: NDArray[np.float64]
     u: NDArray[np.float64]
@@ -64,7 +51,7 @@ class FlowResult(Trajectory):
     eps: float
     eta: float
     activation: str
-    stats: dict[str, int] = field(default_factory=dict)
+    stats: Mapping[str, int] = field(default_factory=dict)
 
     @property
     def tau(self) -> NDArray[np.float64]:
@@ -97,20 +84,28 @@ def gradient_flow(
     check_net_target(net, target)
     eps_f = check.real("eps", eps, nonneg=True)
     t_f = check.time_span("t_end", t_end)
-    k = check_snapshots(snapshots, net.m)
-    rtol_f, atol_f = check_tolerances(rtol, atol)
-    steps = check_max_steps(max_steps)
+    k = check.ode_snapshots(snapshots, net.m)
+    rtol_f, atol_f = check.tolerances(rtol, atol)
+    steps = check.max_steps(max_steps)
     with reporter(progress, "gradient_flow", "snapshot") as report:
         out = _core.gradient_flow(
-            net._c, core_target(target), eps_f, t_f, k, rtol_f, atol_f, steps, report
+            net=net._c,
+            target=core_target(target),
+            eps=eps_f,
+            t_end=t_f,
+            snapshots=k,
+            rtol=rtol_f,
+            atol=atol_f,
+            max_steps=steps,
+            progress=report,
         )
     return FlowResult(
-        t=np.asarray(out["t"]),
-        a=np.asarray(out["a"]),
-        u=np.asarray(out["u"]),
-        l2=np.asarray(out["l2"]),
+        t=out.t,
+        a=out.a,
+        u=out.u,
+        l2=out.l2,
         eps=eps_f,
         eta=net.eta,
         activation=net.activation,
-        stats=dict(out["stats"]),
+        stats=stats_dict(out.stats),
     )

@@ -15,8 +15,9 @@ that reaches its break stops there. L*(u) = Σ_i Δ_i² d_L d_R / (d_L + d_R).
 from __future__ import annotations
 
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import ClassVar
 
 import numpy as np
 from numpy.typing import NDArray
@@ -26,12 +27,12 @@ from . import _validate as check
 from ._errors import IllConditionedWarning
 from ._progress import reporter
 from ._trajectory import Trajectory
-from .flow import check_max_steps, check_net_target, check_snapshots, check_tolerances
+from .flow import check_net_target, stats_dict
 from .network import Network
 from .target import PiecewiseConstant, Target, core_target
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class LimitResult(Trajectory):
     """Snapshots of a two-timescale limit, evenly spaced in slow time ``tau``.
 
@@ -47,6 +48,9 @@ class LimitResult(Trajectory):
     a*(u) is ill-posed (near-coincident neurons) and a warning was issued.
     """
 
+    time_fields: ClassVar[tuple[str, ...]] = ("tau",)
+    series_fields: ClassVar[tuple[str, ...]] = ("l2", "limit_loss")
+
     tau: NDArray[np.float64]
     a: NDArray[np.float64]
     u: NDArray[np.float64]
@@ -55,7 +59,7 @@ class LimitResult(Trajectory):
     eta: float
     activation: str
     kind: str
-    stats: dict[str, int] = field(default_factory=dict)
+    stats: Mapping[str, int] = field(default_factory=dict)
     cond: NDArray[np.float64] | None = None
 
 
@@ -103,27 +107,31 @@ def two_timescale_limit(
     the τ reached); ``progress`` as in :func:`ttnn.gradient_flow`.
     """
     check_net_target(net, target)
-    if not isinstance(eta, str):
-        raise TypeError(f"eta must be 'finite' or 'zero', got {type(eta).__name__}")
-    if eta not in ("finite", "zero"):
-        raise ValueError(f"eta must be 'finite' or 'zero', got {eta!r}")
+    check.choice("eta", eta, ("finite", "zero"))
     tau_f = check.time_span("tau_end", tau_end)
     ridge_f = check.real("ridge", ridge, nonneg=True)
-    k = check_snapshots(snapshots, net.m)
-    rtol_f, atol_f = check_tolerances(rtol, atol)
-    steps = check_max_steps(max_steps)
+    k = check.ode_snapshots(snapshots, net.m)
+    rtol_f, atol_f = check.tolerances(rtol, atol)
+    steps = check.max_steps(max_steps)
     if eta == "finite":
         with reporter(progress, "two_timescale_limit", "snapshot") as report:
             out = _core.finite_eta_limit(
-                net._c, core_target(target), tau_f, ridge_f, k, rtol_f, atol_f, steps, report
+                net=net._c,
+                target=core_target(target),
+                tau_end=tau_f,
+                ridge=ridge_f,
+                snapshots=k,
+                rtol=rtol_f,
+                atol=atol_f,
+                max_steps=steps,
+                progress=report,
             )
-        l2 = np.asarray(out["l2"])
-        cond = np.asarray(out["cond"])
+        cond = out.cond
         if np.max(cond, initial=0.0) > ILL_CONDITIONED:
             worst = int(np.argmax(cond))
             warnings.warn(
                 f"a*(u) is ill-conditioned or singular (condition estimate {cond[worst]:.3g} "
-                f"at tau = {out['tau'][worst]:.6g}): nearly coinciding neurons make it "
+                f"at tau = {out.tau[worst]:.6g}): nearly coinciding neurons make it "
                 "ill-posed (see ridge=); coinciding ones, or a neuron whose window misses "
                 "[0, 1], make it singular, where a* is the minimum-norm solution; see "
                 "docs/maths/local_basis.md",
@@ -131,15 +139,15 @@ def two_timescale_limit(
                 stacklevel=2,
             )
         return LimitResult(
-            tau=np.asarray(out["tau"]),
-            a=np.asarray(out["a"]),
-            u=np.asarray(out["u"]),
-            l2=l2,
-            limit_loss=l2.copy(),
+            tau=out.tau,
+            a=out.a,
+            u=out.u,
+            l2=out.l2,
+            limit_loss=out.l2,  # the limit tracks L(a*(u), u) itself
             eta=net.eta,
             activation=net.activation,
             kind="finite",
-            stats=dict(out["stats"]),
+            stats=stats_dict(out.stats),
             cond=cond,
         )
     if not isinstance(target, PiecewiseConstant):

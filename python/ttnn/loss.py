@@ -29,7 +29,7 @@ def l2_error(net: Network, target: Target) -> float:
     ``target`` is a PiecewiseConstant or a teacher Network (any activation, m, η).
     """
     _check(net, target)
-    return float(_core.l2_error(net._c, core_target(target)))
+    return float(_core.l2_error(net=net._c, target=core_target(target)))
 
 
 def l2_gradient(
@@ -37,5 +37,5 @@ def l2_gradient(
 ) -> tuple[float, NDArray[np.float64], NDArray[np.float64]]:
     """(L, ∇_a L, ∇_u L): ∇_a L = 2 ∫ (f − f*) φ_j and ∂L/∂u_j = −2 a_j ∫ (f − f*) σ′_η(x − u_j)."""
     _check(net, target)
-    loss, ga, gu = _core.l2_gradient(net._c, core_target(target))
+    loss, ga, gu = _core.l2_gradient(net=net._c, target=core_target(target))
     return float(loss), np.asarray(ga), np.asarray(gu)

@@ -30,7 +30,7 @@ class Network:
         a_arr.flags.writeable = False
         u_arr.flags.writeable = False
         self._a, self._u, self._eta, self._activation = a_arr, u_arr, eta_f, act
-        self._c = _core.Network(a_arr, u_arr, eta_f, act)
+        self._c = _core.Network(a=a_arr, u=u_arr, eta=eta_f, activation=act)
 
     @classmethod
     def init(cls, m: int, eta: float, seed: int = 0, activation: str = "cubic") -> Network:

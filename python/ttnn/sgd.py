@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal, overload
+from typing import Any, ClassVar, Literal, overload
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -23,7 +23,7 @@ from .target import Target, check_target, core_target
 PAPER_NOISE = UniformNoise(1.0)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class SGDResult(Trajectory):
     """Snapshots of an SGD run.
 
@@ -33,6 +33,9 @@ class SGDResult(Trajectory):
     target). ``t = steps · h`` is the flow time, ``tau = eps · t`` the slow time;
     each step used ``batch`` samples.
     """
+
+    time_fields: ClassVar[tuple[str, ...]] = ("steps", "t", "tau")
+    series_fields: ClassVar[tuple[str, ...]] = ("l2",)
 
     steps: NDArray[np.int64]
     a: NDArray[np.float64]
@@ -46,11 +49,11 @@ class SGDResult(Trajectory):
 
     @property
     def t(self) -> NDArray[np.float64]:
-        return self.steps * self.h
+        return np.asarray(self.steps * self.h, dtype=np.float64)
 
     @property
     def tau(self) -> NDArray[np.float64]:
-        return self.steps * (self.h * self.eps)
+        return np.asarray(self.steps * (self.h * self.eps), dtype=np.float64)
 
 
 def shuffle_order(n: int, draws: int, seed: int, stream: int = 0) -> NDArray[np.int64]:
@@ -86,7 +89,12 @@ def sample_stream(
     check.memory(f"sample_stream with {n} draws", 2 * 8 * n, fewer="draws")
     kind, scale = noise_spec(noise)
     x, y = _core.sample_stream(
-        core_target(target), kind, scale, check.seed("seed", seed), check.seed("stream", stream), n
+        target=core_target(target),
+        noise=kind,
+        noise_scale=scale,
+        seed=check.seed("seed", seed),
+        stream=check.seed("stream", stream),
+        draws=n,
     )
     return np.asarray(x), np.asarray(y)
 
@@ -185,8 +193,7 @@ def sgd(
     during the run; Ctrl-C stops it with ``KeyboardInterrupt``. A run whose
     parameters become non-finite raises ``ttnn.DivergenceError`` with the step.
     ``progress=True`` shows a tqdm bar in steps; a callable is called as
-    ``progress(done, total)`` (see
-    docs/guide/errors.md for these and the memory guard).
+    ``progress(done, total)`` (see docs/guide/errors.md for these and the memory guard).
     """
     if not isinstance(net, Network):
         raise TypeError(f"net must be a ttnn.Network, got {type(net).__name__}")
@@ -213,35 +220,32 @@ def sgd(
             raise TypeError("steps is required unless data=(x, y) is given")
         p = check.integer("steps", steps, minimum=0)
         check.draws("steps", p, b)
-    k = check.integer("snapshots", snapshots)
-    if k < 2 or k > p + 1:
-        raise ValueError(f"snapshots must be in [2, steps + 1] = [2, {p + 1}], got {k}")
+    k = check.run_snapshots(snapshots, p)
     check.memory(f"sgd with {k} snapshots", check.snapshot_bytes(k, 2 * net.m + 3))
 
     with reporter(progress, "sgd", "step") as report:
         out = _core.sgd(
-            net._c,
-            None if target is None else core_target(target),
-            h_f,
-            eps_f,
-            p,
-            k,
-            kind,
-            scale,
-            seed_i,
-            x_arr,
-            y_arr,
-            b,
-            epochs_i,
-            order,
-            report,
+            net=net._c,
+            target=None if target is None else core_target(target),
+            h=h_f,
+            eps=eps_f,
+            steps=p,
+            snapshots=k,
+            noise=kind,
+            noise_scale=scale,
+            seed=seed_i,
+            x=x_arr,
+            y=y_arr,
+            batch=b,
+            epochs=epochs_i,
+            order=order,
+            progress=report,
         )
-    l2 = out["l2"]
     return SGDResult(
-        steps=np.asarray(out["steps"]),
-        a=np.asarray(out["a"]),
-        u=np.asarray(out["u"]),
-        l2=None if l2 is None else np.asarray(l2),
+        steps=out.steps,
+        a=out.a,
+        u=out.u,
+        l2=out.l2,
         h=h_f,
         eps=eps_f,
         eta=net.eta,
@@ -253,11 +257,9 @@ def sgd(
 def snapshot_steps(steps: int, snapshots: int) -> NDArray[np.int64]:
     """The steps at which ``sgd`` records: round(k·steps/(K−1)), k = 0..K−1."""
     p = check.integer("steps", steps, minimum=0)
-    k = check.integer("snapshots", snapshots)
-    if k < 2 or k > p + 1:
-        raise ValueError(f"snapshots must be in [2, steps + 1] = [2, {p + 1}], got {k}")
+    k = check.run_snapshots(snapshots, p)
     check.memory(f"snapshot_steps with {k} snapshots", 2 * 8 * k)
-    return np.asarray(_core.snapshot_steps(p, k), dtype=np.int64)
+    return np.asarray(_core.snapshot_steps(steps=p, snapshots=k), dtype=np.int64)
 
 
 def _same(name: str, value: Any) -> Any:
@@ -393,9 +395,7 @@ def sgd_ensemble(
             else None
             for i in range(runs)
         ]
-    k = check.integer("snapshots", snapshots)
-    if k < 2 or k > min(ps) + 1:
-        raise ValueError(f"snapshots must be in [2, min(steps) + 1] = [2, {min(ps) + 1}], got {k}")
+    k = check.run_snapshots(snapshots, min(ps), "min(steps)")
     mode = check_on_error(on_error)
     nthreads = check.threads(threads)
     check.memory(
@@ -404,32 +404,32 @@ def sgd_ensemble(
     )
     with reporter(progress, "sgd_ensemble", "step") as report:
         outs = _core.sgd_ensemble(
-            [n._c for n in nets],
-            None if target is None else core_target(target),
-            hs,
-            epss,
-            ps,
-            k,
-            kind,
-            scale,
-            seeds,
-            streams,
-            nthreads,
-            bs,
-            xs,
-            ys,
-            [epochs_i] * runs if xs else [],
-            orders,
-            report,
+            nets=[n._c for n in nets],
+            target=None if target is None else core_target(target),
+            h=hs,
+            eps=epss,
+            steps=ps,
+            snapshots=k,
+            noise=kind,
+            noise_scale=scale,
+            seeds=seeds,
+            streams=streams,
+            threads=nthreads,
+            batch=bs,
+            x=xs,
+            y=ys,
+            epochs=[epochs_i] * runs if xs else [],
+            order=orders,
+            progress=report,
         )
     return collect(
         outs,
         mode,
         lambda i, o: SGDResult(
-            steps=np.asarray(o["steps"]),
-            a=np.asarray(o["a"]),
-            u=np.asarray(o["u"]),
-            l2=None if target is None else np.asarray(o["l2"]),
+            steps=o.steps,
+            a=o.a,
+            u=o.u,
+            l2=o.l2,
             h=hs[i],
             eps=epss[i],
             eta=nets[i].eta,

@@ -42,7 +42,7 @@ class PiecewiseConstant:
         b.flags.writeable = False
         v.flags.writeable = False
         self._breaks, self._values = b, v
-        self._c = _core.PiecewiseConstant(b.tolist(), v.tolist())
+        self._c = _core.PiecewiseConstant(breaks=b.tolist(), values=v.tolist())
 
     @classmethod
     def paper(cls, values: str = "code") -> PiecewiseConstant:

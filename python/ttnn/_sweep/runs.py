@@ -21,7 +21,6 @@ from .. import _validate as check
 from .._errors import DivergenceError
 from ..additive import AdditiveNetwork, check_loss, full_batch_gd_ensemble
 from ..diagnostics import breaks_covered, neurons_outside
-from ..flow import check_snapshots, check_tolerances
 from ..limits import two_timescale_limit
 from ..network import Network
 from ..sgd import sample_stream, sgd_ensemble
@@ -146,8 +145,7 @@ def _sgd(
             steps = check.integer("steps", s["steps"], minimum=0)
         else:
             steps = int(round(_slow_length(s, "steps", eps * h)))
-        if k < 2 or k > steps + 1:
-            raise ValueError(f"snapshots must be in [2, steps + 1] = [2, {steps + 1}], got {k}")
+        check.run_snapshots(k, steps)
         run = dict(net=net, h=h, eps=eps, steps=steps, seed=seed, batch=batch)
         if finite:
             n = check.integer("n", s["n"], minimum=1)
@@ -202,8 +200,8 @@ def _ode(kind: str, payload: Sequence[RunPayload], threads: int | None) -> list[
     s0 = payload[0][0]
     target = core_target(_target(s0))
     breaks = target_breaks(s0["target"])
-    k = check_snapshots(s0["snapshots"])
-    rtol, atol = check_tolerances(s0["rtol"], s0["atol"])
+    k = check.ode_snapshots(s0["snapshots"])
+    rtol, atol = check.tolerances(s0["rtol"], s0["atol"])
 
     def build(s: Mapping[str, Any], init_seed: int, seed: int) -> dict[str, Any]:
         net = _net(s, init_seed)
@@ -219,23 +217,39 @@ def _ode(kind: str, payload: Sequence[RunPayload], threads: int | None) -> list[
     ends = [b["end"] for b in built]
     nthreads = 0 if threads is None else threads
     if kind == "flow":
-        outs = _core.gradient_flow_ensemble(
-            nets, target, [b["eps"] for b in built], ends, k, rtol, atol, nthreads
+        outs: list[Any] = _core.gradient_flow_ensemble(
+            nets=nets,
+            target=target,
+            eps=[b["eps"] for b in built],
+            t_end=ends,
+            snapshots=k,
+            rtol=rtol,
+            atol=atol,
+            threads=nthreads,
         )
         axis = "t"
     else:
         ridge = check.real("ridge", s0["ridge"], nonneg=True)
-        outs = _core.finite_eta_limit_ensemble(nets, target, ends, ridge, k, rtol, atol, nthreads)
+        outs = _core.finite_eta_limit_ensemble(
+            nets=nets,
+            target=target,
+            tau_end=ends,
+            ridge=ridge,
+            snapshots=k,
+            rtol=rtol,
+            atol=atol,
+            threads=nthreads,
+        )
         axis = "tau"
     for i, b, out in zip(todo, built, outs, strict=True):
         if isinstance(out, BaseException):
             records[i] = _from_error(out)
         else:
             records[i] = _ok(
-                np.asarray(out["u"]),
-                np.asarray(out["a"]),
-                np.asarray(out["l2"]),
-                np.asarray(out[axis]),
+                out.u,
+                out.a,
+                out.l2,
+                getattr(out, axis),
                 breaks,
                 2 * b["net"].eta,
             )
@@ -305,8 +319,7 @@ def _gd(
         )
         X, y = gd_data(s["target"], n, d, seed)
         epochs = check.integer("epochs", s["epochs"], minimum=0)
-        if k < 2 or k > epochs + 1:
-            raise ValueError(f"snapshots must be in [2, epochs + 1] = [2, {epochs + 1}], got {k}")
+        check.run_snapshots(k, epochs, "epochs")
         return dict(
             net=net,
             X=X,
@@ -364,8 +377,8 @@ def _check_call(kind: str, s: Mapping[str, Any]) -> None:
     if kind != "gd":
         _target(s)
     if kind in ("flow", "limit"):
-        check_snapshots(s["snapshots"])
-        check_tolerances(s["rtol"], s["atol"])
+        check.ode_snapshots(s["snapshots"])
+        check.tolerances(s["rtol"], s["atol"])
     if kind == "limit":
         check.real("ridge", s["ridge"], nonneg=True)
         if s["limit"] not in ("finite", "zero"):

@@ -23,11 +23,13 @@ from numpy.typing import ArrayLike, NDArray
 
 from .activation import dsigma_eta, sigma_eta
 
+_F64 = NDArray[np.float64]
 
-def _as(a: ArrayLike, u: ArrayLike, X: ArrayLike):
-    a = np.asarray(a, dtype=np.float64)
-    u = np.asarray(u, dtype=np.float64)
-    X = np.asarray(X, dtype=np.float64)
+
+def _as(a_in: ArrayLike, u_in: ArrayLike, X_in: ArrayLike) -> tuple[_F64, _F64, _F64]:
+    a = np.asarray(a_in, dtype=np.float64)
+    u = np.asarray(u_in, dtype=np.float64)
+    X = np.asarray(X_in, dtype=np.float64)
     if a.ndim != 2 or a.shape != u.shape:
         raise ValueError(f"a and u must have the same shape (m, d), got {a.shape}, {u.shape}")
     if X.ndim != 2 or X.shape[1] != a.shape[1]:
@@ -44,10 +46,10 @@ def additive_forward(
     bias: float | None = None,
 ) -> NDArray[np.float64]:
     """f at the rows of X (n, d): bias + sum_k sum_j a_jk sigma_eta(X[:, k] - u_jk)."""
-    a, u, X = _as(a, u, X)
+    A, U, Xm = _as(a, u, X)
     # s[i, j, k] = sigma_eta(X[i, k] - u[j, k])
-    s = sigma_eta(X[:, np.newaxis, :] - u[np.newaxis, :, :], eta, activation)
-    f = np.sum(a[np.newaxis] * s, axis=(1, 2))
+    s = sigma_eta(Xm[:, np.newaxis, :] - U[np.newaxis, :, :], eta, activation)
+    f = np.sum(A[np.newaxis] * s, axis=(1, 2))
     return f + (0.0 if bias is None else float(bias))
 
 
@@ -80,18 +82,18 @@ def additive_gradient(
 ) -> tuple[NDArray[np.float64], NDArray[np.float64], float | None]:
     """(dC/da, dC/du, dC/da_0) with dC/da, dC/du of shape (m, d); dC/da_0 is None
     without a bias."""
-    a, u, X = _as(a, u, X)
-    r = additive_forward(a, u, eta, X, activation, bias) - np.asarray(y, dtype=np.float64)
+    A, U, Xm = _as(a, u, X)
+    r = additive_forward(A, U, eta, Xm, activation, bias) - np.asarray(y, dtype=np.float64)
     if loss == "mse":
         c = 2.0 / len(r)
     else:
         norm = np.linalg.norm(r)
-        c = 0.0 if norm == 0.0 else 1.0 / (len(r) * norm)
-    z = X[:, np.newaxis, :] - u[np.newaxis, :, :]
+        c = 0.0 if norm == 0.0 else float(1.0 / (len(r) * norm))
+    z = Xm[:, np.newaxis, :] - U[np.newaxis, :, :]
     s = sigma_eta(z, eta, activation)
     ds = dsigma_eta(z, eta, activation)
     grad_a = c * np.einsum("i,ijk->jk", r, s)
-    grad_u = -c * a * np.einsum("i,ijk->jk", r, ds)
+    grad_u = -c * A * np.einsum("i,ijk->jk", r, ds)
     grad_b = None if bias is None else float(c * np.sum(r))
     return grad_a, grad_u, grad_b
 
@@ -109,7 +111,7 @@ def additive_gd_epoch(
     loss: str = "norm",
 ) -> tuple[NDArray[np.float64], NDArray[np.float64], float | None]:
     """One full-batch GD epoch; returns new (a, u, bias), inputs untouched."""
-    a, u, _ = _as(a, u, X)
-    ga, gu, gb = additive_gradient(a, u, eta, X, y, activation, bias, loss)
-    new_bias = None if bias is None else float(bias) - step_a * gb
-    return a - step_a * ga, u - step_u * gu, new_bias
+    A, U, _ = _as(a, u, X)
+    ga, gu, gb = additive_gradient(A, U, eta, X, y, activation, bias, loss)
+    new_bias = None if bias is None or gb is None else float(bias) - step_a * gb
+    return A - step_a * ga, U - step_u * gu, new_bias

@@ -30,7 +30,7 @@ def optimal_outer(
     """a*(u): the minimum-norm solution of (G + ridge I) a = b."""
     gram, rhs = gram_system(u, eta, breaks, values, activation)
     gram = gram + ridge * np.eye(gram.shape[0])
-    return np.linalg.lstsq(gram, rhs, rcond=1e-12)[0]
+    return np.asarray(np.linalg.lstsq(gram, rhs, rcond=1e-12)[0], dtype=np.float64)
 
 
 def finite_eta_rhs(

@@ -109,7 +109,7 @@ def sgd_replay(
     [0, len(x)]) returns ``(steps, A, U)`` where ``A[k]`` (shape (K, m + 1)) and ``U[k]``
     (shape (K, m)) are the parameters after exactly ``steps[k]`` steps (0 = initial state).
     """
-    a, u = _check_params(a, u)
+    a_cur, u_cur = _check_params(a, u)
     x = np.asarray(x, dtype=np.float64)
     y = np.asarray(y, dtype=np.float64)
     if x.ndim != 1 or y.shape != x.shape:
@@ -124,8 +124,8 @@ def sgd_replay(
 
     if snapshot_steps is None:
         for p in range(n_steps):
-            a, u = step(a, u, p)
-        return a, u
+            a_cur, u_cur = step(a_cur, u_cur, p)
+        return a_cur, u_cur
 
     steps = np.asarray(snapshot_steps)
     if steps.ndim != 1 or not np.issubdtype(steps.dtype, np.integer):
@@ -134,18 +134,18 @@ def sgd_replay(
     if len(steps) and (steps[0] < 0 or steps[-1] > n_steps or np.any(np.diff(steps) < 0)):
         raise ValueError(f"snapshot_steps must be sorted integers in [0, {n_steps}]")
 
-    a_snap = np.empty((len(steps), len(a)), dtype=np.float64)
-    u_snap = np.empty((len(steps), len(u)), dtype=np.float64)
+    a_snap = np.empty((len(steps), len(a_cur)), dtype=np.float64)
+    u_snap = np.empty((len(steps), len(u_cur)), dtype=np.float64)
     k = 0
     for p in range(n_steps + 1):
         # Here (a, u) is the state after exactly p steps.
         while k < len(steps) and steps[k] == p:
-            a_snap[k] = a
-            u_snap[k] = u
+            a_snap[k] = a_cur
+            u_snap[k] = u_cur
             k += 1
         if p == n_steps or k == len(steps):
             break
-        a, u = step(a, u, p)
+        a_cur, u_cur = step(a_cur, u_cur, p)
     return steps, a_snap, u_snap
 
 

@@ -63,9 +63,10 @@ def teacher() -> ttnn.AdditiveNetwork:
 
 
 def kinks_covered(u: np.ndarray, kinks: tuple[float, ...] = THRESHOLDS) -> np.ndarray:
-    """(d, len(kinks)) booleans: does some neuron of dimension k end within 2η of kink c?"""
+    """(d, len(kinks)) booleans: does some neuron of dimension k end within 2η of kink c?
+    (:func:`ttnn.breaks_covered` per dimension.)"""
     u = np.asarray(u)
-    return np.array([ttnn.breaks_covered(u[:, k], kinks, tol=TOL) for k in range(u.shape[1])])
+    return np.stack([ttnn.breaks_covered(u[:, k], kinks, tol=TOL) for k in range(u.shape[1])])
 
 
 def _check(scale: str) -> None:
@@ -97,7 +98,16 @@ def _run(kind: str, cfg: dict, seed: int, progress: bool) -> dict[str, Any]:
             repeat.append(r)
     cols = {k: [REGIMES[g][k] for g in regimes] for k in ("step_a", "step_u", "epochs")}
     bar = _bar(progress, f"{kind.upper()} d={d} GD ({len(nets)} runs, n={n})")
-    results = ttnn.full_batch_gd_ensemble(nets, Xs, ys, snapshots=2, progress=_report(bar), **cols)
+    results = ttnn.full_batch_gd_ensemble(
+        nets,
+        Xs,
+        ys,
+        step_a=cols["step_a"],
+        step_u=cols["step_u"],
+        epochs=[int(e) for e in cols["epochs"]],
+        snapshots=2,
+        progress=_report(bar),
+    )
     _done(bar)
     kinks = TEACHER_U if kind == "e5" else THRESHOLDS
     runs = []

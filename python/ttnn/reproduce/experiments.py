@@ -151,6 +151,7 @@ def _done(bar) -> None:
 
 def _run_metrics(res: ttnn.SGDResult, tgt: ttnn.PiecewiseConstant) -> dict[str, Any]:
     cov = breaks_covered(res.u[-1], tgt)
+    assert res.l2 is not None  # a target was given, so the loss was recorded
     return dict(
         final_l2=float(res.l2[-1]),
         breaks_covered=int(sum(cov)),
@@ -293,9 +294,12 @@ def fig7(
     tgt = _check(scale, target)
     s = E3[scale]
     reps = s["repeats"]
-    eps_list, steps_list, nets, inits = [], [], [], []
+    eps_list: list[float] = []
+    steps_list: list[int] = []
+    nets: list[ttnn.Network] = []
+    inits: list[int] = []
     for eps in E3_EPS:
-        for _r in range(reps):
+        for _r in range(int(reps)):
             eps_list.append(eps)
             steps_list.append(_steps(s["tau"], eps, s["h"]))
             inits.append(_init_seed(seed, len(nets)))
