@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numbers
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -83,16 +83,6 @@ def integer(name: str, value: Any, *, minimum: int | None = None, maximum: int =
     if v > maximum:
         raise ValueError(f"{name} must be <= {maximum}, got {v}")
     return v
-
-
-def choice(name: str, value: Any, options: tuple[str, ...]) -> str:
-    """One of a few names (an activation, a loss, a mode): TypeError for a non-string."""
-    listed = " or ".join(map(repr, options)) if len(options) == 2 else f"one of {options}"
-    if not isinstance(value, str):
-        raise TypeError(f"{name} must be {listed}, got {type(value).__name__}")
-    if value not in options:
-        raise ValueError(f"{name} must be {listed}, got {value!r}")
-    return value
 
 
 def run_snapshots(value: Any, count: int, count_name: str = "steps") -> int:
@@ -178,14 +168,20 @@ def progress(value: Any) -> bool | Callable[[int, int], None]:
     )
 
 
-def choice(name: str, value: Any, options: Any, what: str = "one of") -> Any:
-    """``value`` if it is among ``options`` (a ValueError naming ``name`` and listing them)."""
-    opts = list(options)
-    listed = ", ".join(repr(o) for o in opts) or "(none)"
+def choice(name: str, value: Any, options: Iterable[str], what: str | None = None) -> str:
+    """``value`` if it is among ``options`` (an activation, a loss, a mode, a dimension):
+    TypeError for a non-string, ValueError naming ``name`` and listing the options.
+    ``what`` introduces the list ("a swept dimension:"); by default "X or Y" for
+    two options and "one of (...)" for more."""
+    opts = tuple(options)
+    if what is None:
+        listed = " or ".join(map(repr, opts)) if len(opts) == 2 else f"one of {opts}"
+    else:
+        listed = f"{what} {', '.join(repr(o) for o in opts) or '(none)'}"
     if not isinstance(value, str):
-        raise TypeError(f"{name} must be a string, {what} {listed}, got {type(value).__name__}")
+        raise TypeError(f"{name} must be a string, {listed}, got {type(value).__name__}")
     if value not in opts:
-        raise ValueError(f"{name} must be {what} {listed}, got {value!r}")
+        raise ValueError(f"{name} must be {listed}, got {value!r}")
     return value
 
 
