@@ -175,8 +175,8 @@ class Result:
             "fields": {k: _plain(v) for k, v in values.items() if not isinstance(v, np.ndarray)},
         }
         payload: dict[str, Any] = {"__attrs__": np.array(json.dumps(attrs)), **arrays}
-        with atomic_path(dest) as tmp, open(tmp, "wb") as fh:
-            np.savez(fh, **payload)
+        with atomic_path(dest) as tmp:  # tmp keeps the .npz suffix: savez adds none
+            np.savez(tmp, **payload)
 
 
 def _is_setting(value: Any) -> bool:
