@@ -156,3 +156,61 @@ def test_flow_bad_inputs_name_the_argument(kwargs, name, exc):
         ttnn.gradient_flow("net", TGT, eps=1.0, t_end=1.0)
     with pytest.raises(TypeError, match="target"):
         ttnn.gradient_flow(small_net(), None, eps=1.0, t_end=1.0)
+
+
+# The Rosenbrock 4(3) path (docs/maths/dynamics.md#stiff-steps).
+def test_rosenbrock_flow_matches_scipy_dop853_on_reference_rhs():
+    net = small_net()
+    eps, t_end = 0.5, 3.0
+    res = ttnn.gradient_flow(
+        net, TGT, eps=eps, t_end=t_end, snapshots=7, rtol=1e-11, atol=1e-13, method="rosenbrock"
+    )
+    y0 = np.concatenate((net.a, net.u))
+    sol = solve_ivp(
+        lambda t, y: ref.flow_rhs(y, eps, net.eta, TGT.breaks, TGT.values),
+        (0.0, t_end),
+        y0,
+        method="DOP853",
+        rtol=1e-12,
+        atol=1e-14,
+        t_eval=res.t,
+    )
+    err = np.max(np.abs(np.hstack((res.a, res.u)) - sol.y.T))
+    assert err < 1e-8, err
+    assert np.max(np.abs(res.u[-1] - res.u[0])) > 1e-2
+    assert res.l2[-1] == pytest.approx(ttnn.l2_error(res.final, TGT), rel=1e-14)
+
+
+def test_rosenbrock_agrees_with_the_explicit_path_on_e1():
+    # E1 (docs/maths/experiments.md): m = 20, η = 4e-3, ε = 2e-5, paper target, to t = 1750.
+    tgt = ttnn.PiecewiseConstant.paper()
+    net = ttnn.Network.init(m=20, eta=4e-3, seed=0)
+    kw = {"eps": 2e-5, "t_end": 1750.0, "snapshots": 8}  # default rtol = 1e-8, atol = 1e-10
+    rk = ttnn.gradient_flow(net, tgt, **kw)
+    ros = ttnn.gradient_flow(net, tgt, method="rosenbrock", **kw)
+    err = np.max(np.abs(np.hstack((rk.a, rk.u)) - np.hstack((ros.a, ros.u))))
+    assert err < 1e-7, err
+    assert np.all(np.diff(ros.l2) <= 1e-12 * ros.l2[0])
+
+
+def test_rosenbrock_finishes_the_stiff_eps_1_flow_under_a_step_ceiling():
+    # m = 20, ε = 1, t_end = 1e4: near convergence the curvature in u (of order Δ²/η)
+    # limits explicit steps (Dormand–Prince needed 146,645 accepted steps to t = 100).
+    tgt = ttnn.PiecewiseConstant.paper()
+    net = ttnn.Network.init(m=20, eta=4e-3, seed=0)
+    ceiling = 5000
+    res = ttnn.gradient_flow(
+        net, tgt, eps=1.0, t_end=1e4, snapshots=50, method="rosenbrock", max_steps=ceiling
+    )
+    assert res.stats["accepted"] + res.stats["rejected"] <= ceiling
+    assert np.all(np.diff(res.l2) <= 1e-12 * res.l2[0])
+    assert res.l2[-1] < 0.1 * res.l2[0]
+    with pytest.raises(ttnn.StepLimitError):
+        ttnn.gradient_flow(net, tgt, eps=1.0, t_end=1e4, snapshots=2, max_steps=ceiling)
+
+
+def test_flow_method_is_validated():
+    with pytest.raises(ValueError, match="method"):
+        ttnn.gradient_flow(small_net(), TGT, eps=1.0, t_end=1.0, method="bdf")
+    with pytest.raises(TypeError, match="method"):
+        ttnn.gradient_flow(small_net(), TGT, eps=1.0, t_end=1.0, method=1)

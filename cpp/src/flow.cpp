@@ -5,7 +5,8 @@
 namespace ttnn {
 
 FlowResult gradient_flow(const Network& net, const Target& target, double eps,
-                         double t_end, int snapshots, const OdeOptions& opt, const Poll& poll) {
+                         double t_end, int snapshots, const OdeOptions& opt, const Poll& poll,
+                         FlowMethod method) {
     const Eigen::Index m = net.m();
     Network work = net;  // reused by every right-hand side call
     const OdeRhs rhs = [&](const Eigen::VectorXd& y, Eigen::VectorXd& dy) {
@@ -23,7 +24,9 @@ FlowResult gradient_flow(const Network& net, const Target& target, double eps,
     times.back() = t_end;
 
     FlowResult res;
-    const auto ys = ode_solve(rhs, y0, times, opt, poll, &res.stats);
+    const auto ys = method == FlowMethod::rosenbrock
+                        ? ode_solve_rosenbrock(rhs, y0, times, opt, poll, &res.stats)
+                        : ode_solve(rhs, y0, times, opt, poll, &res.stats);
     res.t = Eigen::Map<const Eigen::VectorXd>(times.data(), snapshots);
     res.a.resize(snapshots, m + 1);
     res.u.resize(snapshots, m);

@@ -105,6 +105,7 @@ def gradient_flow(
     atol: float,
     max_steps: int = 0,
     progress: Callable[[int, int], None] | None = None,
+    method: str = "rk45",
 ) -> dict[str, Any]: ...
 def finite_eta_limit(
     net: Network,

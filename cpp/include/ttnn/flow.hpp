@@ -1,5 +1,6 @@
 // Two-timescale gradient flow (docs/maths/dynamics.md#gradient-flow): da/dt = −∇_a L, du/dt = −ε ∇_u L,
-// with the exact gradient, integrated by adaptive Dormand–Prince 5(4).
+// with the exact gradient, integrated by adaptive Dormand–Prince 5(4) or, for stiff
+// flows, by the Rosenbrock 4(3) method of ode.hpp.
 #pragma once
 
 #include <Eigen/Core>
@@ -20,7 +21,10 @@ struct FlowResult {
     OdeStats stats;
 };
 
+enum class FlowMethod { rk45, rosenbrock };
+
 FlowResult gradient_flow(const Network& net, const Target& target, double eps,
-                         double t_end, int snapshots, const OdeOptions& opt, const Poll& poll);
+                         double t_end, int snapshots, const OdeOptions& opt, const Poll& poll,
+                         FlowMethod method = FlowMethod::rk45);
 
 }  // namespace ttnn

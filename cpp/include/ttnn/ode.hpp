@@ -56,4 +56,17 @@ std::vector<Eigen::VectorXd> ode_solve(const OdeRhs& rhs, const Eigen::VectorXd&
                                        const OdeOutput& on_output = nullptr,
                                        const OdeAccept& accept = nullptr);
 
+// The same contract (outputs, errors, polling, max_steps) by a linearly implicit
+// Rosenbrock method of order 4 with an embedded order-3 error estimate
+// (Shampine's four-stage A-stable parameter set, Hairer & Wanner II §IV.7) and
+// the full Jacobian of rhs by forward differences, dense LU, re-evaluated at
+// every step (docs/maths/dynamics.md#stiff-steps). Its step size is limited by
+// accuracy only, not by the stiffness of rhs; each step costs n + 3 calls of rhs
+// and one O(n³) factorisation, so it pays off on stiff problems of small n.
+// stats->rhs_calls counts the Jacobian's calls too.
+std::vector<Eigen::VectorXd> ode_solve_rosenbrock(const OdeRhs& rhs, const Eigen::VectorXd& y0,
+                                                  const std::vector<double>& times,
+                                                  const OdeOptions& opt, const Poll& poll,
+                                                  OdeStats* stats = nullptr);
+
 }  // namespace ttnn
