@@ -187,10 +187,11 @@ def test_rosenbrock_agrees_with_the_explicit_path_on_e1():
     net = ttnn.Network.init(m=20, eta=4e-3, seed=0)
     kw = {"eps": 2e-5, "t_end": 1750.0, "snapshots": 8}  # default rtol = 1e-8, atol = 1e-10
     rk = ttnn.gradient_flow(net, tgt, **kw)
-    ros = ttnn.gradient_flow(net, tgt, method="rosenbrock", **kw)
-    err = np.max(np.abs(np.hstack((rk.a, rk.u)) - np.hstack((ros.a, ros.u))))
-    assert err < 1e-7, err
-    assert np.all(np.diff(ros.l2) <= 1e-12 * ros.l2[0])
+    for method in ("rosenbrock", "auto"):
+        res = ttnn.gradient_flow(net, tgt, method=method, **kw)
+        err = np.max(np.abs(np.hstack((rk.a, rk.u)) - np.hstack((res.a, res.u))))
+        assert err < 1e-7, (method, err)
+        assert np.all(np.diff(res.l2) <= 1e-12 * res.l2[0])
 
 
 def test_rosenbrock_finishes_the_stiff_eps_1_flow_under_a_step_ceiling():
@@ -214,3 +215,31 @@ def test_flow_method_is_validated():
         ttnn.gradient_flow(small_net(), TGT, eps=1.0, t_end=1.0, method="bdf")
     with pytest.raises(TypeError, match="method"):
         ttnn.gradient_flow(small_net(), TGT, eps=1.0, t_end=1.0, method=1)
+
+
+def test_auto_goes_implicit_on_the_stiff_flow_and_matches_rosenbrock():
+    tgt = ttnn.PiecewiseConstant.paper()
+    net = ttnn.Network.init(m=20, eta=4e-3, seed=0)
+    ceiling = 5000
+    kw = {"eps": 1.0, "t_end": 1e4, "snapshots": 20, "max_steps": ceiling}
+    auto = ttnn.gradient_flow(net, tgt, method="auto", **kw)
+    ros = ttnn.gradient_flow(net, tgt, method="rosenbrock", **kw)
+    assert auto.stiff_from is not None and 0 < auto.stiff_from < 100
+    assert ros.stiff_from is None
+    assert auto.stats["accepted"] + auto.stats["rejected"] <= ceiling
+    assert np.all(np.diff(auto.l2) <= 1e-12 * auto.l2[0])
+    err = np.max(np.abs(np.hstack((auto.a, auto.u)) - np.hstack((ros.a, ros.u))))
+    assert err < 1e-5, err
+
+
+def test_auto_stays_explicit_where_the_flow_is_not_stiff():
+    # The small problem of the DOP853 comparison: accuracy, not stability, limits
+    # the steps, so "auto" is Dormand–Prince bit for bit.
+    net = small_net()
+    kw = {"eps": 0.5, "t_end": 3.0, "snapshots": 7, "rtol": 1e-11, "atol": 1e-13}
+    auto = ttnn.gradient_flow(net, TGT, method="auto", **kw)
+    rk = ttnn.gradient_flow(net, TGT, **kw)
+    assert auto.stiff_from is None
+    np.testing.assert_array_equal(auto.a, rk.a)
+    np.testing.assert_array_equal(auto.u, rk.u)
+    assert auto.stats == rk.stats

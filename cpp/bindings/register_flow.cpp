@@ -41,19 +41,22 @@ void register_flow(py::module_& m) {
         [](const Network& net, const Target& target, double eps, double t_end,
            int snapshots, double rtol, double atol, std::int64_t max_steps,
            const py::object& progress, const std::string& method) {
-            if (method != "rk45" && method != "rosenbrock") {
-                throw py::value_error("method must be 'rk45' or 'rosenbrock', got '" + method +
-                                      "'");
+            if (method != "rk45" && method != "rosenbrock" && method != "auto") {
+                throw py::value_error("method must be 'rk45', 'rosenbrock' or 'auto', got '" +
+                                      method + "'");
             }
-            const FlowMethod fm =
-                method == "rosenbrock" ? FlowMethod::rosenbrock : FlowMethod::rk45;
+            const FlowMethod fm = method == "rosenbrock" ? FlowMethod::rosenbrock
+                                  : method == "auto"     ? FlowMethod::automatic
+                                                         : FlowMethod::rk45;
             const FlowResult r = run_without_gil(
                 [&](const Poll& poll) {
                     return gradient_flow(net, target, eps, t_end, snapshots,
                                          OdeOptions{rtol, atol, max_steps}, poll, fm);
                 },
                 progress, snapshots - 1);
-            return flow_dict(r);
+            py::dict out = flow_dict(r);
+            out["stiff_from"] = r.stiff_from;
+            return out;
         },
         py::arg("net"), py::arg("target"), py::arg("eps"), py::arg("t_end"), py::arg("snapshots"),
         py::arg("rtol"), py::arg("atol"), py::arg("max_steps") = 0,

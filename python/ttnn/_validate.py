@@ -111,7 +111,7 @@ def tolerances(rtol: Any, atol: Any) -> tuple[float, float]:
     return r, a
 
 
-FLOW_METHODS = ("rk45", "rosenbrock")
+FLOW_METHODS = ("rk45", "rosenbrock", "auto")
 
 
 def flow_method(method: Any) -> str:

@@ -19,9 +19,12 @@ struct FlowResult {
     Eigen::MatrixXd u;  // K × m
     Eigen::VectorXd l2;  // K
     OdeStats stats;
+    double stiff_from = -1.0;  // FlowMethod::automatic: when it went implicit (−1: never)
 };
 
-enum class FlowMethod { rk45, rosenbrock };
+// automatic: Dormand–Prince until its steps are limited by stability (see
+// StiffnessDetected), then Rosenbrock 4(3) to the end.
+enum class FlowMethod { rk45, rosenbrock, automatic };
 
 FlowResult gradient_flow(const Network& net, const Target& target, double eps,
                          double t_end, int snapshots, const OdeOptions& opt, const Poll& poll,
