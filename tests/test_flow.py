@@ -156,3 +156,90 @@ def test_flow_bad_inputs_name_the_argument(kwargs, name, exc):
         ttnn.gradient_flow("net", TGT, eps=1.0, t_end=1.0)
     with pytest.raises(TypeError, match="target"):
         ttnn.gradient_flow(small_net(), None, eps=1.0, t_end=1.0)
+
+
+# The Rosenbrock 4(3) path (docs/maths/dynamics.md#stiff-steps).
+def test_rosenbrock_flow_matches_scipy_dop853_on_reference_rhs():
+    net = small_net()
+    eps, t_end = 0.5, 3.0
+    res = ttnn.gradient_flow(
+        net, TGT, eps=eps, t_end=t_end, snapshots=7, rtol=1e-11, atol=1e-13, method="rosenbrock"
+    )
+    y0 = np.concatenate((net.a, net.u))
+    sol = solve_ivp(
+        lambda t, y: ref.flow_rhs(y, eps, net.eta, TGT.breaks, TGT.values),
+        (0.0, t_end),
+        y0,
+        method="DOP853",
+        rtol=1e-12,
+        atol=1e-14,
+        t_eval=res.t,
+    )
+    err = np.max(np.abs(np.hstack((res.a, res.u)) - sol.y.T))
+    assert err < 1e-8, err
+    assert np.max(np.abs(res.u[-1] - res.u[0])) > 1e-2
+    assert res.l2[-1] == pytest.approx(ttnn.l2_error(res.final, TGT), rel=1e-14)
+
+
+def test_rosenbrock_agrees_with_the_explicit_path_on_e1():
+    # E1 (docs/maths/experiments.md): m = 20, η = 4e-3, ε = 2e-5, paper target, to t = 1750.
+    tgt = ttnn.PiecewiseConstant.paper()
+    net = ttnn.Network.init(m=20, eta=4e-3, seed=0)
+    kw = {"eps": 2e-5, "t_end": 1750.0, "snapshots": 8}  # default rtol = 1e-8, atol = 1e-10
+    rk = ttnn.gradient_flow(net, tgt, **kw)
+    for method in ("rosenbrock", "auto"):
+        res = ttnn.gradient_flow(net, tgt, method=method, **kw)
+        err = np.max(np.abs(np.hstack((rk.a, rk.u)) - np.hstack((res.a, res.u))))
+        assert err < 1e-7, (method, err)
+        assert np.all(np.diff(res.l2) <= 1e-12 * res.l2[0])
+
+
+def test_rosenbrock_finishes_the_stiff_eps_1_flow_under_a_step_ceiling():
+    # m = 20, ε = 1, t_end = 1e4: near convergence the curvature in u (of order Δ²/η)
+    # limits explicit steps (Dormand–Prince needed 146,645 accepted steps to t = 100).
+    tgt = ttnn.PiecewiseConstant.paper()
+    net = ttnn.Network.init(m=20, eta=4e-3, seed=0)
+    ceiling = 5000
+    res = ttnn.gradient_flow(
+        net, tgt, eps=1.0, t_end=1e4, snapshots=50, method="rosenbrock", max_steps=ceiling
+    )
+    assert res.stats["accepted"] + res.stats["rejected"] <= ceiling
+    assert np.all(np.diff(res.l2) <= 1e-12 * res.l2[0])
+    assert res.l2[-1] < 0.1 * res.l2[0]
+    with pytest.raises(ttnn.StepLimitError):
+        ttnn.gradient_flow(net, tgt, eps=1.0, t_end=1e4, snapshots=2, max_steps=ceiling)
+
+
+def test_flow_method_is_validated():
+    with pytest.raises(ValueError, match="method"):
+        ttnn.gradient_flow(small_net(), TGT, eps=1.0, t_end=1.0, method="bdf")
+    with pytest.raises(TypeError, match="method"):
+        ttnn.gradient_flow(small_net(), TGT, eps=1.0, t_end=1.0, method=1)
+
+
+def test_auto_goes_implicit_on_the_stiff_flow_and_matches_rosenbrock():
+    tgt = ttnn.PiecewiseConstant.paper()
+    net = ttnn.Network.init(m=20, eta=4e-3, seed=0)
+    ceiling = 5000
+    kw = {"eps": 1.0, "t_end": 1e4, "snapshots": 20, "max_steps": ceiling}
+    auto = ttnn.gradient_flow(net, tgt, method="auto", **kw)
+    ros = ttnn.gradient_flow(net, tgt, method="rosenbrock", **kw)
+    assert auto.stiff_from is not None and 0 < auto.stiff_from < 100
+    assert ros.stiff_from is None
+    assert auto.stats["accepted"] + auto.stats["rejected"] <= ceiling
+    assert np.all(np.diff(auto.l2) <= 1e-12 * auto.l2[0])
+    err = np.max(np.abs(np.hstack((auto.a, auto.u)) - np.hstack((ros.a, ros.u))))
+    assert err < 1e-5, err
+
+
+def test_auto_stays_explicit_where_the_flow_is_not_stiff():
+    # The small problem of the DOP853 comparison: accuracy, not stability, limits
+    # the steps, so "auto" is Dormand–Prince bit for bit.
+    net = small_net()
+    kw = {"eps": 0.5, "t_end": 3.0, "snapshots": 7, "rtol": 1e-11, "atol": 1e-13}
+    auto = ttnn.gradient_flow(net, TGT, method="auto", **kw)
+    rk = ttnn.gradient_flow(net, TGT, **kw)
+    assert auto.stiff_from is None
+    np.testing.assert_array_equal(auto.a, rk.a)
+    np.testing.assert_array_equal(auto.u, rk.u)
+    assert auto.stats == rk.stats

@@ -39,17 +39,24 @@ void register_flow(py::module_& m) {
         "gradient_flow",
         [](const Network& net, const Target& target, double eps, double t_end,
            int snapshots, double rtol, double atol, std::int64_t max_steps,
-           const py::object& progress) {
+           const py::object& progress, const std::string& method) {
+            if (method != "rk45" && method != "rosenbrock" && method != "auto") {
+                throw py::value_error("method must be 'rk45', 'rosenbrock' or 'auto', got '" +
+                                      method + "'");
+            }
+            const FlowMethod fm = method == "rosenbrock" ? FlowMethod::rosenbrock
+                                  : method == "auto"     ? FlowMethod::automatic
+                                                         : FlowMethod::rk45;
             return run_without_gil(
                 [&](const Poll& poll) {
                     return gradient_flow(net, target, eps, t_end, snapshots,
-                                         OdeOptions{rtol, atol, max_steps}, poll);
+                                         OdeOptions{rtol, atol, max_steps}, poll, fm);
                 },
                 progress, snapshots - 1);
         },
         py::arg("net"), py::arg("target"), py::arg("eps"), py::arg("t_end"), py::arg("snapshots"),
         py::arg("rtol"), py::arg("atol"), py::arg("max_steps") = 0,
-        py::arg("progress") = py::none());
+        py::arg("progress") = py::none(), py::arg("method") = "rk45");
     m.def(
         "finite_eta_limit",
         [](const Network& net, const Target& target, double tau_end, double ridge,

@@ -61,7 +61,9 @@ void register_results(py::module_& m) {
         .def_property_readonly("a", eigen_view(&FlowResult::a))
         .def_property_readonly("u", eigen_view(&FlowResult::u))
         .def_property_readonly("l2", eigen_view(&FlowResult::l2))
-        .def_readonly("stats", &FlowResult::stats);
+        .def_readonly("stats", &FlowResult::stats)
+        // When method="auto" went implicit; negative when it did not.
+        .def_readonly("stiff_from", &FlowResult::stiff_from);
 
     py::class_<LimitResult>(m, "LimitResult")
         .def_property_readonly("tau", eigen_view(&LimitResult::tau))

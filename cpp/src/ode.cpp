@@ -88,6 +88,7 @@ std::vector<Eigen::VectorXd> ode_solve(const OdeRhs& rhs, const Eigen::VectorXd&
     double t = times.front();
     auto last_poll = clock::now();
     double err_prev = 1e-4;  // PI controller memory
+    int stiff_steps = 0, nonstiff_steps = 0;  // stiffness detection (opt.stop_when_stiff)
 
     for (std::size_t s = 1; s < times.size(); ++s) {
         const double t_stop = times[s];
@@ -145,6 +146,19 @@ std::vector<Eigen::VectorXd> ode_solve(const OdeRhs& rhs, const Eigen::VectorXd&
                 }
                 continue;
             }
+            if (e <= 1.0 && opt.stop_when_stiff) {
+                // tmp is the argument of stage 6 and k6 its slope; both are at t + hs like y5.
+                const double den = (y5 - tmp).squaredNorm();
+                if (den > 0.0) {
+                    const double h_rho = hs * std::sqrt((k7 - k6).squaredNorm() / den);
+                    if (h_rho > 3.25) {
+                        nonstiff_steps = 0;
+                        ++stiff_steps;
+                    } else if (++nonstiff_steps == 6) {
+                        stiff_steps = 0;
+                    }
+                }
+            }
             if (e <= 1.0) {
                 // Accept; PI step-size control (Hairer & Wanner II, §IV.2).
                 t = last ? t_stop : t + hs;
@@ -162,6 +176,9 @@ std::vector<Eigen::VectorXd> ode_solve(const OdeRhs& rhs, const Eigen::VectorXd&
                 err_prev = std::max(e, 1e-4);
                 // A step shortened to land on t_stop must not shrink the next one.
                 h = last ? std::max(h, hs * fac) : hs * fac;
+                if (stiff_steps >= 15) {
+                    throw StiffnessDetected{t, y, out, st};
+                }
             } else {
                 h = hs * std::max(0.2, 0.9 * std::pow(e, -1.0 / 5));
                 ++st.rejected;

@@ -50,6 +50,8 @@ class FlowResult:
     def l2(self) -> _F64: ...
     @property
     def stats(self) -> OdeStats: ...
+    @property
+    def stiff_from(self) -> float: ...
 
 class LimitResult:
     @property
@@ -192,6 +194,7 @@ def gradient_flow(
     atol: float,
     max_steps: int = 0,
     progress: _Progress = None,
+    method: str = "rk45",
 ) -> FlowResult: ...
 def finite_eta_limit(
     net: Network,

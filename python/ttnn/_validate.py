@@ -155,6 +155,14 @@ def tolerances(rtol: Any, atol: Any) -> tuple[float, float]:
     return r, a
 
 
+FLOW_METHODS = ("rk45", "rosenbrock", "auto")
+
+
+def flow_method(method: Any) -> str:
+    """``method=`` of ``gradient_flow``: one of FLOW_METHODS."""
+    return str(choice("method", method, FLOW_METHODS))
+
+
 def progress(value: Any) -> bool | Callable[[int, int], None]:
     """``progress=``: a bool (True: a tqdm bar) or a callable (done, total)."""
     if isinstance(value, (bool, np.bool_)):

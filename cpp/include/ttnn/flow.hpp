@@ -1,5 +1,6 @@
 // Two-timescale gradient flow (docs/maths/dynamics.md#gradient-flow): da/dt = −∇_a L, du/dt = −ε ∇_u L,
-// with the exact gradient, integrated by adaptive Dormand–Prince 5(4).
+// with the exact gradient, integrated by adaptive Dormand–Prince 5(4) or, for stiff
+// flows, by the Rosenbrock 4(3) method of ode.hpp.
 #pragma once
 
 #include <Eigen/Core>
@@ -18,9 +19,15 @@ struct FlowResult {
     Eigen::MatrixXd u;  // K × m
     Eigen::VectorXd l2;  // K
     OdeStats stats;
+    double stiff_from = -1.0;  // FlowMethod::automatic: when it went implicit (−1: never)
 };
 
+// automatic: Dormand–Prince until its steps are limited by stability (see
+// StiffnessDetected), then Rosenbrock 4(3) to the end.
+enum class FlowMethod { rk45, rosenbrock, automatic };
+
 FlowResult gradient_flow(const Network& net, const Target& target, double eps,
-                         double t_end, int snapshots, const OdeOptions& opt, const Poll& poll);
+                         double t_end, int snapshots, const OdeOptions& opt, const Poll& poll,
+                         FlowMethod method = FlowMethod::rk45);
 
 }  // namespace ttnn

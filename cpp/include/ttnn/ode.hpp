@@ -31,6 +31,9 @@ struct OdeOptions {
     double atol = 1e-10;
     std::int64_t max_steps = 0;  // accepted + rejected steps allowed; 0: no limit
     const char* time_name = "t";  // how errors name the time ("tau" for a limit)
+    // ode_solve only: throw StiffnessDetected when the steps are limited by
+    // stability rather than accuracy, so that the caller can go on implicitly.
+    bool stop_when_stiff = false;
 };
 
 // More than max_steps steps were needed; `t` is the time reached.
@@ -45,6 +48,19 @@ struct OdeStats {
     std::int64_t accepted = 0, rejected = 0, rhs_calls = 0;
 };
 
+// Thrown by ode_solve under opt.stop_when_stiff: h·ρ exceeded 3.25 (about the
+// boundary of Dormand–Prince's stability region on the negative axis) on 15
+// accepted steps without 6 consecutive ones below it, with ρ the estimate
+// |f(y₅) − f(stage 6)| / |y₅ − stage 6| of the Jacobian's dominant eigenvalue
+// (Hairer, Nørsett & Wanner I, §II.10). Carries the state after the last
+// accepted step, the outputs stored so far and the statistics.
+struct StiffnessDetected {
+    double t;
+    Eigen::VectorXd y;
+    std::vector<Eigen::VectorXd> outputs;
+    OdeStats stats;
+};
+
 // Integrates y' = rhs(y) (autonomous) from y0 at times[0] and returns y at each
 // of `times` (increasing), stepping exactly onto each of them. Throws
 // DivergenceError (step = accepted steps) if the state becomes non-finite and
@@ -55,5 +71,18 @@ std::vector<Eigen::VectorXd> ode_solve(const OdeRhs& rhs, const Eigen::VectorXd&
                                        const Poll& poll, OdeStats* stats = nullptr,
                                        const OdeOutput& on_output = nullptr,
                                        const OdeAccept& accept = nullptr);
+
+// The same contract (outputs, errors, polling, max_steps) by a linearly implicit
+// Rosenbrock method of order 4 with an embedded order-3 error estimate
+// (Shampine's four-stage A-stable parameter set, Hairer & Wanner II §IV.7) and
+// the full Jacobian of rhs by forward differences, dense LU, re-evaluated at
+// every step (docs/maths/dynamics.md#stiff-steps). Its step size is limited by
+// accuracy only, not by the stiffness of rhs; each step costs n + 3 calls of rhs
+// and one O(n³) factorisation, so it pays off on stiff problems of small n.
+// stats->rhs_calls counts the Jacobian's calls too.
+std::vector<Eigen::VectorXd> ode_solve_rosenbrock(const OdeRhs& rhs, const Eigen::VectorXd& y0,
+                                                  const std::vector<double>& times,
+                                                  const OdeOptions& opt, const Poll& poll,
+                                                  OdeStats* stats = nullptr);
 
 }  // namespace ttnn
