@@ -55,6 +55,12 @@ LONG_CALLS = {
         "net = ttnn.Network.init(2000, 4e-3, seed=0, activation='relu')",
         "ttnn.sgd(net, T, h=1e-7, eps=1e-3, steps=10**12)",
     ),
+    # Each right-hand side is a dense O(m³) a*(u) (~0.25 s here), a step takes
+    # six or more of them: the limit must poll inside its steps, not only between.
+    "finite-eta limit, relu at m = 600": (
+        "net = ttnn.Network.init(600, 4e-3, seed=0, activation='relu')",
+        "ttnn.two_timescale_limit(net, T, tau_end=1e3, max_steps=None)",
+    ),
 }
 
 

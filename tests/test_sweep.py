@@ -5,6 +5,7 @@ refused naming the key; the zarr store round-trips and resumes."""
 from __future__ import annotations
 
 import hashlib
+import inspect
 import json
 import re
 
@@ -88,6 +89,34 @@ def test_flow_runs_equal_direct_calls():
         _same(run.u.values, res.u[-1])
         _same(run.a.values, res.a[-1])
         assert run.l2.item() == res.l2[-1]
+
+
+@pytest.mark.parametrize("kind", ["flow", "limit"])
+def test_a_run_past_max_steps_is_recorded_and_the_others_complete(kind):
+    length = {"flow": "t_end", "limit": "tau_end"}[kind]
+    time_name = {"flow": "t", "limit": "tau"}[kind]
+    extra = {"eps": 1.0} if kind == "flow" else {}
+    ds = ttnn.sweep(kind, grid={length: [1e-4, 50.0]}, m=5, eta=0.05, max_steps=40, **extra)
+    short, long = (ds.sel({length: v}).isel(repeat=0) for v in (1e-4, 50.0))
+    assert str(short.status.item()) == "ok"
+    assert str(long.status.item()) == "step_limit"
+    assert f"reached {time_name} = " in str(long.message.item())
+    with pytest.raises(ttnn.StepLimitError):
+        net = ttnn.Network.init(5, 0.05, seed=int(long.init_seed))
+        if kind == "flow":
+            ttnn.gradient_flow(net, TARGET, 1.0, 50.0, max_steps=40)
+        else:
+            ttnn.two_timescale_limit(net, TARGET, 50.0, max_steps=40)
+
+
+def test_integrators_are_bounded_by_default():
+    # A run that can never finish must stop on its own: the default is finite,
+    # and a sweep that does not set max_steps gets the same bound.
+    for fn in (ttnn.gradient_flow, ttnn.two_timescale_limit):
+        default = inspect.signature(fn).parameters["max_steps"].default
+        assert isinstance(default, int) and 0 < default <= 10**7
+    ds = ttnn.sweep("flow", grid={"eps": [1.0]}, m=3, eta=0.05, t_end=0.01)
+    assert "max_steps" not in ds.attrs["settings"]  # old stores keep their hashes
 
 
 def test_limit_runs_equal_direct_calls():

@@ -19,30 +19,32 @@ void register_ensemble(py::module_& m) {
         "gradient_flow_ensemble",
         [](const std::vector<Network>& nets, const Target& target,
            const std::vector<double>& eps, const std::vector<double>& t_end, int snapshots,
-           double rtol, double atol, int threads) {
+           double rtol, double atol, std::int64_t max_steps, int threads) {
             std::vector<std::exception_ptr> errors;
             auto results = run_without_gil([&](const Poll& poll) {
                 return gradient_flow_ensemble(nets, target, eps, t_end, snapshots,
-                                              OdeOptions{rtol, atol}, threads, poll, &errors);
+                                              OdeOptions{rtol, atol, max_steps}, threads, poll, &errors);
             });
             return recorded_runs(std::move(results), errors);
         },
         py::arg("nets"), py::arg("target"), py::arg("eps"), py::arg("t_end"),
-        py::arg("snapshots"), py::arg("rtol"), py::arg("atol"), py::arg("threads"));
+        py::arg("snapshots"), py::arg("rtol"), py::arg("atol"), py::arg("max_steps"),
+        py::arg("threads"));
     m.def(
         "finite_eta_limit_ensemble",
         [](const std::vector<Network>& nets, const Target& target,
            const std::vector<double>& tau_end, double ridge, int snapshots, double rtol,
-           double atol, int threads) {
+           double atol, std::int64_t max_steps, int threads) {
             std::vector<std::exception_ptr> errors;
             auto results = run_without_gil([&](const Poll& poll) {
                 return finite_eta_limit_ensemble(nets, target, tau_end, ridge, snapshots,
-                                                 OdeOptions{rtol, atol}, threads, poll, &errors);
+                                                 OdeOptions{rtol, atol, max_steps}, threads, poll, &errors);
             });
             return recorded_runs(std::move(results), errors);
         },
         py::arg("nets"), py::arg("target"), py::arg("tau_end"), py::arg("ridge"),
-        py::arg("snapshots"), py::arg("rtol"), py::arg("atol"), py::arg("threads"));
+        py::arg("snapshots"), py::arg("rtol"), py::arg("atol"), py::arg("max_steps"),
+        py::arg("threads"));
 }
 
 }  // namespace ttnn::bindings

@@ -25,6 +25,11 @@ LimitResult finite_eta_limit(const Network& net, const Target& target, double ta
         last_cond = s.cond;
     };
     const OdeRhs rhs = [&](const Eigen::VectorXd& u, Eigen::VectorXd& du) {
+        // One right-hand side can cost a dense O(m³) solve (relu at large m:
+        // ~0.5 s at m = 1000) and a step takes six: polling between steps only
+        // would leave Ctrl-C waiting for seconds. poll() is two atomics and a
+        // clock read, negligible next to even the cheapest a*(u).
+        if (poll && poll()) throw Interrupted{};
         project(u);
         const L2Gradient g = l2_gradient(work, target);
         last_J = g.loss + ridge * work.a.squaredNorm();

@@ -215,6 +215,7 @@ def gradient_flow_ensemble(
     snapshots: int,
     rtol: float,
     atol: float,
+    max_steps: int,
     threads: int,
 ) -> list[FlowResult | BaseException]: ...
 def finite_eta_limit_ensemble(
@@ -225,6 +226,7 @@ def finite_eta_limit_ensemble(
     snapshots: int,
     rtol: float,
     atol: float,
+    max_steps: int,
     threads: int,
 ) -> list[LimitResult | BaseException]: ...
 def additive_gd(

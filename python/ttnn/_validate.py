@@ -113,6 +113,14 @@ def ode_snapshots(value: Any, m: int | None = None) -> int:
     return k
 
 
+#: Default ``max_steps`` of the ODE integrators (flow, finite-η limit, their sweeps):
+#: a run that needs more steps stops with ``ttnn.StepLimitError`` instead of running
+#: unbounded. At m = 20 a million Dormand–Prince steps take about a minute, at
+#: m = 1000 about half an hour: far beyond any run of the paper (E1's flow at
+#: m = 1000 to t = 1750, stability-limited, needs ~4·10⁵). ``max_steps=None`` lifts it.
+DEFAULT_MAX_STEPS = 1_000_000
+
+
 def max_steps(value: Any) -> int:
     """``max_steps`` of an integrator: None (no limit, passed on as 0) or an integer >= 1."""
     if value is None:

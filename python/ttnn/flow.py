@@ -70,7 +70,7 @@ def gradient_flow(
     snapshots: int = 100,
     rtol: float = 1e-8,
     atol: float = 1e-10,
-    max_steps: int | None = None,
+    max_steps: int | None = check.DEFAULT_MAX_STEPS,
     progress: bool | Callable[[int, int], None] = False,
     method: str = "rk45",
 ) -> FlowResult:
@@ -81,10 +81,10 @@ def gradient_flow(
     smooth (σ is C¹), which the error control handles by shortening steps.
     Snapshots are evenly spaced in t and hit exactly. The GIL is released;
     Ctrl-C raises ``KeyboardInterrupt``; non-finite parameters raise
-    ``ttnn.DivergenceError``. ``max_steps`` (default: no limit) bounds the
-    integrator's steps (accepted + rejected): beyond it ``ttnn.StepLimitError``
-    names the time reached. ``progress=True`` shows a tqdm bar in snapshots; a
-    callable is called as ``progress(done, total)``.
+    ``ttnn.DivergenceError``. ``max_steps`` (default 10⁶; ``None``: no limit)
+    bounds the integrator's steps (accepted + rejected): beyond it
+    ``ttnn.StepLimitError`` names the time reached. ``progress=True`` shows a
+    tqdm bar in snapshots; a callable is called as ``progress(done, total)``.
 
     ``method="rk45"`` (default) is the explicit Dormand–Prince 5(4);
     ``method="rosenbrock"`` a linearly implicit Rosenbrock 4(3) method with the full

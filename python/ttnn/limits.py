@@ -77,7 +77,7 @@ def two_timescale_limit(
     snapshots: int = 100,
     rtol: float = 1e-8,
     atol: float = 1e-10,
-    max_steps: int | None = None,
+    max_steps: int | None = check.DEFAULT_MAX_STEPS,
     progress: bool | Callable[[int, int], None] = False,
 ) -> LimitResult:
     """The ε → 0 limit of the gradient flow from ``net.u``, to slow time ``tau_end``.
@@ -103,8 +103,9 @@ def two_timescale_limit(
     share their outer weight equally (minimum norm) and, having the same
     gradient, move together. See docs/maths/local_basis.md.
 
-    ``max_steps`` bounds the integrator's steps (``ttnn.StepLimitError`` names
-    the τ reached); ``progress`` as in :func:`ttnn.gradient_flow`.
+    ``max_steps`` (``eta="finite"``; default 10⁶, ``None``: no limit) bounds the
+    integrator's steps (``ttnn.StepLimitError`` names the τ reached); ``progress``
+    as in :func:`ttnn.gradient_flow`.
     """
     check_net_target(net, target)
     check.choice("eta", eta, ("finite", "zero"))

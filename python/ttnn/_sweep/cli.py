@@ -107,5 +107,6 @@ def main(args: argparse.Namespace) -> int:
     print(
         f"ttnn sweep: {out.skipped} runs skipped (already in {args.out}), {out.ran} run; "
         f"{c['ok']} ok, {c['diverged']} diverged, {c['refused']} refused"
+        + (f", {c['step_limit']} stopped at max_steps" if c["step_limit"] else "")
     )
     return 0

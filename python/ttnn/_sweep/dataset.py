@@ -25,7 +25,7 @@ except AttributeError:  # pragma: no cover (NumPy 1.x)
     STR = object
 
 PENDING = "pending"
-STATUSES = ("ok", "diverged", "refused", PENDING)
+STATUSES = ("ok", "diverged", "step_limit", "refused", PENDING)
 
 
 def require(module: str) -> Any:

@@ -18,7 +18,7 @@ import numpy as np
 
 from .. import _core
 from .. import _validate as check
-from .._errors import DivergenceError
+from .._errors import DivergenceError, StepLimitError
 from ..additive import AdditiveNetwork, check_loss, full_batch_gd_ensemble
 from ..diagnostics import breaks_covered, neurons_outside
 from ..limits import two_timescale_limit
@@ -59,6 +59,8 @@ def _from_error(exc: BaseException) -> Record:
     exc = exc.__cause__ or exc
     if isinstance(exc, DivergenceError):
         return _failed("diverged", str(exc), exc.step)
+    if isinstance(exc, StepLimitError):
+        return _failed("step_limit", str(exc))
     return _refused(exc)
 
 
@@ -202,6 +204,7 @@ def _ode(kind: str, payload: Sequence[RunPayload], threads: int | None) -> list[
     breaks = target_breaks(s0["target"])
     k = check.ode_snapshots(s0["snapshots"])
     rtol, atol = check.tolerances(s0["rtol"], s0["atol"])
+    max_steps = check.max_steps(setting(s0, kind, "max_steps"))
 
     def build(s: Mapping[str, Any], init_seed: int, seed: int) -> dict[str, Any]:
         net = _net(s, init_seed)
@@ -225,6 +228,7 @@ def _ode(kind: str, payload: Sequence[RunPayload], threads: int | None) -> list[
             snapshots=k,
             rtol=rtol,
             atol=atol,
+            max_steps=max_steps,
             threads=nthreads,
         )
         axis = "t"
@@ -238,6 +242,7 @@ def _ode(kind: str, payload: Sequence[RunPayload], threads: int | None) -> list[
             snapshots=k,
             rtol=rtol,
             atol=atol,
+            max_steps=max_steps,
             threads=nthreads,
         )
         axis = "tau"

@@ -54,6 +54,7 @@ SETTINGS: dict[str, dict[str, str]] = {
         "tau": "real",
         "rtol": "real",
         "atol": "real",
+        "max_steps": "int",
     },
     "limit": {
         **_COMMON,
@@ -64,6 +65,7 @@ SETTINGS: dict[str, dict[str, str]] = {
         "ridge": "real",
         "rtol": "real",
         "atol": "real",
+        "max_steps": "int",
     },
     "gd": {
         **_COMMON,
@@ -121,6 +123,8 @@ DEFAULTS: dict[str, dict[str, Any]] = {
 OPTIONAL: dict[str, dict[str, Any]] = {
     "sgd": {"batch": 1, "n": None, "epochs": 1, "shuffle": False},
     "gd": {"loss": "norm"},
+    "flow": {"max_steps": check.DEFAULT_MAX_STEPS},
+    "limit": {"max_steps": check.DEFAULT_MAX_STEPS},
 }
 
 
@@ -143,8 +147,8 @@ FIXED_ONLY = ("target",)
 #: Settings shared by every run of one ensemble call (the rest may differ per run).
 PER_CALL = {
     "sgd": ("noise", "snapshots", "epochs", "shuffle"),
-    "flow": ("snapshots", "rtol", "atol"),
-    "limit": ("limit", "ridge", "snapshots", "rtol", "atol"),
+    "flow": ("snapshots", "rtol", "atol", "max_steps"),
+    "limit": ("limit", "ridge", "snapshots", "rtol", "atol", "max_steps"),
     "gd": ("snapshots", "target", "loss"),
 }
 
