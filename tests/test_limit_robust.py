@@ -105,3 +105,46 @@ def test_progress_counts_snapshots():
         net, tgt, eps=1.0, t_end=0.1, snapshots=4, progress=lambda d, t: seen.append((d, t))
     )
     assert seen[-1] == (3, 3)
+
+
+@pytest.mark.parametrize("method", ["rosenbrock", "auto"])
+def test_merging_ramp_neurons_under_the_implicit_methods(method):
+    # The implicit steps obey the same accept rule: with a ridge the pairs pass
+    # and the loss never rises; without, the meeting stops the run clearly.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ttnn.IllConditionedWarning)
+        res = ttnn.two_timescale_limit(
+            MERGE_NET, MERGE_TGT, 0.015, snapshots=16, ridge=1e-10, max_steps=50_000, method=method
+        )
+    assert res.limit_loss[-1] < 0.05
+    assert_optimal_and_monotone(res, MERGE_TGT, 1e-10)
+    with pytest.raises(ttnn.DivergenceError, match=r"tau = 0\.012.*ridge > 0"):
+        ttnn.two_timescale_limit(
+            MERGE_NET, MERGE_TGT, tau_end=0.015, snapshots=16, max_steps=50_000, method=method
+        )
+
+
+def test_the_stiff_late_limit_takes_few_implicit_steps():
+    """Issue 9: the finite-η limit gets stiff as neurons settle on the breaks (curvature
+    ~ Δ²/η): Dormand–Prince needs ~3600 steps to tau = 0.5 at m = 20 where the
+    Rosenbrock method needs ~260 and the automatic switch ~190. Same answer (the
+    three agree to the tolerance's order) and the loss non-increasing along each."""
+    tgt = ttnn.PiecewiseConstant.paper()
+    net = ttnn.Network.init(20, 4e-3, seed=0)
+    runs = {
+        meth: ttnn.two_timescale_limit(net, tgt, 0.5, snapshots=11, method=meth)
+        for meth in ("rk45", "rosenbrock", "auto")
+    }
+    steps = {k: r.stats["accepted"] + r.stats["rejected"] for k, r in runs.items()}
+    assert steps["rk45"] > 2_000  # stiff for the explicit method
+    assert steps["rosenbrock"] < 600 and steps["auto"] < 600
+    for meth in ("rosenbrock", "auto"):
+        np.testing.assert_allclose(runs[meth].u, runs["rk45"].u, rtol=0, atol=1e-6)
+        np.testing.assert_allclose(runs[meth].limit_loss, runs["rk45"].limit_loss, rtol=1e-6)
+        assert_optimal_and_monotone(runs[meth], tgt, 0.0)
+
+
+def test_limit_method_is_checked():
+    net = ttnn.Network.init(3, 0.05, seed=0)
+    with pytest.raises(ValueError, match="method"):
+        ttnn.two_timescale_limit(net, ttnn.PiecewiseConstant.paper(), 0.1, method="bdf")

@@ -12,6 +12,16 @@ namespace py = pybind11;
 namespace ttnn::bindings {
 
 // The gradient flow, the finite-η limit and the Gram system they share.
+namespace {
+// `method=` of the flow and the limit (checked in Python first; this guards the core).
+OdeMethod ode_method(const std::string& method) {
+    if (method == "rk45") return OdeMethod::rk45;
+    if (method == "rosenbrock") return OdeMethod::rosenbrock;
+    if (method == "auto") return OdeMethod::automatic;
+    throw py::value_error("method must be 'rk45', 'rosenbrock' or 'auto', got '" + method + "'");
+}
+}  // namespace
+
 void register_flow(py::module_& m) {
     m.def(
         "gram_system",
@@ -40,13 +50,10 @@ void register_flow(py::module_& m) {
         [](const Network& net, const Target& target, double eps, double t_end,
            int snapshots, double rtol, double atol, std::int64_t max_steps,
            const py::object& progress, const std::string& method) {
-            if (method != "rk45" && method != "rosenbrock" && method != "auto") {
-                throw py::value_error("method must be 'rk45', 'rosenbrock' or 'auto', got '" +
-                                      method + "'");
-            }
-            const FlowMethod fm = method == "rosenbrock" ? FlowMethod::rosenbrock
-                                  : method == "auto"     ? FlowMethod::automatic
-                                                         : FlowMethod::rk45;
+            const OdeMethod how = ode_method(method);
+            const FlowMethod fm = how == OdeMethod::rosenbrock  ? FlowMethod::rosenbrock
+                                  : how == OdeMethod::automatic ? FlowMethod::automatic
+                                                                : FlowMethod::rk45;
             return run_without_gil(
                 [&](const Poll& poll) {
                     return gradient_flow(net, target, eps, t_end, snapshots,
@@ -61,17 +68,18 @@ void register_flow(py::module_& m) {
         "finite_eta_limit",
         [](const Network& net, const Target& target, double tau_end, double ridge,
            int snapshots, double rtol, double atol, std::int64_t max_steps,
-           const py::object& progress) {
+           const py::object& progress, const std::string& method) {
+            const OdeMethod how = ode_method(method);
             return run_without_gil(
                 [&](const Poll& poll) {
                     return finite_eta_limit(net, target, tau_end, ridge, snapshots,
-                                         OdeOptions{rtol, atol, max_steps}, poll);
+                                         OdeOptions{rtol, atol, max_steps}, poll, how);
                 },
                 progress, snapshots - 1);
         },
         py::arg("net"), py::arg("target"), py::arg("tau_end"), py::arg("ridge"),
         py::arg("snapshots"), py::arg("rtol"), py::arg("atol"), py::arg("max_steps") = 0,
-        py::arg("progress") = py::none());
+        py::arg("progress") = py::none(), py::arg("method") = "rk45");
 }
 
 }  // namespace ttnn::bindings

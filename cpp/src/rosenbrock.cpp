@@ -56,25 +56,37 @@ std::string time_string(double t) {
 std::vector<Eigen::VectorXd> ode_solve_rosenbrock(const OdeRhs& rhs, const Eigen::VectorXd& y0,
                                                   const std::vector<double>& times,
                                                   const OdeOptions& opt, const Poll& poll,
-                                                  OdeStats* stats) {
+                                                  OdeStats* stats, const OdeOutput& on_output,
+                                                  const OdeAccept& accept) {
     using clock = std::chrono::steady_clock;
     const Eigen::Index n = y0.size();
     std::vector<Eigen::VectorXd> out;
     out.reserve(times.size());
     out.push_back(y0);
     OdeStats st;
-    if (n == 0) {
-        out.assign(times.size(), y0);
+    if (n == 0) {  // nothing moves (the limit of a network without neurons)
+        if (on_output) {
+            Eigen::VectorXd none;
+            rhs(y0, none);  // so that the caller's by-products exist
+            on_output(0);
+            for (std::size_t s = 1; s < times.size(); ++s) {
+                out.push_back(y0);
+                on_output(s);
+            }
+        } else {
+            out.assign(times.size(), y0);
+        }
         if (stats) *stats = st;
         return out;
     }
     Eigen::VectorXd y = y0, f0(n), f(n), tmp(n), work(n), g1(n), g2(n), g3(n), g4(n), y4(n),
-        err(n);
+        f4(n), err(n);
     Eigen::MatrixXd J(n, n), W(n, n);
     Eigen::PartialPivLU<Eigen::MatrixXd> lu;
     rhs(y, f0);
     ++st.rhs_calls;
     if (!f0.allFinite()) throw DivergenceError(0, "the right-hand side is not finite at the start");
+    if (on_output) on_output(0);
 
     double h;
     {
@@ -134,14 +146,30 @@ std::vector<Eigen::VectorXd> ode_solve_rosenbrock(const OdeRhs& rhs, const Eigen
                 continue;
             }
             if (e <= 1.0) {
+                rhs(y4, f4);
+                ++st.rhs_calls;
+                if (accept && y4.allFinite() && f4.allFinite() && !accept(y4)) {
+                    // The caller refuses the step (the finite-η limit: its loss
+                    // would rise): retry shorter from the same y, same Jacobian.
+                    h = 0.5 * hs;
+                    ++st.rejected;
+                    if (!(h > 1e-14 * std::max(1.0, std::abs(t)))) {
+                        throw DivergenceError(st.accepted + 1,
+                                              "step size underflow at " +
+                                                  std::string(opt.time_name) + " = " +
+                                                  time_string(t) +
+                                                  ": no step keeps the loss from increasing");
+                    }
+                    continue;
+                }
                 t = last ? t_stop : t + hs;
                 y.swap(y4);
-                rhs(y, f0);
-                ++st.rhs_calls;
+                f0.swap(f4);
                 ++st.accepted;
                 if (!y.allFinite() || !f0.allFinite()) {
-                    throw DivergenceError(st.accepted,
-                                          "the state became non-finite at t = " + time_string(t));
+                    throw DivergenceError(st.accepted, "the state became non-finite at " +
+                                                           std::string(opt.time_name) + " = " +
+                                                           time_string(t));
                 }
                 have_jacobian = false;
                 // The embedded estimate is of order 3: local error ~ h⁴.
@@ -158,10 +186,57 @@ std::vector<Eigen::VectorXd> ode_solve_rosenbrock(const OdeRhs& rhs, const Eigen
             }
         }
         out.push_back(y);
+        if (on_output) on_output(s);
         if (poll && poll(1)) throw Interrupted{};
     }
     if (stats) *stats = st;
     return out;
+}
+
+std::vector<Eigen::VectorXd> ode_solve_by(OdeMethod method, const OdeRhs& rhs,
+                                          const Eigen::VectorXd& y0,
+                                          const std::vector<double>& times, const OdeOptions& opt,
+                                          const Poll& poll, OdeStats* stats,
+                                          const OdeOutput& on_output, const OdeAccept& accept,
+                                          double* stiff_from, Eigen::Index implicit_max_size) {
+    if (stiff_from) *stiff_from = -1.0;
+    if (method == OdeMethod::rosenbrock) {
+        return ode_solve_rosenbrock(rhs, y0, times, opt, poll, stats, on_output, accept);
+    }
+    if (method == OdeMethod::rk45 || y0.size() > implicit_max_size) {
+        return ode_solve(rhs, y0, times, opt, poll, stats, on_output, accept);
+    }
+    OdeOptions explicit_opt = opt;
+    explicit_opt.stop_when_stiff = true;
+    try {
+        return ode_solve(rhs, y0, times, explicit_opt, poll, stats, on_output, accept);
+    } catch (StiffnessDetected& stiff) {
+        // Go on implicitly from the state reached, over the outputs not yet
+        // stored; the restart state is not an output.
+        const std::size_t stored = stiff.outputs.size();
+        std::vector<double> rest{stiff.t};
+        rest.insert(rest.end(), times.begin() + static_cast<std::ptrdiff_t>(stored), times.end());
+        OdeOptions implicit_opt = opt;
+        const std::int64_t used = stiff.stats.accepted + stiff.stats.rejected;
+        if (opt.max_steps > 0) {
+            implicit_opt.max_steps = std::max<std::int64_t>(1, opt.max_steps - used);
+        }
+        const OdeOutput tail_output = [&](std::size_t k) {
+            if (on_output && k > 0) on_output(stored + k - 1);
+        };
+        OdeStats st;
+        const auto tail = ode_solve_rosenbrock(rhs, stiff.y, rest, implicit_opt, poll, &st,
+                                               tail_output, accept);
+        std::vector<Eigen::VectorXd> ys = std::move(stiff.outputs);
+        ys.insert(ys.end(), tail.begin() + 1, tail.end());
+        if (stats) {
+            stats->accepted = stiff.stats.accepted + st.accepted;
+            stats->rejected = stiff.stats.rejected + st.rejected;
+            stats->rhs_calls = stiff.stats.rhs_calls + st.rhs_calls;
+        }
+        if (stiff_from) *stiff_from = stiff.t;
+        return ys;
+    }
 }
 
 }  // namespace ttnn

@@ -206,6 +206,7 @@ def finite_eta_limit(
     atol: float,
     max_steps: int = 0,
     progress: _Progress = None,
+    method: str = "rk45",
 ) -> LimitResult: ...
 def gradient_flow_ensemble(
     nets: list[Network],

@@ -164,11 +164,17 @@ def tolerances(rtol: Any, atol: Any) -> tuple[float, float]:
 
 
 FLOW_METHODS = ("rk45", "rosenbrock", "auto")
+LIMIT_METHODS = ("rk45", "rosenbrock", "auto")
 
 
 def flow_method(method: Any) -> str:
     """``method=`` of ``gradient_flow``: one of FLOW_METHODS."""
     return str(choice("method", method, FLOW_METHODS))
+
+
+def limit_method(method: Any) -> str:
+    """``method=`` of the finite-η ``two_timescale_limit``: one of LIMIT_METHODS."""
+    return str(choice("method", method, LIMIT_METHODS))
 
 
 def progress(value: Any) -> bool | Callable[[int, int], None]:

@@ -23,7 +23,11 @@ struct LimitResult {
     OdeStats stats;
 };
 
+// `method`: Dormand–Prince (default), Rosenbrock 4(3) with the dense
+// finite-difference Jacobian of the limit's field, or the automatic switch of
+// ode_solve_by; the loss stays non-increasing under each.
 LimitResult finite_eta_limit(const Network& net, const Target& target, double tau_end,
-                             double ridge, int snapshots, const OdeOptions& opt, const Poll& poll);
+                             double ridge, int snapshots, const OdeOptions& opt, const Poll& poll,
+                             OdeMethod method = OdeMethod::rk45);
 
 }  // namespace ttnn

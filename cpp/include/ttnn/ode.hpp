@@ -79,10 +79,32 @@ std::vector<Eigen::VectorXd> ode_solve(const OdeRhs& rhs, const Eigen::VectorXd&
 // every step (docs/maths/dynamics.md#stiff-steps). Its step size is limited by
 // accuracy only, not by the stiffness of rhs; each step costs n + 3 calls of rhs
 // and one O(n³) factorisation, so it pays off on stiff problems of small n.
-// stats->rhs_calls counts the Jacobian's calls too.
+// stats->rhs_calls counts the Jacobian's calls too. on_output and accept as for
+// ode_solve (the last rhs call before either is at the state they concern).
 std::vector<Eigen::VectorXd> ode_solve_rosenbrock(const OdeRhs& rhs, const Eigen::VectorXd& y0,
                                                   const std::vector<double>& times,
                                                   const OdeOptions& opt, const Poll& poll,
-                                                  OdeStats* stats = nullptr);
+                                                  OdeStats* stats = nullptr,
+                                                  const OdeOutput& on_output = nullptr,
+                                                  const OdeAccept& accept = nullptr);
+
+// How an ODE of this library is integrated: explicit Dormand–Prince, Rosenbrock
+// 4(3), or automatic: Dormand–Prince until its steps are limited by stability
+// (see StiffnessDetected), then Rosenbrock to the end — only when the system has
+// at most `implicit_max_size` unknowns (a Rosenbrock step costs n + 3 rhs and an
+// O(n³) LU, more than the explicit steps it saves at large n).
+enum class OdeMethod { rk45, rosenbrock, automatic };
+
+// ode_solve or ode_solve_rosenbrock, or the automatic switch between them, by
+// `method`; the same contract. *stiff_from (if given) is the time at which the
+// automatic method went implicit, −1 if it did not.
+std::vector<Eigen::VectorXd> ode_solve_by(OdeMethod method, const OdeRhs& rhs,
+                                          const Eigen::VectorXd& y0,
+                                          const std::vector<double>& times, const OdeOptions& opt,
+                                          const Poll& poll, OdeStats* stats = nullptr,
+                                          const OdeOutput& on_output = nullptr,
+                                          const OdeAccept& accept = nullptr,
+                                          double* stiff_from = nullptr,
+                                          Eigen::Index implicit_max_size = 0);
 
 }  // namespace ttnn
