@@ -283,3 +283,14 @@ def test_progress_moves_within_a_chunk(capfd):
     assert shown & {1, 2, 3}, err
     assert ttnn.sweep("sgd", repeats=1, h=1e-3, steps=10, m=2) is not None
     assert capfd.readouterr().err == ""  # quiet unless asked
+
+
+@pytest.mark.parametrize(
+    "kind, length", [("flow", {"t_end": 15.0, "eps": 1.0}), ("limit", {"tau_end": 0.5})]
+)
+def test_progress_moves_within_an_ode_chunk(capfd, kind, length):
+    # The flow and limit ensembles count stored snapshots: 4 runs of ~0.4 s each.
+    ttnn.sweep(kind, repeats=4, m=20, snapshots=40, chunk=4, threads=1, progress=True, **length)
+    err = capfd.readouterr().err
+    shown = {int(k) for k in re.findall(r"(\d)/4 runs", err)}
+    assert shown & {1, 2, 3}, err

@@ -218,6 +218,7 @@ def gradient_flow_ensemble(
     atol: float,
     max_steps: int,
     threads: int,
+    progress: _Progress = None,
 ) -> list[FlowResult | BaseException]: ...
 def finite_eta_limit_ensemble(
     nets: list[Network],
@@ -229,6 +230,7 @@ def finite_eta_limit_ensemble(
     atol: float,
     max_steps: int,
     threads: int,
+    progress: _Progress = None,
 ) -> list[LimitResult | BaseException]: ...
 def additive_gd(
     net: AdditiveNetwork,

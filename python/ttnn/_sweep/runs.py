@@ -34,10 +34,11 @@ Record = dict[str, Any]
 ChunkProgress = Callable[[float], None]
 
 
-def _core_progress(progress: ChunkProgress | None) -> Callable[[int, int], None] | bool:
-    """The ensembles' progress(done, total) (steps or epochs) as a fraction of the chunk."""
+def _core_progress(progress: ChunkProgress | None) -> Callable[[int, int], None] | None:
+    """The ensembles' progress(done, total) (steps, epochs or outputs) as a fraction of
+    the chunk; None without a chunk progress."""
     if progress is None:
-        return False
+        return None
     return lambda done, total: progress(done / total if total else 1.0)
 
 
@@ -183,7 +184,7 @@ def _sgd(
             snapshots=k,
             threads=threads,
             on_error="record",
-            progress=_core_progress(progress),
+            progress=_core_progress(progress) or False,
             **sampling,
         )
         for i, b, res in zip(todo, built, outs, strict=True):
@@ -197,7 +198,9 @@ def _sgd(
     return [r if r is not None else _failed("refused", "not run") for r in records]
 
 
-def _ode(kind: str, payload: Sequence[RunPayload], threads: int | None) -> list[Record]:
+def _ode(
+    kind: str, payload: Sequence[RunPayload], threads: int | None, progress: ChunkProgress | None
+) -> list[Record]:
     """The gradient flow and the finite-η limit: one C++ ensemble call."""
     s0 = payload[0][0]
     target = core_target(_target(s0))
@@ -219,6 +222,7 @@ def _ode(kind: str, payload: Sequence[RunPayload], threads: int | None) -> list[
     nets = [b["net"]._c for b in built]
     ends = [b["end"] for b in built]
     nthreads = 0 if threads is None else threads
+    report = _core_progress(progress)
     if kind == "flow":
         outs: list[Any] = _core.gradient_flow_ensemble(
             nets=nets,
@@ -230,6 +234,7 @@ def _ode(kind: str, payload: Sequence[RunPayload], threads: int | None) -> list[
             atol=atol,
             max_steps=max_steps,
             threads=nthreads,
+            progress=report,
         )
         axis = "t"
     else:
@@ -244,6 +249,7 @@ def _ode(kind: str, payload: Sequence[RunPayload], threads: int | None) -> list[
             atol=atol,
             max_steps=max_steps,
             threads=nthreads,
+            progress=report,
         )
         axis = "tau"
     for i, b, out in zip(todo, built, outs, strict=True):
@@ -347,7 +353,7 @@ def _gd(
             threads=threads,
             loss=setting(s0, "gd", "loss"),
             on_error="record",
-            progress=_core_progress(progress),
+            progress=_core_progress(progress) or False,
         )
         kinks = np.asarray(gd_kinks(s0["target"]))
         for i, b, res in zip(todo, built, outs, strict=True):
@@ -412,7 +418,8 @@ def run_chunk(
 ) -> list[Record]:
     """Run the chunk ``payload`` (runs sharing one ensemble call) and return one record
     per run, in order. ``wall_time`` is the call's wall time shared equally by its runs.
-    ``progress(fraction)`` is called while SGD and GD chunks run (in this thread)."""
+    ``progress(fraction)`` is called while the chunk runs (in this thread; not for the
+    η → 0 limit, NumPy code that only reports per chunk)."""
     start = time.perf_counter()
     try:
         _check_call(kind, payload[0][0])
@@ -424,11 +431,11 @@ def run_chunk(
         if kind == "sgd":
             records = _sgd(payload, threads, progress)
         elif kind == "flow":
-            records = _ode("flow", payload, threads)
+            records = _ode("flow", payload, threads, progress)
         elif kind == "limit" and payload[0][0]["limit"] == "zero":
             records = _zero_limit(payload)
         elif kind == "limit":
-            records = _ode("limit", payload, threads)
+            records = _ode("limit", payload, threads, progress)
         else:
             records = _gd(payload, threads, progress)
     share = (time.perf_counter() - start) / len(payload)
