@@ -33,8 +33,9 @@ def test_flow_converges_to_the_constant_fit(empty):
     assert r.l2[-1] == pytest.approx(BEST, rel=1e-7)
 
 
-def test_finite_limit_is_the_constant_fit(empty):
-    r = ttnn.two_timescale_limit(empty, TGT, tau_end=1.0, snapshots=4)
+@pytest.mark.parametrize("method", ["rk45", "rosenbrock", "auto"])
+def test_finite_limit_is_the_constant_fit(empty, method):
+    r = ttnn.two_timescale_limit(empty, TGT, tau_end=1.0, snapshots=4, method=method)
     assert r.u.shape == (4, 0)
     np.testing.assert_allclose(r.a[:, 0], MEAN, rtol=1e-12)
     np.testing.assert_allclose(r.limit_loss, BEST, rtol=1e-12)

@@ -42,6 +42,20 @@ StepLimitError::StepLimitError(std::int64_t steps, double t, double t_end, const
       steps(steps),
       t(t) {}
 
+std::vector<Eigen::VectorXd> ode_without_unknowns(const OdeRhs& rhs, const Eigen::VectorXd& y0,
+                                                  const std::vector<double>& times,
+                                                  const OdeOutput& on_output) {
+    if (!on_output) return std::vector<Eigen::VectorXd>(times.size(), y0);
+    Eigen::VectorXd none;
+    rhs(y0, none);  // so that the caller's by-products exist
+    std::vector<Eigen::VectorXd> out;
+    for (std::size_t s = 0; s < times.size(); ++s) {
+        out.push_back(y0);
+        on_output(s);
+    }
+    return out;
+}
+
 std::vector<Eigen::VectorXd> ode_solve(const OdeRhs& rhs, const Eigen::VectorXd& y0,
                                        const std::vector<double>& times, const OdeOptions& opt,
                                        const Poll& poll, OdeStats* stats,
@@ -53,20 +67,9 @@ std::vector<Eigen::VectorXd> ode_solve(const OdeRhs& rhs, const Eigen::VectorXd&
     out.push_back(y0);
     OdeStats st;
 
-    if (n == 0) {  // nothing moves (the limit of a network without neurons)
-        if (on_output) {
-            Eigen::VectorXd none;
-            rhs(y0, none);  // so that the caller's by-products exist
-            on_output(0);
-            for (std::size_t s = 1; s < times.size(); ++s) {
-                out.push_back(y0);
-                on_output(s);
-            }
-        } else {
-            out.assign(times.size(), y0);
-        }
+    if (n == 0) {
         if (stats) *stats = st;
-        return out;
+        return ode_without_unknowns(rhs, y0, times, on_output);
     }
     Eigen::VectorXd y = y0, k1(n), k2(n), k3(n), k4(n), k5(n), k6(n), k7(n), tmp(n), y5(n), err(n);
     rhs(y, k1);

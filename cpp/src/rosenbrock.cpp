@@ -64,20 +64,9 @@ std::vector<Eigen::VectorXd> ode_solve_rosenbrock(const OdeRhs& rhs, const Eigen
     out.reserve(times.size());
     out.push_back(y0);
     OdeStats st;
-    if (n == 0) {  // nothing moves (the limit of a network without neurons)
-        if (on_output) {
-            Eigen::VectorXd none;
-            rhs(y0, none);  // so that the caller's by-products exist
-            on_output(0);
-            for (std::size_t s = 1; s < times.size(); ++s) {
-                out.push_back(y0);
-                on_output(s);
-            }
-        } else {
-            out.assign(times.size(), y0);
-        }
+    if (n == 0) {
         if (stats) *stats = st;
-        return out;
+        return ode_without_unknowns(rhs, y0, times, on_output);
     }
     Eigen::VectorXd y = y0, f0(n), f(n), tmp(n), work(n), g1(n), g2(n), g3(n), g4(n), y4(n),
         f4(n), err(n);

@@ -61,6 +61,13 @@ struct StiffnessDetected {
     OdeStats stats;
 };
 
+// The integrators' answer for a system with no unknowns (the limit of a network
+// without neurons): y0 at every time, rhs called once and every output reported
+// so that the caller's by-products exist.
+std::vector<Eigen::VectorXd> ode_without_unknowns(const OdeRhs& rhs, const Eigen::VectorXd& y0,
+                                                  const std::vector<double>& times,
+                                                  const OdeOutput& on_output);
+
 // Integrates y' = rhs(y) (autonomous) from y0 at times[0] and returns y at each
 // of `times` (increasing), stepping exactly onto each of them. Throws
 // DivergenceError (step = accepted steps) if the state becomes non-finite and
