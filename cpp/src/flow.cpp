@@ -2,7 +2,10 @@
 
 #include <algorithm>
 #include <cstddef>
+#include <optional>
+#include <stdexcept>
 
+#include "ttnn/local_basis.hpp"
 #include "ttnn/loss.hpp"
 
 namespace ttnn {
@@ -12,6 +15,42 @@ namespace {
 // Rosenbrock step costs n + 3 right-hand sides and an O(n³) LU, more than the
 // explicit steps it saves when the stiffness comes from λ_max(2G) ∝ m.
 constexpr Eigen::Index auto_implicit_max_size = 401;
+
+// Accepted steps between rebuilds of H(u) in the Rosenbrock-W path (it is also
+// rebuilt after a rejection); the factorisation of DᵀD + 2γh H follows h at every
+// step. A stale H costs no order (a W-method) and u moves at rate eps; at m = 1000
+// one rebuild costs about one right-hand side, and reusing it over 10 steps left the
+// step count of E1 unchanged (bench/RESULTS.md, "Stiff gradient flow").
+constexpr int w_refresh_every = 10;
+
+// The flow's Rosenbrock-W solver: y = (a, u) ↦ solves with
+// W = I/(γh) − blockdiag(−2G(u_ref), 0). The a-block W_aa = (I + 2γh G)/(γh) is
+// the banded local-basis solve (ShiftedGramSolver); the u-block is I/(γh) (u is
+// slow: its Jacobian −ε ∇²_u L is left out, as are the coupling blocks).
+struct FlowW {
+    FlowW(const Network& net, const Target& target) : ref(net), target(target) {}
+    Network ref;  // u_ref: the state where H was built
+    const Target& target;
+    std::optional<ShiftedGramSolver> gram;
+    double gamma_h = 0.0;
+
+    void set(const Eigen::VectorXd& y, double gh, bool fresh) {
+        const Eigen::Index m = ref.m();
+        if (fresh || !gram) {
+            ref.u = y.tail(m);
+            gram.emplace(local_system(ref, target));
+        }
+        gamma_h = gh;
+        if (gram->shift() != 2.0 * gh && !gram->factor(2.0 * gh)) {
+            throw DivergenceError(0, "the implicit a-block could not be factorised (non-finite u)");
+        }
+    }
+    void solve(Eigen::VectorXd& x) const {
+        const Eigen::Index m = ref.m();
+        x.head(m + 1) = gamma_h * gram->solve(x.head(m + 1));
+        x.tail(m) *= gamma_h;
+    }
+};
 }  // namespace
 
 FlowResult gradient_flow(const Network& net, const Target& target, double eps,
@@ -35,9 +74,21 @@ FlowResult gradient_flow(const Network& net, const Target& target, double eps,
 
     FlowResult res;
     std::vector<Eigen::VectorXd> ys;
+    const bool windowed = is_windowed(net.act);
+    if (method == FlowMethod::rosenbrock_w && !windowed) {
+        throw std::invalid_argument(
+            "method 'rosenbrock_w' needs a windowed activation (cubic or ramp): relu has no "
+            "banded Gram matrix; use 'rosenbrock', 'rk45' or 'auto'");
+    }
+    FlowW flow_w(net, target);
+    const WMatrix wm{[&](const Eigen::VectorXd& y, double gh, bool fresh) { flow_w.set(y, gh, fresh); },
+                     [&](Eigen::VectorXd& x) { flow_w.solve(x); }};
+    const bool implicit_w = windowed && y0.size() > auto_implicit_max_size;
     if (method == FlowMethod::rosenbrock) {
         ys = ode_solve_rosenbrock(rhs, y0, times, opt, poll, &res.stats);
-    } else if (method == FlowMethod::rk45 || y0.size() > auto_implicit_max_size) {
+    } else if (method == FlowMethod::rosenbrock_w) {
+        ys = ode_solve_rosenbrock_w(rhs, wm, y0, times, opt, poll, &res.stats, w_refresh_every);
+    } else if (method == FlowMethod::rk45 || (y0.size() > auto_implicit_max_size && !implicit_w)) {
         ys = ode_solve(rhs, y0, times, opt, poll, &res.stats);
     } else {
         OdeOptions explicit_opt = opt;
@@ -53,7 +104,10 @@ FlowResult gradient_flow(const Network& net, const Target& target, double eps,
             const std::int64_t used = stiff.stats.accepted + stiff.stats.rejected;
             if (opt.max_steps > 0) implicit_opt.max_steps = std::max<std::int64_t>(1, opt.max_steps - used);
             OdeStats st;
-            const auto tail = ode_solve_rosenbrock(rhs, stiff.y, rest, implicit_opt, poll, &st);
+            const auto tail =
+                implicit_w ? ode_solve_rosenbrock_w(rhs, wm, stiff.y, rest, implicit_opt, poll, &st,
+                                                    w_refresh_every)
+                           : ode_solve_rosenbrock(rhs, stiff.y, rest, implicit_opt, poll, &st);
             ys = std::move(stiff.outputs);
             ys.insert(ys.end(), tail.begin() + 1, tail.end());
             res.stats.accepted = stiff.stats.accepted + st.accepted;

@@ -25,19 +25,19 @@ constexpr double b1 = 35.0 / 384, b3 = 500.0 / 1113, b4 = 125.0 / 192, b5 = -218
 constexpr double e1 = 71.0 / 57600, e3 = -71.0 / 16695, e4 = 71.0 / 1920, e5 = -17253.0 / 339200,
                  e6 = 22.0 / 525, e7 = -1.0 / 40;
 
-std::string time_string(double t) {
+}  // namespace
+
+std::string ode_time_string(double t) {
     char buf[32];
     std::snprintf(buf, sizeof buf, "%.17g", t);
     return buf;
 }
 
-}  // namespace
-
 StepLimitError::StepLimitError(std::int64_t steps, double t, double t_end, const char* time_name)
     : std::runtime_error("max_steps = " + std::to_string(steps) +
                          " steps were not enough: the integration reached " + time_name + " = " +
-                         time_string(t) +
-                         " of " + time_string(t_end) +
+                         ode_time_string(t) +
+                         " of " + ode_time_string(t_end) +
                          " (raise max_steps, loosen rtol/atol, or try another method)"),
       steps(steps),
       t(t) {}
@@ -93,13 +93,7 @@ std::vector<Eigen::VectorXd> ode_solve(const OdeRhs& rhs, const Eigen::VectorXd&
     for (std::size_t s = 1; s < times.size(); ++s) {
         const double t_stop = times[s];
         while (t < t_stop) {
-            if (opt.max_steps > 0 && st.accepted + st.rejected >= opt.max_steps) {
-                throw StepLimitError(opt.max_steps, t, times.back(), opt.time_name);
-            }
-            if (clock::now() - last_poll > std::chrono::milliseconds(5)) {
-                if (poll && poll()) throw Interrupted{};
-                last_poll = clock::now();
-            }
+            ode_step_prologue(opt, st, t, times.back(), last_poll, poll);
             bool last = false;
             double hs = h;
             if (t + hs >= t_stop || t + 1.01 * hs >= t_stop) {
@@ -141,7 +135,7 @@ std::vector<Eigen::VectorXd> ode_solve(const OdeRhs& rhs, const Eigen::VectorXd&
                 ++st.rejected;
                 if (!(h > 1e-14 * std::max(1.0, std::abs(t)))) {
                     throw DivergenceError(st.accepted + 1,
-                                          "step size underflow at " + std::string(opt.time_name) + " = " + time_string(t) +
+                                          "step size underflow at " + std::string(opt.time_name) + " = " + ode_time_string(t) +
                                               ": no step keeps the loss from increasing");
                 }
                 continue;

@@ -45,12 +45,6 @@ void jacobian(const OdeRhs& rhs, const Eigen::VectorXd& y, const Eigen::VectorXd
     }
 }
 
-std::string time_string(double t) {
-    char buf[32];
-    std::snprintf(buf, sizeof buf, "%.17g", t);
-    return buf;
-}
-
 }  // namespace
 
 std::vector<Eigen::VectorXd> ode_solve_rosenbrock(const OdeRhs& rhs, const Eigen::VectorXd& y0,
@@ -90,13 +84,7 @@ std::vector<Eigen::VectorXd> ode_solve_rosenbrock(const OdeRhs& rhs, const Eigen
     for (std::size_t s = 1; s < times.size(); ++s) {
         const double t_stop = times[s];
         while (t < t_stop) {
-            if (opt.max_steps > 0 && st.accepted + st.rejected >= opt.max_steps) {
-                throw StepLimitError(opt.max_steps, t, times.back(), opt.time_name);
-            }
-            if (clock::now() - last_poll > std::chrono::milliseconds(5)) {
-                if (poll && poll()) throw Interrupted{};
-                last_poll = clock::now();
-            }
+            ode_step_prologue(opt, st, t, times.back(), last_poll, poll);
             if (!have_jacobian) {
                 jacobian(rhs, y, f0, J, work, f);
                 st.rhs_calls += n;
@@ -129,7 +117,7 @@ std::vector<Eigen::VectorXd> ode_solve_rosenbrock(const OdeRhs& rhs, const Eigen
                 ++st.rejected;
                 if (h < 1e-300 || !(h > 1e-14 * std::max(1.0, std::abs(t)))) {
                     throw DivergenceError(st.accepted + 1,
-                                          "the state became non-finite at t = " + time_string(t));
+                                          "the state became non-finite at t = " + ode_time_string(t));
                 }
                 continue;
             }
@@ -141,7 +129,7 @@ std::vector<Eigen::VectorXd> ode_solve_rosenbrock(const OdeRhs& rhs, const Eigen
                 ++st.accepted;
                 if (!y.allFinite() || !f0.allFinite()) {
                     throw DivergenceError(st.accepted,
-                                          "the state became non-finite at t = " + time_string(t));
+                                          "the state became non-finite at t = " + ode_time_string(t));
                 }
                 have_jacobian = false;
                 // The embedded estimate is of order 3: local error ~ h⁴.
@@ -153,7 +141,7 @@ std::vector<Eigen::VectorXd> ode_solve_rosenbrock(const OdeRhs& rhs, const Eigen
                 if (!(h > 1e-14 * std::max(1.0, std::abs(t)))) {
                     throw DivergenceError(st.accepted + 1, "step size underflow at " +
                                                                std::string(opt.time_name) + " = " +
-                                                               time_string(t));
+                                                               ode_time_string(t));
                 }
             }
         }

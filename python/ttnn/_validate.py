@@ -155,7 +155,7 @@ def tolerances(rtol: Any, atol: Any) -> tuple[float, float]:
     return r, a
 
 
-FLOW_METHODS = ("rk45", "rosenbrock", "auto")
+FLOW_METHODS = ("rk45", "rosenbrock", "rosenbrock_w", "auto")
 
 
 def flow_method(method: Any) -> str:

@@ -5,9 +5,11 @@
 #pragma once
 
 #include <Eigen/Core>
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <stdexcept>
+#include <string>
 #include <vector>
 
 #include "ttnn/interrupt.hpp"
@@ -48,6 +50,24 @@ struct OdeStats {
     std::int64_t accepted = 0, rejected = 0, rhs_calls = 0;
 };
 
+// t with all 17 significant digits, as the integrators' messages print times.
+std::string ode_time_string(double t);
+
+// What every integrator does before attempting a step: throw StepLimitError once
+// opt.max_steps steps (accepted + rejected) are used up, and poll (Interrupted
+// when it says stop) at most every 5 ms. `last_poll` is the caller's clock memory.
+inline void ode_step_prologue(const OdeOptions& opt, const OdeStats& st, double t, double t_end,
+                              std::chrono::steady_clock::time_point& last_poll, const Poll& poll) {
+    if (opt.max_steps > 0 && st.accepted + st.rejected >= opt.max_steps) {
+        throw StepLimitError(opt.max_steps, t, t_end, opt.time_name);
+    }
+    const auto now = std::chrono::steady_clock::now();
+    if (now - last_poll > std::chrono::milliseconds(5)) {
+        if (poll && poll()) throw Interrupted{};
+        last_poll = std::chrono::steady_clock::now();
+    }
+}
+
 // Thrown by ode_solve under opt.stop_when_stiff: h·ρ exceeded 3.25 (about the
 // boundary of Dormand–Prince's stability region on the negative axis) on 15
 // accepted steps without 6 consecutive ones below it, with ρ the estimate
@@ -84,5 +104,29 @@ std::vector<Eigen::VectorXd> ode_solve_rosenbrock(const OdeRhs& rhs, const Eigen
                                                   const std::vector<double>& times,
                                                   const OdeOptions& opt, const Poll& poll,
                                                   OdeStats* stats = nullptr);
+
+// The linear algebra of a Rosenbrock-W step: W = I/(γh) − A for a matrix A that
+// only approximates the Jacobian of rhs (a W-method's order conditions hold for
+// any A) and may be kept from an earlier state.
+struct WMatrix {
+    // Make W for the product gamma_h = γ·h at state y. `fresh` asks for A to be
+    // rebuilt at y; otherwise A may be the one of an earlier call.
+    std::function<void(const Eigen::VectorXd& y, double gamma_h, bool fresh)> set;
+    // x ← W⁻¹ x for the W of the last set().
+    std::function<void(Eigen::VectorXd& x)> solve;
+};
+
+// The same contract (outputs, errors, polling, max_steps) by the Rosenbrock-W
+// method ROS34PW2 of Rang & Angermann (2005): four stages, order 3 with an
+// embedded order-2 estimate, for any A in W (docs/maths/dynamics.md#stiff-steps).
+// A step costs 3 calls of rhs (4 when accepted) and four solves with W; A is
+// rebuilt (fresh = true) after every rejected step and every `refresh_every`
+// accepted ones (1: every step).
+std::vector<Eigen::VectorXd> ode_solve_rosenbrock_w(const OdeRhs& rhs, const WMatrix& w,
+                                                    const Eigen::VectorXd& y0,
+                                                    const std::vector<double>& times,
+                                                    const OdeOptions& opt, const Poll& poll,
+                                                    OdeStats* stats = nullptr,
+                                                    int refresh_every = 1);
 
 }  // namespace ttnn
