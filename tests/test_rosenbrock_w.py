@@ -130,6 +130,9 @@ def test_rosenbrock_w_contracts():
     assert res.stiff_from is None
     again = ttnn.gradient_flow(net, PAPER, eps=2e-5, t_end=10.0, snapshots=5, method="rosenbrock_w")
     np.testing.assert_array_equal(res.u, again.u)  # deterministic
+    huge = ttnn.Network(np.full(6, 1e200), np.linspace(0.1, 0.9, 5), 0.1)
+    with pytest.raises(ttnn.DivergenceError):
+        ttnn.gradient_flow(huge, TGT, eps=1.0, t_end=1.0, method="rosenbrock_w")
     relu = ttnn.Network.init(m=5, eta=0.1, seed=0, activation="relu")
     with pytest.raises(ValueError, match="windowed"):
         ttnn.gradient_flow(relu, TGT, eps=1.0, t_end=1.0, method="rosenbrock_w")
