@@ -101,10 +101,12 @@ def gradient_flow(
     stiff a-block −∇²_a L = −2G and nothing for the slow u (nor the couplings), and
     solves (I + 2γh G) x = r in O(m w²) through the banded local basis
     (docs/maths/local_basis.md#implicit-steps). A step costs 3 right-hand sides (4 when
-    accepted), one banded Gram matrix and factorisation, and 4 banded solves, so it
-    fits large m when the stiffness is the a-block's λ_max(2G) ∝ m at small eps (E1
-    at m = 1000); stiffness in u (eps of order 1 near convergence) still limits its
-    steps, like an explicit method's.
+    accepted), a banded factorisation and 4 banded solves (the banded Gram matrix is
+    rebuilt every 10 accepted steps and after a rejection), so it fits large m when
+    the stiffness is the a-block's λ_max(2G) ∝ m at small eps (E1 at m = 1000);
+    stiffness in u (eps of order 1 near convergence) still limits its steps, like an
+    explicit method's. Being of order 3, it takes short steps through fast transients
+    at tight tolerances, where "auto" (Dormand–Prince first) is faster.
     ``method="auto"`` starts explicitly and goes on implicitly (to the end) once the
     explicit steps are limited by stability rather than accuracy (h·ρ > 3.25 on 15
     accepted steps, ρ estimated from the last two stages): with the Rosenbrock method
