@@ -1,3 +1,5 @@
+#include <cmath>
+
 #include <pybind11/eigen.h>
 #include <pybind11/stl.h>
 
@@ -6,6 +8,7 @@
 #include "ttnn/flow.hpp"
 #include "ttnn/gram.hpp"
 #include "ttnn/limit.hpp"
+#include "ttnn/local_basis.hpp"
 
 namespace py = pybind11;
 
@@ -19,6 +22,16 @@ OdeMethod ode_method(const std::string& method) {
     if (method == "rosenbrock") return OdeMethod::rosenbrock;
     if (method == "auto") return OdeMethod::automatic;
     throw py::value_error("method must be 'rk45', 'rosenbrock' or 'auto', got '" + method + "'");
+}
+
+// `method=` of the flow, which also has the banded Rosenbrock-W steps.
+FlowMethod flow_method(const std::string& method) {
+    if (method == "rk45") return FlowMethod::rk45;
+    if (method == "rosenbrock") return FlowMethod::rosenbrock;
+    if (method == "rosenbrock_w") return FlowMethod::rosenbrock_w;
+    if (method == "auto") return FlowMethod::automatic;
+    throw py::value_error("method must be 'rk45', 'rosenbrock', 'rosenbrock_w' or 'auto', got '" +
+                          method + "'");
 }
 }  // namespace
 
@@ -45,15 +58,27 @@ void register_flow(py::module_& m) {
             return py::make_tuple(s.a, s.cond, s.banded);
         },
         py::arg("net"), py::arg("target"), py::arg("ridge"));
+    // x = (I + c G(u))⁻¹ r by the banded local-basis solve of the Rosenbrock-W
+    // flow (docs/maths/local_basis.md#implicit-steps); cubic and ramp only.
+    m.def(
+        "shifted_gram_solve",
+        [](const Network& net, const Target& target, double c, const Eigen::VectorXd& r) {
+            if (!is_windowed(net.act)) {
+                throw py::value_error("shifted_gram_solve needs a windowed activation (cubic or ramp)");
+            }
+            if (!(c >= 0.0) || !std::isfinite(c)) throw py::value_error("c must be finite and >= 0");
+            if (r.size() != net.m() + 1) throw py::value_error("r must have m + 1 entries");
+            ShiftedGramSolver solver(local_system(net, target));
+            if (!solver.factor(c)) throw py::value_error("DᵀD + c H could not be factorised");
+            return solver.solve(r);
+        },
+        py::arg("net"), py::arg("target"), py::arg("c"), py::arg("r"));
     m.def(
         "gradient_flow",
         [](const Network& net, const Target& target, double eps, double t_end,
            int snapshots, double rtol, double atol, std::int64_t max_steps,
            const py::object& progress, const std::string& method) {
-            const OdeMethod how = ode_method(method);
-            const FlowMethod fm = how == OdeMethod::rosenbrock  ? FlowMethod::rosenbrock
-                                  : how == OdeMethod::automatic ? FlowMethod::automatic
-                                                                : FlowMethod::rk45;
+            const FlowMethod fm = flow_method(method);
             return run_without_gil(
                 [&](const Poll& poll) {
                     return gradient_flow(net, target, eps, t_end, snapshots,

@@ -2,10 +2,58 @@
 
 #include <algorithm>
 #include <cstddef>
+#include <optional>
+#include <stdexcept>
 
+#include "ttnn/local_basis.hpp"
 #include "ttnn/loss.hpp"
 
 namespace ttnn {
+
+namespace {
+// FlowMethod::automatic switches to the full Rosenbrock method up to this many
+// unknowns (m ≤ 200); above, a Rosenbrock step's 2m + 4 right-hand sides and
+// O(m³) LU cost more than the explicit steps they save, and it switches to the
+// Rosenbrock-W steps with the banded a-block instead (cubic, ramp) or stays
+// explicit (relu).
+constexpr Eigen::Index auto_implicit_max_size = 401;
+
+// Accepted steps between rebuilds of H(u) in the Rosenbrock-W path (it is also
+// rebuilt after a rejection); the factorisation of DᵀD + 2γh H follows h at every
+// step. A stale H costs no order (a W-method) and u moves at rate eps. Measured on
+// E1 at m = 1000 to t = 100: 1,883 / 1,883 / 1,881 steps with rebuilds every 1 / 10 / 50
+// accepted steps; one rebuild with its factorisation costs about 1.2 right-hand sides.
+constexpr int w_refresh_every = 10;
+
+// The flow's Rosenbrock-W solver: y = (a, u) ↦ solves with
+// W = I/(γh) − blockdiag(−2G(u_ref), 0). The a-block W_aa = (I + 2γh G)/(γh) is
+// the banded local-basis solve (ShiftedGramSolver); the u-block is I/(γh) (u is
+// slow: its Jacobian −ε ∇²_u L is left out, as are the coupling blocks).
+struct FlowW {
+    FlowW(const Network& net, const Target& target) : ref(net), target(target) {}
+    Network ref;  // u_ref: the state where H was built
+    const Target& target;
+    std::optional<ShiftedGramSolver> gram;
+    double gamma_h = 0.0;
+
+    void set(const Eigen::VectorXd& y, double gh, bool fresh) {
+        const Eigen::Index m = ref.m();
+        if (fresh || !gram) {
+            ref.u = y.tail(m);
+            gram.emplace(local_system(ref, target));
+        }
+        gamma_h = gh;
+        if (gram->shift() != 2.0 * gh && !gram->factor(2.0 * gh)) {
+            throw DivergenceError(0, "the implicit a-block could not be factorised (non-finite u)");
+        }
+    }
+    void solve(Eigen::VectorXd& x) const {
+        const Eigen::Index m = ref.m();
+        x.head(m + 1) = gamma_h * gram->solve(x.head(m + 1));
+        x.tail(m) *= gamma_h;
+    }
+};
+}  // namespace
 
 FlowResult gradient_flow(const Network& net, const Target& target, double eps,
                          double t_end, int snapshots, const OdeOptions& opt, const Poll& poll,
@@ -26,17 +74,34 @@ FlowResult gradient_flow(const Network& net, const Target& target, double eps,
     for (int k = 0; k < snapshots; ++k) times[k] = t_end * k / (snapshots - 1);
     times.back() = t_end;
 
-    // "auto" stays explicit above m = 200 (401 unknowns): at the paper's η the
-    // stiffness there is λ_max(2G) ∝ m, and an implicit step's 2m + 4 right-hand
-    // sides and O(m³) LU cost more than the explicit steps they save.
-    constexpr Eigen::Index implicit_max_size = 401;
     FlowResult res;
-    const OdeMethod how = method == FlowMethod::rosenbrock  ? OdeMethod::rosenbrock
-                          : method == FlowMethod::automatic ? OdeMethod::automatic
-                                                            : OdeMethod::rk45;
-    const std::vector<Eigen::VectorXd> ys =
-        ode_solve_by(how, rhs, y0, times, opt, poll, &res.stats, nullptr, nullptr,
-                     &res.stiff_from, implicit_max_size);
+    std::vector<Eigen::VectorXd> ys;
+    const bool windowed = is_windowed(net.act);
+    if (method == FlowMethod::rosenbrock_w && !windowed) {
+        throw std::invalid_argument(
+            "method 'rosenbrock_w' needs a windowed activation (cubic or ramp): relu has no "
+            "banded Gram matrix; use 'rosenbrock', 'rk45' or 'auto'");
+    }
+    FlowW flow_w(net, target);
+    const WMatrix wm{[&](const Eigen::VectorXd& y, double gh, bool fresh) { flow_w.set(y, gh, fresh); },
+                     [&](Eigen::VectorXd& x) { flow_w.solve(x); }};
+    const bool small = y0.size() <= auto_implicit_max_size;
+    if (method == FlowMethod::rosenbrock) {
+        ys = ode_solve_rosenbrock(rhs, y0, times, opt, poll, &res.stats);
+    } else if (method == FlowMethod::rosenbrock_w) {
+        ys = ode_solve_rosenbrock_w(rhs, wm, y0, times, opt, poll, &res.stats, w_refresh_every);
+    } else if (method == FlowMethod::rk45 || (!small && !windowed)) {
+        ys = ode_solve(rhs, y0, times, opt, poll, &res.stats);
+    } else {
+        // The flow passes no output or accept hooks, so the implicit part needs none.
+        const OdeImplicit implicit = [&](const Eigen::VectorXd& y, const std::vector<double>& ts,
+                                         const OdeOptions& o, OdeStats* st, const OdeOutput&) {
+            return small ? ode_solve_rosenbrock(rhs, y, ts, o, poll, st)
+                         : ode_solve_rosenbrock_w(rhs, wm, y, ts, o, poll, st, w_refresh_every);
+        };
+        ys = ode_solve_switching(rhs, implicit, y0, times, opt, poll, &res.stats, nullptr, nullptr,
+                                 &res.stiff_from);
+    }
     res.t = Eigen::Map<const Eigen::VectorXd>(times.data(), snapshots);
     res.a.resize(snapshots, m + 1);
     res.u.resize(snapshots, m);

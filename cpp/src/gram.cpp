@@ -128,18 +128,13 @@ OuterSolve solve_outer(const Network& net, const Target& target, double ridge) {
     if (is_windowed(net.act) && m > 0) {
         LocalSystem loc = local_system(net, target);
         SymBand& A = loc.H;
-        if (ridge > 0) {  // + ridge DᵀD: DᵀD = tridiag(−1, 2, −1) with a last diagonal 1
-            for (int k = 0; k <= m; ++k) A.band(0, k) += ridge * (k < m ? 2.0 : 1.0);
-            for (int k = 0; k < m; ++k) A.band(1, k) -= ridge;
-        }
+        if (ridge > 0) add_difference_gram(A, ridge);
         const BandCholesky chol(A);
         if (chol.ok) {
             const double cond = band_condition(A, chol);
             const Eigen::VectorXd c = chol.solve(loc.beta);
             if (cond * kOuterRcond < 1.0 && c.allFinite()) {
-                out.a.resize(m + 1);
-                out.a[0] = c[0];
-                for (int r = 1; r <= m; ++r) out.a[loc.order[r - 1] + 1] = c[r] - c[r - 1];
+                out.a = weights_from_local(c, loc.order);
                 out.cond = cond;
                 out.banded = true;
                 return out;

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <numeric>
+#include <utility>
 
 #include "ttnn/quadrature.hpp"
 
@@ -72,6 +73,10 @@ LocalSystem local_system(const Network& net, const Target& target) {
 }
 
 BandCholesky::BandCholesky(const SymBand& A) : R(A) {
+    if (A.n == 0) {
+        ok = true;
+        return;
+    }
     const int n = A.n, w = A.w;
     Eigen::MatrixXd& L = R.band;  // L(d, k) = R(k + d, k)
     for (int k = 0; k < n; ++k) {
@@ -140,6 +145,46 @@ double band_condition(const SymBand& A, const BandCholesky& chol) {
         last = static_cast<int>(j);
     }
     return norm1 * est;
+}
+
+void add_difference_gram(SymBand& A, double lambda) {
+    const int n = A.n;
+    for (int k = 0; k < n; ++k) A.band(0, k) += lambda * (k + 1 < n ? 2.0 : 1.0);
+    for (int k = 0; k + 1 < n; ++k) A.band(1, k) -= lambda;
+}
+
+Eigen::VectorXd weights_from_local(const Eigen::VectorXd& c, const std::vector<int>& order) {
+    const int m = static_cast<int>(order.size());
+    Eigen::VectorXd a(m + 1);
+    a[0] = c[0];
+    for (int r = 1; r <= m; ++r) a[order[r - 1] + 1] = c[r] - c[r - 1];
+    return a;
+}
+
+Eigen::VectorXd local_from_dual(const Eigen::VectorXd& r, const std::vector<int>& order) {
+    // (Dᵀ v)_k = v_k − v_{k+1}, (Dᵀ v)_m = v_m, with v = P r (v_0 = r_0, the bias).
+    const int m = static_cast<int>(order.size());
+    Eigen::VectorXd q(m + 1);
+    const auto v = [&](int k) { return k == 0 ? r[0] : r[order[k - 1] + 1]; };
+    for (int k = 0; k < m; ++k) q[k] = v(k) - v(k + 1);
+    q[m] = v(m);
+    return q;
+}
+
+// local_system makes H at least tridiagonal (m ≥ 1), so DᵀD fits in its band.
+ShiftedGramSolver::ShiftedGramSolver(LocalSystem sys) : sys_(std::move(sys)), chol_(SymBand{}) {}
+
+bool ShiftedGramSolver::factor(double c) {
+    SymBand A = sys_.H;
+    A.band *= c;
+    add_difference_gram(A, 1.0);
+    chol_ = BandCholesky(A);
+    c_ = chol_.ok ? c : -1.0;
+    return chol_.ok;
+}
+
+Eigen::VectorXd ShiftedGramSolver::solve(const Eigen::VectorXd& r) const {
+    return weights_from_local(chol_.solve(local_from_dual(r, sys_.order)), sys_.order);
 }
 
 }  // namespace ttnn

@@ -25,22 +25,30 @@ constexpr double b1 = 35.0 / 384, b3 = 500.0 / 1113, b4 = 125.0 / 192, b5 = -218
 constexpr double e1 = 71.0 / 57600, e3 = -71.0 / 16695, e4 = 71.0 / 1920, e5 = -17253.0 / 339200,
                  e6 = 22.0 / 525, e7 = -1.0 / 40;
 
-std::string time_string(double t) {
+}  // namespace
+
+std::string ode_time_string(double t) {
     char buf[32];
     std::snprintf(buf, sizeof buf, "%.17g", t);
     return buf;
 }
 
-}  // namespace
-
 StepLimitError::StepLimitError(std::int64_t steps, double t, double t_end, const char* time_name)
     : std::runtime_error("max_steps = " + std::to_string(steps) +
                          " steps were not enough: the integration reached " + time_name + " = " +
-                         time_string(t) +
-                         " of " + time_string(t_end) +
+                         ode_time_string(t) +
+                         " of " + ode_time_string(t_end) +
                          " (raise max_steps, loosen rtol/atol, or try another method)"),
       steps(steps),
       t(t) {}
+
+double ode_initial_step(const Eigen::VectorXd& y, const Eigen::VectorXd& f,
+                        const OdeOptions& opt) {
+    const Eigen::ArrayXd sc = opt.atol + opt.rtol * y.array().abs();
+    const double d0 = std::sqrt((y.array() / sc).square().mean());
+    const double d1 = std::sqrt((f.array() / sc).square().mean());
+    return (d0 < 1e-5 || d1 < 1e-5) ? 1e-6 : 0.01 * d0 / d1;
+}
 
 std::vector<Eigen::VectorXd> ode_without_unknowns(const OdeRhs& rhs, const Eigen::VectorXd& y0,
                                                   const std::vector<double>& times,
@@ -62,32 +70,21 @@ std::vector<Eigen::VectorXd> ode_solve(const OdeRhs& rhs, const Eigen::VectorXd&
                                        const OdeOutput& on_output, const OdeAccept& accept) {
     using clock = std::chrono::steady_clock;
     const Eigen::Index n = y0.size();
+    if (n == 0) {  // nothing moves (the limit of a network without neurons)
+        if (stats) *stats = OdeStats{};
+        return ode_without_unknowns(rhs, y0, times, on_output);
+    }
     std::vector<Eigen::VectorXd> out;
     out.reserve(times.size());
     out.push_back(y0);
     OdeStats st;
-
-    if (n == 0) {
-        if (stats) *stats = st;
-        return ode_without_unknowns(rhs, y0, times, on_output);
-    }
     Eigen::VectorXd y = y0, k1(n), k2(n), k3(n), k4(n), k5(n), k6(n), k7(n), tmp(n), y5(n), err(n);
     rhs(y, k1);
     ++st.rhs_calls;
     if (!k1.allFinite()) throw DivergenceError(0, "the right-hand side is not finite at the start");
     if (on_output) on_output(0);
 
-    // Initial step (Hairer–Nørsett–Wanner's heuristic, simplified).
-    const auto scale_of = [&](const Eigen::VectorXd& v) {
-        return (opt.atol + opt.rtol * v.array().abs()).matrix();
-    };
-    double h;
-    {
-        const Eigen::VectorXd sc = scale_of(y);
-        const double d0 = std::sqrt((y.array() / sc.array()).square().mean());
-        const double d1 = std::sqrt((k1.array() / sc.array()).square().mean());
-        h = (d0 < 1e-5 || d1 < 1e-5) ? 1e-6 : 0.01 * d0 / d1;
-    }
+    double h = ode_initial_step(y, k1, opt);
     double t = times.front();
     auto last_poll = clock::now();
     double err_prev = 1e-4;  // PI controller memory
@@ -96,13 +93,7 @@ std::vector<Eigen::VectorXd> ode_solve(const OdeRhs& rhs, const Eigen::VectorXd&
     for (std::size_t s = 1; s < times.size(); ++s) {
         const double t_stop = times[s];
         while (t < t_stop) {
-            if (opt.max_steps > 0 && st.accepted + st.rejected >= opt.max_steps) {
-                throw StepLimitError(opt.max_steps, t, times.back(), opt.time_name);
-            }
-            if (clock::now() - last_poll > std::chrono::milliseconds(5)) {
-                if (poll && poll()) throw Interrupted{};
-                last_poll = clock::now();
-            }
+            ode_step_prologue(opt, st, t, times.back(), last_poll, poll);
             bool last = false;
             double hs = h;
             if (t + hs >= t_stop || t + 1.01 * hs >= t_stop) {
@@ -128,14 +119,13 @@ std::vector<Eigen::VectorXd> ode_solve(const OdeRhs& rhs, const Eigen::VectorXd&
             double e = std::sqrt((err.array() / sc).square().mean());
             if (!std::isfinite(e)) {
                 if (!y5.allFinite() && hs < 1e-300) {
-                    throw DivergenceError(st.accepted + 1, "the state became non-finite at t = " +
-                                                               std::to_string(t));
+                    throw DivergenceError(st.accepted + 1, "the state became non-finite at " + std::string(opt.time_name) + " = " + ode_time_string(t));
                 }
                 h = 0.1 * hs;
                 ++st.rejected;
                 if (h < 1e-300) {
                     throw DivergenceError(st.accepted + 1,
-                                          "the state became non-finite at t = " + std::to_string(t));
+                                          "the state became non-finite at " + std::string(opt.time_name) + " = " + ode_time_string(t));
                 }
                 continue;
             }
@@ -144,7 +134,7 @@ std::vector<Eigen::VectorXd> ode_solve(const OdeRhs& rhs, const Eigen::VectorXd&
                 ++st.rejected;
                 if (!(h > 1e-14 * std::max(1.0, std::abs(t)))) {
                     throw DivergenceError(st.accepted + 1,
-                                          "step size underflow at " + std::string(opt.time_name) + " = " + time_string(t) +
+                                          "step size underflow at " + std::string(opt.time_name) + " = " + ode_time_string(t) +
                                               ": no step keeps the loss from increasing");
                 }
                 continue;
@@ -169,8 +159,7 @@ std::vector<Eigen::VectorXd> ode_solve(const OdeRhs& rhs, const Eigen::VectorXd&
                 k1.swap(k7);
                 ++st.accepted;
                 if (!y.allFinite()) {
-                    throw DivergenceError(st.accepted, "the state became non-finite at t = " +
-                                                           std::to_string(t));
+                    throw DivergenceError(st.accepted, "the state became non-finite at " + std::string(opt.time_name) + " = " + ode_time_string(t));
                 }
                 const double fac = e == 0.0 ? 5.0
                                              : std::clamp(0.9 * std::pow(e, -0.7 / 5) *
@@ -187,7 +176,7 @@ std::vector<Eigen::VectorXd> ode_solve(const OdeRhs& rhs, const Eigen::VectorXd&
                 ++st.rejected;
                 if (!(h > 1e-14 * std::max(1.0, std::abs(t)))) {
                     throw DivergenceError(st.accepted + 1,
-                                          "step size underflow at t = " + std::to_string(t));
+                                          "step size underflow at " + std::string(opt.time_name) + " = " + ode_time_string(t));
                 }
             }
         }

@@ -45,12 +45,6 @@ void jacobian(const OdeRhs& rhs, const Eigen::VectorXd& y, const Eigen::VectorXd
     }
 }
 
-std::string time_string(double t) {
-    char buf[32];
-    std::snprintf(buf, sizeof buf, "%.17g", t);
-    return buf;
-}
-
 }  // namespace
 
 std::vector<Eigen::VectorXd> ode_solve_rosenbrock(const OdeRhs& rhs, const Eigen::VectorXd& y0,
@@ -60,14 +54,14 @@ std::vector<Eigen::VectorXd> ode_solve_rosenbrock(const OdeRhs& rhs, const Eigen
                                                   const OdeAccept& accept) {
     using clock = std::chrono::steady_clock;
     const Eigen::Index n = y0.size();
+    if (n == 0) {  // nothing moves (the limit of a network without neurons)
+        if (stats) *stats = OdeStats{};
+        return ode_without_unknowns(rhs, y0, times, on_output);
+    }
     std::vector<Eigen::VectorXd> out;
     out.reserve(times.size());
     out.push_back(y0);
     OdeStats st;
-    if (n == 0) {
-        if (stats) *stats = st;
-        return ode_without_unknowns(rhs, y0, times, on_output);
-    }
     Eigen::VectorXd y = y0, f0(n), f(n), tmp(n), work(n), g1(n), g2(n), g3(n), g4(n), y4(n),
         f4(n), err(n);
     Eigen::MatrixXd J(n, n), W(n, n);
@@ -77,13 +71,7 @@ std::vector<Eigen::VectorXd> ode_solve_rosenbrock(const OdeRhs& rhs, const Eigen
     if (!f0.allFinite()) throw DivergenceError(0, "the right-hand side is not finite at the start");
     if (on_output) on_output(0);
 
-    double h;
-    {
-        const Eigen::ArrayXd sc = opt.atol + opt.rtol * y.array().abs();
-        const double d0 = std::sqrt((y.array() / sc).square().mean());
-        const double d1 = std::sqrt((f0.array() / sc).square().mean());
-        h = (d0 < 1e-5 || d1 < 1e-5) ? 1e-6 : 0.01 * d0 / d1;
-    }
+    double h = ode_initial_step(y, f0, opt);
     double t = times.front();
     auto last_poll = clock::now();
     bool have_jacobian = false;  // J is at the current y
@@ -91,13 +79,7 @@ std::vector<Eigen::VectorXd> ode_solve_rosenbrock(const OdeRhs& rhs, const Eigen
     for (std::size_t s = 1; s < times.size(); ++s) {
         const double t_stop = times[s];
         while (t < t_stop) {
-            if (opt.max_steps > 0 && st.accepted + st.rejected >= opt.max_steps) {
-                throw StepLimitError(opt.max_steps, t, times.back(), opt.time_name);
-            }
-            if (clock::now() - last_poll > std::chrono::milliseconds(5)) {
-                if (poll && poll()) throw Interrupted{};
-                last_poll = clock::now();
-            }
+            ode_step_prologue(opt, st, t, times.back(), last_poll, poll);
             if (!have_jacobian) {
                 jacobian(rhs, y, f0, J, work, f);
                 st.rhs_calls += n;
@@ -130,7 +112,7 @@ std::vector<Eigen::VectorXd> ode_solve_rosenbrock(const OdeRhs& rhs, const Eigen
                 ++st.rejected;
                 if (h < 1e-300 || !(h > 1e-14 * std::max(1.0, std::abs(t)))) {
                     throw DivergenceError(st.accepted + 1,
-                                          "the state became non-finite at t = " + time_string(t));
+                                          "the state became non-finite at " + std::string(opt.time_name) + " = " + ode_time_string(t));
                 }
                 continue;
             }
@@ -146,7 +128,7 @@ std::vector<Eigen::VectorXd> ode_solve_rosenbrock(const OdeRhs& rhs, const Eigen
                         throw DivergenceError(st.accepted + 1,
                                               "step size underflow at " +
                                                   std::string(opt.time_name) + " = " +
-                                                  time_string(t) +
+                                                  ode_time_string(t) +
                                                   ": no step keeps the loss from increasing");
                     }
                     continue;
@@ -158,7 +140,7 @@ std::vector<Eigen::VectorXd> ode_solve_rosenbrock(const OdeRhs& rhs, const Eigen
                 if (!y.allFinite() || !f0.allFinite()) {
                     throw DivergenceError(st.accepted, "the state became non-finite at " +
                                                            std::string(opt.time_name) + " = " +
-                                                           time_string(t));
+                                                           ode_time_string(t));
                 }
                 have_jacobian = false;
                 // The embedded estimate is of order 3: local error ~ h⁴.
@@ -170,7 +152,7 @@ std::vector<Eigen::VectorXd> ode_solve_rosenbrock(const OdeRhs& rhs, const Eigen
                 if (!(h > 1e-14 * std::max(1.0, std::abs(t)))) {
                     throw DivergenceError(st.accepted + 1, "step size underflow at " +
                                                                std::string(opt.time_name) + " = " +
-                                                               time_string(t));
+                                                               ode_time_string(t));
                 }
             }
         }
@@ -182,19 +164,13 @@ std::vector<Eigen::VectorXd> ode_solve_rosenbrock(const OdeRhs& rhs, const Eigen
     return out;
 }
 
-std::vector<Eigen::VectorXd> ode_solve_by(OdeMethod method, const OdeRhs& rhs,
-                                          const Eigen::VectorXd& y0,
-                                          const std::vector<double>& times, const OdeOptions& opt,
-                                          const Poll& poll, OdeStats* stats,
-                                          const OdeOutput& on_output, const OdeAccept& accept,
-                                          double* stiff_from, Eigen::Index implicit_max_size) {
+std::vector<Eigen::VectorXd> ode_solve_switching(const OdeRhs& rhs, const OdeImplicit& implicit,
+                                                 const Eigen::VectorXd& y0,
+                                                 const std::vector<double>& times,
+                                                 const OdeOptions& opt, const Poll& poll,
+                                                 OdeStats* stats, const OdeOutput& on_output,
+                                                 const OdeAccept& accept, double* stiff_from) {
     if (stiff_from) *stiff_from = -1.0;
-    if (method == OdeMethod::rosenbrock) {
-        return ode_solve_rosenbrock(rhs, y0, times, opt, poll, stats, on_output, accept);
-    }
-    if (method == OdeMethod::rk45 || y0.size() > implicit_max_size) {
-        return ode_solve(rhs, y0, times, opt, poll, stats, on_output, accept);
-    }
     OdeOptions explicit_opt = opt;
     explicit_opt.stop_when_stiff = true;
     try {
@@ -214,8 +190,7 @@ std::vector<Eigen::VectorXd> ode_solve_by(OdeMethod method, const OdeRhs& rhs,
             if (on_output && k > 0) on_output(stored + k - 1);
         };
         OdeStats st;
-        const auto tail = ode_solve_rosenbrock(rhs, stiff.y, rest, implicit_opt, poll, &st,
-                                               tail_output, accept);
+        const auto tail = implicit(stiff.y, rest, implicit_opt, &st, tail_output);
         std::vector<Eigen::VectorXd> ys = std::move(stiff.outputs);
         ys.insert(ys.end(), tail.begin() + 1, tail.end());
         if (stats) {
@@ -226,6 +201,27 @@ std::vector<Eigen::VectorXd> ode_solve_by(OdeMethod method, const OdeRhs& rhs,
         if (stiff_from) *stiff_from = stiff.t;
         return ys;
     }
+}
+
+std::vector<Eigen::VectorXd> ode_solve_by(OdeMethod method, const OdeRhs& rhs,
+                                          const Eigen::VectorXd& y0,
+                                          const std::vector<double>& times, const OdeOptions& opt,
+                                          const Poll& poll, OdeStats* stats,
+                                          const OdeOutput& on_output, const OdeAccept& accept,
+                                          double* stiff_from, Eigen::Index implicit_max_size) {
+    if (stiff_from) *stiff_from = -1.0;
+    if (method == OdeMethod::rosenbrock) {
+        return ode_solve_rosenbrock(rhs, y0, times, opt, poll, stats, on_output, accept);
+    }
+    if (method == OdeMethod::rk45 || y0.size() > implicit_max_size) {
+        return ode_solve(rhs, y0, times, opt, poll, stats, on_output, accept);
+    }
+    const OdeImplicit rosenbrock = [&](const Eigen::VectorXd& y, const std::vector<double>& ts,
+                                       const OdeOptions& o, OdeStats* st, const OdeOutput& out) {
+        return ode_solve_rosenbrock(rhs, y, ts, o, poll, st, out, accept);
+    };
+    return ode_solve_switching(rhs, rosenbrock, y0, times, opt, poll, stats, on_output, accept,
+                               stiff_from);
 }
 
 }  // namespace ttnn

@@ -184,6 +184,7 @@ def sgd_ensemble(
     order: list[_I64 | None] = ...,
     progress: _Progress = None,
 ) -> list[SgdResult | BaseException]: ...
+def shifted_gram_solve(net: Network, target: _AnyTarget, c: float, r: _F64) -> _F64: ...
 def gradient_flow(
     net: Network,
     target: _AnyTarget,

@@ -163,7 +163,7 @@ def tolerances(rtol: Any, atol: Any) -> tuple[float, float]:
     return r, a
 
 
-FLOW_METHODS = ("rk45", "rosenbrock", "auto")
+FLOW_METHODS = ("rk45", "rosenbrock", "rosenbrock_w", "auto")
 LIMIT_METHODS = ("rk45", "rosenbrock", "auto")
 
 

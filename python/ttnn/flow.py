@@ -2,7 +2,8 @@
 
 da/dt = −∇_a L, du/dt = −eps ∇_u L with the exact gradient of
 L = ∫_0^1 (f* − f)² (no factor ½), by adaptive Dormand–Prince 5(4) or, for stiff
-flows, a linearly implicit Rosenbrock 4(3) method (docs/maths/dynamics.md#stiff-steps).
+flows, a linearly implicit Rosenbrock 4(3) method or a Rosenbrock-W method with a
+banded a-block (docs/maths/dynamics.md#stiff-steps).
 """
 
 from __future__ import annotations
@@ -94,10 +95,23 @@ def gradient_flow(
     eps of order 1, where the curvature in u is of order Δ²/η) and m is small; each
     step costs 2m + 4 right-hand sides and an O(m³) factorisation, so at large m
     it is slower than the explicit method unless the stiffness is severe.
-    ``method="auto"`` starts explicitly and, for m ≤ 200, goes on with the
-    Rosenbrock method (to the end) once the explicit steps are limited by
-    stability rather than accuracy (h·ρ > 3.25 on 15 accepted steps, ρ estimated
-    from the last two stages); the time of the switch is ``stiff_from``.
+    ``method="rosenbrock_w"`` (cubic and ramp only) is the Rosenbrock-W method
+    ROS34PW2 (order 3, embedded order 2; Rang & Angermann 2005), whose order holds for
+    any matrix in place of the Jacobian: it uses blockdiag(−2G(u), 0), i.e. the exact
+    stiff a-block −∇²_a L = −2G and nothing for the slow u (nor the couplings), and
+    solves (I + 2γh G) x = r in O(m w²) through the banded local basis
+    (docs/maths/local_basis.md#implicit-steps). A step costs 3 right-hand sides (4 when
+    accepted), a banded factorisation and 4 banded solves (the banded Gram matrix is
+    rebuilt every 10 accepted steps and after a rejection), so it fits large m when
+    the stiffness is the a-block's λ_max(2G) ∝ m at small eps (E1 at m = 1000);
+    stiffness in u (eps of order 1 near convergence) still limits its steps, like an
+    explicit method's. Being of order 3, it takes short steps through fast transients
+    at tight tolerances, where "auto" (Dormand–Prince first) is faster.
+    ``method="auto"`` starts explicitly and goes on implicitly (to the end) once the
+    explicit steps are limited by stability rather than accuracy (h·ρ > 3.25 on 15
+    accepted steps, ρ estimated from the last two stages): with the Rosenbrock method
+    for m ≤ 200, with ``"rosenbrock_w"`` for cubic and ramp at m > 200, while relu at
+    m > 200 stays explicit. The time of the switch is ``stiff_from``.
     """
     check_net_target(net, target)
     eps_f = check.real("eps", eps, nonneg=True)
@@ -106,6 +120,11 @@ def gradient_flow(
     rtol_f, atol_f = check.tolerances(rtol, atol)
     steps = check.max_steps(max_steps)
     how = check.flow_method(method)
+    if how == "rosenbrock_w" and net.activation == "relu":
+        raise ValueError(
+            "method='rosenbrock_w' needs a windowed activation (cubic or ramp): relu has no "
+            "banded Gram matrix; use 'rosenbrock', 'rk45' or 'auto'"
+        )
     with reporter(progress, "gradient_flow", "snapshot") as report:
         out = _core.gradient_flow(
             net=net._c,

@@ -1,6 +1,6 @@
 // Two-timescale gradient flow (docs/maths/dynamics.md#gradient-flow): da/dt = −∇_a L, du/dt = −ε ∇_u L,
 // with the exact gradient, integrated by adaptive Dormand–Prince 5(4) or, for stiff
-// flows, by the Rosenbrock 4(3) method of ode.hpp.
+// flows, by the Rosenbrock 4(3) or the Rosenbrock-W method of ode.hpp.
 #pragma once
 
 #include <Eigen/Core>
@@ -22,9 +22,12 @@ struct FlowResult {
     double stiff_from = -1.0;  // FlowMethod::automatic: when it went implicit (−1: never)
 };
 
+// rosenbrock_w: ROS34PW2 with W = I/(γh) − blockdiag(−2G(u), 0), the a-block
+// solved in the banded local basis (cubic and ramp only; docs/maths/dynamics.md#stiff-steps).
 // automatic: Dormand–Prince until its steps are limited by stability (see
-// StiffnessDetected), then Rosenbrock 4(3) to the end.
-enum class FlowMethod { rk45, rosenbrock, automatic };
+// StiffnessDetected), then, to the end, Rosenbrock 4(3) for m ≤ 200 and
+// rosenbrock_w for a windowed activation at m > 200 (relu at m > 200 stays explicit).
+enum class FlowMethod { rk45, rosenbrock, automatic, rosenbrock_w };
 
 FlowResult gradient_flow(const Network& net, const Target& target, double eps,
                          double t_end, int snapshots, const OdeOptions& opt, const Poll& poll,

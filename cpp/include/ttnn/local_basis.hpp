@@ -48,4 +48,35 @@ struct BandCholesky {
 // nearly always within a small factor of the true value).
 double band_condition(const SymBand& A, const BandCholesky& chol);
 
+// A += lambda DᵀD, the ridge λ‖a‖² = λ‖D c‖² in the local basis: DᵀD is
+// tridiag(−1, 2, −1) with a last diagonal entry 1 (A.w ≥ 1).
+void add_difference_gram(SymBand& A, double lambda);
+
+// a = Pᵀ D c: the outer weights (network order, bias first) of the local-basis
+// coefficients c (a_(0) = c_0, a_(k) = c_k − c_{k−1} for the k-th smallest neuron).
+Eigen::VectorXd weights_from_local(const Eigen::VectorXd& c, const std::vector<int>& order);
+
+// Dᵀ P r: the transpose of weights_from_local, applied to r (network order).
+Eigen::VectorXd local_from_dual(const Eigen::VectorXd& r, const std::vector<int>& order);
+
+// Solves (I + c G(u)) x = r for the Gram matrix G of a windowed network in
+// O(m w²) (docs/maths/local_basis.md#implicit-steps): with G = Pᵀ Lᵀ H L P and
+// x = Pᵀ D z, it is the banded SPD system (DᵀD + c H) z = Dᵀ P r. The implicit
+// a-block of the gradient flow's Rosenbrock-W steps (c = 2γh).
+class ShiftedGramSolver {
+public:
+    // H and the sort order of the local basis at the network's u.
+    explicit ShiftedGramSolver(LocalSystem sys);
+    // Factors DᵀD + c H (c ≥ 0); false when that fails (not finite).
+    bool factor(double c);
+    double shift() const { return c_; }
+    // x for the last factor(); r and x in the network's order (bias first).
+    Eigen::VectorXd solve(const Eigen::VectorXd& r) const;
+
+private:
+    LocalSystem sys_;
+    BandCholesky chol_;
+    double c_ = -1.0;
+};
+
 }  // namespace ttnn

@@ -5,9 +5,11 @@
 #pragma once
 
 #include <Eigen/Core>
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <stdexcept>
+#include <string>
 #include <vector>
 
 #include "ttnn/interrupt.hpp"
@@ -48,6 +50,24 @@ struct OdeStats {
     std::int64_t accepted = 0, rejected = 0, rhs_calls = 0;
 };
 
+// t with all 17 significant digits, as the integrators' messages print times.
+std::string ode_time_string(double t);
+
+// What every integrator does before attempting a step: throw StepLimitError once
+// opt.max_steps steps (accepted + rejected) are used up, and poll (Interrupted
+// when it says stop) at most every 5 ms. `last_poll` is the caller's clock memory.
+inline void ode_step_prologue(const OdeOptions& opt, const OdeStats& st, double t, double t_end,
+                              std::chrono::steady_clock::time_point& last_poll, const Poll& poll) {
+    if (opt.max_steps > 0 && st.accepted + st.rejected >= opt.max_steps) {
+        throw StepLimitError(opt.max_steps, t, t_end, opt.time_name);
+    }
+    const auto now = std::chrono::steady_clock::now();
+    if (now - last_poll > std::chrono::milliseconds(5)) {
+        if (poll && poll()) throw Interrupted{};
+        last_poll = std::chrono::steady_clock::now();
+    }
+}
+
 // Thrown by ode_solve under opt.stop_when_stiff: h·ρ exceeded 3.25 (about the
 // boundary of Dormand–Prince's stability region on the negative axis) on 15
 // accepted steps without 6 consecutive ones below it, with ρ the estimate
@@ -60,6 +80,12 @@ struct StiffnessDetected {
     std::vector<Eigen::VectorXd> outputs;
     OdeStats stats;
 };
+
+// The first trial step of every integrator: 1% of |y| / |y'| in the error
+// test's norm (Hairer–Nørsett–Wanner's heuristic, simplified), 1e-6 when either
+// is negligible; error control corrects it from there.
+double ode_initial_step(const Eigen::VectorXd& y, const Eigen::VectorXd& f,
+                        const OdeOptions& opt);
 
 // The integrators' answer for a system with no unknowns (the limit of a network
 // without neurons): y0 at every time, rhs called once and every output reported
@@ -102,9 +128,27 @@ std::vector<Eigen::VectorXd> ode_solve_rosenbrock(const OdeRhs& rhs, const Eigen
 // O(n³) LU, more than the explicit steps it saves at large n).
 enum class OdeMethod { rk45, rosenbrock, automatic };
 
-// ode_solve or ode_solve_rosenbrock, or the automatic switch between them, by
-// `method`; the same contract. *stiff_from (if given) is the time at which the
-// automatic method went implicit, −1 if it did not.
+// An implicit integrator for the automatic switch: from y0 over `times`, with
+// ode_solve's contract and the caller's rhs, poll and accept rule.
+using OdeImplicit = std::function<std::vector<Eigen::VectorXd>(
+    const Eigen::VectorXd& y0, const std::vector<double>& times, const OdeOptions& opt,
+    OdeStats* stats, const OdeOutput& on_output)>;
+
+// Dormand–Prince until its steps are limited by stability (StiffnessDetected),
+// then `implicit` from the state reached to the end: ode_solve's contract over
+// the whole span (outputs, max_steps counted over both parts). *stiff_from (if
+// given) is the time of the switch, −1 if there was none.
+std::vector<Eigen::VectorXd> ode_solve_switching(const OdeRhs& rhs, const OdeImplicit& implicit,
+                                                 const Eigen::VectorXd& y0,
+                                                 const std::vector<double>& times,
+                                                 const OdeOptions& opt, const Poll& poll,
+                                                 OdeStats* stats = nullptr,
+                                                 const OdeOutput& on_output = nullptr,
+                                                 const OdeAccept& accept = nullptr,
+                                                 double* stiff_from = nullptr);
+
+// ode_solve or ode_solve_rosenbrock, or the switch from the first to the second,
+// by `method`; the same contract. *stiff_from as for ode_solve_switching.
 std::vector<Eigen::VectorXd> ode_solve_by(OdeMethod method, const OdeRhs& rhs,
                                           const Eigen::VectorXd& y0,
                                           const std::vector<double>& times, const OdeOptions& opt,
@@ -113,5 +157,29 @@ std::vector<Eigen::VectorXd> ode_solve_by(OdeMethod method, const OdeRhs& rhs,
                                           const OdeAccept& accept = nullptr,
                                           double* stiff_from = nullptr,
                                           Eigen::Index implicit_max_size = 0);
+
+// The linear algebra of a Rosenbrock-W step: W = I/(γh) − A for a matrix A that
+// only approximates the Jacobian of rhs (a W-method's order conditions hold for
+// any A) and may be kept from an earlier state.
+struct WMatrix {
+    // Make W for the product gamma_h = γ·h at state y. `fresh` asks for A to be
+    // rebuilt at y; otherwise A may be the one of an earlier call.
+    std::function<void(const Eigen::VectorXd& y, double gamma_h, bool fresh)> set;
+    // x ← W⁻¹ x for the W of the last set().
+    std::function<void(Eigen::VectorXd& x)> solve;
+};
+
+// The same contract (outputs, errors, polling, max_steps) by the Rosenbrock-W
+// method ROS34PW2 of Rang & Angermann (2005): four stages, order 3 with an
+// embedded order-2 estimate, for any A in W (docs/maths/dynamics.md#stiff-steps).
+// A step costs 3 calls of rhs (4 when accepted) and four solves with W; A is
+// rebuilt (fresh = true) after every rejected step and every `refresh_every`
+// accepted ones (1: every step).
+std::vector<Eigen::VectorXd> ode_solve_rosenbrock_w(const OdeRhs& rhs, const WMatrix& w,
+                                                    const Eigen::VectorXd& y0,
+                                                    const std::vector<double>& times,
+                                                    const OdeOptions& opt, const Poll& poll,
+                                                    OdeStats* stats = nullptr,
+                                                    int refresh_every = 1);
 
 }  // namespace ttnn

@@ -29,7 +29,7 @@ from .additive import (
 )
 from .flow import flow_rhs
 from .limits import finite_eta_rhs, optimal_outer, zero_eta_loss, zero_eta_pair_rhs
-from .local_basis import local_system, optimal_outer_banded
+from .local_basis import local_system, optimal_outer_banded, shifted_gram_solve
 from .loss import breakpoints, gauss_legendre_nodes, gram_system, l2_error, l2_gradient
 from .network import features, forward, sample_gradient
 from .sgd import sgd_batch_step, sgd_replay, sgd_step, snapshot_steps
@@ -60,6 +60,7 @@ __all__ = [
     "sgd_batch_step",
     "sgd_replay",
     "sgd_step",
+    "shifted_gram_solve",
     "sigma",
     "sigma_eta",
     "snapshot_steps",

@@ -109,3 +109,34 @@ def optimal_outer_banded(
     with np.errstate(all="ignore"):
         cond = float(np.linalg.cond(g, 1)) if np.linalg.matrix_rank(g) == len(b) else np.inf
     return optimal_outer(u, eta, breaks, values, activation, ridge), cond, False
+
+
+def shifted_gram_solve(
+    u: ArrayLike,
+    eta: float,
+    breaks: Any,
+    values: ArrayLike | None,
+    c: float,
+    r: ArrayLike,
+    activation: str = "cubic",
+) -> NDArray[np.float64]:
+    """x = (I + c G(u))^-1 r through the local basis (docs/maths/local_basis.md#implicit-steps).
+
+    With v = r in sorted order (bias first) and x = D z in sorted order,
+    (I + c G) x = r is (D^T D + c H) z = D^T v, banded SPD for any c >= 0 because D is
+    invertible; solved here by ``band_cholesky``. r and x are in the network's order."""
+    u = np.asarray(u, dtype=np.float64)
+    r = np.asarray(r, dtype=np.float64)
+    h, _, order = local_system(u, eta, breaks, values, activation)
+    n = len(u) + 1
+    perm = np.concatenate(([0], 1 + order))  # sorted position -> network index
+    v = r[perm]
+    d = np.eye(n) - np.eye(n, k=-1)  # a = D c: a_0 = c_0, a_k = c_k - c_{k-1}
+    a_mat = difference_gram(n) + c * h
+    chol = band_cholesky(a_mat, max(half_bandwidth(h), 1))
+    if chol is None:
+        raise ValueError("D^T D + c H is not positive definite (non-finite input?)")
+    z = np.linalg.solve(chol.T, np.linalg.solve(chol, d.T @ v))
+    x = np.empty(n)
+    x[perm] = d @ z
+    return x
