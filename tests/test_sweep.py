@@ -119,6 +119,25 @@ def test_integrators_are_bounded_by_default():
     assert "max_steps" not in ds.attrs["settings"]  # old stores keep their hashes
 
 
+def test_flow_and_limit_methods_reach_the_runs():
+    # Each run equals the direct call with the same method, bit for bit.
+    flow = ttnn.sweep("flow", grid={"method": ["rosenbrock", "auto"]}, m=5, eta=0.05, t_end=2.0)
+    limit = ttnn.sweep("limit", grid={"method": ["rk45", "auto"]}, m=5, eta=0.05, tau_end=0.05)
+    for ds, kind in ((flow, "flow"), (limit, "limit")):
+        assert set(ds.status.values.ravel()) == {"ok"}
+        for coords, _r, run in _runs(ds):
+            net = ttnn.Network.init(5, 0.05, seed=int(run.init_seed))
+            if kind == "flow":
+                res = ttnn.gradient_flow(net, TARGET, 1.0, 2.0, snapshots=2, **coords)
+            else:
+                res = ttnn.two_timescale_limit(net, TARGET, 0.05, snapshots=2, **coords)
+            _same(run.u.values, res.u[-1])
+            _same(run.a.values, res.a[-1])
+    bad = ttnn.sweep("limit", grid={"method": ["rosenbrock_w"]}, m=3, eta=0.05, tau_end=0.01)
+    assert str(bad.status.values.ravel()[0]) == "refused"
+    assert "method" in str(bad.message.values.ravel()[0])
+
+
 def test_limit_runs_equal_direct_calls():
     ds = ttnn.sweep("limit", grid={"m": [4, 8]}, repeats=2, tau=0.02, eta=0.05)
     assert set(ds.status.values.ravel()) == {"ok"}

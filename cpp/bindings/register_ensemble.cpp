@@ -5,6 +5,7 @@
 #include <cstdint>
 
 #include "interrupt.hpp"
+#include "methods.hpp"
 #include "ttnn/flow.hpp"
 #include "ttnn/limit.hpp"
 #include "register.hpp"
@@ -32,38 +33,43 @@ void register_ensemble(py::module_& m) {
         [](const std::vector<Network>& nets, const Target& target,
            const std::vector<double>& eps, const std::vector<double>& t_end, int snapshots,
            double rtol, double atol, std::int64_t max_steps, int threads,
-           const py::object& progress) {
+           const py::object& progress, const std::string& method) {
+            const FlowMethod how = flow_method(method);
             std::vector<std::exception_ptr> errors;
             auto results = run_without_gil(
                 [&](const Poll& poll) {
                     return gradient_flow_ensemble(nets, target, eps, t_end, snapshots,
                                                   OdeOptions{rtol, atol, max_steps}, threads,
-                                                  poll, &errors);
+                                                  poll, &errors, how);
                 },
                 progress, outputs(nets.size(), snapshots));
             return recorded_runs(std::move(results), errors);
         },
         py::arg("nets"), py::arg("target"), py::arg("eps"), py::arg("t_end"),
         py::arg("snapshots"), py::arg("rtol"), py::arg("atol"), py::arg("max_steps"),
-        py::arg("threads"), py::arg("progress") = py::none());
+        py::arg("threads"), py::arg("progress") = py::none(),
+        py::arg("method") = "rk45");
     m.def(
         "finite_eta_limit_ensemble",
         [](const std::vector<Network>& nets, const Target& target,
            const std::vector<double>& tau_end, double ridge, int snapshots, double rtol,
-           double atol, std::int64_t max_steps, int threads, const py::object& progress) {
+           double atol, std::int64_t max_steps, int threads, const py::object& progress,
+           const std::string& method) {
+            const OdeMethod how = ode_method(method);
             std::vector<std::exception_ptr> errors;
             auto results = run_without_gil(
                 [&](const Poll& poll) {
                     return finite_eta_limit_ensemble(nets, target, tau_end, ridge, snapshots,
                                                      OdeOptions{rtol, atol, max_steps}, threads,
-                                                     poll, &errors);
+                                                     poll, &errors, how);
                 },
                 progress, outputs(nets.size(), snapshots));
             return recorded_runs(std::move(results), errors);
         },
         py::arg("nets"), py::arg("target"), py::arg("tau_end"), py::arg("ridge"),
         py::arg("snapshots"), py::arg("rtol"), py::arg("atol"), py::arg("max_steps"),
-        py::arg("threads"), py::arg("progress") = py::none());
+        py::arg("threads"), py::arg("progress") = py::none(),
+        py::arg("method") = "rk45");
 }
 
 }  // namespace ttnn::bindings

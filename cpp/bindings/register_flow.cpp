@@ -4,6 +4,7 @@
 #include <pybind11/stl.h>
 
 #include "interrupt.hpp"
+#include "methods.hpp"
 #include "register.hpp"
 #include "ttnn/flow.hpp"
 #include "ttnn/gram.hpp"
@@ -15,25 +16,6 @@ namespace py = pybind11;
 namespace ttnn::bindings {
 
 // The gradient flow, the finite-η limit and the Gram system they share.
-namespace {
-// `method=` of the flow and the limit (checked in Python first; this guards the core).
-OdeMethod ode_method(const std::string& method) {
-    if (method == "rk45") return OdeMethod::rk45;
-    if (method == "rosenbrock") return OdeMethod::rosenbrock;
-    if (method == "auto") return OdeMethod::automatic;
-    throw py::value_error("method must be 'rk45', 'rosenbrock' or 'auto', got '" + method + "'");
-}
-
-// `method=` of the flow, which also has the banded Rosenbrock-W steps.
-FlowMethod flow_method(const std::string& method) {
-    if (method == "rk45") return FlowMethod::rk45;
-    if (method == "rosenbrock") return FlowMethod::rosenbrock;
-    if (method == "rosenbrock_w") return FlowMethod::rosenbrock_w;
-    if (method == "auto") return FlowMethod::automatic;
-    throw py::value_error("method must be 'rk45', 'rosenbrock', 'rosenbrock_w' or 'auto', got '" +
-                          method + "'");
-}
-}  // namespace
 
 void register_flow(py::module_& m) {
     m.def(

@@ -220,6 +220,7 @@ def gradient_flow_ensemble(
     max_steps: int,
     threads: int,
     progress: _Progress = None,
+    method: str = "rk45",
 ) -> list[FlowResult | BaseException]: ...
 def finite_eta_limit_ensemble(
     nets: list[Network],
@@ -232,6 +233,7 @@ def finite_eta_limit_ensemble(
     max_steps: int,
     threads: int,
     progress: _Progress = None,
+    method: str = "rk45",
 ) -> list[LimitResult | BaseException]: ...
 def additive_gd(
     net: AdditiveNetwork,

@@ -17,7 +17,7 @@
 
 namespace ttnn {
 
-// Run i: gradient_flow(nets[i], target, eps[i], t_end[i], snapshots, opt).
+// Run i: gradient_flow(nets[i], target, eps[i], t_end[i], snapshots, opt, method).
 // Errors as in parallel_runs (rethrown, or returned in `errors` when given).
 std::vector<FlowResult> gradient_flow_ensemble(const std::vector<Network>& nets,
                                                const Target& target,
@@ -25,12 +25,14 @@ std::vector<FlowResult> gradient_flow_ensemble(const std::vector<Network>& nets,
                                                const std::vector<double>& t_end, int snapshots,
                                                const OdeOptions& opt, int threads,
                                                const Poll& poll,
-                                               std::vector<std::exception_ptr>* errors = nullptr);
+                                               std::vector<std::exception_ptr>* errors = nullptr,
+                                               FlowMethod method = FlowMethod::rk45);
 
-// Run i: finite_eta_limit(nets[i], target, tau_end[i], ridge, snapshots, opt).
+// Run i: finite_eta_limit(nets[i], target, tau_end[i], ridge, snapshots, opt, method).
 std::vector<LimitResult> finite_eta_limit_ensemble(
     const std::vector<Network>& nets, const Target& target,
     const std::vector<double>& tau_end, double ridge, int snapshots, const OdeOptions& opt,
-    int threads, const Poll& poll, std::vector<std::exception_ptr>* errors = nullptr);
+    int threads, const Poll& poll, std::vector<std::exception_ptr>* errors = nullptr,
+    OdeMethod method = OdeMethod::rk45);
 
 }  // namespace ttnn

@@ -208,6 +208,7 @@ def _ode(
     k = check.ode_snapshots(s0["snapshots"])
     rtol, atol = check.tolerances(s0["rtol"], s0["atol"])
     max_steps = check.max_steps(setting(s0, kind, "max_steps"))
+    method = setting(s0, kind, "method")
 
     def build(s: Mapping[str, Any], init_seed: int, seed: int) -> dict[str, Any]:
         net = _net(s, init_seed)
@@ -235,6 +236,7 @@ def _ode(
             max_steps=max_steps,
             threads=nthreads,
             progress=report,
+            method=method,
         )
         axis = "t"
     else:
@@ -250,6 +252,7 @@ def _ode(
             max_steps=max_steps,
             threads=nthreads,
             progress=report,
+            method=method,
         )
         axis = "tau"
     for i, b, out in zip(todo, built, outs, strict=True):
@@ -390,7 +393,10 @@ def _check_call(kind: str, s: Mapping[str, Any]) -> None:
     if kind in ("flow", "limit"):
         check.ode_snapshots(s["snapshots"])
         check.tolerances(s["rtol"], s["atol"])
+    if kind == "flow":
+        check.flow_method(setting(s, kind, "method"))
     if kind == "limit":
+        check.limit_method(setting(s, kind, "method"))
         check.real("ridge", s["ridge"], nonneg=True)
         if s["limit"] not in ("finite", "zero"):
             raise ValueError(f"limit must be 'finite' or 'zero', got {s['limit']!r}")

@@ -55,6 +55,7 @@ SETTINGS: dict[str, dict[str, str]] = {
         "rtol": "real",
         "atol": "real",
         "max_steps": "int",
+        "method": "str",
     },
     "limit": {
         **_COMMON,
@@ -66,6 +67,7 @@ SETTINGS: dict[str, dict[str, str]] = {
         "rtol": "real",
         "atol": "real",
         "max_steps": "int",
+        "method": "str",
     },
     "gd": {
         **_COMMON,
@@ -123,8 +125,8 @@ DEFAULTS: dict[str, dict[str, Any]] = {
 OPTIONAL: dict[str, dict[str, Any]] = {
     "sgd": {"batch": 1, "n": None, "epochs": 1, "shuffle": False},
     "gd": {"loss": "norm"},
-    "flow": {"max_steps": check.DEFAULT_MAX_STEPS},
-    "limit": {"max_steps": check.DEFAULT_MAX_STEPS},
+    "flow": {"max_steps": check.DEFAULT_MAX_STEPS, "method": "rk45"},
+    "limit": {"max_steps": check.DEFAULT_MAX_STEPS, "method": "rk45"},
 }
 
 
@@ -147,8 +149,8 @@ FIXED_ONLY = ("target",)
 #: Settings shared by every run of one ensemble call (the rest may differ per run).
 PER_CALL = {
     "sgd": ("noise", "snapshots", "epochs", "shuffle"),
-    "flow": ("snapshots", "rtol", "atol", "max_steps"),
-    "limit": ("limit", "ridge", "snapshots", "rtol", "atol", "max_steps"),
+    "flow": ("snapshots", "rtol", "atol", "max_steps", "method"),
+    "limit": ("limit", "ridge", "snapshots", "rtol", "atol", "max_steps", "method"),
     "gd": ("snapshots", "target", "loss"),
 }
 
