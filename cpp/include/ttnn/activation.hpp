@@ -61,9 +61,10 @@ inline double dsigma_eta(double z, double eta) {
 // σ_η(z) and σ′_η(z) as above, bit for bit, for the hot loops (the loss's
 // quadrature nodes; the SGD window has window_activation_inv below). For the
 // cubic, without branches: inside the window the sign of z is a coin flip,
-// and mispredicting it costs more than evaluating both sides. With z clamped to [−½, ½] and s = ½ − |z| (equal to z + ½ for z ≤ 0
-// and to ½ − z above, as in cubic_sigma), σ = 4s³ or 1 − 4s³ and σ′ = 12s²,
-// which also gives 0 and 1 (and σ′ = 0) at and beyond the window's edges.
+// and mispredicting it costs more than evaluating both sides. With z clamped
+// to [−½, ½] and s = ½ − |z| (equal to z + ½ for z ≤ 0 and to ½ − z above, as
+// in cubic_sigma), σ = 4s³ or 1 − 4s³ and σ′ = 12s², which also gives 0 and 1
+// (and σ′ = 0) at and beyond the window's edges.
 // `cond ? a : b` through bit masks: GCC compiles the conditional expression
 // to a branch, which mispredicts half the time on the sign of z (measured in
 // the SGD window at m = 1000).
