@@ -1,10 +1,11 @@
 """The SGD kernel's internal variants against ttnn.reference (docs/maths/dynamics.md#online-sgd).
 
 The C++ core picks its prefix-sum store by m (flat up to 32 neurons, blocked of
-32 above, summing the blocks in 8 partial sums instead of 2 from m = 2048) and, when windows hold about m·η ≥ 1 neurons, counts the window with
-a fixed-length loop that falls back to a scan past 8 neurons. Each variant is
-held here against the plain NumPy loop on replayed streams, including neurons
-that cross each other around a block boundary and windows longer than 8.
+32 above, summing the blocks in 8 partial sums instead of 2 from m = 2048) and,
+when windows hold about m·η ≥ 1 neurons, counts the window with a fixed-length
+loop that falls back to a scan past 8 neurons. Each variant is held here against
+the plain NumPy loop on replayed streams, including neurons that cross each
+other around a block boundary and windows longer than 8.
 """
 
 import numpy as np
