@@ -299,7 +299,8 @@ def main() -> int:
         "| workload | process pool of `ttnn.sgd` (s) | `sgd_ensemble`, 2 threads (s) "
         "| pool / ensemble | results identical |",
         "|---|---:|---:|---:|---|",
-        f"| {POOL_RUNS} runs of E1, {POOL_STEPS:.0e} steps each | {pm['pool']:.2f} "
+        f"| {POOL_RUNS} runs of E1, {POOL_STEPS:.0e}".replace("e+0", "e")
+        + f" steps each | {pm['pool']:.2f} "
         f"| {pm['ensemble']:.2f} | {pm['pool'] / pm['ensemble']:.2f} "
         f"| {'yes' if pool['identical'] else '**NO**'} |",
     ]
