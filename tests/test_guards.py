@@ -109,6 +109,23 @@ def test_the_memory_bound_can_be_set(monkeypatch):
         ttnn.Network.init(10, 4e-3)
 
 
+def test_small_requests_skip_the_memory_lookup_and_large_ones_do_not(monkeypatch):
+    # Reading /proc/meminfo costs more than a short run: requests up to
+    # SMALL_REQUEST never look (here the lookup would report no memory at all).
+    from ttnn import _validate
+
+    monkeypatch.delenv("TTNN_MEMORY_LIMIT_GIB", raising=False)
+    monkeypatch.setattr(_validate, "_meminfo_available", lambda: 0)
+    monkeypatch.setattr(_validate, "_cgroup_available", lambda: None)
+    net = ttnn.Network.init(20, 4e-3)
+    ttnn.sgd(net, T, h=1e-3, steps=10, snapshots=11)
+    _validate.memory("a small request", _validate.SMALL_REQUEST)
+    with pytest.raises(ValueError, match="GiB"):
+        _validate.memory("a larger one", _validate.SMALL_REQUEST + 1)
+    with pytest.raises(ValueError, match="sgd with 100000 snapshots"):
+        ttnn.sgd(net, T, h=1e-3, steps=10**5, snapshots=10**5)  # ~35 MB
+
+
 def test_gd_data_whose_squares_overflow_are_rejected_and_overflow_stops_at_its_epoch():
     net = ttnn.AdditiveNetwork.init_paper(2, 3, 1e-2, seed=0)
     X = np.random.default_rng(0).random((8, 2))

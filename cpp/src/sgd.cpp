@@ -28,6 +28,10 @@ constexpr std::int64_t kPollWork = std::int64_t{1} << 22;
 // bench/sgd.py's stream (η = 4e-3), ns/step flat vs blocked: 25 vs 31 at
 // m = 20, 39 vs 36 at m = 40, 57 vs 41 at m = 64.
 constexpr Eigen::Index kFlatMaxM = 32;
+// From this many neurons the blocked store sums its block totals in 8 partial
+// sums instead of 2 (prefix_sums.hpp). Measured (steps/s, 2 vs 8): m = 1000
+// 9.5 vs 8.8 M, m = 3000 4.1 vs 4.2 M, m = 10⁴ 1.65 vs 1.84 M (bench/RESULTS.md).
+constexpr Eigen::Index kWideSumMinM = 2048;
 
 // Kernel for cubic and ramp, O(window + cost of the prefix sums) per step
 // instead of O(m).
@@ -37,9 +41,10 @@ constexpr Eigen::Index kFlatMaxM = 32;
 // of a plus the few window terms, and the update of a on the saturated prefix
 // is one prefix add (σ′ = 0 there, so their u do not move). `Store` keeps a in
 // sorted order with those two operations (prefix_sums.hpp): FlatPrefixSums for
-// small m, BlockedPrefixSums for large m (kFlatMaxM). Plain sums,
-// no cancellation, so the result stays within rounding of the straightforward
-// loop of ttnn.reference.
+// small m, BlockedPrefixSums for large m (kFlatMaxM, kWideSumMinM). Plain sums,
+// no cancellation, and the window terms from z·(1/η) (window_activation_inv),
+// so the result stays within rounding of the straightforward loop of
+// ttnn.reference.
 //
 // The window [lo, hi) is found from a bucket table over [0, 1) (first sorted
 // position per bucket, rebuilt every kRefresh steps) and a short linear scan
@@ -53,10 +58,11 @@ public:
     static constexpr int kScan = 8;
 
     SortedKernel(const Network& net, double h, double eps)
-        : m_(static_cast<int>(net.m())), eta_(net.eta), h_(h), eps_(eps), a0_(net.a[0]),
+        : m_(static_cast<int>(net.m())), eta_(net.eta), inv_eta_(1.0 / net.eta), h_(h),
+          eps_(eps), a0_(net.a[0]),
           nbuckets_(bucket_count(m_)), perm_(sorted_order(net)),
           us_(m_ + kScan, std::numeric_limits<double>::infinity()),
-          a_(sorted_a(net, perm_)), bucket_(nbuckets_), window_(m_),
+          a_(sorted_a(net, perm_)), bucket_(nbuckets_), hist_(nbuckets_ + 1), window_(m_),
           count_window_(m_ * eta_ >= 1.0) {
         for (int k = 0; k < m_; ++k) us_[k] = net.u[perm_[k]];
         refresh_buckets();
@@ -78,7 +84,7 @@ public:
             const double z = x - us_[k];
             WindowTerm& t = window_[k - lo];
             t.a = a_.get(k);
-            window_activation<A>(z, eta_, t.s, t.ds);
+            window_activation_inv<A>(z, inv_eta_, t.s, t.ds);
             f += t.a * t.s;
         }
         const double hr = h_ * 2.0 * (f - y);
@@ -136,7 +142,7 @@ public:
             for (int k = lo; k < hi; ++k) {
                 WindowTerm t;
                 t.a = a_.get(k);
-                window_activation<A>(x - us_[k], eta_, t.s, t.ds);
+                window_activation_inv<A>(x - us_[k], inv_eta_, t.s, t.ds);
                 f += t.a * t.s;
                 terms_.push_back(t);
             }
@@ -251,12 +257,25 @@ private:
     }
 
     // bucket_[b] = number of neurons with u < b / nbuckets (at the last refresh).
+    // Counted without a branch per neuron: u < b / n ⇔ u·n < b (n a power of
+    // two, so u·n is exact) ⇔ b ≥ ⌊u·n⌋ + 1, so a histogram of ⌊u·n⌋ + 1
+    // (clamped to [0, n]) and its running sum give the table. The scan it
+    // replaces (a data-dependent loop exit per neuron, a division per bucket)
+    // cost 14% of the steps/s at m = 10⁴ and 5% at m = 1000 (bench/RESULTS.md).
+    // The table only seeds the window search, so it never changes a result.
     void refresh_buckets() {
-        int k = 0;
+        const double n = nbuckets_;
+        std::fill(hist_.begin(), hist_.end(), 0);
+        for (int k = 0; k < m_; ++k) {
+            double t = std::floor(us_[k] * n) + 1.0;
+            t = t > 0.0 ? t : 0.0;  // also maps NaN (a diverging step) to 0
+            t = t < n ? t : n;
+            ++hist_[static_cast<int>(t)];
+        }
+        int count = 0;
         for (int b = 0; b < nbuckets_; ++b) {
-            const double edge = static_cast<double>(b) / nbuckets_;
-            while (k < m_ && us_[k] < edge) ++k;
-            bucket_[b] = k;
+            count += hist_[b];
+            bucket_[b] = count;
         }
         until_refresh_ = kRefresh;
     }
@@ -327,7 +346,7 @@ private:
     }
 
     int m_;
-    double eta_, h_, eps_, a0_;
+    double eta_, inv_eta_, h_, eps_, a0_;
     double bound_ = 0.0;  // ≥ max_k |a_k| (see step)
     int nbuckets_;
     int until_refresh_ = kRefresh;
@@ -335,6 +354,7 @@ private:
     std::vector<double> us_;  // u in sorted order, then kScan × +inf (stops the scans)
     Store a_;                 // a_1..a_m in sorted order
     std::vector<int> bucket_;  // see refresh_buckets
+    std::vector<int> hist_;    // scratch of refresh_buckets, nbuckets_ + 1 counts
     std::vector<WindowTerm> window_;
     bool count_window_;  // see window_end
     // Scratch of step_batch.
@@ -600,7 +620,11 @@ SgdResult sgd_run(const Network& net, const Target* target, const SgdOptions& op
                 SortedKernel<A.value, FlatPrefixSums> kernel(net, opt.h, opt.eps);
                 return run(kernel);
             }
-            SortedKernel<A.value, BlockedPrefixSums> kernel(net, opt.h, opt.eps);
+            if (net.m() < kWideSumMinM) {
+                SortedKernel<A.value, BlockedPrefixSums<2>> kernel(net, opt.h, opt.eps);
+                return run(kernel);
+            }
+            SortedKernel<A.value, BlockedPrefixSums<8>> kernel(net, opt.h, opt.eps);
             return run(kernel);
         } else {
             DenseKernel<A.value> kernel(net, opt.h, opt.eps);

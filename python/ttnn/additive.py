@@ -163,7 +163,7 @@ def check_loss(loss: Any) -> str:
 def _data(net: AdditiveNetwork, X: ArrayLike, y: ArrayLike, name: str = "X"):
     X_arr = check.matrix(name, X, shape=(None, net.d))
     y_name = "y" if name == "X" else name.replace("X", "y")
-    y_arr = check.data_values(y_name, check.vector(y_name, y))
+    y_arr = check.data_vector(y_name, y)
     if y_arr.shape[0] != X_arr.shape[0]:
         raise ValueError(
             f"{y_name} must have one entry per row of {name} ({X_arr.shape[0]}), "

@@ -104,7 +104,7 @@ def _check_data(name: str, data: Any) -> tuple[NDArray[np.float64], NDArray[np.f
         raise TypeError(f"{name} must be a pair (x, y) of 1-D arrays")
     # Read-only in the core, so a float64 stream is not copied (it can be 10⁸ long).
     x_arr = check.vector(f"{name} x", data[0], copy=False)
-    y_arr = check.data_values(f"{name} y", check.vector(f"{name} y", data[1], copy=False))
+    y_arr = check.data_vector(f"{name} y", data[1], copy=False)
     if x_arr.shape != y_arr.shape:
         raise ValueError(
             f"{name} x and y must have the same length, got {x_arr.shape[0]} and {y_arr.shape[0]}"

@@ -58,12 +58,13 @@ inline double dsigma_eta(double z, double eta) {
     else return z > 0.0 ? 1.0 : 0.0;
 }
 
-// σ_η(z) and σ′_η(z) as above, bit for bit, for the hot loops (the SGD kernel's
-// window, the loss's quadrature nodes). For the cubic, without branches: inside the window the sign of
-// z is a coin flip, and mispredicting it costs more than evaluating both
-// sides. With z clamped to [−½, ½] and s = ½ − |z| (equal to z + ½ for z ≤ 0
-// and to ½ − z above, as in cubic_sigma), σ = 4s³ or 1 − 4s³ and σ′ = 12s²,
-// which also gives 0 and 1 (and σ′ = 0) at and beyond the window's edges.
+// σ_η(z) and σ′_η(z) as above, bit for bit, for the hot loops (the loss's
+// quadrature nodes; the SGD window has window_activation_inv below). For the
+// cubic, without branches: inside the window the sign of z is a coin flip,
+// and mispredicting it costs more than evaluating both sides. With z clamped
+// to [−½, ½] and s = ½ − |z| (equal to z + ½ for z ≤ 0 and to ½ − z above, as
+// in cubic_sigma), σ = 4s³ or 1 − 4s³ and σ′ = 12s², which also gives 0 and 1
+// (and σ′ = 0) at and beyond the window's edges.
 // `cond ? a : b` through bit masks: GCC compiles the conditional expression
 // to a branch, which mispredicts half the time on the sign of z (measured in
 // the SGD window at m = 1000).
@@ -88,6 +89,30 @@ inline void window_activation(double z, double eta, double& s, double& ds) {
     } else {
         s = sigma_eta<A>(z, eta);
         ds = dsigma_eta<A>(z, eta);
+    }
+}
+
+// window_activation for the SGD kernel's window (sgd.cpp), from inv_eta = 1/η:
+// z·(1/η) where window_activation divides, one multiply instead of two true
+// divisions per window neuron (5–7% of a step at m = 1000, ~12% at m = 10⁴,
+// bench/RESULTS.md). z·(1/η) is within an ulp of z/η: the window terms round
+// like ttnn.reference's to an ulp instead of exactly, and the kernel (whose
+// prefix sums already round differently) stays within its cross-checks' 1e-10.
+template <Activation A>
+inline void window_activation_inv(double z, double inv_eta, double& s, double& ds) {
+    if constexpr (A == Activation::cubic) {
+        const double zc = std::min(std::max(z * inv_eta, -0.5), 0.5);
+        const double w = 0.5 - std::abs(zc);
+        const double c = 4.0 * w * w * w;
+        s = select_bits(zc <= 0.0, c, 1.0 - c);
+        ds = 12.0 * w * w * inv_eta;
+    } else if constexpr (A == Activation::ramp) {
+        const double zs = z * inv_eta;
+        s = ramp_sigma(zs);
+        ds = ramp_dsigma(zs) * inv_eta;
+    } else {
+        s = sigma_eta<A>(z, 1.0);
+        ds = dsigma_eta<A>(z, 1.0);
     }
 }
 

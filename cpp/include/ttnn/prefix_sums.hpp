@@ -97,7 +97,17 @@ private:
 // For large m: blocks of kBlock entries with a lazy offset per block,
 // a_k = val[k] + lazy[k / kBlock], and the sum of val per block. A prefix sum
 // or add costs O(m / kBlock + kBlock); changing one a_k costs O(1).
+//
+// A prefix sum adds the blocks' totals in Acc interleaved partial sums (a
+// power of two, combined pairwise): the sum is a dependency chain of m / (32 Acc)
+// additions. Acc = 2 up to ~2000 neurons; 8 above, where the chain of Acc = 2
+// was a tenth of a step at m = 10⁴ (bench/RESULTS.md). Acc changes how a
+// prefix sum rounds (within rounding of the direct sum either way), so it is
+// a fixed function of m (sgd.cpp): the same seed gives the same run.
+template <int Acc>
 class BlockedPrefixSums {
+    static_assert(Acc >= 1 && (Acc & (Acc - 1)) == 0, "Acc must be a power of two");
+
 public:
     static constexpr int kShift = 5;
     static constexpr int kBlock = 1 << kShift;
@@ -116,16 +126,17 @@ public:
         val_[k] = new_val;
     }
 
-    // Two partial sums per loop halve the length of the dependency chains.
     double sum(int n) const {
         const int full = n >> kShift, base = full << kShift;
-        double s0 = 0.0, s1 = 0.0;
+        double acc[Acc] = {};
         int b = 0;
-        for (; b + 1 < full; b += 2) {
-            s0 += block_sum_[b] + kBlock * lazy_[b];
-            s1 += block_sum_[b + 1] + kBlock * lazy_[b + 1];
+        for (; b + Acc <= full; b += Acc) {
+            for (int j = 0; j < Acc; ++j) acc[j] += block_sum_[b + j] + kBlock * lazy_[b + j];
         }
-        if (b < full) s0 += block_sum_[b] + kBlock * lazy_[b];
+        for (; b < full; ++b) acc[0] += block_sum_[b] + kBlock * lazy_[b];
+        for (int w = 1; w < Acc; w *= 2) {
+            for (int j = 0; j + w < Acc; j += 2 * w) acc[j] += acc[j + w];
+        }
         double p0 = 0.0, p1 = 0.0;
         int k = base;
         for (; k + 1 < n; k += 2) {
@@ -133,7 +144,7 @@ public:
             p1 += val_[k + 1];
         }
         if (k < n) p0 += val_[k];
-        double s = s0 + s1;
+        double s = acc[0];
         if (n > base) s += (p0 + p1) + (n - base) * lazy_[full];
         return s;
     }
