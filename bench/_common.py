@@ -54,6 +54,16 @@ def load_average() -> float:
     return os.getloadavg()[0]
 
 
+def load_note(before: float, after: float) -> str:
+    """How to read absolute times given the 1-minute load average around a bench."""
+    if max(before, after) <= 1.5:
+        return "the machine was otherwise idle"
+    return (
+        "on 2 cores shared with other builds and test runs: absolute times are inflated "
+        "and noisy; ratios within one run are the meaningful numbers"
+    )
+
+
 def verdict(ok: bool) -> str:
     return "**met**" if ok else "**NOT met**"
 

@@ -27,7 +27,7 @@ import time  # noqa: E402
 import warnings  # noqa: E402
 
 import numpy as np  # noqa: E402
-from _common import git_commit, header_lines, load_average, write_section  # noqa: E402
+from _common import git_commit, header_lines, load_average, load_note, write_section  # noqa: E402
 from scipy.integrate import solve_ivp  # noqa: E402
 
 import ttnn  # noqa: E402
@@ -147,8 +147,7 @@ def main() -> None:
     lines += header_lines()
     lines += [
         f"- Commit: `{git_commit()}`; one thread. Load average (1 min) {load_before:.1f} before, "
-        f"{load_after:.1f} after, on 2 cores shared with other builds and test runs: absolute "
-        "times are inflated and noisy; ratios within one run are the meaningful numbers.",
+        f"{load_after:.1f} after: {load_note(load_before, load_after)}.",
         "",
         "**Cost of one a*(u) against m** (spread neurons, η = 4e-3, paper target; medians):",
         "",

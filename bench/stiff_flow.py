@@ -32,7 +32,7 @@ for _var in ("OMP_NUM_THREADS", "NUMBA_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MK
 import time  # noqa: E402
 
 import numpy as np  # noqa: E402
-from _common import git_commit, header_lines, load_average, verdict, write_section  # noqa: E402
+from _common import git_commit, header_lines, load_average, load_note, verdict, write_section  # noqa: E402
 from scipy.integrate import solve_ivp  # noqa: E402
 
 import ttnn  # noqa: E402
@@ -192,8 +192,7 @@ def main() -> None:
     lines += header_lines()
     lines += [
         f"- Commit: `{git_commit()}`; one thread. Load average (1 min) {load_before:.1f} before, "
-        f"{load_after:.1f} after, on 2 cores shared with other builds and test runs: absolute "
-        "times are inflated and noisy.",
+        f"{load_after:.1f} after: {load_note(load_before, load_after)}.",
         "",
         f"**m = 20, ε = 1, t_end = 10⁴** (`Network.init(20, 4e-3, seed=0)`, paper target, "
         f"rtol = {RTOL:g}, atol = {ATOL:g}):",
