@@ -242,7 +242,7 @@ def main() -> None:
         "sides each) and dense LUs of order 2m + 1; a higher-order W-method would cut ttnn's "
         "step count further (not done). The issue's goal (≲ 10 s, ≥ 100× the ~824 s of the "
         "explicit flow measured on an idle machine) is judged by the interleaved ratio above;"
-        " the lead's rerun on an idle machine gives the absolute time.",
+        " the absolute times are comparable only between runs on an idle machine.",
     ]
     path = write_section(SECTION, "\n".join(lines) + "\n")
     print(f"wrote {path}")

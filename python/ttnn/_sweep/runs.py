@@ -222,38 +222,25 @@ def _ode(
         return [r for r in records if r is not None]
     nets = [b["net"]._c for b in built]
     ends = [b["end"] for b in built]
-    nthreads = 0 if threads is None else threads
-    report = _core_progress(progress)
+    # What the two ensemble calls share; the per-run lengths and kind-specific settings differ.
+    shared: dict[str, Any] = dict(
+        nets=nets,
+        target=target,
+        snapshots=k,
+        rtol=rtol,
+        atol=atol,
+        max_steps=max_steps,
+        threads=0 if threads is None else threads,
+        progress=_core_progress(progress),
+        method=method,
+    )
     if kind == "flow":
-        outs: list[Any] = _core.gradient_flow_ensemble(
-            nets=nets,
-            target=target,
-            eps=[b["eps"] for b in built],
-            t_end=ends,
-            snapshots=k,
-            rtol=rtol,
-            atol=atol,
-            max_steps=max_steps,
-            threads=nthreads,
-            progress=report,
-            method=method,
-        )
+        eps = [b["eps"] for b in built]
+        outs: list[Any] = _core.gradient_flow_ensemble(eps=eps, t_end=ends, **shared)
         axis = "t"
     else:
         ridge = check.real("ridge", s0["ridge"], nonneg=True)
-        outs = _core.finite_eta_limit_ensemble(
-            nets=nets,
-            target=target,
-            tau_end=ends,
-            ridge=ridge,
-            snapshots=k,
-            rtol=rtol,
-            atol=atol,
-            max_steps=max_steps,
-            threads=nthreads,
-            progress=report,
-            method=method,
-        )
+        outs = _core.finite_eta_limit_ensemble(tau_end=ends, ridge=ridge, **shared)
         axis = "tau"
     for i, b, out in zip(todo, built, outs, strict=True):
         if isinstance(out, BaseException):
