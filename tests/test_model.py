@@ -66,6 +66,28 @@ def test_target_matches_reference_and_definition():
     assert ttnn.PiecewiseConstant.paper("text").values.tolist() == [1, 4, 1, 2, 1, 4]
 
 
+def test_target_table_cells_holding_a_break():
+    # The core reads f* from a table of 256 equal cells over [0, 1) and counts the
+    # breaks instead in a cell that holds one. Breaks on a cell's left edge (0.25 =
+    # 64/256, 255/256), inside a cell, and two in one cell; x on every cell edge, on
+    # and one ulp around every break, and outside [0, 1).
+    breaks = np.array([0.25, 0.3, 0.5 + 2**-10, 0.5 + 2**-9, 255 / 256])
+    values = np.array([0.5, -1.0, 2.0, 3.0, -4.0, 7.0])
+    t = ttnn.PiecewiseConstant(breaks, values)
+    x = np.concatenate(
+        [
+            np.arange(257) / 256,
+            breaks,
+            np.nextafter(breaks, 0.0),
+            np.nextafter(breaks, 1.0),
+            np.random.default_rng(0).random(10_000),
+            [-0.5, -0.0, np.nextafter(1.0, 0.0), 1.5, 1e300],
+        ]
+    )
+    # f*(x) = values[#{i : v_i < x}]
+    np.testing.assert_array_equal(t(x), values[np.searchsorted(breaks, x, side="left")])
+
+
 @pytest.mark.parametrize("act", ACTS)
 def test_network_matches_reference(act):
     rng = np.random.default_rng(1)

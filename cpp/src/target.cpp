@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <stdexcept>
 
 namespace ttnn {
@@ -23,6 +24,16 @@ PiecewiseConstant::PiecewiseConstant(std::vector<double> breaks_, std::vector<do
     }
     for (double v : values) {
         if (!std::isfinite(v)) throw std::invalid_argument("values must be finite");
+    }
+    // Cell c is [c/n, (c+1)/n) (exact in binary). The count #{v_i < x} is the
+    // same for every x of the cell unless some break v_i lies in it, v_i = c/n
+    // included (then x = c/n does not count it and x > c/n does).
+    table_.resize(kTable);
+    for (int c = 0; c < kTable; ++c) {
+        const double lo = static_cast<double>(c) / kTable, hi = static_cast<double>(c + 1) / kTable;
+        bool split = false;
+        for (double v : breaks) split = split || (v >= lo && v < hi);
+        table_[c] = split ? std::numeric_limits<double>::quiet_NaN() : count(lo);
     }
 }
 

@@ -17,13 +17,31 @@ struct PiecewiseConstant {
     PiecewiseConstant(std::vector<double> breaks, std::vector<double> values);
 
     // values[#{i : v_i < x}]: at a break the value on the left is taken.
-    // Counted without a data-dependent branch (the breaks are few and SGD
-    // evaluates f* at uniform x, where a scan's exit would mispredict).
+    // SGD evaluates f* at every step, at uniform x: one load from a table of
+    // kTable equal cells over [0, 1), where a cell holds f* when no break lies
+    // in it and NaN when one does; those cells (a few percent) and x outside
+    // [0, 1) take the count. The table holds copies of `values`, so both ways
+    // give the same number. The count alone cost ~30 instructions of a ~260
+    // instruction step at m = 20 (bench/RESULTS.md).
     double operator()(double x) const {
+        const double t = x * kTable;  // exact: kTable is a power of two
+        if (t >= 0.0 && t < kTable) {
+            const double v = table_[static_cast<int>(t)];
+            if (v == v) return v;
+        }
+        return count(x);
+    }
+
+    // The same value without the table: branch-free count of the breaks below x.
+    double count(double x) const {
         std::size_t i = 0;
         for (double v : breaks) i += v < x;
         return values[i];
     }
+
+private:
+    static constexpr int kTable = 256;
+    std::vector<double> table_;
 };
 
 // Highest polynomial degree of any σ_η piece (the cubic): every integrand of the
