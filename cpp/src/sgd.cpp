@@ -481,9 +481,11 @@ struct StepRange {
 // Runs steps [from, to); returns 0, or the 1-based step whose update diverged.
 // Nothing may be thrown from here (a cloned, flattened loop): the caller polls.
 template <class Kernel>
-TTNN_STEP_CLONES std::int64_t advance(Kernel& kernel, StepRange r, Rng& rng,
+TTNN_STEP_CLONES std::int64_t advance(Kernel& kernel, StepRange r, Rng& rng_io,
                                       const Target* target, const Noise& noise,
                                       SgdData data) {
+    Rng rng = rng_io;  // a local copy keeps the generator's state in registers
+    std::int64_t bad = 0;
     for (std::int64_t p = r.from; p < r.to; ++p) {
         double x, y;
         if (data.x != nullptr) {
@@ -493,24 +495,34 @@ TTNN_STEP_CLONES std::int64_t advance(Kernel& kernel, StepRange r, Rng& rng,
         } else {
             draw_sample(rng, *target, noise, x, y);
         }
-        if (!kernel.step(x, y)) return p + 1;
+        if (!kernel.step(x, y)) {
+            bad = p + 1;
+            break;
+        }
         if (((p + 1) & (kResyncEvery - 1)) == 0) kernel.resync();
     }
-    return 0;
+    rng_io = rng;
+    return bad;
 }
 
 // advance for a run sampling a piecewise-constant f* with noise of kind K:
 // no test per draw on the source, the target's kind or the noise's kind.
 template <class Kernel, Noise::Kind K>
-TTNN_STEP_CLONES std::int64_t advance_sampled(Kernel& kernel, StepRange r, Rng& rng,
+TTNN_STEP_CLONES std::int64_t advance_sampled(Kernel& kernel, StepRange r, Rng& rng_io,
                                               const PiecewiseConstant& target, double scale) {
+    Rng rng = rng_io;  // as in advance
+    std::int64_t bad = 0;
     for (std::int64_t p = r.from; p < r.to; ++p) {
         const double x = rng.uniform();
         const double y = target(x) + Noise::draw_as<K>(rng, scale);
-        if (!kernel.step(x, y)) return p + 1;
+        if (!kernel.step(x, y)) {
+            bad = p + 1;
+            break;
+        }
         if (((p + 1) & (kResyncEvery - 1)) == 0) kernel.resync();
     }
-    return 0;
+    rng_io = rng;
+    return bad;
 }
 
 // Steps [from, to) of a run, through advance_sampled when it applies.
