@@ -32,7 +32,7 @@ def check_against_reference(net, h, eps, x, y, snapshots=4):
     return res
 
 
-@pytest.mark.parametrize("m", [31, 32, 33, 100, 1000, 2048])
+@pytest.mark.parametrize("m", [20, 31, 32, 33, 100, 1000, 2048])
 def test_both_prefix_stores_equal_reference(m):
     # m around the flat/blocked switch and the block size, the bench's sizes, and
     # the first m whose blocked sums use 8 partial sums.
@@ -40,6 +40,33 @@ def test_both_prefix_stores_equal_reference(m):
     x, y = stream(10_000, seed=4)
     res = check_against_reference(net, 1e-4, 1e-3, x, y)
     assert np.max(np.abs(res.a[-1])) > 0.05  # it did learn something (a starts at 0)
+
+
+@pytest.mark.parametrize("m", [1, 7, 8, 15, 16, 20, 24, 32])
+def test_flat_store_at_every_padding(m):
+    # The flat store pads its arrays to a multiple of 8 and runs loops of that
+    # compiled length (8 to 40): wide windows (η = 0.05) change single a_k often,
+    # eps = 0.2 makes neurons cross (larger eps is chaotic here: rounding grows
+    # to O(1) between any two exact codes), and the snapshots read mid-run.
+    rng = np.random.default_rng(20 + m)
+    net = ttnn.Network(rng.normal(size=m + 1), rng.random(m), eta=0.05)
+    x, y = stream(3000, seed=21)
+    res = check_against_reference(net, 2e-4, 0.2, x, y, snapshots=7)
+    if m >= 7:
+        assert not np.array_equal(np.argsort(res.u[0]), np.argsort(res.u[-1])), "no crossing"
+
+
+@pytest.mark.parametrize("m", [20, 100])
+def test_snapshots_do_not_change_the_run(m):
+    # Reading the parameters for a snapshot must not change how the run rounds
+    # (the blocked store keeps lazy offsets per block).
+    tgt = ttnn.PiecewiseConstant.paper()
+    net = ttnn.Network.init(m, 4e-3, seed=1)
+    runs = [
+        ttnn.sgd(net, tgt, h=1e-3, eps=1e-3, steps=30_000, seed=2, snapshots=k) for k in (2, 301)
+    ]
+    np.testing.assert_array_equal(runs[0].a[-1], runs[1].a[-1])
+    np.testing.assert_array_equal(runs[0].u[-1], runs[1].u[-1])
 
 
 @pytest.mark.parametrize("act", ["cubic", "ramp"])
