@@ -10,8 +10,6 @@
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
-#include <stdexcept>
-#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -32,26 +30,11 @@ inline double keep_if(bool keep, double v) {
 // m + 1 sums, with fixed trip counts and no data-dependent branch, loops the
 // compiler vectorises. At m = 20 that beats the blocked store, whose cost is
 // dominated by mispredicted loop exits.
-//
-// The arrays are padded to a multiple of kPad entries and the per-step loops
-// run over the whole padding with a compile-time length (one switch per call
-// picks it): unrolled, with no remainder loop and no runtime overlap checks.
-// The padding's a_k stay 0 (k ≥ m ≥ n, so no add reaches them) and its P_j
-// are never read. With the target table (target.hpp) and the generator kept
-// in registers (sgd.cpp), a step at m = 20 went from ~325 to ~222
-// instructions, yet only ~5% faster: the step is bound by its dependency
-// chain more than by its instruction count (bench/RESULTS.md).
 class FlatPrefixSums {
 public:
-    static constexpr int kPad = 8;
-    static constexpr int kMaxM = 5 * kPad - 1;  // the widest padding the switch has
-
     explicit FlatPrefixSums(const std::vector<double>& a)
-        : m_(static_cast<int>(a.size())), size_((m_ + kPad) / kPad * kPad), a_(a),
-          p_(size_), index_(size_) {
-        if (m_ > kMaxM) throw std::invalid_argument("FlatPrefixSums holds at most 39 entries");
-        a_.resize(size_, 0.0);
-        for (int k = 0; k < size_; ++k) index_[k] = k;
+        : m_(static_cast<int>(a.size())), a_(a), p_(m_ + 1), index_(m_ + 1) {
+        for (int k = 0; k <= m_; ++k) index_[k] = k;
         resync();
     }
 
@@ -61,12 +44,15 @@ public:
     void set(int k, double v) {
         const double d = v - a_[k];
         a_[k] = v;
-        by_size([&](auto N) { shift_sums<N.value>(k, d); });
+        for (int n = 0; n <= m_; ++n) p_[n] += keep_if(n > k, d);
     }
 
     // a_k += v for k < n, hence P_j += v · min(j, n).
     void add_prefix(int n, double v) {
-        by_size([&](auto N) { add_prefix_n<N.value>(n, v); });
+        const double nd = n;
+        // Compared as doubles so that the vectorised mask is one comparison.
+        for (int k = 0; k < m_; ++k) a_[k] += index_[k] < nd ? v : 0.0;
+        for (int j = 0; j <= m_; ++j) p_[j] += v * std::min(index_[j], nd);
     }
 
     void swap_adjacent(int k) {
@@ -102,64 +88,9 @@ public:
     }
 
 private:
-    // f(std::integral_constant<int, size_>{}).
-    template <class F>
-    void by_size(F&& f) {
-        switch (size_ / kPad) {
-            case 1: return f(std::integral_constant<int, 1 * kPad>{});
-            case 2: return f(std::integral_constant<int, 2 * kPad>{});
-            case 3: return f(std::integral_constant<int, 3 * kPad>{});
-            case 4: return f(std::integral_constant<int, 4 * kPad>{});
-            default: return f(std::integral_constant<int, 5 * kPad>{});
-        }
-    }
-
-// The helpers take and return 32-byte vectors; they are always inlined, so
-// GCC's note that such an ABI differs without AVX concerns no real call.
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wpsabi"
-    // Four doubles: GCC's vector extension, so that the unrolled loops stay
-    // vectorised (AVX2 in the step loop's AVX2 clone, SSE2 pairs otherwise:
-    // the same IEEE operation on every entry either way). Left to the
-    // vectoriser, the fully unrolled loops came out scalar.
-    using V4 = double __attribute__((vector_size(32)));
-    static V4 load4(const double* q) {
-        V4 r;
-        std::memcpy(&r, q, sizeof r);
-        return r;
-    }
-    static void store4(double* q, V4 r) { std::memcpy(q, &r, sizeof r); }
-
-    template <int N>
-    void add_prefix_n(int n, double v) {
-        const V4 nd = V4{} + static_cast<double>(n), vv = V4{} + v, zero = V4{};
-        double* a = a_.data();
-        double* p = p_.data();
-        const double* index = index_.data();
-        for (int k = 0; k < N; k += 4) {
-            const V4 i = load4(index + k);
-            // a_k += v for k < n; P_k += v · min(k, n) (min as std::min has it;
-            // the mask and the min are exact, so every entry rounds as before).
-            store4(a + k, load4(a + k) + (i < nd ? vv : zero));
-            store4(p + k, load4(p + k) + vv * (nd < i ? nd : i));
-        }
-    }
-
-    // P_j += d for j > k.
-    template <int N>
-    void shift_sums(int k, double d) {
-        const V4 kd = V4{} + static_cast<double>(k), dd = V4{} + d, zero = V4{};
-        double* p = p_.data();
-        const double* index = index_.data();
-        for (int j = 0; j < N; j += 4) {
-            store4(p + j, load4(p + j) + (load4(index + j) > kd ? dd : zero));
-        }
-    }
-#pragma GCC diagnostic pop
-
-    int m_, size_;
-    std::vector<double> a_, p_;  // size_ entries each (the padding: see above)
-    std::vector<double> index_;  // 0, 1, …, size_ − 1 as doubles, for the vectorised min
+    int m_;
+    std::vector<double> a_, p_;
+    std::vector<double> index_;  // 0, 1, …, m as doubles, for the vectorised min
     std::vector<double> diff_;   // scratch of add_prefixes
 };
 
