@@ -28,10 +28,6 @@ constexpr std::int64_t kPollWork = std::int64_t{1} << 22;
 // bench/sgd.py's stream (η = 4e-3), ns/step flat vs blocked: 25 vs 31 at
 // m = 20, 39 vs 36 at m = 40, 57 vs 41 at m = 64.
 constexpr Eigen::Index kFlatMaxM = 32;
-// From this many neurons the blocked store sums its block totals in 8 partial
-// sums instead of 2 (prefix_sums.hpp). Measured (steps/s, 2 vs 8): m = 1000
-// 9.5 vs 8.8 M, m = 3000 4.1 vs 4.2 M, m = 10⁴ 1.65 vs 1.84 M (bench/RESULTS.md).
-constexpr Eigen::Index kWideSumMinM = 2048;
 
 // Kernel for cubic and ramp, O(window + cost of the prefix sums) per step
 // instead of O(m).
@@ -56,6 +52,8 @@ class SortedKernel {
 public:
     static constexpr int kRefresh = 4096;
     static constexpr int kScan = 8;
+    static constexpr bool kBlocked = std::is_same_v<Store, BlockedPrefixSums>;
+    static constexpr double kWideWindow = 8.0;  // m·η from which count_where finds hi
 
     SortedKernel(const Network& net, double h, double eps)
         : m_(static_cast<int>(net.m())), eta_(net.eta), inv_eta_(1.0 / net.eta), h_(h),
@@ -63,7 +61,8 @@ public:
           nbuckets_(bucket_count(m_)), perm_(sorted_order(net)),
           us_(m_ + kScan, std::numeric_limits<double>::infinity()),
           a_(sorted_a(net, perm_)), bucket_(nbuckets_), hist_(nbuckets_ + 1), window_(m_),
-          count_window_(m_ * eta_ >= 1.0) {
+          count_window_(m_ * eta_ >= 1.0), wide_window_(m_ * eta_ >= kWideWindow),
+          wa_(m_ + kLanes), ws_(m_ + kLanes), wds_(m_ + kLanes) {
         for (int k = 0; k < m_; ++k) us_[k] = net.u[perm_[k]];
         refresh_buckets();
         refresh_bound();
@@ -71,6 +70,9 @@ public:
 
     // One SGD step; returns false when the new parameters are not finite.
     bool step(double x, double y) {
+        if constexpr (kBlocked) {
+            if (wide_window_) return step_blocked(x, y);
+        }
         // A margin well above rounding makes the prefix/window split agree with
         // the exact formula: neurons just inside the margin are evaluated by
         // σ_η itself, which returns exactly 0 or 1 outside its support.
@@ -120,6 +122,66 @@ public:
             refresh_bound();
         }
         return nonfinite == 0.0;
+    }
+
+    // step() for the blocked store (large m): the same update, with the
+    // window's terms in separate fixed-order loops the compiler vectorises
+    // (~40 neurons per window at m = 10⁴, m·η): their a read per block
+    // (get_range), σ_η and σ′_η, then f's window share in kLanes partial sums
+    // over the zero-padded window, the new a and u, and the new a written per
+    // block (set_range). The window's share of f is summed in another order
+    // than step()'s: within rounding of it, and a fixed function of m.
+    bool step_blocked(double x, double y) {
+        const double half = 0.5 * eta_, margin = 1e-9 * eta_;
+        const double right = x + half + margin;
+        const int lo = count_where<true>(x - half - margin, 0);
+        const int hi = count_where<false>(right, lo);
+        const int len = hi - lo;
+
+        double* wa = wa_.data();
+        double* ws = ws_.data();
+        double* wds = wds_.data();
+        a_.get_range(lo, hi, wa);
+        for (int i = 0; i < len; ++i) window_activation_inv<A>(x - us_[lo + i], inv_eta_, ws[i], wds[i]);
+        for (int i = 0; i < kLanes; ++i) {  // zero the padding up to a whole number of lanes
+            wa[len + i] = 0.0;
+            ws[len + i] = 0.0;
+        }
+        double acc[kLanes] = {};
+        for (int i = 0; i < len; i += kLanes) {
+            for (int j = 0; j < kLanes; ++j) acc[j] += wa[i + j] * ws[i + j];
+        }
+        for (int w = kLanes / 2; w >= 1; w /= 2) {
+            for (int j = 0; j < w; ++j) acc[j] += acc[j + w];
+        }
+        const double f = (a0_ + a_.sum(lo)) + acc[0];
+        const double hr = h_ * 2.0 * (f - y);
+        if (!std::isfinite(hr)) return false;
+
+        a0_ -= hr;
+        a_.add_prefix(lo, -hr);
+        // As in step().
+        bound_ += std::abs(hr);
+        if (!(bound_ <= std::numeric_limits<double>::max())) {
+            if (!refresh_bound()) return false;
+            bound_ += std::abs(hr);
+        }
+        const double eps_hr = eps_ * hr;
+        bool finite = std::isfinite(a0_);
+        double* us = us_.data() + lo;
+        for (int i = 0; i < len; ++i) {
+            us[i] += eps_hr * wa[i] * wds[i];
+            wa[i] -= hr * ws[i];
+            finite &= std::abs(us[i]) <= std::numeric_limits<double>::max();
+        }
+        finite &= a_.set_range(lo, hi, wa);
+        if (len > 0 && !in_order(lo, hi)) restore_order(lo, hi);
+        if (--until_refresh_ == 0) {
+            a_.resync();
+            refresh_buckets();
+            refresh_bound();
+        }
+        return finite;
     }
 
     // One mini-batch step on samples (xs[b], ys[b]), b < B: the mean of the B
@@ -291,6 +353,26 @@ private:
         return k;
     }
 
+    // For the blocked store (large m): the number of neurons with u ≤ q
+    // (AtMost) or u < q, at least `from` (a position known to be below the
+    // answer), from the bucket of q. With four buckets per neuron the answer is
+    // mostly within two positions of the table's: two branch-free steps, then
+    // the correcting scans, which are then rarely entered (a scan that runs 0
+    // or 1 times is a coin flip for the branch predictor; 7% of a step at
+    // m = 1000). At m·η ≥ kWideWindow the window's end is found this way too
+    // instead of by window_end's scan, whose exit mispredicts (~40 neurons at
+    // m = 10⁴).
+    template <bool AtMost>
+    int count_where(double q, int from) const {
+        const auto below = [q](double u) { return AtMost ? u <= q : u < q; };
+        const double t = q * nbuckets_;
+        const int b = t > 0.0 ? (t < nbuckets_ ? static_cast<int>(t) : nbuckets_ - 1) : 0;
+        int k = std::max(bucket_[b], from);
+        while (below(us_[k])) ++k;  // stops at the +inf padding
+        while (k > from && !below(us_[k - 1])) --k;
+        return k;
+    }
+
     // The first sorted position at or after lo with u ≥ right. With about m·η
     // neurons per window its length varies from step to step, and a loop to
     // its end would mispredict its exit: then count the first kScan candidates,
@@ -304,6 +386,16 @@ private:
         }
         while (us_[hi] < right) ++hi;
         return hi;
+    }
+
+    // Whether u is still sorted over [lo − 1, hi] after the window [lo, hi)
+    // moved: a branch-free check, so that the (usual) sorted case costs one
+    // well-predicted branch instead of two per window neuron.
+    bool in_order(int lo, int hi) const {
+        bool ok = true;
+        // us_[m] is +inf: the pair (hi − 1, hi) is always valid.
+        for (int k = std::max(lo, 1); k <= hi; ++k) ok &= us_[k - 1] <= us_[k];
+        return ok;
     }
 
     void swap_adjacent(int k) {
@@ -357,6 +449,9 @@ private:
     std::vector<int> hist_;    // scratch of refresh_buckets, nbuckets_ + 1 counts
     std::vector<WindowTerm> window_;
     bool count_window_;  // see window_end
+    bool wide_window_;   // see count_where
+    // The window's a, σ_η, σ′_η (step_blocked), kLanes entries of padding.
+    std::vector<double> wa_, ws_, wds_;
     // Scratch of step_batch.
     std::vector<WindowTerm> terms_;
     std::vector<BatchSample> samples_;
@@ -620,11 +715,7 @@ SgdResult sgd_run(const Network& net, const Target* target, const SgdOptions& op
                 SortedKernel<A.value, FlatPrefixSums> kernel(net, opt.h, opt.eps);
                 return run(kernel);
             }
-            if (net.m() < kWideSumMinM) {
-                SortedKernel<A.value, BlockedPrefixSums<2>> kernel(net, opt.h, opt.eps);
-                return run(kernel);
-            }
-            SortedKernel<A.value, BlockedPrefixSums<8>> kernel(net, opt.h, opt.eps);
+            SortedKernel<A.value, BlockedPrefixSums> kernel(net, opt.h, opt.eps);
             return run(kernel);
         } else {
             DenseKernel<A.value> kernel(net, opt.h, opt.eps);
