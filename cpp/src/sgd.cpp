@@ -24,9 +24,11 @@ constexpr std::int64_t kResyncEvery = std::int64_t{1} << 20;
 constexpr std::int64_t kPollWork = std::int64_t{1} << 22;
 
 // Up to this many neurons the windowed kernel keeps flat prefix sums (O(m)
-// vectorised work per step), above it blocked ones (O(√m)-ish). Measured on
-// bench/sgd.py's stream (η = 4e-3), ns/step flat vs blocked: 25 vs 31 at
-// m = 20, 39 vs 36 at m = 40, 57 vs 41 at m = 64.
+// vectorised work per step), above it blocked ones (O(m / 1024 + 64) masked
+// work). Measured on bench/sgd.py's stream (η = 4e-3), ns/step flat vs the
+// two-level blocked store (medians of 5, load ~2): 28 vs 51 at m = 20, 49 vs
+// 59 at m = 40, 71 vs 61 at m = 64, 72 vs 56 at m = 100. The crossover is now
+// nearer 64 than 32; the threshold stays at 32 while the flat store changes.
 constexpr Eigen::Index kFlatMaxM = 32;
 
 // Kernel for cubic and ramp, O(window + cost of the prefix sums) per step
@@ -37,7 +39,7 @@ constexpr Eigen::Index kFlatMaxM = 32;
 // of a plus the few window terms, and the update of a on the saturated prefix
 // is one prefix add (σ′ = 0 there, so their u do not move). `Store` keeps a in
 // sorted order with those two operations (prefix_sums.hpp): FlatPrefixSums for
-// small m, BlockedPrefixSums for large m (kFlatMaxM, kWideSumMinM). Plain sums,
+// small m, BlockedPrefixSums for large m (kFlatMaxM). Plain sums,
 // no cancellation, and the window terms from z·(1/η) (window_activation_inv),
 // so the result stays within rounding of the straightforward loop of
 // ttnn.reference.
