@@ -55,7 +55,10 @@ public:
     static constexpr int kRefresh = 4096;
     static constexpr int kScan = 8;
     static constexpr bool kBlocked = std::is_same_v<Store, BlockedPrefixSums>;
-    static constexpr double kWideWindow = 8.0;  // m·η from which count_where finds hi
+    // From this m·η (mean neurons per window) the blocked store's steps go
+    // through step_blocked: at m = 10⁴ (m·η = 40) 272 vs 528 ns/step with the
+    // rest of this work; at m = 1000 (m·η = 4) it was slower, 129 vs 106.
+    static constexpr double kWideWindow = 8.0;
 
     SortedKernel(const Network& net, double h, double eps)
         : m_(static_cast<int>(net.m())), eta_(net.eta), inv_eta_(1.0 / net.eta), h_(h),
@@ -133,7 +136,7 @@ public:
         return nonfinite == 0.0;
     }
 
-    // step() for the blocked store (large m): the same update, with the
+    // step() for the blocked store when m·η ≥ kWideWindow: the same update, with the
     // window's terms in separate fixed-order loops the compiler vectorises
     // (~40 neurons per window at m = 10⁴, m·η): their a read per block
     // (get_range), σ_η and σ′_η, then f's window share in kLanes partial sums
@@ -362,15 +365,13 @@ private:
         return k;
     }
 
-    // For the blocked store (large m): the number of neurons with u ≤ q
-    // (AtMost) or u < q, at least `from` (a position known to be below the
-    // answer), from the bucket of q. With four buckets per neuron the answer is
-    // mostly within two positions of the table's: two branch-free steps, then
-    // the correcting scans, which are then rarely entered (a scan that runs 0
-    // or 1 times is a coin flip for the branch predictor; 7% of a step at
-    // m = 1000). At m·η ≥ kWideWindow the window's end is found this way too
-    // instead of by window_end's scan, whose exit mispredicts (~40 neurons at
-    // m = 10⁴).
+    // For the wide-window step (step_blocked): the number of neurons with
+    // u ≤ q (AtMost, as count_at_most) or u < q, at least `from` (a position
+    // known to be at or below the answer), from the bucket of q and scans that
+    // correct it. With four buckets per neuron the scans are mostly empty, so
+    // the window's end is found this way instead of by window_end's scan to it,
+    // whose exit mispredicts (~40 neurons at m = 10⁴: 487 vs 515 ns/step).
+    // Branch-free first steps before the scans were slower (a longer chain).
     template <bool AtMost>
     int count_where(double q, int from) const {
         const auto below = [q](double u) { return AtMost ? u <= q : u < q; };
@@ -458,7 +459,7 @@ private:
     std::vector<int> hist_;    // scratch of refresh_buckets, nbuckets_ + 1 counts
     std::vector<WindowTerm> window_;
     bool count_window_;  // see window_end
-    bool wide_window_;   // see count_where
+    bool wide_window_;   // m·η ≥ kWideWindow (blocked store: step_blocked)
     // The window's a, σ_η, σ′_η (step_blocked), kLanes entries of padding.
     std::vector<double> wa_, ws_, wds_;
     // Scratch of step_batch.
