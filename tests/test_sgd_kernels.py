@@ -1,11 +1,14 @@
 """The SGD kernel's internal variants against ttnn.reference (docs/maths/dynamics.md#online-sgd).
 
-The C++ core picks its prefix-sum store by m (flat up to 32 neurons, blocked of
-32 above, summing the blocks in 8 partial sums instead of 2 from m = 2048) and,
-when windows hold about m·η ≥ 1 neurons, counts the window with a fixed-length
-loop that falls back to a scan past 8 neurons. Each variant is held here against
-the plain NumPy loop on replayed streams, including neurons that cross each
-other around a block boundary and windows longer than 8.
+The C++ core picks its prefix-sum store by m (flat up to 32 neurons; above, two
+levels of lazy offsets: blocks of 32 entries, superblocks of 1024) and, when
+windows hold about m·η ≥ 1 neurons, counts the window with a fixed-length loop
+that falls back to a scan past 8 neurons; from m·η ≥ 8 (blocked store only) it
+finds the window from the bucket table and steps it with vectorised loops. Each
+variant is held here against the plain NumPy loop on replayed streams, including
+neurons that cross each other around a block or superblock boundary, windows
+longer than 8, runs past the kernel's resync every 4096 steps (which folds the
+lazy offsets into the entries) and mini-batches.
 """
 
 import numpy as np
@@ -32,10 +35,11 @@ def check_against_reference(net, h, eps, x, y, snapshots=4):
     return res
 
 
-@pytest.mark.parametrize("m", [20, 31, 32, 33, 100, 1000, 2048])
+@pytest.mark.parametrize("m", [20, 31, 32, 33, 100, 1000, 1024, 2048, 3000])
 def test_both_prefix_stores_equal_reference(m):
-    # m around the flat/blocked switch and the block size, the bench's sizes, and
-    # the first m whose blocked sums use 8 partial sums.
+    # m around the flat/blocked switch and the block size, the bench's sizes,
+    # whole superblocks (1024, 2048: the prefix sums at n = m reach the padding)
+    # and several superblocks with wide windows (m·η ≥ 8 from m = 2000).
     net = ttnn.Network.init(m=m, eta=4e-3, seed=3)
     x, y = stream(10_000, seed=4)
     res = check_against_reference(net, 1e-4, 1e-3, x, y)
@@ -113,3 +117,39 @@ def test_divergence_names_the_step_with_blocked_store():
     # One step earlier everything is still finite: the step named is the first bad one.
     res = ttnn.sgd(net, t, h=5.0, eps=1.0, steps=step - 1)
     assert np.all(np.isfinite(res.a)) and np.all(np.isfinite(res.u))
+
+
+@pytest.mark.parametrize("act", ["cubic", "ramp"])
+def test_neurons_crossing_a_superblock_boundary_in_wide_windows(act):
+    # 1040 neurons: 1000 spread over [0, 0.9), 40 clustered on [0.92, 0.95), at
+    # sorted positions 1000..1039 across the superblock boundary at 1024 (and the
+    # block boundary at 1024). m·η = 10.4: the wide-window step, with all 40
+    # clustered neurons in some windows; eps = 0.1 makes them cross (larger
+    # steps make the clustered neurons chaotic: rounding then grows to O(1)).
+    # 6000 steps pass the resync at step 4096.
+    rng = np.random.default_rng(17)
+    u = np.concatenate([rng.uniform(0, 0.9, 1000), rng.uniform(0.92, 0.95, 40)])
+    net = ttnn.Network(0.1 * rng.normal(size=1041), u, eta=0.01, activation=act)
+    x, y = stream(6000, seed=18)
+    res = check_against_reference(net, 2e-4, 0.1, x, y)
+    assert not np.array_equal(np.argsort(res.u[0][1000:]), np.argsort(res.u[-1][1000:]))
+
+
+@pytest.mark.parametrize("batch", [1, 4, 32])
+def test_two_level_store_in_mini_batches(batch):
+    # Several superblocks (m = 2500) with wide windows, mini-batches whose prefix
+    # adds land in different superblocks (add_prefixes' deferred top level), and
+    # neurons that move and cross (h = 1e-4: at 1e-3 the run diverges at this m);
+    # 9600 draws cross the resync at step 4096 for B = 1.
+    rng = np.random.default_rng(19)
+    m, eta, h, eps = 2500, 4e-3, 1e-4, 0.03
+    steps = 9600 // batch
+    x, y = stream(steps * batch, seed=20)
+    net = ttnn.Network(0.1 * rng.normal(size=m + 1), np.sort(rng.random(m)), eta)
+    res = ttnn.sgd(net, h=h, eps=eps, data=(x, y), batch=batch, snapshots=3)
+    _, A, U = ref.sgd_replay(
+        net.a, net.u, eta, eps, h, x, y, snapshot_steps=res.steps, batch=batch
+    )
+    assert np.any(np.diff(res.u[-1]) < 0)  # neurons crossed (u starts sorted)
+    np.testing.assert_allclose(res.a, A, rtol=0, atol=1e-10)
+    np.testing.assert_allclose(res.u, U, rtol=0, atol=1e-10)

@@ -24,14 +24,12 @@ constexpr std::int64_t kResyncEvery = std::int64_t{1} << 20;
 constexpr std::int64_t kPollWork = std::int64_t{1} << 22;
 
 // Up to this many neurons the windowed kernel keeps flat prefix sums (O(m)
-// vectorised work per step), above it blocked ones (O(√m)-ish). Measured on
-// bench/sgd.py's stream (η = 4e-3), ns/step flat vs blocked: 25 vs 31 at
-// m = 20, 39 vs 36 at m = 40, 57 vs 41 at m = 64.
+// vectorised work per step), above it blocked ones (O(m / 1024 + 64) masked
+// work). Measured on bench/sgd.py's stream (η = 4e-3), ns/step flat vs the
+// two-level blocked store (medians of 5, load ~2): 28 vs 51 at m = 20, 49 vs
+// 59 at m = 40, 71 vs 61 at m = 64, 72 vs 56 at m = 100. The crossover is now
+// nearer 64 than 32; the threshold stays at 32 while the flat store changes.
 constexpr Eigen::Index kFlatMaxM = 32;
-// From this many neurons the blocked store sums its block totals in 8 partial
-// sums instead of 2 (prefix_sums.hpp). Measured (steps/s, 2 vs 8): m = 1000
-// 9.5 vs 8.8 M, m = 3000 4.1 vs 4.2 M, m = 10⁴ 1.65 vs 1.84 M (bench/RESULTS.md).
-constexpr Eigen::Index kWideSumMinM = 2048;
 
 // Kernel for cubic and ramp, O(window + cost of the prefix sums) per step
 // instead of O(m).
@@ -41,7 +39,7 @@ constexpr Eigen::Index kWideSumMinM = 2048;
 // of a plus the few window terms, and the update of a on the saturated prefix
 // is one prefix add (σ′ = 0 there, so their u do not move). `Store` keeps a in
 // sorted order with those two operations (prefix_sums.hpp): FlatPrefixSums for
-// small m, BlockedPrefixSums for large m (kFlatMaxM, kWideSumMinM). Plain sums,
+// small m, BlockedPrefixSums for large m (kFlatMaxM). Plain sums,
 // no cancellation, and the window terms from z·(1/η) (window_activation_inv),
 // so the result stays within rounding of the straightforward loop of
 // ttnn.reference.
@@ -56,6 +54,11 @@ class SortedKernel {
 public:
     static constexpr int kRefresh = 4096;
     static constexpr int kScan = 8;
+    static constexpr bool kBlocked = std::is_same_v<Store, BlockedPrefixSums>;
+    // From this m·η (mean neurons per window) the blocked store's steps go
+    // through step_blocked: at m = 10⁴ (m·η = 40) 272 vs 528 ns/step with the
+    // rest of this work; at m = 1000 (m·η = 4) it was slower, 129 vs 106.
+    static constexpr double kWideWindow = 8.0;
 
     SortedKernel(const Network& net, double h, double eps)
         : m_(static_cast<int>(net.m())), eta_(net.eta), inv_eta_(1.0 / net.eta), h_(h),
@@ -63,7 +66,8 @@ public:
           nbuckets_(bucket_count(m_)), perm_(sorted_order(net)),
           us_(m_ + kScan, std::numeric_limits<double>::infinity()),
           a_(sorted_a(net, perm_)), bucket_(nbuckets_), hist_(nbuckets_ + 1), window_(m_),
-          count_window_(m_ * eta_ >= 1.0) {
+          count_window_(m_ * eta_ >= 1.0), wide_window_(m_ * eta_ >= kWideWindow),
+          wa_(m_ + kLanes), ws_(m_ + kLanes), wds_(m_ + kLanes) {
         for (int k = 0; k < m_; ++k) us_[k] = net.u[perm_[k]];
         refresh_buckets();
         refresh_bound();
@@ -71,6 +75,9 @@ public:
 
     // One SGD step; returns false when the new parameters are not finite.
     bool step(double x, double y) {
+        if constexpr (kBlocked) {
+            if (wide_window_) return step_blocked(x, y);
+        }
         // A margin well above rounding makes the prefix/window split agree with
         // the exact formula: neurons just inside the margin are evaluated by
         // σ_η itself, which returns exactly 0 or 1 outside its support.
@@ -110,7 +117,14 @@ public:
             us_[k] += eps_ * hr * t.a * t.ds;
             nonfinite += us_[k] * 0.0 + a_.get(k) * 0.0;
         }
-        if (hi > lo) restore_order(lo, hi);
+        if constexpr (kBlocked) {
+            // Restored only when the window left u unsorted (a vectorised
+            // check): restore_order's loops mispredict their exits (m = 1000:
+            // 80 instead of 90 ns/step).
+            if (hi > lo && !in_order(lo, hi)) restore_order(lo, hi);
+        } else {
+            if (hi > lo) restore_order(lo, hi);
+        }
         if (--until_refresh_ == 0) {
             // Also recompute the prefix sums: their incremental updates round
             // differently from a direct sum, and resyncing every few thousand
@@ -120,6 +134,66 @@ public:
             refresh_bound();
         }
         return nonfinite == 0.0;
+    }
+
+    // step() for the blocked store when m·η ≥ kWideWindow: the same update, with the
+    // window's terms in separate fixed-order loops the compiler vectorises
+    // (~40 neurons per window at m = 10⁴, m·η): their a read per block
+    // (get_range), σ_η and σ′_η, then f's window share in kLanes partial sums
+    // over the zero-padded window, the new a and u, and the new a written per
+    // block (set_range). The window's share of f is summed in another order
+    // than step()'s: within rounding of it, and a fixed function of m.
+    bool step_blocked(double x, double y) {
+        const double half = 0.5 * eta_, margin = 1e-9 * eta_;
+        const double right = x + half + margin;
+        const int lo = count_where<true>(x - half - margin, 0);
+        const int hi = count_where<false>(right, lo);
+        const int len = hi - lo;
+
+        double* wa = wa_.data();
+        double* ws = ws_.data();
+        double* wds = wds_.data();
+        a_.get_range(lo, hi, wa);
+        window_activations_inv<A>(x, us_.data() + lo, len, inv_eta_, ws, wds);
+        for (int i = 0; i < kLanes; ++i) {  // zero the padding up to a whole number of lanes
+            wa[len + i] = 0.0;
+            ws[len + i] = 0.0;
+        }
+        double acc[kLanes] = {};
+        for (int i = 0; i < len; i += kLanes) {
+            for (int j = 0; j < kLanes; ++j) acc[j] += wa[i + j] * ws[i + j];
+        }
+        for (int w = kLanes / 2; w >= 1; w /= 2) {
+            for (int j = 0; j < w; ++j) acc[j] += acc[j + w];
+        }
+        const double f = (a0_ + a_.sum(lo)) + acc[0];
+        const double hr = h_ * 2.0 * (f - y);
+        if (!std::isfinite(hr)) return false;
+
+        a0_ -= hr;
+        a_.add_prefix(lo, -hr);
+        // As in step().
+        bound_ += std::abs(hr);
+        if (!(bound_ <= std::numeric_limits<double>::max())) {
+            if (!refresh_bound()) return false;
+            bound_ += std::abs(hr);
+        }
+        const double eps_hr = eps_ * hr;
+        double* us = us_.data() + lo;
+        int bad = !std::isfinite(a0_);  // an int: the loop below vectorises
+        for (int i = 0; i < len; ++i) {
+            us[i] += eps_hr * wa[i] * wds[i];
+            wa[i] -= hr * ws[i];
+            bad |= !(std::abs(us[i]) <= std::numeric_limits<double>::max());
+        }
+        bad |= !a_.set_range(lo, hi, wa);
+        if (len > 0 && !in_order(lo, hi)) restore_order(lo, hi);
+        if (--until_refresh_ == 0) {
+            a_.resync();
+            refresh_buckets();
+            refresh_bound();
+        }
+        return bad == 0;
     }
 
     // One mini-batch step on samples (xs[b], ys[b]), b < B: the mean of the B
@@ -291,6 +365,24 @@ private:
         return k;
     }
 
+    // For the wide-window step (step_blocked): the number of neurons with
+    // u ≤ q (AtMost, as count_at_most) or u < q, at least `from` (a position
+    // known to be at or below the answer), from the bucket of q and scans that
+    // correct it. With four buckets per neuron the scans are mostly empty, so
+    // the window's end is found this way instead of by window_end's scan to it,
+    // whose exit mispredicts (~40 neurons at m = 10⁴: 487 vs 515 ns/step).
+    // Branch-free first steps before the scans were slower (a longer chain).
+    template <bool AtMost>
+    int count_where(double q, int from) const {
+        const auto below = [q](double u) { return AtMost ? u <= q : u < q; };
+        const double t = q * nbuckets_;
+        const int b = t > 0.0 ? (t < nbuckets_ ? static_cast<int>(t) : nbuckets_ - 1) : 0;
+        int k = std::max(bucket_[b], from);
+        while (below(us_[k])) ++k;  // stops at the +inf padding
+        while (k > from && !below(us_[k - 1])) --k;
+        return k;
+    }
+
     // The first sorted position at or after lo with u ≥ right. With about m·η
     // neurons per window its length varies from step to step, and a loop to
     // its end would mispredict its exit: then count the first kScan candidates,
@@ -304,6 +396,16 @@ private:
         }
         while (us_[hi] < right) ++hi;
         return hi;
+    }
+
+    // Whether u is still sorted over [lo − 1, hi] after the window [lo, hi)
+    // moved: a branch-free check, so that the (usual) sorted case costs one
+    // well-predicted branch instead of two per window neuron.
+    bool in_order(int lo, int hi) const {
+        int bad = 0;  // an int, not a bool: the loop vectorises
+        // us_[m] is +inf: the pair (hi − 1, hi) is always valid.
+        for (int k = std::max(lo, 1); k <= hi; ++k) bad |= !(us_[k - 1] <= us_[k]);
+        return bad == 0;
     }
 
     void swap_adjacent(int k) {
@@ -357,6 +459,9 @@ private:
     std::vector<int> hist_;    // scratch of refresh_buckets, nbuckets_ + 1 counts
     std::vector<WindowTerm> window_;
     bool count_window_;  // see window_end
+    bool wide_window_;   // m·η ≥ kWideWindow (blocked store: step_blocked)
+    // The window's a, σ_η, σ′_η (step_blocked), kLanes entries of padding.
+    std::vector<double> wa_, ws_, wds_;
     // Scratch of step_batch.
     std::vector<WindowTerm> terms_;
     std::vector<BatchSample> samples_;
@@ -632,11 +737,7 @@ SgdResult sgd_run(const Network& net, const Target* target, const SgdOptions& op
                 SortedKernel<A.value, FlatPrefixSums> kernel(net, opt.h, opt.eps);
                 return run(kernel);
             }
-            if (net.m() < kWideSumMinM) {
-                SortedKernel<A.value, BlockedPrefixSums<2>> kernel(net, opt.h, opt.eps);
-                return run(kernel);
-            }
-            SortedKernel<A.value, BlockedPrefixSums<8>> kernel(net, opt.h, opt.eps);
+            SortedKernel<A.value, BlockedPrefixSums> kernel(net, opt.h, opt.eps);
             return run(kernel);
         } else {
             DenseKernel<A.value> kernel(net, opt.h, opt.eps);

@@ -9,7 +9,9 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <cmath>
 #include <cstring>
+#include <limits>
 #include <utility>
 #include <vector>
 
@@ -94,96 +96,164 @@ private:
     std::vector<double> diff_;   // scratch of add_prefixes
 };
 
-// For large m: blocks of kBlock entries with a lazy offset per block,
-// a_k = val[k] + lazy[k / kBlock], and the sum of val per block. A prefix sum
-// or add costs O(m / kBlock + kBlock); changing one a_k costs O(1).
-//
-// A prefix sum adds the blocks' totals in Acc interleaved partial sums (a
-// power of two, combined pairwise): the sum is a dependency chain of m / (32 Acc)
-// additions. Acc = 2 up to ~2000 neurons; 8 above, where the chain of Acc = 2
-// was a tenth of a step at m = 10⁴ (bench/RESULTS.md). Acc changes how a
-// prefix sum rounds (within rounding of the direct sum either way), so it is
-// a fixed function of m (sgd.cpp): the same seed gives the same run.
-template <int Acc>
-class BlockedPrefixSums {
-    static_assert(Acc >= 1 && (Acc & (Acc - 1)) == 0, "Acc must be a power of two");
+// Σ_{j<n} (x_j + width · lazy_j) over a run of len entries (len a multiple of
+// kLanes; lazy may be null), every entry loaded and masked by index_j < n
+// (index_j = j as a double, one vector compare): the trip count never depends
+// on n, so no loop exit mispredicts, and the compiler vectorises the loop.
+// kLanes interleaved partial sums combined pairwise in a fixed order: the
+// order is explicit, so the AVX2 and the default clone round alike.
+constexpr int kLanes = 8;
+inline double masked_sum(const double* x, const double* lazy, double width,
+                         const double* index, int len, double n) {
+    double acc[kLanes] = {};
+    if (lazy != nullptr) {
+        for (int k = 0; k < len; k += kLanes) {
+            for (int j = 0; j < kLanes; ++j) {
+                acc[j] += keep_if(index[k + j] < n, x[k + j] + width * lazy[k + j]);
+            }
+        }
+    } else {
+        for (int k = 0; k < len; k += kLanes) {
+            for (int j = 0; j < kLanes; ++j) acc[j] += keep_if(index[k + j] < n, x[k + j]);
+        }
+    }
+    for (int w = kLanes / 2; w >= 1; w /= 2) {
+        for (int j = 0; j < w; ++j) acc[j] += acc[j + w];
+    }
+    return acc[0];
+}
 
+// x_j += v for j < n over a run of len entries, masked as in masked_sum.
+inline void masked_add(double* x, const double* index, int len, double n, double v) {
+    for (int j = 0; j < len; ++j) x[j] += keep_if(index[j] < n, v);
+}
+
+// For large m: two levels of lazy offsets. Entries in blocks of 32, blocks in
+// superblocks of 32 (1024 entries):
+//   a_k = val[k] + (lazy[k / 32] + lazy2[k / 1024]),
+// with bsum[b] = Σ val over block b and ssum[s] = Σ_{b ∈ s} (bsum[b] + 32 lazy[b]).
+// A prefix sum adds masked runs of fixed length (masked_sum): the superblock
+// totals below n, the block totals below n within its superblock, the entries
+// below n within its block; a prefix add likewise adds to lazy2, lazy and val
+// over three masked runs. O(m / 1024 + 64) work with fixed trip counts, no
+// data-dependent branch; changing one a_k is O(1).
+//
+// The arrays are padded (zeros) to whole superblocks, past m, so that the
+// masked runs at n = m stay in bounds. resync() folds the lazy offsets into
+// val and recomputes the totals, so that neither the offsets nor the rounding
+// of the incremental totals grow over a run.
+class BlockedPrefixSums {
 public:
-    static constexpr int kShift = 5;
-    static constexpr int kBlock = 1 << kShift;
+    static constexpr int kShift = 5, kBlock = 1 << kShift;
+    static constexpr int kSuperShift = 2 * kShift, kSuper = 1 << kSuperShift;
 
     explicit BlockedPrefixSums(const std::vector<double>& a)
-        : m_(static_cast<int>(a.size())), val_(a), lazy_((m_ + kBlock - 1) / kBlock, 0.0),
-          block_sum_(lazy_.size(), 0.0) {
+        : m_(static_cast<int>(a.size())),
+          nsuper_((m_ >> kSuperShift) + 1),
+          top_len_((nsuper_ + kLanes - 1) / kLanes * kLanes),
+          mid_len_(nsuper_ > 1 ? kBlock : ((m_ >> kShift) + kLanes) / kLanes * kLanes),
+          val_(static_cast<std::size_t>(nsuper_) * kSuper, 0.0),
+          lazy_(static_cast<std::size_t>(nsuper_) * kBlock, 0.0),
+          bsum_(lazy_.size(), 0.0),
+          lazy2_(top_len_, 0.0),
+          ssum_(top_len_, 0.0),
+          index_(std::max(top_len_, kBlock)) {
+        std::copy(a.begin(), a.end(), val_.begin());
+        for (std::size_t j = 0; j < index_.size(); ++j) index_[j] = static_cast<double>(j);
         resync();
     }
 
-    double get(int k) const { return val_[k] + lazy_[k >> kShift]; }
+    double get(int k) const { return val_[k] + offset(k); }
 
     void set(int k, double v) {
-        const double new_val = v - lazy_[k >> kShift];
-        block_sum_[k >> kShift] += new_val - val_[k];
-        val_[k] = new_val;
+        const double nv = v - offset(k);
+        const double d = nv - val_[k];
+        val_[k] = nv;
+        bsum_[k >> kShift] += d;
+        if (nsuper_ > 1) ssum_[k >> kSuperShift] += d;  // else never read
+    }
+
+    // a_k = v[k − lo] for lo ≤ k < hi: as set() for each, but the totals of
+    // the blocks touched are then recomputed by direct sums (masked_sum over the
+    // block), their superblocks' totals moved by the change: one vectorised
+    // pass instead of a chain through memory, bsum[b] += d per entry (~14% of a
+    // step at m = 10⁴). Returns whether every a_k read back (get) is finite.
+    bool set_range(int lo, int hi, const double* v) {
+        int bad = 0;  // an int: the loop vectorises
+        for (int b = lo >> kShift, k = lo; k < hi; ++b) {
+            const int end = std::min(hi, (b + 1) << kShift);
+            const double off = lazy_[b] + lazy2_[b >> kShift];
+            for (; k < end; ++k) {
+                const double nv = v[k - lo] - off;
+                val_[k] = nv;
+                bad |= !(std::abs(nv + off) <= std::numeric_limits<double>::max());
+            }
+            const double total = masked_sum(val_.data() + (b << kShift), nullptr, 0.0,
+                                            index_.data(), kBlock, kBlock);
+            ssum_[b >> kShift] += total - bsum_[b];
+            bsum_[b] = total;
+        }
+        return bad == 0;
+    }
+
+    // out[k − lo] = a_k for lo ≤ k < hi, one offset per block.
+    void get_range(int lo, int hi, double* out) const {
+        int k = lo;
+        while (k < hi) {
+            const int b = k >> kShift, end = std::min(hi, (b + 1) << kShift);
+            const double off = lazy_[b] + lazy2_[b >> kShift];
+            for (; k < end; ++k) out[k - lo] = val_[k] + off;
+        }
     }
 
     double sum(int n) const {
-        const int full = n >> kShift, base = full << kShift;
-        double acc[Acc] = {};
-        int b = 0;
-        for (; b + Acc <= full; b += Acc) {
-            for (int j = 0; j < Acc; ++j) acc[j] += block_sum_[b + j] + kBlock * lazy_[b + j];
-        }
-        for (; b < full; ++b) acc[0] += block_sum_[b] + kBlock * lazy_[b];
-        for (int w = 1; w < Acc; w *= 2) {
-            for (int j = 0; j + w < Acc; j += 2 * w) acc[j] += acc[j + w];
-        }
-        double p0 = 0.0, p1 = 0.0;
-        int k = base;
-        for (; k + 1 < n; k += 2) {
-            p0 += val_[k];
-            p1 += val_[k + 1];
-        }
-        if (k < n) p0 += val_[k];
-        double s = acc[0];
-        if (n > base) s += (p0 + p1) + (n - base) * lazy_[full];
-        return s;
+        const int s = n >> kSuperShift, b = n >> kShift;
+        const int b0 = s << kShift, base = b << kShift;
+        // One superblock (m < 1024): no superblock below any n.
+        const double top = nsuper_ == 1 ? 0.0
+                                        : masked_sum(ssum_.data(), lazy2_.data(), kSuper,
+                                                     index_.data(), top_len_, s);
+        const double mid = masked_sum(bsum_.data() + b0, lazy_.data() + b0, kBlock,
+                                      index_.data(), mid_len_, b - b0);
+        const double low = masked_sum(val_.data() + base, nullptr, 0.0, index_.data(), kBlock,
+                                      n - base);
+        return top + ((mid + (n - (s << kSuperShift)) * lazy2_[s]) +
+                      (low + (n - base) * lazy_[b]));
     }
 
     void add_prefix(int n, double v) {
-        const int full = n >> kShift, base = full << kShift;
-        for (int b = 0; b < full; ++b) lazy_[b] += v;
-        for (int k = base; k < n; ++k) val_[k] += v;
-        if (n > base) block_sum_[full] += (n - base) * v;
+        const int s = n >> kSuperShift;
+        if (nsuper_ > 1) masked_add(lazy2_.data(), index_.data(), top_len_, s, v);
+        add_within_superblock(n, v);
     }
 
     // As FlatPrefixSums's: here every update keeps the sums exact, and a set of
-    // prefix adds costs O(n_max / kBlock + kBlock · #adds), not O(m · #adds):
-    // each add touches the entries of its own partial block, and the blocks
-    // below it take their total as a lazy offset (one pass for all adds).
+    // prefix adds costs O(m / 1024 + 64 · #adds): each add does the two lower
+    // levels of add_prefix, and the superblocks below it take their total as a
+    // lazy offset (one pass for all adds).
     void add_deferred(int k, double v) { set(k, get(k) + v); }
     void add_prefixes(const std::vector<std::pair<int, double>>& adds) {
-        block_diff_.resize(lazy_.size() + 1, 0.0);  // left zeroed
+        super_diff_.resize(top_len_ + 1, 0.0);  // left zeroed
         int top = 0;
         for (const auto& [n, v] : adds) {
-            const int q = n >> kShift, base = q << kShift;
-            for (int k = base; k < n; ++k) val_[k] += v;
-            if (n > base) block_sum_[q] += (n - base) * v;
-            block_diff_[q] += v;  // for every block below q
-            top = std::max(top, q);
+            add_within_superblock(n, v);
+            const int s = n >> kSuperShift;
+            super_diff_[s] += v;  // for every superblock below s
+            top = std::max(top, s);
         }
-        double s = 0.0;
-        for (int q = top; q-- > 0;) {
-            s += block_diff_[q + 1];
-            block_diff_[q + 1] = 0.0;
-            lazy_[q] += s;
+        double sum = 0.0;
+        for (int s = top; s-- > 0;) {
+            sum += super_diff_[s + 1];
+            super_diff_[s + 1] = 0.0;
+            lazy2_[s] += sum;
         }
-        block_diff_[0] = 0.0;
+        super_diff_[0] = 0.0;
     }
     void settle() {}
 
     void swap_adjacent(int k) {
         if ((k >> kShift) == ((k + 1) >> kShift)) {
-            std::swap(val_[k], val_[k + 1]);  // same lazy offset: exact
+            std::swap(val_[k], val_[k + 1]);  // same lazy offsets: exact
         } else {
             const double ak = get(k), ak1 = get(k + 1);
             set(k, ak1);
@@ -191,21 +261,51 @@ public:
         }
     }
 
+    // Folds the offsets into val (a_k = get(k), rounded once) and recomputes
+    // the totals by direct sums.
     void resync() {
-        for (std::size_t b = 0; b < block_sum_.size(); ++b) {
-            const int end = std::min(m_, static_cast<int>((b + 1) * kBlock));
-            double s = 0.0;
-            for (int k = static_cast<int>(b) * kBlock; k < end; ++k) s += val_[k];
-            block_sum_[b] = s;
+        for (int k = 0; k < m_; ++k) val_[k] = get(k);
+        std::fill(lazy_.begin(), lazy_.end(), 0.0);
+        std::fill(lazy2_.begin(), lazy2_.end(), 0.0);
+        for (std::size_t b = 0; b < bsum_.size(); ++b) {
+            bsum_[b] = masked_sum(val_.data() + b * kBlock, nullptr, 0.0, index_.data(), kBlock,
+                                  kBlock);
+        }
+        for (int s = 0; s < nsuper_; ++s) {
+            ssum_[s] = masked_sum(bsum_.data() + (s << kShift), nullptr, 0.0, index_.data(),
+                                  kBlock, kBlock);
         }
     }
 
 private:
-    int m_;
-    std::vector<double> val_;   // a minus the block's lazy offset
-    std::vector<double> lazy_;  // pending prefix adds per block
-    std::vector<double> block_sum_;
-    std::vector<double> block_diff_;  // scratch of add_prefixes
+    double offset(int k) const { return lazy_[k >> kShift] + lazy2_[k >> kSuperShift]; }
+
+    // The two lower levels of a prefix add: the blocks below n within its
+    // superblock take v as a lazy offset, the entries below n within its
+    // block take it directly, and the two totals that contain n move by the
+    // number of entries changed times v.
+    void add_within_superblock(int n, double v) {
+        const int s = n >> kSuperShift, b = n >> kShift;
+        const int b0 = s << kShift, base = b << kShift;
+        masked_add(lazy_.data() + b0, index_.data(), mid_len_, b - b0, v);
+        masked_add(val_.data() + base, index_.data(), kBlock, n - base, v);
+        bsum_[b] += (n - base) * v;
+        if (nsuper_ > 1) ssum_[s] += (n - (s << kSuperShift)) * v;
+    }
+
+    int m_, nsuper_, top_len_;
+    // Blocks per superblock that the masked runs visit: 32, or with a single
+    // superblock (m < 1024) only those up to m's, rounded up to kLanes (m = 100:
+    // 8 instead of 32; the runs' fixed cost made m = 100 ~10% slower than the
+    // one-level store with loops to n).
+    int mid_len_;
+    std::vector<double> val_;    // a minus its offsets; zero beyond m
+    std::vector<double> lazy_;   // pending prefix adds per block
+    std::vector<double> bsum_;   // Σ val per block
+    std::vector<double> lazy2_;  // pending prefix adds per superblock
+    std::vector<double> ssum_;   // Σ (bsum + 32 lazy) per superblock
+    std::vector<double> index_;  // 0, 1, 2, … as doubles (the masks' compares)
+    std::vector<double> super_diff_;  // scratch of add_prefixes
 };
 
 }  // namespace ttnn
