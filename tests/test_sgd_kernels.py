@@ -147,9 +147,7 @@ def test_two_level_store_in_mini_batches(batch):
     x, y = stream(steps * batch, seed=20)
     net = ttnn.Network(0.1 * rng.normal(size=m + 1), np.sort(rng.random(m)), eta)
     res = ttnn.sgd(net, h=h, eps=eps, data=(x, y), batch=batch, snapshots=3)
-    _, A, U = ref.sgd_replay(
-        net.a, net.u, eta, eps, h, x, y, snapshot_steps=res.steps, batch=batch
-    )
+    _, A, U = ref.sgd_replay(net.a, net.u, eta, eps, h, x, y, snapshot_steps=res.steps, batch=batch)
     assert np.any(np.diff(res.u[-1]) < 0)  # neurons crossed (u starts sorted)
     np.testing.assert_allclose(res.a, A, rtol=0, atol=1e-10)
     np.testing.assert_allclose(res.u, U, rtol=0, atol=1e-10)
