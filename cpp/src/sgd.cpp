@@ -97,17 +97,7 @@ public:
         const double hr = h_ * 2.0 * (f - y);
         if (!std::isfinite(hr)) return false;
 
-        a0_ -= hr;
-        a_.add_prefix(lo, -hr);
-        // The prefix add changes neurons this step does not visit, and one of
-        // them may overflow. Every |a_k| is at most bound_ + |hr| after the
-        // step (σ_η ∈ [0, 1]), and rounding is monotone, so while that sum is
-        // finite no a_k can be infinite; only when it is not are they scanned.
-        bound_ += std::abs(hr);
-        if (!(bound_ <= std::numeric_limits<double>::max())) {
-            if (!refresh_bound()) return false;
-            bound_ += std::abs(hr);  // the window's new a are not written yet
-        }
+        if (!update_saturated(lo, hr)) return false;
         // v · 0 is 0 for finite v and NaN for inf/NaN: one test at the end
         // instead of a branch per parameter.
         double nonfinite = a0_ * 0.0;
@@ -170,14 +160,7 @@ public:
         const double hr = h_ * 2.0 * (f - y);
         if (!std::isfinite(hr)) return false;
 
-        a0_ -= hr;
-        a_.add_prefix(lo, -hr);
-        // As in step().
-        bound_ += std::abs(hr);
-        if (!(bound_ <= std::numeric_limits<double>::max())) {
-            if (!refresh_bound()) return false;
-            bound_ += std::abs(hr);
-        }
+        if (!update_saturated(lo, hr)) return false;
         const double eps_hr = eps_ * hr;
         double* us = us_.data() + lo;
         int bad = !std::isfinite(a0_);  // an int: the loop below vectorises
@@ -315,6 +298,23 @@ private:
         int n = 512;
         while (n < 4 * m) n *= 2;
         return n;
+    }
+
+    // a_0 −= h r and the prefix add of the step on the saturated neurons
+    // [0, lo); false when some a_k is no longer finite. The prefix add changes
+    // neurons this step does not visit, and one of them may overflow. Every
+    // |a_k| is at most bound_ + |hr| after the step (σ_η ∈ [0, 1]), and
+    // rounding is monotone, so while that sum is finite no a_k can be
+    // infinite; only when it is not are they scanned.
+    bool update_saturated(int lo, double hr) {
+        a0_ -= hr;
+        a_.add_prefix(lo, -hr);
+        bound_ += std::abs(hr);
+        if (!(bound_ <= std::numeric_limits<double>::max())) {
+            if (!refresh_bound()) return false;
+            bound_ += std::abs(hr);  // the window's new a are not written yet
+        }
+        return true;
     }
 
     // bound_ = max_k |a_k|, exactly; false when some a_k is not finite.
