@@ -136,7 +136,7 @@ public:
     bool step_blocked(double x, double y) {
         const double half = 0.5 * eta_, margin = 1e-9 * eta_;
         const double right = x + half + margin;
-        const int lo = count_where<true>(x - half - margin, 0);
+        const int lo = count_at_most(x - half - margin);
         const int hi = count_where<false>(right, lo);
         const int len = hi - lo;
 
@@ -355,21 +355,14 @@ private:
     }
 
     // Number of neurons with u ≤ q, i.e. the sorted position of the first one
-    // above q. Starts from the bucket of q and scans to the exact answer.
-    int count_at_most(double q) const {
-        const double t = q * nbuckets_;
-        const int b = t > 0.0 ? (t < nbuckets_ ? static_cast<int>(t) : nbuckets_ - 1) : 0;
-        int k = bucket_[b];
-        while (us_[k] <= q) ++k;  // stops at the +inf padding
-        while (k > 0 && us_[k - 1] > q) --k;
-        return k;
-    }
+    // above q.
+    int count_at_most(double q) const { return count_where<true>(q, 0); }
 
-    // For the wide-window step (step_blocked): the number of neurons with
-    // u ≤ q (AtMost, as count_at_most) or u < q, at least `from` (a position
-    // known to be at or below the answer), from the bucket of q and scans that
-    // correct it. With four buckets per neuron the scans are mostly empty, so
-    // the window's end is found this way instead of by window_end's scan to it,
+    // The number of neurons with u ≤ q (AtMost) or u < q, at least `from` (a
+    // position known to be at or below the answer): from the bucket of q and
+    // scans that correct it to the exact answer. With four buckets per neuron
+    // the scans are mostly empty, so the wide-window step (step_blocked) finds
+    // the window's end this way too instead of by window_end's scan to it,
     // whose exit mispredicts (~40 neurons at m = 10⁴: 487 vs 515 ns/step).
     // Branch-free first steps before the scans were slower (a longer chain).
     template <bool AtMost>
@@ -377,7 +370,7 @@ private:
         const auto below = [q](double u) { return AtMost ? u <= q : u < q; };
         const double t = q * nbuckets_;
         const int b = t > 0.0 ? (t < nbuckets_ ? static_cast<int>(t) : nbuckets_ - 1) : 0;
-        int k = std::max(bucket_[b], from);
+        int k = from == 0 ? bucket_[b] : std::max(bucket_[b], from);  // no max at from = 0
         while (below(us_[k])) ++k;  // stops at the +inf padding
         while (k > from && !below(us_[k - 1])) --k;
         return k;
