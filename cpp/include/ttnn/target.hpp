@@ -10,6 +10,8 @@
 
 namespace ttnn {
 
+// breaks and values are read-only after construction (the Python binding
+// exposes them so): the lookup table below is built from them.
 struct PiecewiseConstant {
     std::vector<double> breaks;  // 0 < v_1 < … < v_{n−1} < 1
     std::vector<double> values;  // f*_0, …, f*_{n−1}
