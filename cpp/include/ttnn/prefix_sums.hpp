@@ -43,10 +43,12 @@ public:
     double get(int k) const { return a_[k]; }
     double sum(int n) const { return p_[n]; }
 
-    void set(int k, double v) {
+    // a_k = v; returns get(k) (here v).
+    double set(int k, double v) {
         const double d = v - a_[k];
         a_[k] = v;
         for (int n = 0; n <= m_; ++n) p_[n] += keep_if(n > k, d);
+        return v;
     }
 
     // a_k += v for k < n, hence P_j += v · min(j, n).
@@ -165,12 +167,16 @@ public:
 
     double get(int k) const { return val_[k] + offset(k); }
 
-    void set(int k, double v) {
-        const double nv = v - offset(k);
+    // a_k = v, stored as v minus its offset; returns get(k) (v to rounding),
+    // from the one offset.
+    double set(int k, double v) {
+        const double off = offset(k);
+        const double nv = v - off;
         const double d = nv - val_[k];
         val_[k] = nv;
         bsum_[k >> kShift] += d;
         if (nsuper_ > 1) ssum_[k >> kSuperShift] += d;  // else never read
+        return nv + off;
     }
 
     // a_k = v[k − lo] for lo ≤ k < hi: as set() for each, but the totals of
