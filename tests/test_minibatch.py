@@ -10,7 +10,7 @@ import ttnn.reference as ref
 
 TGT = ttnn.PiecewiseConstant.paper()
 
-# (activation, m, eta): the flat (m ≤ 32) and blocked sorted kernels, ramp, and the
+# (activation, m, eta): the flat (m²·η ≤ 32) and blocked sorted kernels, ramp, and the
 # dense relu kernel; η wide enough that windows hold several neurons.
 KERNELS = [("cubic", 20, 0.05), ("cubic", 100, 0.03), ("ramp", 40, 0.05), ("relu", 12, 1.0)]
 

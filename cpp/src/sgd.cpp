@@ -23,13 +23,26 @@ constexpr std::int64_t kResyncEvery = std::int64_t{1} << 20;
 // work whatever m is, so that Ctrl-C lands quickly at large m too.
 constexpr std::int64_t kPollWork = std::int64_t{1} << 22;
 
-// Up to this many neurons the windowed kernel keeps flat prefix sums (O(m)
-// vectorised work per step), above it blocked ones (O(m / 1024 + 64) masked
-// work). Measured on bench/sgd.py's stream (η = 4e-3), ns/step flat vs the
-// two-level blocked store (medians of 5, load ~2): 28 vs 51 at m = 20, 49 vs
-// 59 at m = 40, 71 vs 61 at m = 64, 72 vs 56 at m = 100. The crossover is now
-// nearer 64 than 32; the threshold stays at 32 while the flat store changes.
-constexpr Eigen::Index kFlatMaxM = 32;
+// Which prefix-sum store the windowed kernel keeps (prefix_sums.hpp). The
+// flat one costs O(m) vectorised work per step for the prefix add, plus O(m)
+// per window neuron (set() moves m + 1 sums), about m·(1 + m·η) in all; the
+// blocked one costs O(m / 1024 + 64) masked work whatever the window. Flat
+// pays up to m = 64 while windows are mostly empty, and at any m ≤ 8. Measured
+// (C++ harness, drawing, medians of 5; flat / blocked steps/s): η = 4e-3:
+// m = 16 1.9×, 32 1.5×, 40 1.43×, 56 1.22×, 64 1.18×; m²·η ≈ 30: m = 32 (η =
+// 0.03) 1.09×, 40 (0.02) 1.11×, 64 (0.0075) 1.01×; m²·η ≈ 50: m = 12 (η = 0.3)
+// 0.86×, 16 (0.2) 0.91×, 32 (0.05) 0.81×, 48 (0.02) 0.97×; m = 8, η = 1 (the
+// whole network in every window): 1.30×. bench/RESULTS.md, "Prefix-sum store
+// by m and η".
+constexpr Eigen::Index kFlatMaxM = 64;
+constexpr double kFlatMaxWindowWork = 32.0;  // m²·η
+constexpr Eigen::Index kFlatAlwaysM = 8;
+
+bool use_flat_store(const Network& net) {
+    const double m = static_cast<double>(net.m());
+    return net.m() <= kFlatAlwaysM ||
+           (net.m() <= kFlatMaxM && m * m * net.eta <= kFlatMaxWindowWork);
+}
 
 // Kernel for cubic and ramp, O(window + cost of the prefix sums) per step
 // instead of O(m).
@@ -38,11 +51,11 @@ constexpr Eigen::Index kFlatMaxM = 32;
 // sorted by u, the saturated ones form a prefix: f(x) is a_0 plus a prefix sum
 // of a plus the few window terms, and the update of a on the saturated prefix
 // is one prefix add (σ′ = 0 there, so their u do not move). `Store` keeps a in
-// sorted order with those two operations (prefix_sums.hpp): FlatPrefixSums for
-// small m, BlockedPrefixSums for large m (kFlatMaxM). Plain sums,
-// no cancellation, and the window terms from z·(1/η) (window_activation_inv),
-// so the result stays within rounding of the straightforward loop of
-// ttnn.reference.
+// sorted order with those two operations (prefix_sums.hpp): FlatPrefixSums
+// for small m and narrow windows, BlockedPrefixSums otherwise
+// (use_flat_store). Plain sums, no cancellation, and the window terms from
+// z·(1/η) (window_activation_inv), so the result stays within rounding of the
+// straightforward loop of ttnn.reference.
 //
 // The window [lo, hi) is found from a bucket table over [0, 1) (first sorted
 // position per bucket, rebuilt every kRefresh steps) and a short linear scan
@@ -730,7 +743,7 @@ SgdResult sgd_run(const Network& net, const Target* target, const SgdOptions& op
     };
     return dispatch_activation(net.act, [&](auto A) {
         if constexpr (is_windowed(A.value)) {
-            if (net.m() <= kFlatMaxM) {
+            if (use_flat_store(net)) {
                 SortedKernel<A.value, FlatPrefixSums> kernel(net, opt.h, opt.eps);
                 return run(kernel);
             }
