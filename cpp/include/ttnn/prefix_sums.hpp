@@ -30,8 +30,9 @@ inline double keep_if(bool keep, double v) {
 // For small m: the a_k and their exclusive prefix sums P_n = Σ_{k<n} a_k.
 // A prefix sum is one load; a prefix add and a change of one a_k update all
 // m + 1 sums, with fixed trip counts and no data-dependent branch, loops the
-// compiler vectorises. At m = 20 that beats the blocked store, whose cost is
-// dominated by mispredicted loop exits.
+// compiler vectorises. For small m and narrow windows (few changes of one a_k
+// per step) that beats the blocked store's fixed masked runs: up to m = 64 at
+// η = 4e-3 (sgd.cpp, use_flat_store).
 class FlatPrefixSums {
 public:
     explicit FlatPrefixSums(const std::vector<double>& a)
