@@ -2,11 +2,10 @@
 
 The C++ core picks its prefix-sum store by m and η (flat at m ≤ 8, and up to
 m = 64 while m²·η ≤ 32; otherwise two levels of lazy offsets: blocks of 32
-entries, superblocks of 1024) and, when
-windows hold about m·η ≥ 1 neurons, counts the window with a fixed-length loop
-that falls back to a scan past 8 neurons; from m·η ≥ 8 (blocked store only) it
-finds the window from the bucket table and steps it with vectorised loops. Each
-variant is held here against the plain NumPy loop on replayed streams, including
+entries, superblocks of 1024) and, when windows hold about m·η ≥ 1 neurons,
+counts the window with a fixed-length loop that falls back to a scan past 8
+neurons; from m·η ≥ 8 (blocked store only) it finds the window from the bucket
+table and steps it with vectorised loops. Each variant is held here against the plain NumPy loop on replayed streams, including
 neurons that cross each other around a block or superblock boundary, windows
 longer than 8, runs past the kernel's resync every 4096 steps (which folds the
 lazy offsets into the entries) and mini-batches.
@@ -56,11 +55,11 @@ def test_both_prefix_stores_equal_reference(m, eta):
 @pytest.mark.parametrize("m", [1, 7, 8, 15, 16, 20, 24, 32, 33, 48, 64])
 def test_flat_store_at_small_m(m):
     # The flat store from 1 neuron to its largest m, with windows as wide as it
-    # takes them (η = 0.05, or just under m²·η = 32): they change single a_k
-    # often, eps makes neurons cross, and the snapshots read mid-run. Larger
-    # eps is chaotic here (rounding grows to O(1) between any two exact codes
-    # within the 3000 steps; at m = 32 the narrower windows, steeper σ′_η, take
-    # eps = 0.2 there).
+    # takes them (η = 0.05, or from m = 26 on just under m²·η = 32): they change
+    # single a_k often, eps makes neurons cross, and the snapshots read mid-run.
+    # Larger eps is chaotic (rounding grows to O(1) between any two exact codes
+    # within the 3000 steps): 0.2 at η = 0.05, and 0.005 for the narrower
+    # windows, whose steeper σ′_η move u further per step.
     rng = np.random.default_rng(20 + m)
     eta = min(0.05, 0.95 * 32 / m**2)
     eps = 0.2 if eta == 0.05 else 0.005
