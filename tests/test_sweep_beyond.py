@@ -68,26 +68,29 @@ def test_sgd_sweep_with_a_teacher_and_batches_equals_direct_calls():
 
 def test_flow_and_limit_sweeps_with_a_teacher_equal_direct_calls():
     teacher = ttnn.Network([0.5, 1.0, -1.0], [0.35, 0.65], 0.05, "cubic")
-    flow = ttnn.sweep("flow", grid={"eps": [0.5, 1.0]}, target=teacher, m=5, eta=0.05, tau=0.05)
-    lim = ttnn.sweep("limit", grid={"m": [4, 6]}, target=teacher, eta=0.05, tau=0.02)
+    kw = dict(target=teacher, eta=0.05, snapshots=2)
+    flow = ttnn.sweep("flow", grid={"eps": [0.5, 1.0]}, m=5, tau=0.05, **kw)
+    lim = ttnn.sweep("limit", grid={"m": [4, 6]}, tau=0.02, **kw)
     assert set(flow.status.values.ravel()) == set(lim.status.values.ravel()) == {"ok"}
     for coords, run in _cells(flow):
         net = ttnn.Network.init(5, 0.05, seed=int(run.init_seed))
-        res = ttnn.gradient_flow(net, teacher, coords["eps"], 0.05 / coords["eps"], snapshots=2)
+        res = ttnn.gradient_flow(
+            net, teacher, coords["eps"], 0.05 / coords["eps"], snapshots=2, method="auto"
+        )
         _same(run.u.values, res.u[-1])
         assert run.l2.item() == res.l2[-1]
     for coords, run in _cells(lim):
         m = coords["m"]
         net = ttnn.Network.init(m, 0.05, seed=int(run.init_seed))
-        res = ttnn.two_timescale_limit(net, teacher, 0.02, snapshots=2)
+        res = ttnn.two_timescale_limit(net, teacher, 0.02, snapshots=2, method="auto")
         _same(run.u.values[:m], res.u[-1])
         assert run.l2.item() == res.l2[-1]
 
 
 def test_zero_limit_sweep_refuses_a_teacher():
-    ds = ttnn.sweep("limit", target=TEACHER, limit="zero", m=4, eta=0.05, tau=0.01)
-    assert ds.status.item() == "refused"
-    assert "step target" in ds.message.item()
+    # No run can take it: an error before anything runs.
+    with pytest.raises(ValueError, match="step target"):
+        ttnn.sweep("limit", target=TEACHER, limit="zero", m=4, eta=0.05, tau=0.01)
 
 
 def test_gd_sweep_with_the_mse_criterion_equals_direct_calls():
@@ -149,10 +152,13 @@ def test_sgd_sweep_on_finite_datasets_equals_direct_calls():
         assert run.l2.item() == res.l2[-1]
     # Shuffling changes the runs; the same seeds without shuffling do not.
     assert not np.array_equal(ds.u.sel(shuffle=True).values, ds.u.sel(shuffle=False).values)
-    # A run asking for more draws than its data holds is refused, the others run.
-    short = ttnn.sweep("sgd", grid={"n": [5, 40]}, m=3, h=1e-2, steps=30, batch=4, epochs=3)
-    assert short.status.values.ravel().tolist() == ["refused", "ok"]
-    assert "exceeds the 15 draws" in short.message.values.ravel()[0]
+    # A value no run can take (more draws than its data holds) is an error naming it;
+    # a combination that fails where the values do not is a refused run.
+    with pytest.raises(ValueError, match=r"grid\['n'\] value 5 .*exceeds the 15 draws"):
+        ttnn.sweep("sgd", grid={"n": [5, 40]}, m=3, h=1e-2, steps=30, batch=4, epochs=3)
+    short = ttnn.sweep("sgd", grid={"n": [5, 40], "steps": [3, 30]}, m=3, h=1e-2, batch=4, epochs=3)
+    assert short.status.values.ravel().tolist() == ["ok", "refused", "ok", "ok"]
+    assert "exceeds the 15 draws" in short.message.values.ravel()[1]
 
 
 def test_a_teacher_given_as_a_table_is_the_same_sweep():
@@ -177,14 +183,14 @@ def test_bad_new_sweep_settings_are_named():
         )
     with pytest.raises(TypeError, match="batch"):
         ttnn.sweep("sgd", h=1e-3, steps=10, batch=1.5)
-    refused = ttnn.sweep("sgd", grid={"batch": [0, 2]}, h=1e-3, steps=10, m=3)
-    assert refused.status.values.ravel().tolist() == ["refused", "ok"]
-    assert "batch" in refused.message.values.ravel()[0]
+    # Values no run can take: errors naming them, before anything runs.
+    with pytest.raises(ValueError, match=r"grid\['batch'\] value 0.*batch must be >= 1"):
+        ttnn.sweep("sgd", grid={"batch": [0, 2]}, h=1e-3, steps=10, m=3)
     with pytest.raises(TypeError, match="shuffle"):
         ttnn.sweep("sgd", h=1e-3, steps=10, n=20, shuffle=1)
-    no_n = ttnn.sweep("sgd", h=1e-3, steps=10, m=3, epochs=2)
-    assert no_n.status.item() == "refused" and "need n" in no_n.message.item()
-    bad_n = ttnn.sweep("sgd", h=1e-3, steps=10, m=3, n=0)
-    assert bad_n.status.item() == "refused" and "n must be >= 1" in bad_n.message.item()
-    bad_loss = ttnn.sweep("gd", loss="l1", epochs=2, n=10, m=2)
-    assert bad_loss.status.item() == "refused" and "loss" in bad_loss.message.item()
+    with pytest.raises(ValueError, match="need n"):
+        ttnn.sweep("sgd", h=1e-3, steps=10, m=3, epochs=2)
+    with pytest.raises(ValueError, match="n must be >= 1"):
+        ttnn.sweep("sgd", h=1e-3, steps=10, m=3, n=0)
+    with pytest.raises(ValueError, match="loss"):
+        ttnn.sweep("gd", loss="l1", epochs=2, n=10, m=2)

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from .. import _validate as check
 from .runs import TIME_AXIS, Record, gd_kinks
 from .spec import Spec, noise_label, target_breaks
 
@@ -53,6 +54,13 @@ def _sizes(spec: Spec) -> dict[str, int]:
     return {"neuron": nm, "coef": coef, "break": nb, "snapshot": k}
 
 
+def _bytes_per_run(sizes: dict[str, int], paths: bool) -> int:
+    """Bytes one run takes in the table: scalars, the two strings (object headers and a
+    short text), the trailing arrays."""
+    per = 12 * 8 + 2 * 64 + sizes["break"] + 8 * (sizes["coef"] + sizes["neuron"])
+    return per + (3 * 8 * sizes["snapshot"] if paths else 0)
+
+
 class Table:
     """Every variable of a sweep as a NumPy array over (grid…, repeat[, trailing])."""
 
@@ -62,23 +70,46 @@ class Table:
         self.sizes = _sizes(spec)
         self.paths = self.sizes["snapshot"] > 2
         shape = spec.shape
+        # The table, the Dataset's copy of it and a store's read buffers: checked before
+        # anything is allocated (grid={"m": [20, 10**10]} or snapshots=10**9 would
+        # otherwise end in numpy's MemoryError).
+        check.memory(
+            f"the results of {len(spec.runs)} runs",
+            3 * len(spec.runs) * _bytes_per_run(self.sizes, self.paths),
+            fewer="repeats, grid values, neurons or snapshots",
+        )
         self.vars: dict[str, tuple[tuple[str, ...], NDArray[Any]]] = {}
+        self.fills: dict[str, Any] = {}
+        #: Variables that the Dataset carries as coordinates (along snapshot).
+        self.coord_vars: list[str] = []
+        # A grid key names its own dimension: a variable of the same name is renamed.
+        self.time_axis = self._free(TIME_AXIS[spec.kind])
+        self.slow_time: str | None = None
 
         def add(name: str, fill: Any, dtype: Any, trailing: str | None = None) -> None:
             dims = self.run_dims if trailing is None else (*self.run_dims, trailing)
             full = shape if trailing is None else (*shape, self.sizes[trailing])
             self.vars[name] = (dims, np.full(full, fill, dtype=dtype))
+            self.fills[name] = fill
 
         add("l2", np.nan, np.float64)
         if self.paths:
             add("l2_path", np.nan, np.float64, "snapshot")
             integer_axis = spec.kind in ("sgd", "gd")
             add(
-                TIME_AXIS[spec.kind],
+                self.time_axis,
                 -1 if integer_axis else np.nan,
                 np.int64 if integer_axis else np.float64,
                 "snapshot",
             )
+            self.coord_vars.append(self.time_axis)
+            if spec.kind == "limit":
+                self.slow_time = self.time_axis
+            elif spec.kind in ("sgd", "flow"):
+                # Slow time along the path: tau = eps h step (SGD), eps t (flow).
+                self.slow_time = self._free("tau")
+                add(self.slow_time, np.nan, np.float64, "snapshot")
+                self.coord_vars.append(self.slow_time)
         add("covered", False, bool, "break")
         add("all_covered", False, bool)
         add("n_outside", -1, np.int64)
@@ -89,14 +120,26 @@ class Table:
         add("u", np.nan, np.float64, "neuron")
         add("init_seed", 0, np.uint64)
         add("seed", 0, np.uint64)
-        if spec.kind == "sgd":
-            add("steps", -1, np.int64)
+        if spec.kind == "sgd" and "steps" not in spec.grid:
+            add("steps", -1, np.int64)  # swept, steps is the coordinate itself
         add("message", "", STR)
         add("run_hash", 0, np.uint64)
         for r in spec.runs:
             self.vars["init_seed"][1][r.index] = r.init_seed
             self.vars["seed"][1][r.index] = r.seed
             self.vars["run_hash"][1][r.index] = r.run_hash
+
+    def _free(self, name: str) -> str:
+        """``name``, or ``name + "_path"`` when a grid key (a dimension) holds it."""
+        return name if name not in self.spec.grid else f"{name}_path"
+
+    def reset(self, cells: Iterable[tuple[int, ...]]) -> None:
+        """Put the runs of ``cells`` back to pending (their data found damaged)."""
+        keep = ("init_seed", "seed", "run_hash")
+        for cell in cells:
+            for name, (_dims, arr) in self.vars.items():
+                if name not in keep:
+                    arr[cell] = self.fills[name]
 
     def coords(self) -> dict[str, Any]:
         spec = self.spec
@@ -134,7 +177,11 @@ class Table:
         if self.paths and "l2_path" in rec:
             k = len(rec["l2_path"])
             v["l2_path"][1][index][:k] = rec["l2_path"]
-            v[TIME_AXIS[self.spec.kind]][1][index][:k] = rec["time"]
+            v[self.time_axis][1][index][:k] = rec["time"]
+            if self.slow_time is not None and self.slow_time != self.time_axis:
+                s = self.spec.runs[int(np.ravel_multi_index(index, self.spec.shape))].settings
+                scale = s["eps"] * s["h"] if self.spec.kind == "sgd" else s["eps"]
+                v[self.slow_time][1][index][:k] = scale * np.asarray(rec["time"], np.float64)
 
     def finished(self, index: tuple[int, ...]) -> bool:
         return str(self.vars["status"][1][index]) != PENDING
@@ -155,6 +202,8 @@ class Table:
             "schema": desc["schema"],
             "spec_hash": self.spec.spec_hash(),
             "ttnn_version": version,
+            # The coordinate of slow time along the snapshots (none without paths).
+            "slow_time": self.slow_time or "",
             "l2": (
                 "final criterion on the run's batch: ||f(X) - y||_2 / n (loss 'norm'), "
                 "||f(X) - y||_2^2 / n (loss 'mse')"
@@ -165,12 +214,15 @@ class Table:
 
     def to_dataset(self, version: str) -> Any:
         xr = require("xarray")
-        time_axis = TIME_AXIS[self.spec.kind]
-        data = {k: (dims, arr.copy()) for k, (dims, arr) in self.vars.items() if k != time_axis}
+        data = {
+            k: (dims, arr.copy())
+            for k, (dims, arr) in self.vars.items()
+            if k not in self.coord_vars
+        }
         coords: dict[str, tuple[Any, ...]] = {k: (k, v) for k, v in self.coords().items()}
-        if self.paths:
-            dims, arr = self.vars[time_axis]
-            coords[time_axis] = (dims, arr.copy())
+        for name in self.coord_vars:
+            dims, arr = self.vars[name]
+            coords[name] = (dims, arr.copy())
         return xr.Dataset(data, coords=coords, attrs=self.attrs(version))
 
     def cells(self, indices: Iterable[tuple[int, ...]]) -> list[tuple[int, ...]]:

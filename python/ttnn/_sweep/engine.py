@@ -1,17 +1,23 @@
 """``ttnn.sweep``: many runs over a grid of settings, in-process or on Dask.
 
-Runs are grouped by what must be shared by one ensemble call, then cut into
-chunks of at most ``chunk`` runs; each chunk is one call of the C++ ensemble
-(OpenMP over its runs) in this process, or one Dask task on a worker. A run's
-result depends only on its settings and seeds, never on its chunk, the thread
-count or the backend. See docs/guide/sweeps.md.
+Before anything runs or is written, every grid cell's settings go through the
+public functions' validators (:func:`runs.check_run`): a value that no run can
+accept is an error naming the key and the value. Runs are then grouped by what
+must be shared by one ensemble call and cut into chunks sized from a time
+budget (a few seconds of work, measured as the sweep goes); each chunk is one
+call of the C++ ensemble (OpenMP over its runs) in this process, or one Dask
+task. Every chunk is written to the store as soon as it finishes, so an
+interruption loses at most the chunks in flight. A run's result depends only
+on its settings and seeds, never on its chunk, the thread count or the
+backend. See docs/guide/sweeps.md.
 """
 
 from __future__ import annotations
 
-import math
 import os
-from collections.abc import Iterator, Mapping
+import time
+from collections import deque
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,61 +25,220 @@ from tqdm import tqdm
 
 from .. import _validate as check
 from .dataset import Table, require
-from .runs import RunPayload, run_chunk
+from .runs import Record, RunPayload, check_run, run_chunk
 from .spec import Run, Spec, call_key, make_spec
 from .store import Store
+
+#: Wall seconds of work per chunk (after the first ones, which measure the rate): a
+#: chunk is written when it ends, so an interruption loses at most this much per
+#: chunk in flight, while the per-call costs (barrier, store write) stay small.
+BUDGET = 2.0
+#: Largest chunk, whatever the budget: bounds a chunk's memory and its results.
+MAX_CHUNK = 4096
 
 
 @dataclass
 class Outcome:
-    """What a sweep did: its Dataset, the runs skipped (already stored) and run now."""
+    """What a sweep did: its Dataset, the runs skipped (already stored) and run now,
+    the runs found damaged in the store (run again) and taken over by an extension."""
 
     dataset: Any
     skipped: int
     ran: int
     counts: dict[str, int]
-
-
-def _chunks(spec: Spec, todo: list[Run], chunk: int) -> list[list[Run]]:
-    groups: dict[str, list[Run]] = {}
-    for r in todo:
-        groups.setdefault(call_key(spec, r), []).append(r)
-    out: list[list[Run]] = []
-    for runs in groups.values():
-        out.extend(runs[i : i + chunk] for i in range(0, len(runs), chunk))
-    return out
+    damaged: int = 0
+    reused: int = 0
 
 
 def _payload(runs: list[Run]) -> list[RunPayload]:
     return [(r.settings, r.init_seed, r.seed) for r in runs]
 
 
+def _refused(exc: BaseException) -> Record:
+    return {
+        "status": "refused",
+        "message": f"{type(exc).__name__}: {exc}",
+        "diverged_step": -1,
+        "wall_time": 0.0,
+    }
+
+
+def validate(spec: Spec) -> dict[tuple[int, ...], dict[str, Any] | Record]:
+    """Check every grid cell (its runs differ only by their seeds): its checked values,
+    or the record of a refused run when only some cells fail. A grid value that fails
+    in every cell holding it, or settings that fail everywhere, raise here."""
+    info: dict[tuple[int, ...], dict[str, Any] | Record] = {}
+    errors: dict[tuple[int, ...], BaseException] = {}
+    for r in spec.runs:
+        if r.repeat:
+            continue
+        cell = r.index[:-1]
+        try:
+            info[cell] = check_run(spec.kind, r.settings)
+        except (ValueError, TypeError) as exc:
+            errors[cell] = exc
+            info[cell] = _refused(exc)
+    if not errors:
+        return info
+    if len(errors) < len(info):
+        for i, (key, values) in enumerate(spec.grid.items()):
+            for j, value in enumerate(values):
+                mine = [c for c in info if c[i] == j]
+                if all(c in errors for c in mine):
+                    err = errors[mine[0]]
+                    raise type(err)(
+                        f"grid[{key!r}] value {value!r} is refused by every run: {err}"
+                    ) from None
+        return info
+    err = next(iter(errors.values()))
+    raise type(err)(str(err) if not spec.grid else f"every run is refused: {err}") from None
+
+
+class Planner:
+    """Hands out chunks of runs sharing one ensemble call, sized so that a chunk takes
+    about ``budget`` wall seconds at the rate measured on the chunks done so far (at
+    least ``least`` runs, so that every thread has a run; exactly ``fixed`` runs when
+    the caller chose the size)."""
+
+    def __init__(
+        self,
+        spec: Spec,
+        todo: list[Run],
+        cost: dict[tuple[int, ...], float],
+        least: int,
+        fixed: int | None,
+        budget: float = BUDGET,
+    ) -> None:
+        groups: dict[str, deque[Run]] = {}
+        for r in todo:
+            groups.setdefault(call_key(spec, r), deque()).append(r)
+        self.queues = deque(groups.values())
+        self.cost = cost
+        self.least, self.fixed, self.budget = max(1, least), fixed, budget
+        self.seconds = 0.0
+        self.units = 0.0
+
+    def measured(self, runs: list[Run], seconds: float) -> None:
+        """A chunk of ``runs`` took ``seconds`` of wall time (in its own call)."""
+        self.seconds += seconds
+        self.units += sum(self.cost[r.index[:-1]] for r in runs)
+
+    def __bool__(self) -> bool:
+        return bool(self.queues)
+
+    def next(self) -> list[Run]:
+        q = self.queues[0]
+        if self.fixed is not None:
+            size = self.fixed
+        elif self.units > 0 and self.seconds > 0:
+            rate = self.seconds / self.units
+            size, total = 0, 0.0
+            for r in q:
+                if size >= MAX_CHUNK or (size >= self.least and total >= self.budget):
+                    break
+                total += self.cost[r.index[:-1]] * rate
+                size += 1
+        else:
+            size = self.least  # the first chunk measures the rate
+        out = [q.popleft() for _ in range(min(max(size, 1), len(q)))]
+        if not q:
+            self.queues.popleft()
+        return out
+
+
+class Progress:
+    """The sweep's progress in work units (steps, epochs, ODE time) over the runs to
+    do, with the count of stored runs: a tqdm bar, a callable(done, total), or nothing."""
+
+    def __init__(self, choice: Any, kind: str, total: float, stored: int, runs: int) -> None:
+        self.total = total
+        self.done = 0.0
+        self.stored, self.runs = stored, runs
+        self.call: Callable[[float, float], None] | None = None
+        self.bar: Any = None
+        if choice is True:
+            unit = {"sgd": "step", "gd": "epoch"}.get(kind, "time")
+            self.bar = tqdm(total=total, unit=unit, desc=f"sweep {kind}", bar_format=self._format())
+        elif callable(choice):
+            self.call = choice
+
+    def _format(self) -> str:
+        # Percent of the work, then the runs safe in the store (or in the Dataset).
+        stored = f"{self.stored}/{self.runs} runs stored"
+        return "{l_bar}{bar}| " + stored + " [{elapsed}<{remaining}]"
+
+    def _postfix(self) -> None:
+        self.bar.bar_format = self._format()
+
+    def at(self, done: float) -> None:
+        """``done`` work units of the runs to do are done (finished or under way)."""
+        self.done = min(done, self.total)
+        if self.bar is not None:
+            self.bar.update(self.done - self.bar.n)
+        if self.call is not None:
+            self.call(self.done, self.total)
+
+    def finished(self, runs: int, done: float) -> None:
+        self.stored += runs
+        if self.bar is not None:
+            self._postfix()
+        self.at(done)
+
+    def tick(self) -> None:
+        """Move the clock while nothing finishes (Dask)."""
+        if self.bar is not None:
+            self.bar.refresh()
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
 def _local(
-    spec: Spec, chunks: list[list[Run]], threads: int | None, bar: Any
-) -> Iterator[tuple[list[Run], list[dict]]]:
-    for c in chunks:
-        # The bar counts runs; within a chunk it moves with the core's step count.
-        base = bar.n
+    spec: Spec,
+    plan: Planner,
+    threads: int | None,
+    work: Callable[[list[Run]], float],
+    bar: Progress,
+) -> Iterator[tuple[list[Run], list[Record]]]:
+    while plan:
+        c = plan.next()
+        base, size = bar.done, work(c)
 
-        def within(fraction: float, base: float = base, size: int = len(c)) -> None:
-            bar.update(base + fraction * size - bar.n)
+        def within(fraction: float, base: float = base, size: float = size) -> None:
+            bar.at(base + fraction * size)
 
-        yield c, run_chunk(spec.kind, _payload(c), threads, within if not bar.disable else None)
+        start = time.perf_counter()
+        records = run_chunk(
+            spec.kind, _payload(c), threads, within if bar.bar or bar.call else None
+        )
+        plan.measured(c, time.perf_counter() - start)
+        yield c, records
 
 
 def _dask(
-    spec: Spec, chunks: list[list[Run]], client: Any, threads: int | None
-) -> Iterator[tuple[list[Run], list[dict]]]:
+    spec: Spec, plan: Planner, client: Any, threads: int | None, bar: Progress
+) -> Iterator[tuple[list[Run], list[Record]]]:
     distributed = require("distributed")
-    futures = {}
-    for c in chunks:
-        fut = client.submit(run_chunk, spec.kind, _payload(c), threads or 1, pure=False)
-        futures[fut] = c
+    # Two tasks per worker thread in flight: a worker never waits for the next one.
+    slots = max(2, 2 * sum(client.nthreads().values()))
+    futures: dict[Any, list[Run]] = {}
     try:
-        for fut in distributed.as_completed(futures):
-            yield futures[fut], fut.result()
+        while plan or futures:
+            while plan and len(futures) < slots:
+                c = plan.next()
+                fut = client.submit(run_chunk, spec.kind, _payload(c), threads or 1, pure=False)
+                futures[fut] = c
+            done, _ = distributed.wait(list(futures), timeout=0.5, return_when="FIRST_COMPLETED")
+            if not done:
+                bar.tick()
+            for fut in done:
+                c = futures.pop(fut)
+                records = fut.result()
+                plan.measured(c, sum(r["wall_time"] for r in records))
+                yield c, records
     finally:
-        client.cancel([f for f in futures if not f.done()])
+        client.cancel(list(futures))
 
 
 def run_sweep(
@@ -85,51 +250,71 @@ def run_sweep(
     client: Any = None,
     chunk: int | None = None,
     threads: int | None = None,
-    progress: bool = False,
+    progress: Any = False,
     paired: bool = True,
     settings: Mapping[str, Any] | None = None,
+    fresh: bool = False,
 ) -> Outcome:
-    """``ttnn.sweep`` with the counts the command line reports."""
+    """``ttnn.sweep`` with the counts the command line reports. ``fresh=True`` deletes
+    the zarr store at ``store`` first (``ttnn sweep --fresh``)."""
     from .. import __version__
 
     spec = make_spec(kind, grid, repeats, seed, settings or {}, paired)
     nthreads = None if threads is None else check.threads(threads)
     if chunk is not None:
         chunk = check.integer("chunk", chunk, minimum=1)
+    choice = check.progress(progress)
+    if not isinstance(fresh, bool):
+        raise TypeError(f"fresh must be True or False, got {fresh!r}")
     require("xarray")
+    info = validate(spec)  # raises before anything is allocated or written
     table = Table(spec)
-    st = None if store is None else Store(store, table, __version__)
-    version = __version__ if st is None else st.version
-    todo = [r for r in spec.runs if not table.finished(r.index)]
-    skipped = len(spec.runs) - len(todo)
-    if chunk is None:
-        # Locally about 8 chunks (each call ends with a barrier: fewer calls, less
-        # waiting; still progress and store writes along the way); on Dask about 16,
-        # so that workers finishing early take more.
-        parts, cap = (16, 256) if client is not None else (8, 1024)
-        chunk = max(1, min(cap, math.ceil(len(todo) / parts)))
-    chunks = _chunks(spec, todo, chunk)
-    with tqdm(
-        total=len(todo),
-        disable=not progress,
-        unit="run",
-        desc=f"sweep {kind}",
-        # Whole runs shown, though the bar moves by fractions within long runs.
-        bar_format="{l_bar}{bar}| {n:.0f}/{total} runs [{elapsed}<{remaining}]",
-    ) as bar:
-        if client is not None:
-            results = _dask(spec, chunks, client, nthreads)
-        else:
-            results = _local(spec, chunks, nthreads, bar)
-        done = 0
-        for runs, records in results:
-            for r, rec in zip(runs, records, strict=True):
-                table.fill(r.index, rec)
-            if st is not None:
-                st.write([r.index for r in runs])
-            done += len(runs)
-            bar.update(done - bar.n)
-    return Outcome(table.to_dataset(version), skipped, len(todo), table.counts())
+    st = None if store is None else Store(store, table, __version__, fresh=fresh)
+    try:
+        version = __version__ if st is None else st.version
+        pending = [r for r in spec.runs if not table.finished(r.index)]
+        skipped = len(spec.runs) - len(pending)
+        # Runs refused for their combination of values: recorded without running.
+        refused = [r for r in pending if "status" in info[r.index[:-1]]]
+        for r in refused:
+            table.fill(r.index, info[r.index[:-1]])
+        if st is not None and refused:
+            st.write([r.index for r in refused])
+        todo = [r for r in pending if "status" not in info[r.index[:-1]]]
+
+        def work(runs: list[Run]) -> float:
+            return float(sum(info[r.index[:-1]]["work"] for r in runs))
+
+        cost = {c: float(v.get("cost", 0.0)) + 1.0 for c, v in info.items()}
+        least = 1 if client is not None else (nthreads or os.cpu_count() or 1)
+        plan = Planner(spec, todo, cost, least, chunk)
+        bar = Progress(choice, kind, work(todo), skipped, len(spec.runs))
+        try:
+            if client is not None:
+                results = _dask(spec, plan, client, nthreads, bar)
+            else:
+                results = _local(spec, plan, nthreads, work, bar)
+            done = 0.0
+            for runs, records in results:
+                for r, rec in zip(runs, records, strict=True):
+                    table.fill(r.index, rec)
+                if st is not None:
+                    st.write([r.index for r in runs])
+                done += work(runs)
+                bar.finished(len(runs), done)
+        finally:
+            bar.close()
+        return Outcome(
+            table.to_dataset(version),
+            skipped,
+            len(pending),
+            table.counts(),
+            damaged=0 if st is None else st.damaged,
+            reused=0 if st is None else st.reused,
+        )
+    finally:
+        if st is not None:
+            st.close()
 
 
 def sweep(
@@ -141,8 +326,9 @@ def sweep(
     client: Any = None,
     chunk: int | None = None,
     threads: int | None = None,
-    progress: bool = False,
+    progress: Any = False,
     paired: bool = True,
+    fresh: bool = False,
     **settings: Any,
 ) -> Any:
     """Run ``repeats`` runs of ``kind`` at every point of ``grid``; return an xarray.Dataset.
@@ -164,12 +350,33 @@ def sweep(
     Chunking (``chunk`` runs per ensemble call), ``threads`` and the backend
     (``client=``, a ``dask.distributed.Client``) never change a result.
 
-    A run that diverges or whose arguments are rejected is recorded in
-    ``status`` ("diverged", "refused", with ``message``) and never stops the
-    others. ``store="runs.zarr"`` writes runs as they finish and resumes a
-    sweep already stored there (finished runs are not run again). The dataset's
-    variables and attributes are described in docs/guide/sweeps.md.
+    Every grid cell is checked before anything runs or is written: a value that
+    no run can accept raises ``ValueError``/``TypeError`` naming the key and the
+    value. A run that diverges, or whose combination of values is rejected, is
+    recorded in ``status`` ("diverged", "refused", with ``message``) and never
+    stops the others.
+
+    ``store="runs.zarr"`` writes runs as they finish (a chunk at a time, each a
+    few seconds of work), resumes a sweep already stored there (finished runs
+    are not run again, damaged ones are), and extends it when the sweep adds
+    repeats or grid values to the stored one; ``fresh=True`` deletes the store
+    first. ``progress=True`` shows a bar in work units (steps, epochs, ODE
+    time) with the count of stored runs; a callable gets ``(done, total)`` in
+    those units. ``chunk`` fixes the runs per ensemble call (default: sized
+    from a time budget). The dataset's variables and attributes are described
+    in docs/guide/sweeps.md.
     """
     return run_sweep(
-        kind, grid, repeats, seed, store, client, chunk, threads, progress, paired, settings
+        kind,
+        grid,
+        repeats,
+        seed,
+        store,
+        client,
+        chunk,
+        threads,
+        progress,
+        paired,
+        settings,
+        fresh=fresh,
     ).dataset

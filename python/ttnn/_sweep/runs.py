@@ -19,6 +19,7 @@ import numpy as np
 from .. import _core
 from .. import _validate as check
 from .._errors import DivergenceError, StepLimitError
+from ..activation import check_activation
 from ..additive import AdditiveNetwork, check_loss, full_batch_gd_ensemble
 from ..diagnostics import breaks_covered, neurons_outside
 from ..limits import two_timescale_limit
@@ -140,24 +141,11 @@ def _sgd(
     shuffle = check.flag("shuffle", setting(s0, "sgd", "shuffle"))
 
     def build(s: Mapping[str, Any], init_seed: int, seed: int) -> dict[str, Any]:
+        c = check_run("sgd", s)
         net = _net(s, init_seed)
-        batch = check.batch("batch", setting(s, "sgd", "batch"))
-        h = check.real("h", s["h"], positive=True)
-        eps = check.real("eps", s["eps"], nonneg=True)
-        if "steps" in s:
-            steps = check.integer("steps", s["steps"], minimum=0)
-        else:
-            steps = int(round(_slow_length(s, "steps", eps * h)))
-        check.run_snapshots(k, steps)
-        run = dict(net=net, h=h, eps=eps, steps=steps, seed=seed, batch=batch)
+        run = dict(net=net, h=c["h"], eps=c["eps"], steps=c["steps"], seed=seed, batch=c["batch"])
         if finite:
-            n = check.integer("n", s["n"], minimum=1)
-            if steps * batch > epochs * n:
-                raise ValueError(
-                    f"steps ({steps}) × batch ({batch}) exceeds the {epochs * n} draws of "
-                    f"epochs ({epochs}) × n ({n})"
-                )
-            run["data"] = sample_stream(target, n, noise=noise, seed=seed)
+            run["data"] = sample_stream(target, c["n"], noise=noise, seed=seed)
         return run
 
     records, todo, built = _prepare(payload, build)
@@ -211,11 +199,8 @@ def _ode(
     method = setting(s0, kind, "method")
 
     def build(s: Mapping[str, Any], init_seed: int, seed: int) -> dict[str, Any]:
-        net = _net(s, init_seed)
-        if kind == "flow":
-            eps = check.real("eps", s["eps"], nonneg=True)
-            return dict(net=net, eps=eps, end=_slow_length(s, "t_end", eps))
-        return dict(net=net, end=_slow_length(s, "tau_end", 1.0))
+        c = check_run(kind, s)
+        return dict(net=_net(s, init_seed), eps=c.get("eps"), end=c["end"])
 
     records, todo, built = _prepare(payload, build)
     if not todo:
@@ -313,22 +298,12 @@ def _gd(
     k = check.integer("snapshots", s0["snapshots"])
 
     def build(s: Mapping[str, Any], init_seed: int, seed: int) -> dict[str, Any]:
-        d = check.integer("d", s["d"], minimum=1)
-        n = check.integer("n", s["n"], minimum=1)
+        c = check_run("gd", s)
         net = AdditiveNetwork.init_paper(
-            d, s["m"], s["eta"], seed=init_seed, activation=s["activation"]
+            c["d"], s["m"], s["eta"], seed=init_seed, activation=s["activation"]
         )
-        X, y = gd_data(s["target"], n, d, seed)
-        epochs = check.integer("epochs", s["epochs"], minimum=0)
-        check.run_snapshots(k, epochs, "epochs")
-        return dict(
-            net=net,
-            X=X,
-            y=y,
-            step_a=check.real("step_a", s["step_a"], nonneg=True),
-            step_u=check.real("step_u", s["step_u"], nonneg=True),
-            epochs=epochs,
-        )
+        X, y = gd_data(s["target"], c["n"], c["d"], seed)
+        return dict(net=net, X=X, y=y, step_a=c["step_a"], step_u=c["step_u"], epochs=c["work"])
 
     records, todo, built = _prepare(payload, build)
     if todo:
@@ -401,6 +376,88 @@ def _check_call(kind: str, s: Mapping[str, Any]) -> None:
             "limit 'zero' needs a step target: the η → 0 closed form (docs/maths/limits.md) "
             "is for piecewise-constant targets; use limit 'finite' with a teacher"
         )
+
+
+#: Most work one run may ask for, in neuron-steps (steps × batch × m for SGD, epochs
+#: × n × m·d for GD): ~10⁵ s at the core's ~1 ns per neuron-step. Beyond it a value is
+#: a typo (tau = 1e20), refused before anything runs.
+MAX_WORK = 1e14
+
+
+def _work(name: str, value: Any, amount: float, what: str) -> None:
+    if not amount <= MAX_WORK:
+        raise ValueError(
+            f"{name} = {value!r} asks for {amount:.3g} {what}, more than the {MAX_WORK:g} "
+            "one run may take"
+        )
+
+
+def check_run(kind: str, s: Mapping[str, Any]) -> dict[str, Any]:
+    """Check every setting of one run (ranges, combinations, memory, work) with the
+    public functions' validators, allocating nothing: what the sweep does for every
+    grid cell before it runs or writes anything, and what each run repeats when it is
+    built. Returns the values the run uses; ``work`` is its length in the progress
+    bar's units (SGD steps, GD epochs, ODE time) and ``cost`` an estimate of its time.
+    ``ValueError``/``TypeError`` name the setting."""
+    _check_call(kind, s)
+    m = check.integer("m", s["m"], minimum=1)
+    check.real("eta", s["eta"], positive=True)
+    check_activation(s["activation"])
+    if kind == "gd":
+        d = check.integer("d", s["d"], minimum=1)
+        n = check.integer("n", s["n"], minimum=1)
+        check.memory(f"m = {m}, d = {d}", 64 * m * d, fewer="neurons")
+        # X (n × d), y, their checked copies and the core's residuals.
+        check.memory(f"a batch of n = {n} at d = {d}", 8 * n * (2 * d + 4), fewer="samples")
+        epochs = check.integer("epochs", s["epochs"], minimum=0)
+        k = check.run_snapshots(s["snapshots"], epochs, "epochs")
+        check.memory(f"{k} snapshots", check.snapshot_bytes(k, 2 * m * d + 2))
+        _work("epochs", epochs, float(epochs) * n * m * d, "sample-neuron passes")
+        return dict(
+            d=d,
+            n=n,
+            step_a=check.real("step_a", s["step_a"], nonneg=True),
+            step_u=check.real("step_u", s["step_u"], nonneg=True),
+            work=float(epochs),
+            cost=float(epochs) * n * m * d,
+        )
+    check.memory(f"m = {m}", 64 * m, fewer="neurons")
+    if kind == "sgd":
+        batch = check.batch("batch", setting(s, "sgd", "batch"))
+        h = check.real("h", s["h"], positive=True)
+        eps = check.real("eps", s["eps"], nonneg=True)
+        if "steps" in s:
+            steps = check.integer("steps", s["steps"], minimum=0)
+            _work("steps", steps, float(steps) * batch * m, "neuron-steps")
+        else:
+            raw = _slow_length(s, "steps", eps * h)
+            _work("tau", s["tau"], raw * batch * m, f"neuron-steps (tau / (eps h) = {raw:.3g})")
+            steps = int(round(raw))
+        k = check.run_snapshots(s["snapshots"], steps)
+        check.memory(f"{k} snapshots at m = {m}", check.snapshot_bytes(k, 2 * m + 2))
+        check.draws("steps", steps, batch)
+        out = dict(h=h, eps=eps, steps=steps, batch=batch, work=float(steps))
+        out["cost"] = float(steps) * batch * (m + 4)
+        if setting(s, "sgd", "n") is not None:
+            n = check.integer("n", s["n"], minimum=1)
+            epochs = setting(s, "sgd", "epochs")
+            check.memory(f"n = {n} samples", 48 * n, fewer="samples")
+            if steps * batch > epochs * n:
+                raise ValueError(
+                    f"steps ({steps}) × batch ({batch}) exceeds the {epochs * n} draws of "
+                    f"epochs ({epochs}) × n ({n})"
+                )
+            out["n"] = n
+        return out
+    check.ode_snapshots(s["snapshots"], m)
+    if kind == "flow":
+        eps = check.real("eps", s["eps"], nonneg=True)
+        end = _slow_length(s, "t_end", eps)
+        check.time_span("t_end" if "t_end" in s else "tau / eps", end)
+        return dict(eps=eps, end=end, work=end, cost=end * (m + 4))
+    end = _slow_length(s, "tau_end", 1.0)
+    check.time_span("tau_end" if "tau_end" in s else "tau", end)
+    return dict(end=end, work=end, cost=end * (m + 4))
 
 
 def run_chunk(

@@ -26,7 +26,14 @@ from ..target import PiecewiseConstant, Target, target_points
 
 #: Bumped whenever what a run stores, or how its seeds are drawn, changes: a store
 #: written under another schema is not resumed.
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+# 2: flow and limit runs default to method "auto" and 100 snapshots (as
+#    ttnn.gradient_flow and ttnn.two_timescale_limit); slow-time coordinates stored.
+
+#: Most runs one sweep may hold: each costs about RUN_BYTES of Python objects before
+#: anything runs, so a typo such as repeats=10**9 is refused instead of filling memory.
+MAX_RUNS = 10**7
+RUN_BYTES = 2048
 
 KINDS = ("sgd", "flow", "limit", "gd")
 
@@ -93,14 +100,16 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         eps=1.0,
         noise={"kind": "uniform", "scale": 1.0},
     ),
+    # The ODE kinds store 100 snapshots, as ttnn.gradient_flow and
+    # ttnn.two_timescale_limit do: an adaptive integrator's path costs little to keep.
     "flow": dict(
-        m=20, eta=4e-3, activation="cubic", snapshots=2, target=_PAPER_TARGET, eps=1.0, **_ODE
+        m=20, eta=4e-3, activation="cubic", snapshots=100, target=_PAPER_TARGET, eps=1.0, **_ODE
     ),
     "limit": dict(
         m=20,
         eta=4e-3,
         activation="cubic",
-        snapshots=2,
+        snapshots=100,
         target=_PAPER_TARGET,
         limit="finite",
         ridge=0.0,
@@ -125,8 +134,8 @@ DEFAULTS: dict[str, dict[str, Any]] = {
 OPTIONAL: dict[str, dict[str, Any]] = {
     "sgd": {"batch": 1, "n": None, "epochs": 1, "shuffle": False},
     "gd": {"loss": "norm"},
-    "flow": {"max_steps": check.DEFAULT_MAX_STEPS, "method": "rk45"},
-    "limit": {"max_steps": check.DEFAULT_MAX_STEPS, "method": "rk45"},
+    "flow": {"max_steps": check.DEFAULT_MAX_STEPS, "method": "auto"},
+    "limit": {"max_steps": check.DEFAULT_MAX_STEPS, "method": "auto"},
 }
 
 
@@ -400,6 +409,14 @@ def make_spec(
     for k in REQUIRED[kind]:
         if k not in given:
             raise ValueError(f"setting {k!r} is required for kind {kind!r}")
+    count = reps * math.prod(len(v) for v in cgrid.values())
+    if count > MAX_RUNS:
+        raise ValueError(
+            f"the sweep has {count} runs ({' × '.join(str(len(v)) for v in cgrid.values())}"
+            f"{' × ' if cgrid else ''}repeats = {reps}), more than the {MAX_RUNS} one sweep "
+            "may hold; ask for fewer repeats or grid values"
+        )
+    check.memory(f"a sweep of {count} runs", count * RUN_BYTES, fewer="repeats or grid values")
     full_fixed = {**DEFAULTS[kind], **fixed}
     for k in cgrid:
         full_fixed.pop(k, None)
