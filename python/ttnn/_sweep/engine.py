@@ -229,9 +229,13 @@ def _dask(
                 c = plan.next()
                 fut = client.submit(run_chunk, spec.kind, _payload(c), threads or 1, pure=False)
                 futures[fut] = c
-            done, _ = distributed.wait(list(futures), timeout=0.5, return_when="FIRST_COMPLETED")
-            if not done:
+            try:
+                done, _ = distributed.wait(
+                    list(futures), timeout=0.5, return_when="FIRST_COMPLETED"
+                )
+            except TimeoutError:  # nothing finished: keep the bar's clock moving
                 bar.tick()
+                continue
             for fut in done:
                 c = futures.pop(fut)
                 records = fut.result()
