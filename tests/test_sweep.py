@@ -325,3 +325,22 @@ def test_progress_moves_within_an_ode_chunk(capfd, kind, length):
     ttnn.sweep(kind, repeats=4, m=20, snapshots=40, chunk=4, threads=1, progress=True, **length)
     err = capfd.readouterr().err
     assert {p for p in _percents(err) if 0 < p < 100}, err
+
+
+def test_run_hash_is_the_digest_of_the_runs_canonical_json():
+    # The spec encodes each cell's part of the text once: the same digest as the
+    # whole dict through the canonical JSON.
+    from ttnn._sweep.spec import SCHEMA_VERSION, _digest, make_spec
+
+    spec = make_spec("sgd", {"eps": [0.5, 1.0], "m": [3, 4]}, 2, 7, {"h": 1e-3, "steps": 10})
+    for r in spec.runs:
+        whole = {
+            "schema": SCHEMA_VERSION,
+            "kind": "sgd",
+            "settings": r.settings,
+            "coords": r.coords,
+            "repeat": r.repeat,
+            "init_seed": r.init_seed,
+            "seed": r.seed,
+        }
+        assert r.run_hash == int.from_bytes(_digest(whole, 8), "little")

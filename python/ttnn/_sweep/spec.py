@@ -425,21 +425,20 @@ def make_spec(
     keys = list(cgrid)
     for idx in itertools.product(*(range(len(v)) for v in cgrid.values())):
         coords = {k: cgrid[k][i] for k, i in zip(keys, idx, strict=True)}
+        # One dict for the runs of a cell: checked once per chunk (runs.check_run).
+        run_settings = {**full_fixed, **coords}
+        # The run's hash is that of the canonical JSON of {"schema", "kind", "settings",
+        # "coords", "repeat", "init_seed", "seed"} (sorted keys); the cell's parts are
+        # encoded once (test_sweep.py checks the text equals _jsonable's).
+        head = f'{{"coords":{_jsonable(coords)},"init_seed":'
+        kind_part = f',"kind":{_jsonable(kind)},"repeat":'
+        schema_part = f',"schema":{SCHEMA_VERSION},"seed":'
+        settings_part = f',"settings":{_jsonable(run_settings)}}}'
+
         for r in range(reps):
             init_seed, data_seed = run_seeds(seed_i, r, None if paired else coords)
-            run_settings = {**full_fixed, **coords}
-            h = _digest(
-                {
-                    "schema": SCHEMA_VERSION,
-                    "kind": kind,
-                    "settings": run_settings,
-                    "coords": coords,
-                    "repeat": r,
-                    "init_seed": init_seed,
-                    "seed": data_seed,
-                },
-                8,
-            )
+            text = f"{head}{init_seed}{kind_part}{r}{schema_part}{data_seed}{settings_part}"
+            h = hashlib.blake2b(text.encode(), digest_size=8).digest()
             runs.append(
                 Run(
                     index=(*idx, r),
