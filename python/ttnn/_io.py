@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -67,3 +68,47 @@ def save_animation(anim: Any, path: str | os.PathLike[str], **kwargs: Any) -> No
     """``anim.save(path, **kwargs)`` (a Matplotlib animation), atomically."""
     with atomic_path(path) as tmp:
         anim.save(tmp, **kwargs)
+
+
+def lock(path: str | os.PathLike[str], waiting: str) -> Any:
+    """Hold an exclusive advisory lock on the (empty) file ``path``, created if needed;
+    when another process holds it, print ``waiting`` on stderr and wait. Returns the
+    open file, for :func:`unlock` (the process ending, however, releases it too). No
+    lock where ``fcntl`` is missing (Windows): returns None."""
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover
+        return None
+    said = False
+    while True:
+        f = open(path, "a+b")  # noqa: SIM115 (held until unlock)
+        try:
+            try:
+                fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                if not said:
+                    print(waiting, file=sys.stderr, flush=True)
+                    said = True
+                fcntl.flock(f, fcntl.LOCK_EX)
+            # The holder before us removes the file as it lets go: a lock on a file
+            # no longer at ``path`` locks nothing, so take the one there now.
+            try:
+                same = os.stat(path).st_ino == os.fstat(f.fileno()).st_ino
+            except FileNotFoundError:
+                same = False
+        except BaseException:
+            f.close()
+            raise
+        if same:
+            return f
+        f.close()
+
+
+def unlock(f: Any, path: str | os.PathLike[str]) -> None:
+    """Release a :func:`lock`, removing its file (no lock file is left behind)."""
+    if f is None:
+        return
+    try:
+        Path(path).unlink(missing_ok=True)  # still locked: no one else removes it
+    finally:
+        f.close()

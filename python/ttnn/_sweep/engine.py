@@ -107,6 +107,7 @@ class Planner:
         cost: dict[tuple[int, ...], float],
         least: int,
         fixed: int | None,
+        guess: float | None = None,
         budget: float = BUDGET,
     ) -> None:
         groups: dict[str, deque[Run]] = {}
@@ -117,6 +118,7 @@ class Planner:
         self.least, self.fixed, self.budget = max(1, least), fixed, budget
         self.seconds = 0.0
         self.units = 0.0
+        self.guess = guess
 
     def measured(self, runs: list[Run], seconds: float) -> None:
         """A chunk of ``runs`` took ``seconds`` of wall time (in its own call)."""
@@ -126,20 +128,28 @@ class Planner:
     def __bool__(self) -> bool:
         return bool(self.queues)
 
+    def _fill(self, q: deque[Run], rate: float, budget: float) -> int:
+        """Runs from the front of ``q`` for ``budget`` seconds at ``rate`` s per unit."""
+        size, total = 0, 0.0
+        for r in q:
+            if size >= MAX_CHUNK or (size >= self.least and total >= budget):
+                break
+            total += self.cost[r.index[:-1]] * rate
+            size += 1
+        return size
+
     def next(self) -> list[Run]:
         q = self.queues[0]
         if self.fixed is not None:
             size = self.fixed
         elif self.units > 0 and self.seconds > 0:
-            rate = self.seconds / self.units
-            size, total = 0, 0.0
-            for r in q:
-                if size >= MAX_CHUNK or (size >= self.least and total >= self.budget):
-                    break
-                total += self.cost[r.index[:-1]] * rate
-                size += 1
+            size = self._fill(q, self.seconds / self.units, self.budget)
+        elif self.guess is not None:
+            # The first chunk measures the rate: a quarter of the budget at a guessed
+            # rate, so that a study of millisecond runs is not cut into tiny calls.
+            size = self._fill(q, self.guess, self.budget / 4)
         else:
-            size = self.least  # the first chunk measures the rate
+            size = self.least
         out = [q.popleft() for _ in range(min(max(size, 1), len(q)))]
         if not q:
             self.queues.popleft()
@@ -291,7 +301,10 @@ def run_sweep(
 
         cost = {c: float(v.get("cost", 0.0)) + 1.0 for c, v in info.items()}
         least = 1 if client is not None else (nthreads or os.cpu_count() or 1)
-        plan = Planner(spec, todo, cost, least, chunk)
+        # ~2 ns per neuron-step of SGD or GD on one thread (bench/RESULTS.md measures
+        # 1-3 ns at m = 20); ODE time has no such rate.
+        guess = 2e-9 / least if kind in ("sgd", "gd") else None
+        plan = Planner(spec, todo, cost, least, chunk, guess)
         bar = Progress(choice, kind, work(todo), skipped, len(spec.runs))
         try:
             if client is not None:

@@ -13,9 +13,9 @@ ones included), and each chunk carries a checksum (zstd's), so that on resume a
 missing or corrupt chunk is told from a pending one: the runs of that cell are
 run again. A store whose metadata cannot be read is refused with one line.
 
-One sweep at a time works on a store: a lock file beside it (``.NAME.lock``)
-makes a second sweep started on the same store wait for the first (which then
-finds its runs stored). See docs/guide/sweeps.md.
+One sweep at a time works on a store: a lock file beside it (``.NAME.lock``,
+removed when the sweep ends) makes a second sweep started on the same store
+wait for the first (and then find its runs stored). See docs/guide/sweeps.md.
 """
 
 from __future__ import annotations
@@ -23,7 +23,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import sys
 import uuid
 import warnings
 from pathlib import Path
@@ -31,13 +30,9 @@ from typing import Any
 
 import numpy as np
 
+from .._io import lock, unlock
 from .dataset import STATUSES, Table, require
 from .spec import make_spec
-
-try:  # POSIX: whole-file advisory locks
-    import fcntl
-except ImportError:  # pragma: no cover (Windows: no lock, documented)
-    fcntl = None  # type: ignore[assignment]
 
 
 def _js(obj: Any) -> str:
@@ -83,24 +78,18 @@ class Store:
     # -- lock and leftovers -------------------------------------------------------
 
     def _acquire(self) -> None:
-        if fcntl is None:  # pragma: no cover
-            return
-        lock = open(self.path.with_name(f".{self.path.name}.lock"), "a+b")  # noqa: SIM115
-        try:
-            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            print(
-                f"waiting for the other sweep working on {str(self.path)!r} to finish",
-                file=sys.stderr,
-                flush=True,
-            )
-            fcntl.flock(lock, fcntl.LOCK_EX)
-        self._lock = lock
+        self._lock = lock(
+            self._lock_path(),
+            f"waiting for the other sweep working on {str(self.path)!r} to finish",
+        )
+
+    def _lock_path(self) -> Path:
+        return self.path.with_name(f".{self.path.name}.lock")
 
     def close(self) -> None:
         """Release the store's lock (also done by the system when the process dies)."""
         if self._lock is not None:
-            self._lock.close()
+            unlock(self._lock, self._lock_path())
             self._lock = None
 
     def _tidy(self) -> None:
