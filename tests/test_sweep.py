@@ -312,7 +312,7 @@ def test_progress_moves_within_a_chunk(capfd):
     ttnn.sweep("sgd", repeats=4, h=1e-3, steps=3_000_000, m=5, chunk=4, threads=1, progress=True)
     err = capfd.readouterr().err
     assert {p for p in _percents(err) if 0 < p < 100}, err
-    assert "4/4 runs stored" in err and "1/4 runs stored" not in err  # one chunk
+    assert "4/4 runs done" in err and "1/4 runs done" not in err  # one chunk
     assert ttnn.sweep("sgd", repeats=1, h=1e-3, steps=10, m=2) is not None
     assert capfd.readouterr().err == ""  # quiet unless asked
 

@@ -160,8 +160,11 @@ class Progress:
     """The sweep's progress in work units (steps, epochs, ODE time) over the runs to
     do, with the count of stored runs: a tqdm bar, a callable(done, total), or nothing."""
 
-    def __init__(self, choice: Any, kind: str, total: float, stored: int, runs: int) -> None:
+    def __init__(
+        self, choice: Any, kind: str, total: float, stored: int, runs: int, store: bool
+    ) -> None:
         self.total = total
+        self.word = "stored" if store else "done"
         self.done = 0.0
         self.stored, self.runs = stored, runs
         self.call: Callable[[float, float], None] | None = None
@@ -174,7 +177,7 @@ class Progress:
 
     def _format(self) -> str:
         # Percent of the work, then the runs safe in the store (or in the Dataset).
-        stored = f"{self.stored}/{self.runs} runs stored"
+        stored = f"{self.stored}/{self.runs} runs {self.word}"
         return "{l_bar}{bar}| " + stored + " [{elapsed}<{remaining}]"
 
     def _postfix(self) -> None:
@@ -301,11 +304,12 @@ def run_sweep(
 
         cost = {c: float(v.get("cost", 0.0)) + 1.0 for c, v in info.items()}
         least = 1 if client is not None else (nthreads or os.cpu_count() or 1)
-        # ~2 ns per neuron-step of SGD or GD on one thread (bench/RESULTS.md measures
-        # 1-3 ns at m = 20); ODE time has no such rate.
+        # A neuron-step of SGD or GD takes about a nanosecond on one thread (bench/
+        # RESULTS.md); guessed at twice that, so that a first chunk errs on the short
+        # side. ODE time has no such rate: there the first chunk is one run a thread.
         guess = 2e-9 / least if kind in ("sgd", "gd") else None
         plan = Planner(spec, todo, cost, least, chunk, guess)
-        bar = Progress(choice, kind, work(todo), skipped, len(spec.runs))
+        bar = Progress(choice, kind, work(todo), skipped, len(spec.runs), st is not None)
         try:
             if client is not None:
                 results = _dask(spec, plan, client, nthreads, bar)
