@@ -308,6 +308,10 @@ def run_sweep(
         # RESULTS.md); guessed at twice that, so that a first chunk errs on the short
         # side. ODE time has no such rate: there the first chunk is one run a thread.
         guess = 2e-9 / least if kind in ("sgd", "gd") else None
+        if chunk is None and client is None and st is None:
+            # Nothing to keep on an interruption without a store: the fewest calls
+            # (each ends with a barrier), the bar still moving within each.
+            chunk = MAX_CHUNK
         plan = Planner(spec, todo, cost, least, chunk, guess)
         bar = Progress(choice, kind, work(todo), skipped, len(spec.runs), st is not None)
         try:
