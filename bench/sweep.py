@@ -89,7 +89,7 @@ def main() -> int:
         raw = ttnn.sgd_ensemble(nets, tgt, h=H, eps=eps, steps=steps, seed=seeds, threads=2)
         t_raw.append(time.perf_counter() - t)
         c_raw.append(time.process_time() - c)
-    # (i''') one thread each, CPU time: the sweep's own Python work per run, without
+    # (i'') one thread each, CPU time: the sweep's own Python work per run, without
     # the two threads' scheduling (on a loaded machine a barrier waits for a thread
     # the system has parked, and wall times carry it).
     c_one, c_one_raw = [], []
@@ -103,7 +103,7 @@ def main() -> int:
         c_one_raw.append(time.process_time() - c)
     one_overhead = median(c_one) / median(c_one_raw) - 1
 
-    # (i'') the same sweep into a new zarr store each time: chunks of ~2 s, each
+    # (i''') the same sweep into a new zarr store each time: chunks of ~2 s, each
     # written as it ends.
     import shutil
     import tempfile
@@ -193,10 +193,10 @@ def main() -> int:
         f"| (i') the same, CPU time of the process (both threads) "
         f"| {median(c_sweep):.2f} s | {median(c_raw):.2f} s | overhead {cpu_overhead:+.1%} "
         f"| |",
-        f"| (i''') the same on 1 thread each, CPU time "
+        f"| (i'') the same on 1 thread each, CPU time "
         f"| {median(c_one):.2f} s | {median(c_one_raw):.2f} s | overhead {one_overhead:+.1%} "
         f"| |",
-        f"| (i'') `ttnn.sweep(store=...)` (a new zarr store, chunks written as they end) vs "
+        f"| (i''') `ttnn.sweep(store=...)` (a new zarr store, chunks written as they end) vs "
         f"the raw call | {median(t_store):.2f} s | {median(t_raw):.2f} s "
         f"| overhead {store_overhead:+.1%} | {yes[same_store]} |",
         f"| (ii) Dask LocalCluster: 1 vs 2 single-threaded workers "

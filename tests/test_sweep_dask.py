@@ -44,3 +44,20 @@ def test_dask_store(client, tmp_path):
     kw = dict(grid={"eps": [0.1, 1.0]}, repeats=2, h=1e-3, steps=300, m=3)
     ds = ttnn.sweep("sgd", client=client, chunk=1, store=path, **kw)
     xr.testing.assert_identical(xr.open_zarr(path).load(), ds)
+
+
+def test_dask_progress_moves_as_chunks_complete(client):
+    # Four runs of equal length, one per task: a quarter of the work each.
+    calls: list[float] = []
+    ttnn.sweep(
+        "sgd",
+        grid={"eps": [0.1, 1.0]},
+        repeats=2,
+        h=1e-3,
+        steps=300,
+        m=3,
+        client=client,
+        chunk=1,
+        progress=lambda done, total: calls.append(done / total),
+    )
+    assert calls == [0.25, 0.5, 0.75, 1.0]
