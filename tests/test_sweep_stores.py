@@ -108,7 +108,8 @@ def test_a_damaged_chunk_is_run_again(tmp_path, counted, damage):
     else:
         chunk.write_bytes(bytes(len(chunk.read_bytes())))
     counted.clear()
-    out = run_sweep("sgd", GRID, 2, store=path, settings=KW)
+    with pytest.warns(UserWarning, match="2 runs were in missing or corrupt chunks"):
+        out = run_sweep("sgd", GRID, 2, store=path, settings=KW)
     assert (out.damaged, out.skipped, out.ran) == (2, 2, 2)
     assert sum(counted) == 2  # the two runs of the damaged cell, and only them
     _same(out.dataset, ds)

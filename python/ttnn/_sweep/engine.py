@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import os
 import time
+import warnings
 from collections import deque
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
@@ -289,6 +290,12 @@ def run_sweep(
     st = None if store is None else Store(store, table, __version__, fresh=fresh)
     try:
         version = __version__ if st is None else st.version
+        if st is not None and st.damaged:
+            warnings.warn(
+                f"store {str(store)!r}: {st.damaged} runs were in missing or corrupt "
+                "chunks; they are run again",
+                stacklevel=3,
+            )
         pending = [r for r in spec.runs if not table.finished(r.index)]
         skipped = len(spec.runs) - len(pending)
         # Runs refused for their combination of values: recorded without running.
