@@ -181,3 +181,21 @@ def test_two_sweeps_started_together_on_one_new_store_both_succeed(tmp_path):
         "sgd", grid={"eps": [0.1, 1.0]}, repeats=3, h=1e-3, steps=20000, m=3, threads=1
     )
     _same(xr.open_zarr(path).load(), ref)
+
+
+def test_reading_a_damaged_store_never_shows_its_lost_runs_as_ok(tmp_path):
+    # What ttnn plot reads (store.read): a deleted l2 chunk makes its cell's runs
+    # "pending", where xarray.open_zarr shows them "ok" with NaN l2.
+    from ttnn._sweep.store import read
+
+    path, ds = _store(tmp_path)
+    clean, damaged = read(path)
+    assert damaged == 0
+    _same(clean, ds)
+    (path / "l2" / "c" / "1" / "0").unlink()
+    assert (xr.open_zarr(path).status.values == "ok").all()  # the trap
+    got, damaged = read(path)
+    assert damaged == 2
+    assert got.status.values.tolist() == [["ok", "ok"], ["pending", "pending"]]
+    assert np.isnan(got.l2.isel(eps=1)).all() and np.isnan(got.u.isel(eps=1)).all()
+    _same(got.isel(eps=0), ds.isel(eps=0))

@@ -32,7 +32,7 @@ import numpy as np
 
 from .._io import lock, unlock
 from .dataset import STATUSES, Table, require
-from .spec import make_spec
+from .spec import SCHEMA_VERSION, make_spec
 
 
 def _js(obj: Any) -> str:
@@ -45,6 +45,95 @@ class SpecMismatch(ValueError):
 
 class StoreDamaged(ValueError):
     """The store's metadata cannot be read: it cannot be resumed."""
+
+
+def _damaged(path: Path, what: str) -> StoreDamaged:
+    return StoreDamaged(
+        f"store {str(path)!r} is damaged ({what}); delete it or start again "
+        "with fresh=True (ttnn sweep --fresh)"
+    )
+
+
+def _chunk_exists(path: Path, arr: Any, cell: tuple[int, ...]) -> bool:
+    coords = (*cell, *([0] * (arr.ndim - len(cell))))
+    return (path / arr.path / arr.metadata.encode_chunk_key(coords)).is_file()
+
+
+def _load(path: Path, g: Any, table: Table) -> int:
+    """Read the store's group ``g`` into ``table``; the cells with a missing, unreadable
+    or inconsistent chunk are put back to pending. Returns their number of runs."""
+    cells = sorted({r.index[:-1] for r in table.spec.runs})
+    bad: set[tuple[int, ...]] = set()
+    for name, (_dims, arr) in table.vars.items():
+        try:
+            src = g[name]
+        except Exception as exc:  # noqa: BLE001
+            raise _damaged(path, f"variable {name!r}: {type(exc).__name__}: {exc}") from None
+        if tuple(src.shape) != arr.shape:
+            raise _damaged(path, f"variable {name!r} has shape {src.shape}, not {arr.shape}")
+        try:
+            arr[...] = np.asarray(src[...]).astype(arr.dtype, copy=False)
+        except Exception:  # noqa: BLE001 (a corrupt chunk: find which, cell by cell)
+            for cell in cells:
+                try:
+                    arr[cell] = np.asarray(src[cell]).astype(arr.dtype, copy=False)
+                except Exception:  # noqa: BLE001
+                    bad.add(cell)
+        bad.update(c for c in cells if not _chunk_exists(path, src, c))
+    status = table.vars["status"][1]
+    known = np.array([str(x) in STATUSES for x in status.ravel()], dtype=bool)
+    known = known.reshape(status.shape)
+    expected = np.zeros_like(table.vars["run_hash"][1])
+    for r in table.spec.runs:
+        expected[r.index] = r.run_hash
+    wrong = ~known | (table.vars["run_hash"][1] != expected)
+    bad.update(tuple(int(i) for i in idx[:-1]) for idx in np.argwhere(wrong))
+    table.reset(bad)
+    for r in table.spec.runs:  # the seeds and hashes are the spec's, whatever was read
+        for name, value in (("init_seed", r.init_seed), ("seed", r.seed)):
+            table.vars[name][1][r.index] = value
+        table.vars["run_hash"][1][r.index] = r.run_hash
+    return len(bad) * table.spec.repeats
+
+
+def _stored_spec(path: Path, attrs: dict[str, Any]) -> Any:
+    """The spec a store's attributes describe (checked against its spec_hash)."""
+    try:
+        spec = make_spec(
+            attrs["kind"],
+            attrs["grid"],
+            attrs["repeats"],
+            attrs["sweep_seed"],
+            attrs["settings"],
+            attrs["paired"],
+        )
+    except (KeyError, ValueError, TypeError) as exc:
+        raise _damaged(path, f"its attributes: {type(exc).__name__}: {exc}") from None
+    if spec.spec_hash() != attrs.get("spec_hash"):
+        raise _damaged(path, "its attributes do not match its spec_hash")
+    return spec
+
+
+def read(path: str | os.PathLike[str]) -> tuple[Any, int]:
+    """The Dataset of the store at ``path``, read into memory and checked as a resume
+    checks it: runs in missing or corrupt chunks read as "pending" (their values NaN),
+    never "ok". Returns (dataset, number of such runs); StoreDamaged (one line) when
+    the store's metadata cannot be read. For readers such as ``ttnn plot``."""
+    zarr = require("zarr")
+    p = Path(path)
+    try:
+        g = zarr.open_group(str(p), mode="r")
+        attrs = dict(g.attrs)
+    except Exception as exc:  # noqa: BLE001 (any reader error: one line)
+        raise _damaged(p, f"{type(exc).__name__}: {exc}") from None
+    if attrs.get("schema") != SCHEMA_VERSION:
+        raise ValueError(
+            f"store {str(p)!r} was written under sweep schema {attrs.get('schema')}, "
+            f"this ttnn reads schema {SCHEMA_VERSION}"
+        )
+    table = Table(_stored_spec(p, attrs))
+    damaged = _load(p, g, table)
+    return table.to_dataset(str(attrs.get("ttnn_version", ""))), damaged
 
 
 _SPEC_KEYS = ("kind", "settings", "grid", "repeats", "sweep_seed", "paired", "schema")
@@ -168,26 +257,20 @@ class Store:
 
     # -- resuming -----------------------------------------------------------------
 
-    def _damaged(self, what: str) -> StoreDamaged:
-        return StoreDamaged(
-            f"store {str(self.path)!r} is damaged ({what}); delete it or start again "
-            "with fresh=True (ttnn sweep --fresh)"
-        )
-
     def _resume(self) -> None:
         try:
             g = self.zarr.open_group(str(self.path), mode="r")
             attrs = dict(g.attrs)
         except Exception as exc:  # noqa: BLE001 (any reader error: one line)
-            raise self._damaged(f"{type(exc).__name__}: {exc}") from None
+            raise _damaged(self.path, f"{type(exc).__name__}: {exc}") from None
         want = self.table.attrs(self.version)
         self.version = str(attrs.get("ttnn_version", self.version))
         if attrs.get("spec_hash") == want["spec_hash"]:
-            self.damaged = self._load(g, self.table)
+            self.damaged = _load(self.path, g, self.table)
             return
         old = self._previous(attrs, want)
         old_table = Table(old)
-        self.damaged = self._load(g, old_table)
+        self.damaged = _load(self.path, g, old_table)
         # Identical content hash, identical run: the stored runs keep their results.
         where = {r.run_hash: r.index for r in self.table.spec.runs}
         for r in old.runs:
@@ -235,57 +318,7 @@ class Store:
                 f"{', '.join(diff) or 'spec_hash'}){grown if diff else ''}; write to another "
                 "store, or start again with fresh=True (ttnn sweep --fresh)"
             )
-        spec = make_spec(
-            attrs["kind"],
-            old_grid,
-            attrs["repeats"],
-            attrs["sweep_seed"],
-            attrs["settings"],
-            attrs["paired"],
-        )
-        if spec.spec_hash() != attrs.get("spec_hash"):
-            raise self._damaged("its attributes do not match its spec_hash")
-        return spec
-
-    def _chunk_exists(self, arr: Any, cell: tuple[int, ...]) -> bool:
-        coords = (*cell, *([0] * (arr.ndim - len(cell))))
-        return (self.path / arr.path / arr.metadata.encode_chunk_key(coords)).is_file()
-
-    def _load(self, g: Any, table: Table) -> int:
-        """Read the store into ``table``; the cells with a missing, unreadable or
-        inconsistent chunk are put back to pending. Returns their number of runs."""
-        cells = sorted({r.index[:-1] for r in table.spec.runs})
-        bad: set[tuple[int, ...]] = set()
-        for name, (_dims, arr) in table.vars.items():
-            try:
-                src = g[name]
-            except Exception as exc:  # noqa: BLE001
-                raise self._damaged(f"variable {name!r}: {type(exc).__name__}: {exc}") from None
-            if tuple(src.shape) != arr.shape:
-                raise self._damaged(f"variable {name!r} has shape {src.shape}, not {arr.shape}")
-            try:
-                arr[...] = np.asarray(src[...]).astype(arr.dtype, copy=False)
-            except Exception:  # noqa: BLE001 (a corrupt chunk: find which, cell by cell)
-                for cell in cells:
-                    try:
-                        arr[cell] = np.asarray(src[cell]).astype(arr.dtype, copy=False)
-                    except Exception:  # noqa: BLE001
-                        bad.add(cell)
-            bad.update(c for c in cells if not self._chunk_exists(src, c))
-        status = table.vars["status"][1]
-        known = np.array([str(x) in STATUSES for x in status.ravel()], dtype=bool)
-        known = known.reshape(status.shape)
-        expected = np.zeros_like(table.vars["run_hash"][1])
-        for r in table.spec.runs:
-            expected[r.index] = r.run_hash
-        wrong = ~known | (table.vars["run_hash"][1] != expected)
-        bad.update(tuple(int(i) for i in idx[:-1]) for idx in np.argwhere(wrong))
-        table.reset(bad)
-        for r in table.spec.runs:  # the seeds and hashes are the spec's, whatever was read
-            for name, value in (("init_seed", r.init_seed), ("seed", r.seed)):
-                table.vars[name][1][r.index] = value
-            table.vars["run_hash"][1][r.index] = r.run_hash
-        return len(bad) * table.spec.repeats
+        return _stored_spec(self.path, attrs)
 
     def write(self, indices: list[tuple[int, ...]]) -> None:
         """Write the cells holding the runs ``indices``: data first, status last."""
