@@ -199,3 +199,15 @@ def test_reading_a_damaged_store_never_shows_its_lost_runs_as_ok(tmp_path):
     assert got.status.values.tolist() == [["ok", "ok"], ["pending", "pending"]]
     assert np.isnan(got.l2.isel(eps=1)).all() and np.isnan(got.u.isel(eps=1)).all()
     _same(got.isel(eps=0), ds.isel(eps=0))
+
+
+@pytest.mark.parametrize("kind", ["limit", "sgd"])
+def test_tau_can_be_swept_with_paths(kind):
+    # tau names the grid dimension; the slow time along the path is then tau_path
+    # (the limit's own time axis clashed with it before).
+    extra = dict(h=1e-3, snapshots=3) if kind == "sgd" else dict(snapshots=5)
+    ds = ttnn.sweep(kind, grid={"tau": [0.01, 0.02]}, m=4, eta=0.05, **extra)
+    assert ds.attrs["slow_time"] == "tau_path" and (ds.status == "ok").all()
+    # The path ends at the run's length in slow time.
+    end = ds.tau_path.isel(snapshot=-1).isel(repeat=0).values
+    np.testing.assert_allclose(end, [0.01, 0.02], rtol=1e-12)
