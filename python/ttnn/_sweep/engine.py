@@ -223,9 +223,8 @@ def _local(
             bar.at(base + fraction * size)
 
         start = time.perf_counter()
-        records = run_chunk(
-            spec.kind, _payload(c), threads, within if bar.bar or bar.call else None
-        )
+        shown = bar.bar is not None or bar.call is not None
+        records = run_chunk(spec.kind, _payload(c), threads, within if shown else None)
         plan.measured(c, time.perf_counter() - start)
         yield c, records
 
