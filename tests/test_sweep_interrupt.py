@@ -53,8 +53,15 @@ if sys.argv[2] == "dask":
                            dashboard_address=None)
     client = Client(cluster)
 print("start", flush=True)
-ttnn.sweep("sgd", grid=GRID, repeats=REPEATS, store=sys.argv[1], client=client, chunk=1,
-           threads=1, **SETTINGS)
+try:
+    ttnn.sweep("sgd", grid=GRID, repeats=REPEATS, store=sys.argv[1], client=client,
+               chunk=1, threads=1, **SETTINGS)
+except KeyboardInterrupt:
+    # The sweep has unwound (store closed, tasks cancelled): leave without the
+    # cluster's own shutdown, which is Dask's business, not what is tested here.
+    print("interrupted", flush=True)
+    import os
+    os._exit(130)
 print("finished", flush=True)
 """
 
@@ -86,24 +93,34 @@ def test_a_killed_sweep_keeps_its_stored_runs_and_resumes_to_the_same_bits(
         text=True,
         start_new_session=True,  # the Dask workers too, to be cleaned up below
     )
-    stored: set[tuple[int, ...]] = set()
+    lines: list[str] = []
     try:
         assert proc.stdout is not None
         for line in proc.stdout:
+            lines.append(line)
             if line.startswith("stored"):
-                stored |= {tuple(map(int, i.split(","))) for i in line.split()[1:]}
                 break
+        if backend == "dask" and "start\n" not in lines:
+            pytest.skip("the LocalCluster did not start (an overloaded machine)")
         time.sleep(random.uniform(0.0, 0.6))
         proc.send_signal(sig)
-        for line in proc.stdout:  # what was stored before the signal took effect
-            if line.startswith("stored"):
-                stored |= {tuple(map(int, i.split(","))) for i in line.split()[1:]}
-        proc.wait(timeout=60)
+        try:  # every write reported, before the signal took effect
+            out, _ = proc.communicate(timeout=120)
+        except subprocess.TimeoutExpired:
+            pytest.fail(f"the sweep did not stop on signal {sig!r}")
+        lines += out.splitlines()
     finally:
         try:
             os.killpg(proc.pid, signal.SIGKILL)
         except ProcessLookupError:
             pass
+        proc.wait()
+    stored = {
+        tuple(map(int, i.split(",")))
+        for line in lines
+        if line.startswith("stored")
+        for i in line.split()[1:]
+    }
     kept = xr.open_zarr(path).load()
     ok = {tuple(map(int, i)) for i in np.argwhere(kept.status.values == "ok")}
     assert stored and stored <= ok
