@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import errno
 import os
+import re
 import sys
 import time
 from collections.abc import Sequence
@@ -55,10 +56,50 @@ class UsageError(Exception):
     """A bad command line: one line on stderr, exit code 2."""
 
 
+#: The optional dependencies of each command, and the extra that installs them.
+EXTRAS = {
+    "xarray": "sweep",
+    "zarr": "sweep",
+    "dask": "sweep",
+    "distributed": "sweep",
+    "tomli": "sweep",
+}
+
+
+class MissingExtra(Exception):
+    """An optional dependency a command needs is not installed: one line, exit 2."""
+
+
 class _Parser(argparse.ArgumentParser):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        # No abbreviations: "--seed 3" must not be read as "--seeds 3" (subparsers are
+        # made by this class too, so every command gets it).
+        kwargs.setdefault("allow_abbrev", False)
+        super().__init__(*args, **kwargs)
+
     # One line instead of argparse's usage block; main turns it into exit 2.
     def error(self, message: str) -> NoReturn:
         raise UsageError(f"{self.prog}: error: {message}")
+
+
+def plain(doc: str | None) -> str:
+    """A module docstring as plain text for ``--help``: reST's double backquotes and
+    roles (``:mod:`x```) become plain words."""
+    text = re.sub(r":[a-z]+:`~?([^`]+)`", r"\1", doc or "")
+    return text.replace("``", "")
+
+
+def missing_extra(exc: ImportError) -> str | None:
+    """The line for an ImportError of an optional dependency (None for any other)."""
+    name = exc.name or getattr(exc.__cause__, "name", None) or ""
+    top = name.split(".")[0]
+    if top not in EXTRAS:
+        return None
+    extra = EXTRAS[top]
+    return (
+        f"{top} is not installed: it comes with the {extra!r} extra; from the ttnn "
+        f'source directory run pip install ".[{extra}]"'
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -80,6 +121,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(
             f"ttnn: error: {exc}" if not str(exc).startswith("ttnn") else str(exc), file=sys.stderr
         )
+        return 2
+    except ImportError as exc:
+        line = missing_extra(exc)
+        if line is None or os.environ.get("TTNN_TRACEBACK"):
+            raise
+        print(f"ttnn: error: {line}", file=sys.stderr)
         return 2
     except OSError as exc:
         if os.environ.get("TTNN_TRACEBACK"):
