@@ -230,7 +230,7 @@ def _main(argv: Sequence[str] | None) -> int:
             )
         except KeyboardInterrupt:
             # The core stops within a second of Ctrl-C; a message beats a traceback.
-            print("ttnn reproduce: interrupted; metrics.json not written", file=sys.stderr)
+            print("ttnn reproduce: interrupted; nothing written", file=sys.stderr)
             return 130
         return 0
     return 2  # pragma: no cover (argparse rejects unknown commands)
