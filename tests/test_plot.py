@@ -309,6 +309,10 @@ def test_curve_of_a_store_read_back_is_the_same(tmp_path):
 def test_bad_curve_along_time(ds, paths, call, match):
     with pytest.raises(ValueError, match=match):
         call(ds, paths)
+    with pytest.raises(TypeError, match="^ds must be"):
+        ttnn.plot.curve({"l2": 1}, "tau")
+    with pytest.raises(TypeError, match="^ds must be"):
+        ttnn.plot.slow_time(paths.l2_path)
 
 
 def test_command_line_curve_along_tau_and_hints_in_cli_syntax(tmp_path, capsys):

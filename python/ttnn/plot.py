@@ -2,7 +2,8 @@
 
 - :func:`phase_diagram`: a heat map of a statistic over the repeats, on two swept axes;
 - :func:`success_map`: the fraction of repeats covering every break, on two swept axes;
-- :func:`curve`: a statistic against one swept axis, with a band over the repeats.
+- :func:`curve`: a statistic against one swept axis, with a band over the repeats,
+  or the stored learning curves against the slow time τ (:func:`slow_time`).
 
 Only runs with ``status == "ok"`` enter a statistic; the others (diverged,
 refused, or still pending in an unfinished store) are left out, and the figure
@@ -27,7 +28,7 @@ import numpy as np
 
 from . import _validate as check
 
-__all__ = ["curve", "phase_diagram", "success_map"]
+__all__ = ["curve", "phase_diagram", "slow_time", "success_map"]
 
 #: The statistics over repeats (NaN-aware: excluded runs are NaN).
 STATS = ("median", "mean", "min", "max")
@@ -576,6 +577,8 @@ def _trajectories(
     logy: bool | None,
 ) -> Any:
     """``curve`` along the snapshots: one line per hue value, its x the runs' times."""
+    if not isinstance(ds, _xarray().Dataset):
+        raise TypeError(f"ds must be an xarray.Dataset from ttnn.sweep, got {type(ds).__name__}")
     if "snapshot" not in ds.dims:
         raise ValueError(
             f"{_ds()} holds no trajectories: sweep with snapshots > 2 to store l2_path"
