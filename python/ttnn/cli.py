@@ -164,7 +164,9 @@ def _main(argv: Sequence[str] | None) -> int:
         help="the paper's figures and metrics.json (E1-E5; 'all' for all of them)",
         description=(
             "Run the paper's experiments (docs/maths/experiments.md), write their PNGs (and\n"
-            "fig3's GIF) and metrics.json to --out, print each experiment's wall time.\n\n"
+            "fig3's GIF), metrics.json and claims.md to --out, print each experiment's wall\n"
+            "time. An --out holding results keeps them: the experiments run replace their\n"
+            "entries, the others stay. One --out holds one scale, seed and target.\n\n"
             + "\n".join(f"  {n:5s} {e.description}" for n, e in reproduce.EXPERIMENTS.items())
         ),
         formatter_class=argparse.RawDescriptionHelpFormatter,
