@@ -243,10 +243,13 @@ def run(
         kept = {k: v for k, v in (old or {}).get("experiments", {}).items() if k not in todo}
         if old is not None and len(kept) < len(old["experiments"]):
             # metrics.json must not describe the figures being rewritten: until they
-            # are, it lists only the experiments kept.
-            stale = dict(old, experiments=kept)
-            stale["wall_time_s"] = {k: v for k, v in old["wall_time_s"].items() if k in kept}
-            write_json(out / "metrics.json", stale)
+            # are, it lists only the experiments kept (or is gone, if none is).
+            if kept:
+                stale = dict(old, experiments=kept)
+                stale["wall_time_s"] = {k: v for k, v in old["wall_time_s"].items() if k in kept}
+                write_json(out / "metrics.json", stale)
+            else:
+                (out / "metrics.json").unlink()
         for name in todo:
             start = time.perf_counter()
             metrics, data = computed[name]
