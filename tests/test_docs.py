@@ -227,8 +227,8 @@ class _Formulas(HTMLParser):
             self.text.append(data)
 
 
-RENDER_ALL = """
-const katex = require(process.argv[2]);
+RENDER_ALL = r"""
+const katex = require(process.argv[1]);
 const formulas = JSON.parse(require("fs").readFileSync(0, "utf8"));
 const failed = [];
 for (const tex of formulas) {
@@ -252,15 +252,16 @@ def test_every_formula_renders_with_the_vendored_katex(site):
         parser.feed(page.read_text(encoding="utf-8"))
         formulas += parser.found
     assert len(formulas) > 50  # the maths pages are full of them
+    broken = r"\(\notamacro{x}\)"  # shows that a formula KaTeX cannot parse is caught
     katex_js = site / "javascripts" / "katex" / "katex.min.js"
     p = subprocess.run(
         [node, "-e", RENDER_ALL, str(katex_js)],
-        input=json.dumps(formulas),
+        input=json.dumps([*formulas, broken]),
         capture_output=True,
         text=True,
         timeout=300,
     )
     assert p.returncode == 0, p.stderr
     out = json.loads(p.stdout)
-    assert out["n"] == len(formulas)
-    assert out["failed"] == []
+    assert out["n"] == len(formulas) + 1
+    assert [f.split("  ->  ")[0] for f in out["failed"]] == [broken]
