@@ -118,6 +118,7 @@ sys.exit(main({argv!r}))
         ("zarr", "sweep"),
         ("distributed", "sweep-dask"),
         ("xarray", "plot"),
+        ("zarr", "plot"),
     ],
 )
 def test_a_missing_extra_is_one_line_naming_it_and_exit_2(tmp_path, module, command):

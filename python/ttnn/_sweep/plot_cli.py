@@ -85,6 +85,7 @@ def main(args: argparse.Namespace) -> int:
     from .dataset import require
 
     xr = require("xarray")
+    require("zarr")  # open_zarr needs it: one line naming the extra, before anything else
     require("matplotlib")
     store = Path(args.store)
     if not (store / "zarr.json").exists():
