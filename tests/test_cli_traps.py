@@ -7,7 +7,6 @@ import re
 import socket
 import subprocess
 import sys
-import time
 
 import pytest
 
@@ -64,21 +63,56 @@ def _free_port() -> int:
 
 
 @pytest.mark.parametrize("address", ["tcp://127.0.0.1:{port}", "127.0.0.1:{port}"])
-def test_a_wrong_scheduler_fails_fast_and_names_it(tmp_path, capsys, address):
-    pytest.importorskip("distributed")
+def test_a_wrong_scheduler_fails_fast_and_names_it(tmp_path, capsys, monkeypatch, address):
+    distributed = pytest.importorskip("distributed")
+
+    # Dask's Client retries a refused address for 30 s (its default timeout), then
+    # the sweep failed with "cannot write". The address is now tried once, directly:
+    # the Client, and its retries, are never reached.
+    def no_client(*args, **kwargs):
+        raise AssertionError("distributed.Client called for an address nobody answers")
+
+    monkeypatch.setattr(distributed, "Client", no_client)
     spec = tmp_path / "s.toml"
     spec.write_text(SPEC)
     address = address.format(port=_free_port())  # nothing listens there
-    start = time.monotonic()
     argv = ["sweep", str(spec), "--out", str(tmp_path / "r.zarr"), "--scheduler", address]
     assert main(argv) == 2
-    elapsed = time.monotonic() - start
     line = _one_error_line(capsys, "ttnn sweep")
-    assert address in line and "no Dask scheduler" in line
+    assert repr(address) in line and "no Dask scheduler answers there" in line
     assert "cannot write" not in line
     assert not (tmp_path / "r.zarr").exists()
-    # Dask's own default retries for 30 s; a refused connection is known at once.
-    assert elapsed < 20, elapsed
+
+
+def test_a_live_scheduler_is_connected_with_a_bounded_timeout(monkeypatch):
+    distributed = pytest.importorskip("distributed")
+    from ttnn._sweep import cli as sweep_cli
+
+    seen = {}
+
+    def fake_client(address, timeout):
+        seen.update(address=address, timeout=timeout)
+        return "client"
+
+    with socket.socket() as server:  # something answers TCP there
+        server.bind(("127.0.0.1", 0))
+        server.listen()
+        port = server.getsockname()[1]
+        monkeypatch.setattr(distributed, "Client", fake_client)
+        assert sweep_cli.connect(f"127.0.0.1:{port}") == "client"
+    assert seen == {"address": f"tcp://127.0.0.1:{port}", "timeout": sweep_cli.HANDSHAKE_TIMEOUT}
+    assert sweep_cli.HANDSHAKE_TIMEOUT < 30  # Dask's default, which looked like a hang
+
+    def not_dask(address, timeout):
+        raise OSError(f"Timed out trying to connect to {address}")
+
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen()
+        port = server.getsockname()[1]
+        monkeypatch.setattr(distributed, "Client", not_dask)
+        with pytest.raises(ValueError, match=f"'127.0.0.1:{port}'.*not a Dask scheduler"):
+            sweep_cli.connect(f"127.0.0.1:{port}")
 
 
 @pytest.mark.parametrize("address", ["udp://127.0.0.1:8786", "tcp://host:port", "tcp://:8786"])

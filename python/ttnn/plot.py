@@ -494,7 +494,8 @@ def curve(
     trajectories (``l2_path`` along ``snapshot``, kept by sweeps with
     ``snapshots`` > 2), a time axis: ``"tau"`` (the slow time, see
     :func:`slow_time`), a run's own ``"step"``/``"t"``/``"epoch"``, or
-    ``"snapshot"``; ``var="l2"`` then means its path, ``l2_path``. ``band``
+    ``"snapshot"``; ``var="l2"`` then means its path, ``l2_path`` (a swept
+    dimension of that name wins: with ``tau`` swept, use ``"step"``). ``band``
     shades quantiles over the repeats (default the quartiles (0.25, 0.75);
     ``"minmax"`` for the range; ``None`` for none). ``hue`` draws one curve per
     value of another swept dimension; any other must be fixed with ``sel``. Only
