@@ -66,10 +66,6 @@ EXTRAS = {
 }
 
 
-class MissingExtra(Exception):
-    """An optional dependency a command needs is not installed: one line, exit 2."""
-
-
 class _Parser(argparse.ArgumentParser):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         # No abbreviations: "--seed 3" must not be read as "--seeds 3" (subparsers are
@@ -106,9 +102,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; every error ends as one line on stderr.
 
     Exit codes: 0 success, 2 a user error (bad option or argument value, an
-    unusable --out), 1 a failure to write the results (disk full, directory
-    made unwritable meanwhile), 130 Ctrl-C. ``TTNN_TRACEBACK=1`` shows the
-    traceback instead. Subcommands raise; they never print their own errors.
+    unusable --out, a missing extra, named with its pip line), 1 a failure to
+    write the results (disk full, directory made unwritable meanwhile), 130
+    Ctrl-C. ``TTNN_TRACEBACK=1`` shows the traceback instead. Subcommands
+    raise; they never print their own errors.
     """
     try:
         return _main(argv)
@@ -232,7 +229,11 @@ def _main(argv: Sequence[str] | None) -> int:
             )
         except KeyboardInterrupt:
             # The core stops within a second of Ctrl-C; a message beats a traceback.
-            print("ttnn reproduce: interrupted; nothing written", file=sys.stderr)
+            print(
+                "ttnn reproduce: interrupted; metrics.json lists only experiments whose "
+                "files are complete",
+                file=sys.stderr,
+            )
             return 130
         return 0
     return 2  # pragma: no cover (argparse rejects unknown commands)
