@@ -222,3 +222,117 @@ def test_command_line(tmp_path, capsys):
         err = capsys.readouterr().err
         assert match in err and len(err.strip().splitlines()) == 1, err
     assert not list(tmp_path.glob(".*tmp*"))  # no half-written figure left behind
+
+
+# --- Learning curves: l2 along the stored snapshots against the slow time tau ---
+
+TRAJ = dict(grid={"eps": [1.0, 0.1], "m": [3, 5]}, repeats=4, h=1e-3, steps=4000, snapshots=9)
+
+
+@pytest.fixture(scope="module")
+def paths():
+    out = ttnn.sweep("sgd", seed=2, **TRAJ)
+    assert (out.status == "ok").all()
+    out = out.copy(deep=True)
+    status = out.status.values.copy()
+    status[1, 0, 3] = "diverged"  # eps = 0.1, m = 3: 3 of 4 repeats left
+    out["status"] = (out.status.dims, status)
+    return out
+
+
+def _tau_expected(eps):
+    # tau = eps h step at snapshots evenly spaced in steps (docs/maths/dynamics.md).
+    return eps * TRAJ["h"] * np.linspace(0, TRAJ["steps"], TRAJ["snapshots"])
+
+
+def test_curve_along_tau_is_the_median_and_band_of_l2_over_ok_repeats(paths):
+    ax = ttnn.plot.curve(paths, "tau", sel={"m": 3}, hue="eps")
+    lines = {ln.get_label(): ln for ln in ax.lines}
+    assert set(lines) == {"eps = 0.1 (3/4 ok)", "eps = 1"}
+    for eps, label in ((0.1, "eps = 0.1 (3/4 ok)"), (1.0, "eps = 1")):
+        one = paths.sel(m=3, eps=eps)
+        ok = one.l2_path.where(one.status == "ok")
+        np.testing.assert_allclose(lines[label].get_xdata(), _tau_expected(eps), rtol=1e-12)
+        np.testing.assert_allclose(lines[label].get_ydata(), ok.median("repeat").values, rtol=1e-12)
+    band = ax.collections[0]  # the first line drawn: eps = 0.1 (hue sorted)
+    one = paths.sel(m=3, eps=0.1)
+    lo, hi = one.l2_path.where(one.status == "ok").quantile([0.25, 0.75], dim="repeat").values
+    verts = band.get_paths()[0].vertices
+    for q in (lo, hi):
+        for x, y in zip(_tau_expected(0.1), q, strict=True):
+            assert np.any(np.isclose(verts[:, 0], x) & np.isclose(verts[:, 1], y, rtol=1e-12))
+    assert ax.get_xlabel() == "tau (slow time)"
+    assert "1 of 8 runs not ok, left out: 1 diverged" in ax.get_title()
+
+
+def test_curve_uses_the_datasets_own_tau_when_it_has_one(paths):
+    # A Dataset carrying tau along the snapshots is drawn against it, not recomputed.
+    fake = (paths.step * 7.0).astype(np.float64)
+    ax = ttnn.plot.curve(paths.assign_coords(tau=fake), "tau", sel={"m": 5, "eps": 1.0})
+    np.testing.assert_array_equal(ax.lines[0].get_xdata(), 7.0 * paths.step.values[0, 0, 0])
+
+
+def test_curve_along_steps_and_snapshots(paths):
+    ax = ttnn.plot.curve(paths, "step", sel={"m": 5, "eps": 0.1}, band=None)
+    np.testing.assert_array_equal(ax.lines[0].get_xdata(), np.linspace(0, 4000, 9))
+    assert not ax.collections
+    ax = ttnn.plot.curve(paths, "snapshot", sel={"m": 5, "eps": 0.1}, stat="max")
+    np.testing.assert_array_equal(ax.lines[0].get_xdata(), np.arange(9))
+    np.testing.assert_allclose(
+        ax.lines[0].get_ydata(), paths.l2_path.sel(m=5, eps=0.1).max("repeat").values
+    )
+
+
+def test_flow_curve_along_tau_is_eps_t():
+    ds = ttnn.sweep("flow", grid={"m": [4]}, repeats=2, eps=0.5, t_end=2.0, snapshots=5)
+    ax = ttnn.plot.curve(ds, "tau", sel={"m": 4})
+    np.testing.assert_allclose(ax.lines[0].get_xdata(), 0.5 * np.linspace(0, 2.0, 5), rtol=1e-12)
+
+
+def test_curve_of_a_store_read_back_is_the_same(tmp_path):
+    kw = dict(TRAJ, grid={"eps": [0.1], "m": [3]}, repeats=3)
+    ds = ttnn.sweep("sgd", store=tmp_path / "r.zarr", **kw)
+    a = ttnn.plot.curve(ds, "tau", sel={"m": 3, "eps": 0.1})
+    b = ttnn.plot.curve(xr.open_zarr(tmp_path / "r.zarr"), "tau", sel={"m": 3, "eps": 0.1})
+    np.testing.assert_array_equal(a.lines[0].get_xydata(), b.lines[0].get_xydata())
+
+
+@pytest.mark.parametrize(
+    ("call", "match"),
+    [
+        (lambda d, p: ttnn.plot.curve(d, "tau", sel={"m": 3}), "no trajectories.*snapshots"),
+        (lambda d, p: ttnn.plot.curve(p, "tau", sel={"m": 3}), r"also swept over 'eps'.*sel="),
+        (lambda d, p: ttnn.plot.curve(p, "tau", "n_outside", hue="eps", sel={"m": 3}), "^var"),
+        (lambda d, p: ttnn.plot.slow_time(p.assign_attrs(kind="gd")), "'epoch'"),
+    ],
+)
+def test_bad_curve_along_time(ds, paths, call, match):
+    with pytest.raises(ValueError, match=match):
+        call(ds, paths)
+    with pytest.raises(TypeError, match="^ds must be"):
+        ttnn.plot.curve({"l2": 1}, "tau")
+    with pytest.raises(TypeError, match="^ds must be"):
+        ttnn.plot.slow_time(paths.l2_path)
+
+
+def test_command_line_curve_along_tau_and_hints_in_cli_syntax(tmp_path, capsys):
+    from ttnn.cli import main
+
+    store = tmp_path / "runs.zarr"
+    ttnn.sweep("sgd", store=store, **dict(TRAJ, repeats=2))
+    out = tmp_path / "curve.png"
+    args = ["plot", "curve", str(store), "--x", "tau", "--sel", "m=5", "--hue", "eps"]
+    assert main([*args, "--out", str(out)]) == 0
+    assert "l2_path" in capsys.readouterr().out
+    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    # The hints name options as typed on the command line, never Python's sel={...}.
+    for bad, want in (
+        (["--x", "tau"], "--sel eps=1 --sel m=3"),
+        (["--x", "tau", "--sel", "m=4"], "--sel m=4 is not a value of m"),
+        (["--x", "tau", "--sel", "q=4"], "--sel q=..."),
+        (["--x", "tau", "--hue", "eps", "--sel", "m=3", "--stat", "mode"], "--stat must"),
+    ):
+        assert main(["plot", "curve", str(store), *bad]) == 2
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and err[0].startswith("ttnn: error: ") and want in err[0], err
+        assert "sel={" not in err[0] and "sel[" not in err[0]

@@ -128,13 +128,14 @@ class Result:
         outer layer is split into ``a0`` (the bias, per snapshot) and ``a``
         (snapshot, neuron), so that ``a`` and ``u`` share their dims. The
         settings (and the integrator's counts, if any) are attributes. Needs the
-        optional dependency xarray (``pip install "ttnn[sweep]"``).
+        optional dependency xarray (``pip install ".[sweep]"`` from the ttnn source directory).
         """
         try:
             import xarray as xr
         except ImportError as exc:  # an optional extra
             raise ImportError(
-                'to_xarray needs xarray: pip install xarray (or "ttnn[sweep]")'
+                "to_xarray needs xarray: pip install xarray (or, from the ttnn source directory, "
+                'pip install ".[sweep]")'
             ) from exc
         data_vars, coords = self._xarray_vars()
         attrs: dict[str, Any] = {"ttnn_result": type(self).__name__}

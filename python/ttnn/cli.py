@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import errno
 import os
+import re
 import sys
 import time
 from collections.abc import Sequence
@@ -55,19 +56,56 @@ class UsageError(Exception):
     """A bad command line: one line on stderr, exit code 2."""
 
 
+#: The optional dependencies of each command, and the extra that installs them.
+EXTRAS = {
+    "xarray": "sweep",
+    "zarr": "sweep",
+    "dask": "sweep",
+    "distributed": "sweep",
+    "tomli": "sweep",
+}
+
+
 class _Parser(argparse.ArgumentParser):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        # No abbreviations: "--seed 3" must not be read as "--seeds 3" (subparsers are
+        # made by this class too, so every command gets it).
+        kwargs.setdefault("allow_abbrev", False)
+        super().__init__(*args, **kwargs)
+
     # One line instead of argparse's usage block; main turns it into exit 2.
     def error(self, message: str) -> NoReturn:
         raise UsageError(f"{self.prog}: error: {message}")
+
+
+def plain(doc: str | None) -> str:
+    """A module docstring as plain text for ``--help``: reST's double backquotes and
+    roles (``:mod:`x```) become plain words."""
+    text = re.sub(r":[a-z]+:`~?([^`]+)`", r"\1", doc or "")
+    return text.replace("``", "")
+
+
+def missing_extra(exc: ImportError) -> str | None:
+    """The line for an ImportError of an optional dependency (None for any other)."""
+    name = exc.name or getattr(exc.__cause__, "name", None) or ""
+    top = name.split(".")[0]
+    if top not in EXTRAS:
+        return None
+    extra = EXTRAS[top]
+    return (
+        f"{top} is not installed: it comes with the {extra!r} extra; from the ttnn "
+        f'source directory run pip install ".[{extra}]"'
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; every error ends as one line on stderr.
 
     Exit codes: 0 success, 2 a user error (bad option or argument value, an
-    unusable --out), 1 a failure to write the results (disk full, directory
-    made unwritable meanwhile), 130 Ctrl-C. ``TTNN_TRACEBACK=1`` shows the
-    traceback instead. Subcommands raise; they never print their own errors.
+    unusable --out, a missing extra, named with its pip line), 1 a failure to
+    write the results (disk full, directory made unwritable meanwhile), 130
+    Ctrl-C. ``TTNN_TRACEBACK=1`` shows the traceback instead. Subcommands
+    raise; they never print their own errors.
     """
     try:
         return _main(argv)
@@ -80,6 +118,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(
             f"ttnn: error: {exc}" if not str(exc).startswith("ttnn") else str(exc), file=sys.stderr
         )
+        return 2
+    except ImportError as exc:
+        line = missing_extra(exc)
+        if line is None or os.environ.get("TTNN_TRACEBACK"):
+            raise
+        print(f"ttnn: error: {line}", file=sys.stderr)
         return 2
     except OSError as exc:
         if os.environ.get("TTNN_TRACEBACK"):
@@ -117,7 +161,9 @@ def _main(argv: Sequence[str] | None) -> int:
         help="the paper's figures and metrics.json (E1-E5; 'all' for all of them)",
         description=(
             "Run the paper's experiments (docs/maths/experiments.md), write their PNGs (and\n"
-            "fig3's GIF) and metrics.json to --out, print each experiment's wall time.\n\n"
+            "fig3's GIF), metrics.json and claims.md to --out, print each experiment's wall\n"
+            "time. An --out holding results keeps them: the experiments run replace their\n"
+            "entries, the others stay. One --out holds one scale, seed and target.\n\n"
             + "\n".join(f"  {n:5s} {e.description}" for n, e in reproduce.EXPERIMENTS.items())
         ),
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -183,7 +229,11 @@ def _main(argv: Sequence[str] | None) -> int:
             )
         except KeyboardInterrupt:
             # The core stops within a second of Ctrl-C; a message beats a traceback.
-            print("ttnn reproduce: interrupted; metrics.json not written", file=sys.stderr)
+            print(
+                "ttnn reproduce: interrupted; metrics.json lists only experiments whose "
+                "files are complete",
+                file=sys.stderr,
+            )
             return 130
         return 0
     return 2  # pragma: no cover (argparse rejects unknown commands)

@@ -2,7 +2,8 @@
 
 - :func:`phase_diagram`: a heat map of a statistic over the repeats, on two swept axes;
 - :func:`success_map`: the fraction of repeats covering every break, on two swept axes;
-- :func:`curve`: a statistic against one swept axis, with a band over the repeats.
+- :func:`curve`: a statistic against one swept axis, with a band over the repeats,
+  or the stored learning curves against the slow time τ (:func:`slow_time`).
 
 Only runs with ``status == "ok"`` enter a statistic; the others (diverged,
 refused, or still pending in an unfinished store) are left out, and the figure
@@ -18,14 +19,16 @@ called. See docs/guide/sweeps.md.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 import numpy as np
 
 from . import _validate as check
 
-__all__ = ["curve", "phase_diagram", "success_map"]
+__all__ = ["curve", "phase_diagram", "slow_time", "success_map"]
 
 #: The statistics over repeats (NaN-aware: excluded runs are NaN).
 STATS = ("median", "mean", "min", "max")
@@ -37,6 +40,44 @@ _STAT_FN: dict[str, Callable[..., Any]] = {
 }
 #: Cells of a heat map above which values are not written in the cells.
 MAX_ANNOTATED_CELLS = 120
+#: What ``curve`` can draw a stored trajectory (``l2_path`` along ``snapshot``)
+#: against: the slow time τ, a run's own time axis (sgd's step, flow's t, gd's
+#: epoch), or the snapshot's index.
+TRAJECTORY_AXES = ("tau", "step", "t", "epoch", "snapshot")
+
+# Whether errors name arguments as the command line spells them (``--sel m=5``) or
+# as Python does (``sel={'m': 5}``): ``ttnn plot`` sets it around its call.
+_CLI: ContextVar[bool] = ContextVar("ttnn_plot_cli", default=False)
+
+
+@contextmanager
+def _cli_syntax() -> Iterator[None]:
+    token = _CLI.set(True)
+    try:
+        yield
+    finally:
+        _CLI.reset(token)
+
+
+def _arg(name: str) -> str:
+    """An argument's name in the errors: ``x`` (Python) or ``--x`` (command line)."""
+    return f"--{name}" if _CLI.get() else name
+
+
+def _given(name: str, value: Any) -> str:
+    """An argument with its value: ``x='eps'`` or ``--x eps``."""
+    return f"--{name} {value}" if _CLI.get() else f"{name}={value!r}"
+
+
+def _fix(values: Mapping[str, Any]) -> str:
+    """How to fix swept values: ``sel={'m': 5}`` or ``--sel m=5``."""
+    if _CLI.get():
+        return " ".join(f"--sel {k}={_label(v)}" for k, v in values.items())
+    return "sel={" + ", ".join(f"{k!r}: {_label(v)}" for k, v in values.items()) + "}"
+
+
+def _ds() -> str:
+    return "the store" if _CLI.get() else "ds"
 
 
 class _Selection:
@@ -48,6 +89,7 @@ class _Selection:
         axes: Sequence[tuple[str, str]],
         var: str,
         sel: Mapping[str, Any] | None,
+        trailing: str | None = None,
     ) -> None:
         xr = _xarray()
         if not isinstance(ds, xr.Dataset):
@@ -61,39 +103,46 @@ class _Selection:
             if not isinstance(sel, Mapping):
                 raise TypeError(f"sel must be a dict of swept values, got {type(sel).__name__}")
             for k, v in sel.items():
-                check.choice(f"sel key {k!r}", k, grid, "a swept dimension:")
+                where = f"--sel {k}=..." if _CLI.get() else f"sel key {k!r}"
+                check.choice(where, k, grid, "a swept dimension:")
                 values = [x.item() if hasattr(x, "item") else x for x in ds[k].values]
                 if v not in values:
+                    given = f"--sel {k}={_label(v)}" if _CLI.get() else f"sel[{k!r}] = {v!r}"
                     raise ValueError(
-                        f"sel[{k!r}] = {v!r} is not a value of {k} "
-                        f"({', '.join(_label(x) for x in values)})"
+                        f"{given} is not a value of {k} ({', '.join(_label(x) for x in values)})"
                     )
             ds = ds.sel(dict(sel))
             grid = [d for d in grid if d in ds.status.dims]
         names = [d for _, d in axes]
         for arg, dim in axes:
-            check.choice(arg, dim, grid, "a swept dimension of ds:")
+            check.choice(_arg(arg), dim, grid, f"a swept dimension of {_ds()}:")
         if len(set(names)) < len(names):
-            args = " and ".join(f"{a}={d!r}" for a, d in axes)
+            args = " and ".join(_given(a, d) for a, d in axes)
             raise ValueError(f"{args} name the same dimension; give different ones")
         rest = [d for d in grid if d not in names]
         if rest:
-            fix = ", ".join(f"{d!r}: {_label(ds[d].values[0].item())}" for d in rest)
+            fix = _fix({d: ds[d].values[0].item() for d in rest})
             raise ValueError(
-                f"ds is also swept over {', '.join(map(repr, rest))}: fix a value with "
-                f"sel={{{fix}}} (or choose it as an axis)"
+                f"{_ds()} is also swept over {', '.join(map(repr, rest))}: fix a value with "
+                f"{fix} (or choose it as an axis)"
             )
+        extra = () if trailing is None else (trailing,)
         numeric = [
             str(k)
             for k, v in ds.data_vars.items()
-            if set(v.dims) == {*grid, "repeat"}
+            if set(v.dims) == {*grid, "repeat", *extra}
             and (np.issubdtype(v.dtype, np.number) or v.dtype == bool)
         ]
-        check.choice("var", var, numeric, "a per-run numeric variable of ds:")
+        what = "a per-run numeric variable" if trailing is None else f"a variable along {trailing}"
+        check.choice(_arg("var"), var, numeric, f"{what} of {_ds()}:")
         status = np.asarray(ds.status.transpose(*names, "repeat").values)
         self.ok = np.asarray(status == "ok", dtype=bool)
-        values = ds[var].transpose(*names, "repeat").values.astype(np.float64)
-        self.values = np.where(self.ok, values, np.nan)
+        # A trajectory keeps the repeat last: (axes…, trailing, repeat).
+        order = (*names, *extra, "repeat")
+        values = ds[var].transpose(*order).values.astype(np.float64)
+        ok = self.ok if trailing is None else self.ok[..., None, :]
+        self.values = np.where(ok, values, np.nan)
+        self.ds = ds
         self.coords = [np.asarray(ds[d].values) for d in names]
         self.names = names
         self.var = var
@@ -281,7 +330,7 @@ def phase_diagram(
     out. Values are written in the cells when there are at most 120
     (``annotate=`` forces it). Returns the Axes.
     """
-    check.choice("stat", stat, STATS)
+    check.choice(_arg("stat"), stat, STATS)
     s = _Selection(ds, [("x", x), ("y", y)], var, sel)
     _sorted(s)
     z = s.stat(stat)
@@ -361,6 +410,71 @@ def _band(band: Any) -> tuple[float, float] | None:
     return lo_f, hi_f
 
 
+def _setting(ds: Any, key: str) -> Any:
+    """A run setting of ``ds``: its coordinate when swept (broadcasts over the runs),
+    else the fixed value from the sweep's attributes (or the kind's default)."""
+    if key in ds.coords:  # swept: a dimension, or a scalar once selected
+        return ds[key]
+    settings = ds.attrs.get("settings")
+    if isinstance(settings, Mapping) and key in settings:
+        return settings[key]
+    from ._sweep.spec import DEFAULTS
+
+    kind = ds.attrs.get("kind")
+    if kind in DEFAULTS and key in DEFAULTS[kind]:
+        return DEFAULTS[kind][key]
+    raise ValueError(f"{_ds()} does not say its {key!r} (attrs['settings'] lacks it)")
+
+
+def slow_time(ds: Any) -> Any:
+    """The slow time τ of every stored snapshot, over (grid…, repeat, snapshot).
+
+    The Dataset's own ``tau`` when it has one along ``snapshot``; otherwise it
+    follows from the kind: τ = ε·h·step for SGD, τ = ε·t for the gradient flow,
+    τ itself for the limits. Runs not yet finished hold no times (their step is
+    -1, their t NaN): mask them with ``ds.status == "ok"``. ValueError for a
+    Dataset without trajectories or of kind "gd" (no slow time: use ``epoch``).
+    """
+    xr = _xarray()
+    if not isinstance(ds, xr.Dataset) or "status" not in ds.data_vars:
+        raise TypeError(f"ds must be an xarray.Dataset from ttnn.sweep, got {type(ds).__name__}")
+    if "snapshot" not in ds.dims:
+        raise ValueError(
+            f"{_ds()} holds no trajectories: sweep with snapshots > 2 to store l2_path"
+        )
+    if "tau" in ds.variables and "snapshot" in ds["tau"].dims:
+        return ds["tau"]
+    kind = ds.attrs.get("kind")
+    if kind == "sgd":
+        step = ds["step"].where(ds["step"] >= 0)
+        return step * _setting(ds, "eps") * _setting(ds, "h")
+    if kind == "flow":
+        return ds["t"] * _setting(ds, "eps")
+    raise ValueError(
+        f"a sweep of kind {kind!r} has no slow time tau: plot against "
+        f"{_given('x', 'epoch' if kind == 'gd' else 'snapshot')} instead"
+    )
+
+
+def _along(ds: Any, x: str) -> Any:
+    """The x values of every snapshot, over (grid…, repeat, snapshot)."""
+    if x == "tau":
+        return slow_time(ds)
+    if "snapshot" not in ds.dims:
+        raise ValueError(
+            f"{_ds()} holds no trajectories: sweep with snapshots > 2 to store l2_path"
+        )
+    if x == "snapshot":
+        return ds["snapshot"].broadcast_like(ds.status)
+    if x not in ds.variables or "snapshot" not in ds[x].dims:
+        axes = [a for a in TRAJECTORY_AXES if a in ds.variables or a in ("tau", "snapshot")]
+        raise ValueError(
+            f"{_given('x', x)} is neither a swept dimension nor a time axis of {_ds()} "
+            f"({', '.join(map(repr, axes))})"
+        )
+    return ds[x].where(ds[x] >= 0) if ds[x].dtype.kind in "iu" else ds[x]
+
+
 def curve(
     ds: Any,
     x: str,
@@ -374,22 +488,32 @@ def curve(
     logx: bool | None = None,
     logy: bool | None = None,
 ) -> Any:
-    """``stat`` of ``var`` over the repeats against the swept dimension ``x``.
+    """``stat`` of ``var`` over the repeats against ``x``, with a band over the repeats.
 
-    ``band`` shades quantiles over the repeats (default the quartiles (0.25,
-    0.75); ``"minmax"`` for the range; ``None`` for none). ``hue`` draws one
-    curve per value of another swept dimension; any other must be fixed with
-    ``sel``. Only ok runs count; a point missing some repeats is labelled
+    ``x`` is a swept dimension (one point per value), or, to draw the stored
+    trajectories (``l2_path`` along ``snapshot``, kept by sweeps with
+    ``snapshots`` > 2), a time axis: ``"tau"`` (the slow time, see
+    :func:`slow_time`), a run's own ``"step"``/``"t"``/``"epoch"``, or
+    ``"snapshot"``; ``var="l2"`` then means its path, ``l2_path`` (a swept
+    dimension of that name wins: with ``tau`` swept, use ``"step"``). ``band``
+    shades quantiles over the repeats (default the quartiles (0.25, 0.75);
+    ``"minmax"`` for the range; ``None`` for none). ``hue`` draws one curve per
+    value of another swept dimension; any other must be fixed with ``sel``. Only
+    ok runs count; a point (or trajectory) missing some repeats is labelled
     ``k/R ok`` and the title counts what was left out. Returns the Axes.
     """
-    check.choice("stat", stat, STATS)
+    check.choice(_arg("stat"), stat, STATS)
     q = _band(band)
+    xr = _xarray()
+    grid = list(ds.status.dims) if isinstance(ds, xr.Dataset) and "status" in ds else []
+    if x not in grid and x in TRAJECTORY_AXES:
+        return _trajectories(ds, x, var, stat, q, hue, sel, ax, logx, logy)
     axes = [("x", x)] if hue is None else [("x", x), ("hue", hue)]
     s = _Selection(ds, axes, var, sel)
     _sorted(s)
     xs = s.coords[0]
     if not _is_numeric(xs):
-        raise ValueError(f"x={x!r} has no numeric values to plot a curve against")
+        raise ValueError(f"{_given('x', x)} has no numeric values to plot a curve against")
     if hue is None:  # one curve: a hue axis of length 1
         s.values, s.ok, s.n_ok = s.values[:, None], s.ok[:, None], s.n_ok[:, None]
         labels: list[str | None] = [None]
@@ -428,10 +552,85 @@ def curve(
     ax.set_ylabel(f"{stat} of {var}")
     if hue is not None:
         ax.legend(fontsize=8)
+    _curve_title(ax, s, stat, var, q)
+    return ax
+
+
+def _curve_title(ax: Any, s: _Selection, stat: str, var: str, q: Any) -> None:
     what = "" if q is None else f", band: quantiles {q[0]:g}-{q[1]:g}"
     note = s.note()
     ax.set_title(
         f"{s.kind}{stat} of {var} over {s.repeats} repeats{what}" + (f"\n{note}" if note else ""),
         fontsize=10,
     )
+
+
+def _trajectories(
+    ds: Any,
+    x: str,
+    var: str,
+    stat: str,
+    q: tuple[float, float] | None,
+    hue: str | None,
+    sel: Mapping[str, Any] | None,
+    ax: Any,
+    logx: bool | None,
+    logy: bool | None,
+) -> Any:
+    """``curve`` along the snapshots: one line per hue value, its x the runs' times."""
+    if not isinstance(ds, _xarray().Dataset):
+        raise TypeError(f"ds must be an xarray.Dataset from ttnn.sweep, got {type(ds).__name__}")
+    if "snapshot" not in ds.dims:
+        raise ValueError(
+            f"{_ds()} holds no trajectories: sweep with snapshots > 2 to store l2_path"
+        )
+    path = f"{var}_path" if f"{var}_path" in ds.data_vars else var
+    axes = [] if hue is None else [("hue", hue)]
+    s = _Selection(ds, axes, path, sel, trailing="snapshot")
+    _sorted(s)
+    names = [d for _, d in axes]
+    along = _along(s.ds, x).broadcast_like(s.ds.status)
+    times = np.asarray(along.transpose(*names, "repeat", "snapshot").values, dtype=np.float64)
+    if hue is None:  # one line: a hue axis of length 1
+        s.values, s.ok, s.n_ok, times = s.values[None], s.ok[None], s.n_ok[None], times[None]
+        labels: list[str] = [""]
+    else:
+        order = np.argsort(np.asarray(s.ds[hue].values), kind="stable")
+        times = times[order] if _is_numeric(np.asarray(s.ds[hue].values)) else times
+        labels = [f"{hue} = {_label(v)}" for v in s.coords[0]]
+    lines = []
+    for j, label in enumerate(labels):
+        ok = np.flatnonzero(s.ok[j])
+        if ok.size == 0:
+            continue  # no ok run: nothing to draw (the title says they were left out)
+        t = times[j, ok]
+        # Runs of one cell share their settings, hence their snapshot times.
+        if not np.allclose(t, t[:1], rtol=1e-12, atol=0.0, equal_nan=True):
+            raise ValueError(f"the ok runs of {label or 'the selection'} differ in their {x}")
+        xs = t[0]
+        keep = np.isfinite(xs)  # a shorter run's padding holds no time
+        y = s.values[j][keep]  # (snapshot, repeat)
+        z = _STAT_FN[stat](y[:, ok], axis=-1)
+        band = None if q is None else np.nanquantile(y[:, ok], q, axis=-1)
+        missing = s.repeats - ok.size
+        text = label + (f" ({ok.size}/{s.repeats} ok)" if missing else "")
+        lines.append((xs[keep], z, band, text))
+    if not lines:
+        raise ValueError(f"no ok run to draw in {_ds()}'s selection ({s.note()})")
+    ax = _new_axes(ax, (6.4, 4.2))
+    all_x = np.concatenate([ln[0] for ln in lines])
+    all_y = np.concatenate([ln[1] for ln in lines])
+    if _auto_log(all_x, logx, "logx"):
+        ax.set_xscale("log")
+    if _auto_log(all_y, logy, "logy", span=10.0 + 1e-12):
+        ax.set_yscale("log")
+    for xs, z, band, text in lines:
+        (line,) = ax.plot(xs, z, label=text or None)
+        if band is not None:
+            ax.fill_between(xs, band[0], band[1], color=line.get_color(), alpha=0.25, lw=0)
+    ax.set_xlabel("tau (slow time)" if x == "tau" else x)
+    ax.set_ylabel(f"{stat} of {path}")
+    if any(text for *_, text in lines):
+        ax.legend(fontsize=8)
+    _curve_title(ax, s, stat, path, q)
     return ax

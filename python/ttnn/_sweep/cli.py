@@ -10,11 +10,20 @@ command resumes: runs already stored are skipped. See docs/guide/sweeps.md.
 from __future__ import annotations
 
 import argparse
+import importlib
+import socket
 import sys
 from pathlib import Path
 from typing import Any
 
+from ..cli import plain
+
 SPEC_KEYS = {"kind", "repeats", "seed", "paired", "grid", "settings"}
+#: Dask's default scheduler port, for an address given without one.
+DASK_PORT = 8786
+#: Seconds to wait for a TCP connection to the scheduler, then for Dask's handshake.
+CONNECT_TIMEOUT = 3.0
+HANDSHAKE_TIMEOUT = 10.0
 
 
 def read_spec(path: str | Path) -> dict[str, Any]:
@@ -47,12 +56,17 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
     p = sub.add_parser(
         "sweep",
         help="run a sweep from a TOML spec into a zarr store (resumable)",
-        description=__doc__,
+        description=plain(__doc__),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("spec", help="the sweep's TOML spec file")
     p.add_argument("--out", required=True, help="the zarr store (created, or resumed)")
-    p.add_argument("--scheduler", help="address of a Dask scheduler to run the chunks on")
+    p.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help=f"a running Dask scheduler to run the chunks on, tcp://HOST:PORT (port {DASK_PORT} "
+        "when left out)",
+    )
     p.add_argument("--threads", type=int, help="threads per ensemble call (default: OpenMP's)")
     p.add_argument(
         "--chunk",
@@ -62,21 +76,63 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
     return p  # type: ignore[no-any-return]
 
 
+def scheduler_address(address: str) -> tuple[str, str, int]:
+    """``(address for Dask, host, port)`` of a ``--scheduler`` value; ValueError if it is
+    not a TCP address (the one protocol checked before connecting)."""
+    proto, sep, rest = address.strip().rpartition("://")
+    if not sep:
+        proto, rest = "tcp", address.strip()
+    host, colon, port_text = rest.rpartition(":")
+    if not colon:
+        host, port_text = rest, str(DASK_PORT)
+    host = host.strip("[]")
+    if proto != "tcp" or not host or not port_text.isdigit() or not 0 < int(port_text) < 65536:
+        raise ValueError(
+            f"--scheduler {address!r} is not the address of a Dask scheduler "
+            f"(tcp://HOST:PORT, e.g. tcp://127.0.0.1:{DASK_PORT})"
+        )
+    url = f"tcp://{rest}" if colon else f"tcp://{rest}:{DASK_PORT}"
+    return url, host, int(port_text)
+
+
+def connect(address: str) -> Any:
+    """A ``distributed.Client`` on the scheduler at ``address``, or a ValueError naming it
+    within seconds (Dask's own default is to retry for 30 s, then fail on the first use)."""
+    distributed = importlib.import_module("distributed")
+    url, host, port = scheduler_address(address)
+    try:
+        with socket.create_connection((host, port), timeout=CONNECT_TIMEOUT):
+            pass
+    except OSError as exc:
+        why = exc.strerror or str(exc) or type(exc).__name__
+        raise ValueError(
+            f"--scheduler {address!r}: no Dask scheduler answers there ({why})"
+        ) from None
+    try:
+        return distributed.Client(url, timeout=HANDSHAKE_TIMEOUT)
+    except (OSError, TimeoutError) as exc:
+        raise ValueError(
+            f"--scheduler {address!r}: {url} answers but is not a Dask scheduler ({exc})"
+        ) from None
+
+
 def main(args: argparse.Namespace) -> int:
-    """Run the sweep; 130 on Ctrl-C (finished runs stay in the store), 2 on a bad spec."""
+    """Run the sweep; 130 on Ctrl-C (finished runs stay in the store), 2 on a bad spec,
+    a missing extra or an unreachable scheduler."""
     from .engine import run_sweep
 
+    # The extra first: without it nothing below can work (one line, exit 2: ttnn.cli).
+    for module in ("xarray", "zarr", *(("distributed",) if args.scheduler else ())):
+        importlib.import_module(module)
     try:
         spec = read_spec(args.spec)
     except (OSError, ValueError) as exc:
-        print(f"ttnn sweep: {exc}", file=sys.stderr)
+        print(f"ttnn sweep: error: {exc}", file=sys.stderr)
         return 2
     client = None
     try:
         if args.scheduler:
-            from .dataset import require
-
-            client = require("distributed").Client(args.scheduler)
+            client = connect(args.scheduler)
         out = run_sweep(
             spec["kind"],
             spec.get("grid", {}),
@@ -98,7 +154,7 @@ def main(args: argparse.Namespace) -> int:
         )
         return 130
     except (ValueError, TypeError) as exc:
-        print(f"ttnn sweep: {exc}", file=sys.stderr)
+        print(f"ttnn sweep: error: {exc}", file=sys.stderr)
         return 2
     finally:
         if client is not None:

@@ -35,7 +35,7 @@ def require(module: str) -> Any:
         return importlib.import_module(module)
     except ImportError as exc:
         raise ImportError(
-            f'ttnn.sweep needs {module.split(".")[0]}: pip install "ttnn[sweep]"'
+            f'ttnn.sweep needs {module.split(".")[0]}: pip install ".[sweep]" (from ttnn\'s source)'
         ) from exc
 
 

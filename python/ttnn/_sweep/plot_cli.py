@@ -3,7 +3,9 @@
 The store is read with ``xarray.open_zarr`` (a sweep still running or
 interrupted is fine: its pending runs are left out, and said). The figure is
 one of :mod:`ttnn.plot`'s, written to ``--out`` (any format matplotlib knows
-by the suffix). See docs/guide/sweeps.md.
+by the suffix). ``curve --x tau`` (or ``step``, ``t``, ``snapshot``) draws the
+stored learning curves, ``l2`` along the snapshots (a sweep with snapshots > 2).
+See docs/guide/sweeps.md.
 """
 
 from __future__ import annotations
@@ -11,6 +13,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 from typing import Any
+
+from ..cli import plain
 
 KINDS = ("phase", "success", "curve")
 
@@ -20,12 +24,17 @@ def add_parser(sub: Any) -> None:
     p = sub.add_parser(
         "plot",
         help="a phase diagram, success map or curve of a sweep's zarr store",
-        description=__doc__,
+        description=plain(__doc__),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("kind", choices=KINDS, help="phase diagram, success map or curve")
     p.add_argument("store", help="the sweep's zarr store (from ttnn sweep --out)")
-    p.add_argument("--x", required=True, help="swept dimension along x")
+    p.add_argument(
+        "--x",
+        required=True,
+        help="swept dimension along x; for curve also tau, step, t or snapshot (the stored "
+        "learning curves)",
+    )
     p.add_argument("--y", help="swept dimension along y (phase, success)")
     p.add_argument("--var", default="l2", help="per-run variable (phase, curve; default l2)")
     p.add_argument(
@@ -76,6 +85,7 @@ def main(args: argparse.Namespace) -> int:
     from .dataset import require
 
     xr = require("xarray")
+    require("zarr")  # open_zarr needs it: one line naming the extra, before anything else
     require("matplotlib")
     store = Path(args.store)
     if not (store / "zarr.json").exists():
@@ -89,12 +99,13 @@ def main(args: argparse.Namespace) -> int:
     out = Path(args.out or f"{args.kind}.png")
     ds = xr.open_zarr(str(store))
     sel = _sel(ds, args.sel)
-    if args.kind == "phase":
-        ax = plot.phase_diagram(ds, args.x, args.y, args.var, args.stat, sel=sel)
-    elif args.kind == "success":
-        ax = plot.success_map(ds, args.x, args.y, sel=sel)
-    else:
-        ax = plot.curve(ds, args.x, args.var, stat=args.stat, hue=args.hue, sel=sel)
+    with plot._cli_syntax():  # the errors' hints in command-line syntax (--sel m=5)
+        if args.kind == "phase":
+            ax = plot.phase_diagram(ds, args.x, args.y, args.var, args.stat, sel=sel)
+        elif args.kind == "success":
+            ax = plot.success_map(ds, args.x, args.y, sel=sel)
+        else:
+            ax = plot.curve(ds, args.x, args.var, stat=args.stat, hue=args.hue, sel=sel)
     if not out.suffix:
         raise ValueError(f"--out {str(out)!r} needs a suffix naming the format (.png, .pdf, .svg)")
     save_figure(ax.figure, out, dpi=120)

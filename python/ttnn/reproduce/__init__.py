@@ -8,13 +8,17 @@ as ``relu1d``, run only when named) and the CLI's choices pick it up. E1–E3 li
 :mod:`.experiments`, the additive E4/E5 in :mod:`.additive_experiments`.
 
 :func:`run` computes the named experiments, writes their figures and
-``metrics.json`` into ``out`` and prints the wall time of each. The two-timescale
+``metrics.json`` into ``out`` and prints the wall time of each. An ``out`` that
+already holds results keeps them: the named experiments' entries are replaced,
+the others' stay. One directory holds one scale, seed and target: a run with
+another one is refused before anything is computed. The two-timescale
 limit curves appear only when ``ttnn.two_timescale_limit`` exists (see
 ``experiments._limit_curve``).
 """
 
 from __future__ import annotations
 
+import json
 import os
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -121,6 +125,52 @@ def _writer_lock(out: Path) -> Iterator[None]:
             fcntl.flock(lock, fcntl.LOCK_UN)
 
 
+#: What every experiment of one output directory shares (recorded in metrics.json).
+SHARED = ("scale", "seed", "target")
+
+
+def _existing(out: Path) -> dict[str, Any] | None:
+    """The results already in ``out`` (its metrics.json), or None; ValueError for a
+    metrics.json that ``run`` did not write (never overwritten blindly)."""
+    path = out / "metrics.json"
+    try:
+        text = path.read_text()
+    except FileNotFoundError:
+        return None
+    try:
+        old = json.loads(text)
+    except ValueError:
+        old = None
+    if (
+        not isinstance(old, dict)
+        or not all(k in old for k in SHARED)
+        or not isinstance(old.get("experiments"), dict)
+        or not isinstance(old.get("wall_time_s"), dict)
+    ):
+        raise ValueError(
+            f"{path} is not a metrics.json written by ttnn reproduce; choose another "
+            "output directory, or remove that file"
+        )
+    return old
+
+
+def _check_same(old: dict[str, Any] | None, asked: dict[str, Any], out: Path) -> None:
+    """Refuse to mix scales (or seeds, or targets) in one directory: merged metrics
+    would describe experiments run at different settings under one header."""
+    if old is None:
+        return
+    differ = [k for k in SHARED if old[k] != asked[k]]
+    if differ:
+        held = ", ".join(f"{k} {old[k]!r}" for k in differ)
+        wanted = ", ".join(f"{k} {asked[k]!r}" for k in differ)
+        names = ", ".join(old["experiments"]) or "no experiment"
+        raise ValueError(
+            f"{out} holds results at {held} ({names}), not at {wanted}: one directory "
+            "holds one scale, seed and target; choose another output directory "
+            "(--out), or remove that one's metrics.json to start again"
+        )
+
+
 def run(
     names: Iterable[str],
     scale: str = "quick",
@@ -132,8 +182,13 @@ def run(
 ) -> dict[str, Any]:
     """Run experiments, write figures, ``metrics.json`` and ``claims.md`` to ``out``.
 
-    Returns the metrics. ``progress`` shows tqdm bars; ``verbose`` prints what was
-    written and the wall time of each experiment (the CLI turns both on).
+    Returns the metrics of this run. When ``out`` already holds results (of the
+    same ``scale``, ``seed`` and ``target``; other ones are a ValueError, raised
+    before any work), ``metrics.json`` and ``claims.md`` are merged: the entries
+    of the experiments run now are replaced, the others kept.
+
+    ``progress`` shows tqdm bars; ``verbose`` prints what was written and the
+    wall time of each experiment (the CLI turns both on).
 
     fig3 and fig4 share one E1 run, fig6 and d2 one E4 (d = 2) ensemble.
     ``metrics.json`` holds, per experiment, its settings, the per-run numbers
@@ -145,7 +200,7 @@ def run(
     Every file is written atomically (``ttnn._io``); all experiments are computed
     before anything is written, and ``metrics.json`` is written last, so it
     always describes the figures beside it. Concurrent runs into one ``out``
-    take turns to write.
+    take turns to write (and merge).
     """
     todo = resolve(names)
     seed = check.integer("seed", seed, minimum=0, maximum=experiments.MAX_SEED)
@@ -159,6 +214,7 @@ def run(
     result: dict[str, Any] = dict(
         scale=scale, seed=seed, target=target, experiments={}, wall_time_s={}
     )
+    _check_same(_existing(out), result, out)  # before minutes of work
     bar = None
     if progress:
         from tqdm import tqdm
@@ -181,8 +237,19 @@ def run(
     if bar is not None:
         bar.close()
     with _writer_lock(out):
-        # A stale metrics.json would describe other figures while these are written.
-        (out / "metrics.json").unlink(missing_ok=True)
+        # Read again under the lock: another run may have written meanwhile.
+        old = _existing(out)
+        _check_same(old, result, out)
+        kept = {k: v for k, v in (old or {}).get("experiments", {}).items() if k not in todo}
+        if old is not None and len(kept) < len(old["experiments"]):
+            # metrics.json must not describe the figures being rewritten: until they
+            # are, it lists only the experiments kept (or is gone, if none is).
+            if kept:
+                stale = dict(old, experiments=kept)
+                stale["wall_time_s"] = {k: v for k, v in old["wall_time_s"].items() if k in kept}
+                write_json(out / "metrics.json", stale)
+            else:
+                (out / "metrics.json").unlink()
         for name in todo:
             start = time.perf_counter()
             metrics, data = computed[name]
@@ -190,8 +257,9 @@ def run(
             metrics["files"] = [Path(f).name for f in files]
             result["experiments"][name] = metrics
             result["wall_time_s"][name] += time.perf_counter() - start
-        write_text(out / "claims.md", claims_table(result) + "\n" + wall_times_line(result) + "\n")
-        write_json(out / "metrics.json", result)
+        merged = _merge(old, result)
+        write_text(out / "claims.md", claims_table(merged) + "\n" + wall_times_line(merged) + "\n")
+        write_json(out / "metrics.json", merged)
     if verbose:
         print(f"wrote {out / 'metrics.json'}, {out / 'claims.md'} and the figures")
         for name, t in result["wall_time_s"].items():
@@ -200,6 +268,17 @@ def run(
             print(f"{name}: {t:.2f} s{note}")
         print(f"total: {sum(result['wall_time_s'].values()):.2f} s")
     return result
+
+
+def _merge(old: dict[str, Any] | None, new: dict[str, Any]) -> dict[str, Any]:
+    """``new``'s experiments over ``old``'s, in the registry's order."""
+    if old is None:
+        return new
+    merged = dict(new)
+    for key in ("experiments", "wall_time_s"):
+        both = {**old[key], **new[key]}
+        merged[key] = {n: both[n] for n in [*EXPERIMENTS, *both] if n in both}
+    return merged
 
 
 __all__ = ["EXPERIMENTS", "Experiment", "register", "resolve", "run"]

@@ -144,7 +144,13 @@ def _relu1d_row(e: dict[str, Any]) -> str:
 
 
 def wall_times_line(metrics: dict[str, Any]) -> str:
-    """One line with the wall time of each experiment and the total."""
+    """One line with the run's scale, the wall time of each experiment and their sum
+    (each experiment timed in the run that last wrote it; a directory may merge
+    several runs)."""
     wt = metrics["wall_time_s"]
     parts = ", ".join(f"{k} {v:.1f}" for k, v in wt.items())
-    return f"Wall times (s): {parts}; total {sum(wt.values()):.0f} s."
+    # The total is rounded like the parts: "total 0 s" for a quick run misled.
+    return (
+        f"Scale {metrics['scale']}, seed {metrics['seed']}, target values "
+        f"{metrics['target']}. Wall times (s): {parts}; total {sum(wt.values()):.1f} s."
+    )
