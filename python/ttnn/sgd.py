@@ -166,6 +166,7 @@ def sgd(
     batch: int = 1,
     epochs: int = 1,
     shuffle: bool = False,
+    threads: int | None = None,
 ) -> SGDResult:
     """Run ``steps`` steps of SGD from ``net`` (which is not modified).
 
@@ -194,6 +195,10 @@ def sgd(
     parameters become non-finite raises ``ttnn.DivergenceError`` with the step.
     ``progress=True`` shows a tqdm bar in steps; a callable is called as
     ``progress(done, total)`` (see docs/guide/errors.md for these and the memory guard).
+
+    ``threads`` caps the threads the run may use (default ``None``: OpenMP's count);
+    mini-batch steps use them only when a step's work pays for it, and the result is
+    the same bits for any ``threads`` (see docs/guide/threads.md).
     """
     if not isinstance(net, Network):
         raise TypeError(f"net must be a ttnn.Network, got {type(net).__name__}")
@@ -202,6 +207,7 @@ def sgd(
     h_f = check.real("h", h, positive=True)
     eps_f = check.real("eps", eps, nonneg=True)
     b = check.batch("batch", batch)
+    threads_i = check.threads(threads)
     kind, scale, seed_i, epochs_i, shuffle_b = _check_sampling_args(
         data is not None, noise, seed, epochs, shuffle
     )
@@ -240,6 +246,7 @@ def sgd(
             epochs=epochs_i,
             order=order,
             progress=report,
+            threads=threads_i,
         )
     return SGDResult(
         steps=out.steps,

@@ -240,10 +240,22 @@ public:
     // lazy offset (one pass for all adds).
     void add_deferred(int k, double v) { set(k, get(k) + v); }
     void add_prefixes(const std::vector<std::pair<int, double>>& adds) {
+        for (const auto& [n, v] : adds) add_within_superblock(n, v);
+        add_prefixes_above(adds);
+    }
+
+    // add_prefixes in two halves that touch disjoint entries, for the
+    // mini-batch step split over threads (sgd.cpp, step_batch_parts): the
+    // superblocks below each n (add_prefixes_above, one pass for all adds),
+    // and the part of one add within n's superblock (add_within_superblock),
+    // which only touches superblock n / kSuper: adds to different superblocks
+    // may run on different threads, and applied in the same order per
+    // superblock they give the same bits as add_prefixes.
+    int superblocks() const { return nsuper_; }
+    void add_prefixes_above(const std::vector<std::pair<int, double>>& adds) {
         super_diff_.resize(top_len_ + 1, 0.0);  // left zeroed
         int top = 0;
         for (const auto& [n, v] : adds) {
-            add_within_superblock(n, v);
             const int s = n >> kSuperShift;
             super_diff_[s] += v;  // for every superblock below s
             top = std::max(top, s);
@@ -284,9 +296,6 @@ public:
         }
     }
 
-private:
-    double offset(int k) const { return lazy_[k >> kShift] + lazy2_[k >> kSuperShift]; }
-
     // The two lower levels of a prefix add: the blocks below n within its
     // superblock take v as a lazy offset, the entries below n within its
     // block take it directly, and the two totals that contain n move by the
@@ -299,6 +308,9 @@ private:
         bsum_[b] += (n - base) * v;
         if (nsuper_ > 1) ssum_[s] += (n - (s << kSuperShift)) * v;
     }
+
+private:
+    double offset(int k) const { return lazy_[k >> kShift] + lazy2_[k >> kSuperShift]; }
 
     int m_, nsuper_, top_len_;
     // Blocks per superblock that the masked runs visit: 32, or with a single
