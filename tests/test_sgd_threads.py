@@ -3,6 +3,8 @@ threshold are split over threads, with the bits of the serial step for every thr
 
 from __future__ import annotations
 
+import sys
+
 import numpy as np
 import pytest
 
@@ -120,3 +122,14 @@ def test_threads_is_validated(bad: object, exc: type[Exception]) -> None:
     net = ttnn.Network.init(20, 4e-3)
     with pytest.raises(exc, match="threads"):
         ttnn.sgd(net, TGT, h=1e-3, steps=10, threads=bad)  # type: ignore[arg-type]
+
+
+def test_default_threads_stay_serial_while_the_cores_are_busy(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    mod = sys.modules["ttnn.sgd"]
+    monkeypatch.setattr(mod.os, "getloadavg", lambda: (1e9, 0.0, 0.0))
+    assert mod._run_threads(None) == 1
+    assert mod._run_threads(2) == 2  # an explicit count is kept
+    monkeypatch.setattr(mod.os, "getloadavg", lambda: (0.0, 0.0, 0.0))
+    assert mod._run_threads(None) == 0  # OpenMP's count
