@@ -133,3 +133,16 @@ def test_default_threads_stay_serial_while_the_cores_are_busy(
     assert mod._run_threads(2) == 2  # an explicit count is kept
     monkeypatch.setattr(mod.os, "getloadavg", lambda: (0.0, 0.0, 0.0))
     assert mod._run_threads(None) == 0  # OpenMP's count
+
+
+@pytest.mark.parametrize("act,m,eta,batch", SPLIT)
+def test_split_run_diverges_at_the_serial_step(act: str, m: int, eta: float, batch: int) -> None:
+    # h far too large: the parameters overflow after a few steps, at the same step
+    # whether the steps are split or not.
+    net, x, y = _net_and_stream(act, m, eta, batch, steps=150, seed=3)
+    steps = []
+    for threads in (1, 2):
+        with pytest.raises(ttnn.DivergenceError) as err:
+            ttnn.sgd(net, TGT, h=1e3, eps=1.0, data=(x, y), batch=batch, threads=threads)
+        steps.append(err.value.step)
+    assert steps[0] == steps[1] > 10  # (measured: 49, 49 and 89)
