@@ -72,7 +72,7 @@ def test_split_steps_have_the_serial_bits_for_every_thread_count(
 def test_split_steps_match_the_reference(act: str, m: int, eta: float, batch: int) -> None:
     # Steps large enough that neurons cross (the order is restored after the split
     # update) and windows straddle the parts' boundaries (1024 sorted positions).
-    net, x, y = _net_and_stream(act, m, eta, batch, steps=20, seed=7)
+    net, x, y = _net_and_stream(act, m, eta, batch, steps=12, seed=7)
     res = _run(net, x, y, batch, threads=2)
     h, eps = _h_eps(m)
     A, U = ref.sgd_replay(net.a, net.u, eta, eps, h, x, y, act, batch=batch)
