@@ -325,7 +325,7 @@ public:
             {
 #pragma omp for schedule(static)
                 for (int c = 0; c < nchunks; ++c) {
-                    std::vector<WindowTerm>& terms = chunk_terms_[c];
+                    std::vector<WindowTerm>& terms = chunk_terms_[c].terms;
                     terms.clear();
                     const int end = std::min(B, (c + 1) * kSampleChunk);
                     for (int b = c * kSampleChunk; b < end; ++b) {
@@ -440,20 +440,25 @@ private:
         if constexpr (kBlocked) {
             constexpr int shift = BlockedPrefixSums::kSuperShift;
             const auto [p0, p1] = part_range(q);
+            double ssum = a_.super_total(q);  // written back below (set_into)
             if (!prefixes_done) {
                 for (int b = 0; b < B; ++b) {
-                    if ((parts_[b].lo >> shift) == q) a_.add_within_superblock(parts_[b].lo, -parts_[b].hr);
+                    if ((parts_[b].lo >> shift) == q) {
+                        a_.add_within_superblock_into(parts_[b].lo, -parts_[b].hr, ssum);
+                    }
                 }
             }
             for (int b = 0; b < B; ++b) {
                 const PartSample& smp = parts_[b];
                 const int lo = std::max(smp.lo, p0), hi = std::min(smp.hi, p1);
-                const WindowTerm* w = chunk_terms_[b / kSampleChunk].data() + smp.offset - smp.lo;
+                const WindowTerm* w =
+                    chunk_terms_[b / kSampleChunk].terms.data() + smp.offset - smp.lo;
                 for (int k = lo; k < hi; ++k) {
-                    a_.add_deferred(k, -smp.hr * w[k].s);
+                    a_.add_deferred_into(k, -smp.hr * w[k].s, ssum);
                     us_[k] += eps_ * smp.hr * w[k].a * w[k].ds;
                 }
             }
+            a_.super_total(q) = ssum;
             // step_batch's checks on the part's moved neurons, now final: finite,
             // and in order with their left neighbours and each window's last
             // with the next, for the pairs within the part (the caller checks
@@ -661,7 +666,12 @@ private:
     std::vector<std::pair<int, double>> prefix_adds_;
     std::vector<std::pair<int, int>> intervals_;
     // Scratch of step_batch_parts.
-    std::vector<std::vector<WindowTerm>> chunk_terms_;
+    // Each chunk's list on its own cache line: push_back writes the list's
+    // end pointer, and neighbouring chunks belong to different threads.
+    struct alignas(64) ChunkTerms {
+        std::vector<WindowTerm> terms;
+    };
+    std::vector<ChunkTerms> chunk_terms_;
     std::vector<PartSample> parts_;
     std::vector<char> part_bad_, part_unordered_;
 };

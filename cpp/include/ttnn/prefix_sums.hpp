@@ -170,15 +170,24 @@ public:
 
     // a_k = v, stored as v minus its offset; returns get(k) (v to rounding),
     // from the one offset.
-    double set(int k, double v) {
+    double set(int k, double v) { return set_into(k, v, ssum_[k >> kSuperShift]); }
+
+    // set() and add_deferred() with k's superblock total in `ssum` (a copy of
+    // super_total(k / kSuper) that the caller writes back): the mini-batch
+    // step split over threads keeps each superblock's total in a local, so
+    // that threads owning neighbouring superblocks do not write the same
+    // cache line at every update. The same additions, in the same order.
+    double set_into(int k, double v, double& ssum) {
         const double off = offset(k);
         const double nv = v - off;
         const double d = nv - val_[k];
         val_[k] = nv;
         bsum_[k >> kShift] += d;
-        if (nsuper_ > 1) ssum_[k >> kSuperShift] += d;  // else never read
+        if (nsuper_ > 1) ssum += d;  // else never read
         return nv + off;
     }
+    void add_deferred_into(int k, double v, double& ssum) { set_into(k, get(k) + v, ssum); }
+    double& super_total(int s) { return ssum_[s]; }
 
     // a_k = v[k − lo] for lo ≤ k < hi: as set() for each, but the totals of
     // the blocks touched are then recomputed by direct sums (masked_sum over the
@@ -301,12 +310,16 @@ public:
     // block take it directly, and the two totals that contain n move by the
     // number of entries changed times v.
     void add_within_superblock(int n, double v) {
+        add_within_superblock_into(n, v, ssum_[n >> kSuperShift]);
+    }
+    // As set_into: with n's superblock total in `ssum`.
+    void add_within_superblock_into(int n, double v, double& ssum) {
         const int s = n >> kSuperShift, b = n >> kShift;
         const int b0 = s << kShift, base = b << kShift;
         masked_add(lazy_.data() + b0, index_.data(), mid_len_, b - b0, v);
         masked_add(val_.data() + base, index_.data(), kBlock, n - base, v);
         bsum_[b] += (n - base) * v;
-        if (nsuper_ > 1) ssum_[s] += (n - (s << kSuperShift)) * v;
+        if (nsuper_ > 1) ssum += (n - (s << kSuperShift)) * v;
     }
 
 private:
