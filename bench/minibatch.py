@@ -379,8 +379,8 @@ def threads_main():
         f"here: {os.cpu_count()} logical CPUs, OMP_NUM_THREADS="
         f"{os.environ.get('OMP_NUM_THREADS', 'unset')}.",
         f"- Load average (1 min) at start {load0:.2f}, at end {load1:.2f}: the machine's 2 "
-        "cores are shared with other work, so a second thread competes with it and the "
-        "speedups are lower bounds of an idle machine's. Wall time of the bench: "
+        "cores are shared with other work, so a second thread competes with that work "
+        "for the cores. Wall time of the bench: "
         f"{wall:.0f} s.",
         f"- Wall-clock time per step (`time.perf_counter`), medians of {2 * REPEATS + 1} "
         "runs, 1 and 2 threads taking turns; replayed stream, paper target, "
