@@ -17,20 +17,39 @@ Everything runs on one thread. It writes (or updates) the section
 
 Each timing is the thread's CPU time, calibrated to about ``TARGET_S`` seconds; repeats are
 interleaved across the methods and medians reported.
+
+``python bench/minibatch.py --threads`` instead measures threads inside one run (issue 19,
+docs/guide/threads.md) and writes the section "## Threads inside one SGD run
+(bench/minibatch.py --threads)": wall-clock steps/s of ``ttnn.sgd(..., threads=1)`` against
+``threads=2`` for mini-batch steps around the work threshold (the goal: >= 1.7x for
+B = 256 at m = 10^4), and m = 20 online SGD with ``threads`` at its default against
+``threads=1`` (the goal: >= 0.97x).
 """
 
 import os
+import sys
 
+# One thread, except for --threads, where the default thread count is under test.
 for _var in ("OMP_NUM_THREADS", "NUMBA_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-    os.environ[_var] = "1"
+    if "--threads" not in sys.argv or _var != "OMP_NUM_THREADS":
+        os.environ[_var] = "1"
 
 import platform  # noqa: E402
 import time  # noqa: E402
 
-import numba  # noqa: E402
 import numpy as np  # noqa: E402
 from _common import git_commit, header_lines, load_average, verdict, write_section  # noqa: E402
-from numba import njit  # noqa: E402
+
+try:
+    import numba
+    from numba import njit
+except ImportError:  # --threads times ttnn alone
+    if "--threads" not in sys.argv:
+        raise
+
+    def njit(*args, **kwargs):
+        return lambda f: f
+
 
 import ttnn  # noqa: E402
 
@@ -279,5 +298,132 @@ def main():
     print(f"wrote {path}")
 
 
+THREADS_SECTION = "## Threads inside one SGD run (bench/minibatch.py --threads)"
+# (activation, m, eta, B): around the threshold, and the goal's case (m = 10^4, B = 256).
+THREAD_CASES = (
+    ("cubic", 1000, 4e-3, 64),
+    ("cubic", 1000, 4e-3, 256),
+    ("cubic", 10_000, 4e-3, 64),
+    ("cubic", 10_000, 4e-3, 256),
+    ("cubic", 10_000, 4e-3, 1024),
+    ("cubic", 100_000, 4e-4, 256),
+    ("relu", 100, 4e-3, 64),
+    ("relu", 1000, 4e-3, 64),
+    ("relu", 1000, 4e-3, 256),
+)
+THREAD_GOAL_CASE = ("cubic", 10_000, 4e-3, 256)
+THREAD_GOAL, ONLINE_GOAL = 1.7, 0.97
+
+
+def _wall_per_step(run, steps):
+    """Seconds per step: runs of `steps` and `steps // 2` timed (wall clock: the threads
+    run in parallel), the difference taken so that setup and snapshots cancel."""
+    t0 = time.perf_counter()
+    run(steps)
+    t1 = time.perf_counter()
+    run(steps // 2)
+    t2 = time.perf_counter()
+    diff = ((t1 - t0) - (t2 - t1)) / (steps - steps // 2)
+    # Under load the difference can vanish in the noise: then the long run alone.
+    return diff if diff > 0.25 * (t1 - t0) / steps else (t1 - t0) / steps
+
+
+def threads_main():
+    load0 = load_average()
+    wall0 = time.perf_counter()
+    tgt = ttnn.PiecewiseConstant.paper()
+    rng = np.random.default_rng(0)
+    rows = []
+    for act, m, eta, B in THREAD_CASES:
+        net = ttnn.Network.init(m, eta, seed=0, activation=act)
+        work = B * (m * eta + 64) if act != "relu" else B * m
+        steps = int(max(40, min(20_000, 4e6 / work)))
+        x = rng.random(steps * B)
+        y = tgt(x) + rng.uniform(-1.0, 1.0, x.size)
+        h = 0.02 / m  # stable at every m (f moves by ~h·m·r per step)
+        same = []
+        times = {1: [], 2: []}
+
+        def run(p, t, net=net, x=x, y=y, h=h, B=B):
+            return ttnn.sgd(net, h=h, eps=1e-2, data=(x, y), steps=p, batch=B, threads=t)
+
+        ref1, ref2 = run(steps, 1), run(steps, 2)
+        same.append(np.array_equal(ref1.a, ref2.a) and np.array_equal(ref1.u, ref2.u))
+        for rep in range(2 * REPEATS + 1):
+            for t in (1, 2) if rep % 2 == 0 else (2, 1):
+                times[t].append(_wall_per_step(lambda p, t=t: run(p, t), steps))
+        t1, t2 = float(np.median(times[1])), float(np.median(times[2]))
+        kernel = ttnn._core.sgd_kernel(net._c, B, 2)
+        rows.append((act, m, eta, B, work, kernel, t1, t2, all(same)))
+        print(rows[-1], flush=True)
+
+    # m = 20 online SGD (the paper's runs): threads at its default against threads=1.
+    net20 = ttnn.Network.init(20, ETA, seed=0)
+    n20 = 2_000_000
+    x20 = rng.random(n20)
+    y20 = tgt(x20) + rng.uniform(-1.0, 1.0, n20)
+    online = {"default": [], "1": []}
+    for rep in range(2 * REPEATS + 1):
+        for k in ("default", "1") if rep % 2 == 0 else ("1", "default"):
+            kw = {} if k == "default" else {"threads": 1}
+            t0 = time.perf_counter()
+            ttnn.sgd(net20, h=H, eps=EPS, data=(x20, y20), **kw)
+            online[k].append(time.perf_counter() - t0)
+    od, o1 = float(np.median(online["default"])), float(np.median(online["1"]))
+
+    load1 = load_average()
+    wall = time.perf_counter() - wall0
+    lines = [THREADS_SECTION, "", *header_lines()]
+    lines += [
+        f"- ttnn {ttnn.__version__} (commit {git_commit()}); OpenMP's default thread count "
+        f"here: {os.cpu_count()} logical CPUs, OMP_NUM_THREADS="
+        f"{os.environ.get('OMP_NUM_THREADS', 'unset')}.",
+        f"- Load average (1 min) at start {load0:.2f}, at end {load1:.2f}: the machine's 2 "
+        "cores are shared with other work, so a second thread competes with that work "
+        "for the cores. Wall time of the bench: "
+        f"{wall:.0f} s.",
+        f"- Wall-clock time per step (`time.perf_counter`), medians of {2 * REPEATS + 1} "
+        "runs, 1 and 2 threads taking turns; replayed stream, paper target, "
+        "`Network.init(m, eta, seed=0)`, h = 0.02/m, ε = 0.01. 'work' is the threshold's "
+        "measure of a step (B·(m·η + 64) windowed, B·m relu); 'kernel' is "
+        "`_core.sgd_kernel(net._c, B, 2)` ('+parts': split on 2 threads). Every run on 2 "
+        "threads was checked to give the bits of the run on 1.",
+        "",
+        "| act. | m | η | B | work | kernel | 1 thread | 2 threads | speedup | same bits |",
+        "|---|---:|---:|---:|---:|---|---:|---:|---:|---|",
+    ]
+    goal = None
+    for act, m, eta, B, work, kernel, t1, t2, same in rows:
+        lines.append(
+            f"| {act} | {m} | {eta:g} | {B} | {work:.3g} | {kernel} | {t1 * 1e6:.1f} µs "
+            f"| {t2 * 1e6:.1f} µs | {t1 / t2:.2f}× | {'yes' if same else '**NO**'} |"
+        )
+        if (act, m, eta, B) == THREAD_GOAL_CASE:
+            goal = t1 / t2
+    lines += [
+        "",
+        f"- Goal ≥ {THREAD_GOAL}× on 2 threads for B = 256 at m = 10⁴ (cubic, η = 4e-3): "
+        f"measured {goal:.2f}× — {verdict(goal is not None and goal >= THREAD_GOAL)}",
+        f"- Goal ≥ {ONLINE_GOAL}× for m = 20 online SGD with `threads` at its default "
+        f"(2,000,000 replayed steps, whole call): default {od:.3f} s, threads=1 {o1:.3f} s, "
+        f"{o1 / od:.2f}× — {verdict(o1 / od >= ONLINE_GOAL)}",
+    ]
+    if max(load0, load1) >= (os.cpu_count() or 1):
+        lines += [
+            "",
+            "The cores were busy with other work during this run (load average above the "
+            "number of CPUs): a split step synchronises its threads three times, and each "
+            "time one of them waits for a scheduler slice, so the 2-thread times above "
+            "measure the machine's load, not the split. (`threads=None` stays serial on a "
+            "busy machine for this reason.) The speedups need a run on an idle machine.",
+        ]
+    path = write_section(THREADS_SECTION, "\n".join(lines) + "\n")
+    print("\n".join(lines))
+    print(f"wrote {path}")
+
+
 if __name__ == "__main__":
-    main()
+    if "--threads" in sys.argv:
+        threads_main()
+    else:
+        main()

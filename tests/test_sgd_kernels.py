@@ -5,10 +5,11 @@ m = 64 while m²·η ≤ 32; otherwise two levels of lazy offsets: blocks of 32
 entries, superblocks of 1024) and, when windows hold about m·η ≥ 1 neurons,
 counts the window with a fixed-length loop that falls back to a scan past 8
 neurons; from m·η ≥ 8 (blocked store only) it finds the window from the bucket
-table and steps it with vectorised loops. Each variant is held here against the plain NumPy loop on replayed streams, including
-neurons that cross each other around a block or superblock boundary, windows
-longer than 8, runs past the kernel's resync every 4096 steps (which folds the
-lazy offsets into the entries) and mini-batches.
+table and steps it with vectorised loops. Each variant is held here against the
+plain NumPy loop on replayed streams, including neurons that cross each other
+around a block or superblock boundary, windows longer than 8, runs past the
+kernel's resync every 4096 steps (which folds the lazy offsets into the entries)
+and mini-batches. Mini-batch steps split over threads: tests/test_sgd_threads.py.
 """
 
 import numpy as np

@@ -88,8 +88,9 @@ void register_sgd(py::module_& m) {
            std::int64_t snapshots, const std::string& noise, double noise_scale,
            std::uint64_t seed, std::optional<Array> x, std::optional<Array> y,
            std::int64_t batch, std::int64_t epochs, std::optional<Order> order,
-           const py::object& progress) {
+           const py::object& progress, int threads) {
             SgdOptions opt{h, eps, steps, snapshots, make_noise(noise, noise_scale), seed, 0, batch};
+            opt.threads = threads;
             const SgdData data = replay_data(x, y, order, steps, batch, epochs);
             return run_without_gil(
                 [&](const Poll& poll) { return sgd_run(net, target, opt, data, poll); }, progress,
@@ -98,7 +99,10 @@ void register_sgd(py::module_& m) {
         py::arg("net"), py::arg("target"), py::arg("h"), py::arg("eps"), py::arg("steps"),
         py::arg("snapshots"), py::arg("noise"), py::arg("noise_scale"), py::arg("seed"),
         py::arg("x") = py::none(), py::arg("y") = py::none(), py::arg("batch") = 1,
-        py::arg("epochs") = 1, py::arg("order") = py::none(), py::arg("progress") = py::none());
+        py::arg("epochs") = 1, py::arg("order") = py::none(), py::arg("progress") = py::none(),
+        py::arg("threads") = 1);
+
+    m.def("sgd_kernel", &sgd_kernel, py::arg("net"), py::arg("batch"), py::arg("threads"));
 
     m.def(
         "sgd_ensemble",

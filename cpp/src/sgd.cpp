@@ -8,6 +8,7 @@
 #include <type_traits>
 #include <utility>
 
+#include "ttnn/inner_threads.hpp"
 #include "ttnn/loss.hpp"
 #include "ttnn/parallel.hpp"
 #include "ttnn/prefix_sums.hpp"
@@ -43,6 +44,21 @@ bool use_flat_store(const Network& net) {
     return net.m() <= kFlatAlwaysM ||
            (net.m() <= kFlatMaxM && m * m * net.eta <= kFlatMaxWindowWork);
 }
+
+// The mini-batch step runs split over threads (step_batch_parts) from this
+// much work per step: B · (m·η + 64) for the windowed kernel (B windows of
+// ~m·η neurons, plus each sample's prefix sum), B · m for relu's. A split
+// step costs three synchronisations of the threads, a few µs on an idle
+// machine; at the threshold a serial step takes ~70 µs (windowed, ~3.5 ns per
+// unit of work: B = 256 at m = 10⁴, η = 4e-3 is 2.7·10⁴ units, 93 µs) or
+// ~30 µs (relu), so the split pays from there on. Measured speedups around it:
+// bench/RESULTS.md, "Threads inside one SGD run".
+constexpr double kPartWork = 2e4;
+// Samples per part of the forward passes: their window terms are kept per
+// part, so that each part's list is written by one thread.
+constexpr int kSampleChunk = 16;
+// Neurons per part of relu's mini-batch update.
+constexpr int kNeuronBlock = 256;
 
 // Kernel for cubic and ramp, O(window + cost of the prefix sums) per step
 // instead of O(m).
@@ -274,6 +290,120 @@ public:
         return nonfinite == 0.0;
     }
 
+    // The work of one mini-batch step of B samples (see kPartWork), and
+    // whether it may be split over threads: only the blocked store can be,
+    // whose superblocks are the parts of the update.
+    static constexpr bool kCanPart = kBlocked;
+    double batch_work(int B) const { return B * (m_ * eta_ + 64.0); }
+
+    // step_batch split over `threads` threads, with the same bits as
+    // step_batch whatever their number. The forward passes are independent
+    // (parts of kSampleChunk samples, each its own list of window terms);
+    // the sums of hr over the batch stay serial, in sample order. The update
+    // is split by superblock of sorted positions (1024 neurons): a superblock's
+    // prefix adds, a_k and u_k, and its block and superblock totals are only
+    // touched by the thread that owns it, which applies the samples' updates in
+    // sample order, as step_batch does; the superblocks below each prefix add
+    // take their share in one serial pass (add_prefixes_above). So every
+    // number is computed by the same operations in the same order as in
+    // step_batch.
+    bool step_batch_parts(const double* xs, const double* ys, int B, int threads) {
+        if constexpr (!kBlocked) {
+            (void)threads;
+            return step_batch(xs, ys, B);
+        } else {
+            const double half = 0.5 * eta_, margin = 1e-9 * eta_;
+            const double h_mean = h_ / B;
+            const int nchunks = (B + kSampleChunk - 1) / kSampleChunk;
+            if (static_cast<int>(chunk_terms_.size()) < nchunks) chunk_terms_.resize(nchunks);
+            parts_.resize(B);
+            const int nparts = a_.superblocks();
+            part_bad_.assign(nparts, 0);
+            part_unordered_.assign(nparts, 0);
+            bool ok = true, prefixes_done = false;
+#pragma omp parallel num_threads(threads)
+            {
+#pragma omp for schedule(static)
+                for (int c = 0; c < nchunks; ++c) {
+                    std::vector<WindowTerm>& terms = chunk_terms_[c].terms;
+                    terms.clear();
+                    const int end = std::min(B, (c + 1) * kSampleChunk);
+                    for (int b = c * kSampleChunk; b < end; ++b) {
+                        const double x = xs[b];
+                        const int lo = count_at_most(x - half - margin);
+                        const int hi = window_end(lo, x + half + margin);
+                        double f = a0_ + a_.sum(lo);
+                        parts_[b].offset = static_cast<int>(terms.size());
+                        for (int k = lo; k < hi; ++k) {
+                            WindowTerm t;
+                            t.a = a_.get(k);
+                            window_activation_inv<A>(x - us_[k], inv_eta_, t.s, t.ds);
+                            f += t.a * t.s;
+                            terms.push_back(t);
+                        }
+                        parts_[b].lo = lo;
+                        parts_[b].hi = hi;
+                        parts_[b].hr = h_mean * 2.0 * (f - ys[b]);
+                    }
+                }
+#pragma omp single
+                {
+                    double sum_hr = 0.0, abs_hr = 0.0;
+                    for (int b = 0; b < B && ok; ++b) {
+                        ok = std::isfinite(parts_[b].hr);
+                        sum_hr += parts_[b].hr;
+                        abs_hr += std::abs(parts_[b].hr);
+                    }
+                    if (ok) {
+                        a0_ -= sum_hr;
+                        prefix_adds_.clear();
+                        for (int b = 0; b < B; ++b) prefix_adds_.emplace_back(parts_[b].lo, -parts_[b].hr);
+                        a_.add_prefixes_above(prefix_adds_);
+                        bound_ += abs_hr;
+                        if (!(bound_ <= std::numeric_limits<double>::max())) {
+                            // As in step_batch: the bound is refreshed after the
+                            // prefix adds (rare: serially here).
+                            for (const auto& [n, v] : prefix_adds_) a_.add_within_superblock(n, v);
+                            prefixes_done = true;
+                            ok = refresh_bound();
+                            bound_ += abs_hr;
+                        }
+                    }
+                }
+                if (ok) {
+#pragma omp for schedule(static)
+                    for (int q = 0; q < nparts; ++q) update_part(q, B, prefixes_done);
+                }
+            }
+            if (!ok) return false;
+            bool bad = !std::isfinite(a0_), unordered = false;
+            for (int q = 0; q < nparts; ++q) {
+                bad = bad || part_bad_[q];
+                unordered = unordered || part_unordered_[q];
+                // The pairs across parts, which update_part leaves: checking one
+                // whose neurons did not move is harmless (it was in order).
+                if (q > 0) {
+                    const int p0 = part_range(q).first;
+                    unordered = unordered || !(us_[p0 - 1] <= us_[p0]);
+                }
+            }
+            if (unordered) {
+                intervals_.clear();
+                for (int b = 0; b < B; ++b) {
+                    if (parts_[b].hi > parts_[b].lo) intervals_.emplace_back(parts_[b].lo, parts_[b].hi);
+                }
+                restore_order_of(intervals_);
+            }
+            until_refresh_ -= B;
+            if (until_refresh_ <= 0) {
+                a_.resync();
+                refresh_buckets();
+                refresh_bound();
+            }
+            return !bad;
+        }
+    }
+
     void resync() { a_.resync(); }
 
     void write(double* a, double* u) const {
@@ -292,6 +422,64 @@ private:
         int lo, hi;  // its window of sorted positions
         double hr;   // (h / B) r_b
     };
+    struct PartSample {
+        int lo, hi;  // its window of sorted positions
+        int offset;  // of its window terms in its chunk's list
+        double hr;   // (h / B) r_b
+    };
+
+    // Sorted positions [q·1024, (q + 1)·1024) ∩ [0, m): superblock q of the store.
+    std::pair<int, int> part_range(int q) const {
+        constexpr int shift = BlockedPrefixSums::kSuperShift;
+        return {q << shift, std::min(m_, (q + 1) << shift)};
+    }
+
+    // step_batch_parts's update of superblock q: its share of the prefix adds
+    // (unless done), then of every window's terms, samples in order.
+    void update_part(int q, int B, bool prefixes_done) {
+        if constexpr (kBlocked) {
+            constexpr int shift = BlockedPrefixSums::kSuperShift;
+            const auto [p0, p1] = part_range(q);
+            double ssum = a_.super_total(q);  // written back below (set_into)
+            if (!prefixes_done) {
+                for (int b = 0; b < B; ++b) {
+                    if ((parts_[b].lo >> shift) == q) {
+                        a_.add_within_superblock_into(parts_[b].lo, -parts_[b].hr, ssum);
+                    }
+                }
+            }
+            for (int b = 0; b < B; ++b) {
+                const PartSample& smp = parts_[b];
+                const int lo = std::max(smp.lo, p0), hi = std::min(smp.hi, p1);
+                const WindowTerm* w =
+                    chunk_terms_[b / kSampleChunk].terms.data() + smp.offset - smp.lo;
+                for (int k = lo; k < hi; ++k) {
+                    a_.add_deferred_into(k, -smp.hr * w[k].s, ssum);
+                    us_[k] += eps_ * smp.hr * w[k].a * w[k].ds;
+                }
+            }
+            a_.super_total(q) = ssum;
+            // step_batch's checks on the part's moved neurons, now final: finite,
+            // and in order with their left neighbours and each window's last
+            // with the next, for the pairs within the part (the caller checks
+            // those across parts).
+            double nonfinite = 0.0;
+            bool in_order = true;
+            for (int b = 0; b < B; ++b) {
+                const PartSample& smp = parts_[b];
+                const int lo = std::max(smp.lo, p0), hi = std::min(smp.hi, p1);
+                for (int k = lo; k < hi; ++k) {
+                    nonfinite += us_[k] * 0.0 + a_.get(k) * 0.0;
+                    in_order = in_order && (k == p0 || us_[k - 1] <= us_[k]);
+                }
+                if (smp.hi > smp.lo && smp.hi - 1 >= p0 && smp.hi < p1) {
+                    in_order = in_order && us_[smp.hi - 1] <= us_[smp.hi];
+                }
+            }
+            part_bad_[q] = !(nonfinite == 0.0);
+            part_unordered_[q] = !in_order;
+        }
+    }
 
     static std::vector<int> sorted_order(const Network& net) {
         std::vector<int> perm(net.m());
@@ -477,6 +665,15 @@ private:
     std::vector<BatchSample> samples_;
     std::vector<std::pair<int, double>> prefix_adds_;
     std::vector<std::pair<int, int>> intervals_;
+    // Scratch of step_batch_parts.
+    // Each chunk's list on its own cache line: push_back writes the list's
+    // end pointer, and neighbouring chunks belong to different threads.
+    struct alignas(64) ChunkTerms {
+        std::vector<WindowTerm> terms;
+    };
+    std::vector<ChunkTerms> chunk_terms_;
+    std::vector<PartSample> parts_;
+    std::vector<char> part_bad_, part_unordered_;
 };
 
 // Kernel for relu (no saturation, so no prefix structure): the direct O(m)
@@ -533,6 +730,47 @@ public:
         return a_.allFinite() && u_.allFinite();
     }
 
+    static constexpr bool kCanPart = true;
+    double batch_work(int B) const { return static_cast<double>(B) * m_; }
+
+    // step_batch split over `threads` threads, with its bits: the B forward
+    // passes are independent (each one's sum over j in step_batch's order),
+    // and the update is split over blocks of kNeuronBlock neurons, each
+    // accumulating the samples' terms in sample order, as step_batch does.
+    bool step_batch_parts(const double* xs, const double* ys, int B, int threads) {
+        hr_.resize(B);
+        da_.setZero(m_ + 1);
+        du_.setZero(m_);
+        const int nblocks = (m_ + kNeuronBlock - 1) / kNeuronBlock;
+#pragma omp parallel num_threads(threads)
+        {
+#pragma omp for schedule(static)
+            for (int b = 0; b < B; ++b) {
+                double f = a_[0];
+                for (int j = 0; j < m_; ++j) f += a_[j + 1] * sigma_eta<A>(xs[b] - u_[j], eta_);
+                hr_[b] = h_ / B * 2.0 * (f - ys[b]);
+            }
+#pragma omp for schedule(static)
+            for (int q = 0; q < nblocks; ++q) {
+                const int j0 = q * kNeuronBlock, j1 = std::min(m_, j0 + kNeuronBlock);
+                for (int b = 0; b < B; ++b) {
+                    for (int j = j0; j < j1; ++j) {
+                        const double z = xs[b] - u_[j];
+                        da_[j + 1] += hr_[b] * sigma_eta<A>(z, eta_);
+                        du_[j] += hr_[b] * a_[j + 1] * dsigma_eta<A>(z, eta_);
+                    }
+                }
+            }
+        }
+        for (int b = 0; b < B; ++b) {
+            if (!std::isfinite(hr_[b])) return false;
+            da_[0] += hr_[b];
+        }
+        a_ -= da_;
+        u_ += eps_ * du_;
+        return a_.allFinite() && u_.allFinite();
+    }
+
     void resync() {}
 
     void write(double* a, double* u) const {
@@ -549,16 +787,25 @@ private:
 
 // Feeds a kernel B draws at a time (the driver's loop stays one draw per
 // iteration): draw p of a step is buffered, and the B-th applies the step.
+// With `threads` > 1 and a step's work above kPartWork, the kernel's
+// step_batch_parts splits each step over the threads (same bits as step_batch).
 template <class Kernel>
 class MiniBatch {
 public:
-    MiniBatch(Kernel& kernel, int batch) : kernel_(kernel), batch_(batch), x_(batch), y_(batch) {}
+    MiniBatch(Kernel& kernel, int batch, int threads)
+        : kernel_(kernel), batch_(batch), threads_(parted(kernel, batch, threads) ? threads : 1),
+          x_(batch), y_(batch) {}
+
+    static bool parted(const Kernel& kernel, int batch, int threads) {
+        return Kernel::kCanPart && threads > 1 && kernel.batch_work(batch) >= kPartWork;
+    }
 
     bool step(double x, double y) {
         x_[filled_] = x;
         y_[filled_] = y;
         if (++filled_ < batch_) return true;
         filled_ = 0;
+        if (threads_ > 1) return kernel_.step_batch_parts(x_.data(), y_.data(), batch_, threads_);
         return kernel_.step_batch(x_.data(), y_.data(), batch_);
     }
 
@@ -567,7 +814,7 @@ public:
 
 private:
     Kernel& kernel_;
-    int batch_;
+    int batch_, threads_;
     int filled_ = 0;
     std::vector<double> x_, y_;
 };
@@ -736,9 +983,11 @@ SgdResult sgd_run(const Network& net, const Target* target, const SgdOptions& op
         throw std::invalid_argument("batch must be >= 1");
     }
     // B = 1 runs the kernel's own step: bit for bit the online SGD.
+    const int threads = inner_threads(opt.threads);
     const auto run = [&](auto& kernel) {
         if (opt.batch == 1) return run_with(kernel, net, target, opt, data, poll);
-        MiniBatch<std::decay_t<decltype(kernel)>> batched(kernel, static_cast<int>(opt.batch));
+        MiniBatch<std::decay_t<decltype(kernel)>> batched(kernel, static_cast<int>(opt.batch),
+                                                          threads);
         return run_with(batched, net, target, opt, data, poll);
     };
     return dispatch_activation(net.act, [&](auto A) {
@@ -752,6 +1001,31 @@ SgdResult sgd_run(const Network& net, const Target* target, const SgdOptions& op
         } else {
             DenseKernel<A.value> kernel(net, opt.h, opt.eps);
             return run(kernel);
+        }
+    });
+}
+
+std::string sgd_kernel(const Network& net, std::int64_t batch, int threads) {
+    if (batch < 1 || batch > std::numeric_limits<int>::max()) {
+        throw std::invalid_argument("batch must be >= 1");
+    }
+    const int B = static_cast<int>(batch), n = inner_threads(threads);
+    const auto describe = [&](const auto& kernel, std::string name) {
+        using Kernel = std::decay_t<decltype(kernel)>;
+        if (B > 1 && MiniBatch<Kernel>::parted(kernel, B, n)) name += "+parts";
+        return name;
+    };
+    return dispatch_activation(net.act, [&](auto A) -> std::string {
+        if constexpr (is_windowed(A.value)) {
+            if (use_flat_store(net)) {
+                return describe(SortedKernel<A.value, FlatPrefixSums>(net, 1.0, 1.0), "flat");
+            }
+            SortedKernel<A.value, BlockedPrefixSums> kernel(net, 1.0, 1.0);
+            const bool wide = B == 1 && static_cast<double>(net.m()) * net.eta >=
+                                            SortedKernel<A.value, BlockedPrefixSums>::kWideWindow;
+            return describe(kernel, wide ? "blocked-wide" : "blocked");
+        } else {
+            return describe(DenseKernel<A.value>(net, 1.0, 1.0), "dense");
         }
     });
 }

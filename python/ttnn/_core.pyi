@@ -164,7 +164,9 @@ def sgd(
     epochs: int = 1,
     order: _I64 | None = None,
     progress: _Progress = None,
+    threads: int = 1,
 ) -> SgdResult: ...
+def sgd_kernel(net: Network, batch: int, threads: int) -> str: ...
 def sgd_ensemble(
     nets: list[Network],
     target: _AnyTarget | None,

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar, Literal, overload
@@ -99,6 +100,22 @@ def sample_stream(
     return np.asarray(x), np.asarray(y)
 
 
+def _run_threads(threads: Any) -> int:
+    """The core's thread count for one run: ``threads`` checked, or for ``None`` OpenMP's
+    count (0) unless the machine's cores are already busy (1-minute load average at or
+    above the CPU count). Split steps synchronise their threads several times per step,
+    and on a busy machine each synchronisation waits for a scheduler slice: measured up
+    to 30× slower than one thread (bench/RESULTS.md, "Threads inside one SGD run"). The
+    result has the same bits either way."""
+    if threads is not None:
+        return check.threads(threads)
+    try:
+        busy = os.getloadavg()[0] >= (os.cpu_count() or 1)
+    except (AttributeError, OSError):  # no load average on this platform
+        busy = False
+    return 1 if busy else 0
+
+
 def _check_data(name: str, data: Any) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     if not isinstance(data, (tuple, list)) or len(data) != 2:
         raise TypeError(f"{name} must be a pair (x, y) of 1-D arrays")
@@ -166,6 +183,7 @@ def sgd(
     batch: int = 1,
     epochs: int = 1,
     shuffle: bool = False,
+    threads: int | None = None,
 ) -> SGDResult:
     """Run ``steps`` steps of SGD from ``net`` (which is not modified).
 
@@ -194,6 +212,11 @@ def sgd(
     parameters become non-finite raises ``ttnn.DivergenceError`` with the step.
     ``progress=True`` shows a tqdm bar in steps; a callable is called as
     ``progress(done, total)`` (see docs/guide/errors.md for these and the memory guard).
+
+    ``threads`` caps the threads the run may use (default ``None``: OpenMP's count, or
+    one while the machine's cores are already busy); mini-batch steps use them only when
+    a step's work pays for it, and the result is the same bits for any ``threads`` (see
+    docs/guide/threads.md).
     """
     if not isinstance(net, Network):
         raise TypeError(f"net must be a ttnn.Network, got {type(net).__name__}")
@@ -202,6 +225,7 @@ def sgd(
     h_f = check.real("h", h, positive=True)
     eps_f = check.real("eps", eps, nonneg=True)
     b = check.batch("batch", batch)
+    threads_i = _run_threads(threads)
     kind, scale, seed_i, epochs_i, shuffle_b = _check_sampling_args(
         data is not None, noise, seed, epochs, shuffle
     )
@@ -240,6 +264,7 @@ def sgd(
             epochs=epochs_i,
             order=order,
             progress=report,
+            threads=threads_i,
         )
     return SGDResult(
         steps=out.steps,

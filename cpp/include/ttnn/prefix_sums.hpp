@@ -170,15 +170,24 @@ public:
 
     // a_k = v, stored as v minus its offset; returns get(k) (v to rounding),
     // from the one offset.
-    double set(int k, double v) {
+    double set(int k, double v) { return set_into(k, v, ssum_[k >> kSuperShift]); }
+
+    // set() and add_deferred() with k's superblock total in `ssum` (a copy of
+    // super_total(k / kSuper) that the caller writes back): the mini-batch
+    // step split over threads keeps each superblock's total in a local, so
+    // that threads owning neighbouring superblocks do not write the same
+    // cache line at every update. The same additions, in the same order.
+    double set_into(int k, double v, double& ssum) {
         const double off = offset(k);
         const double nv = v - off;
         const double d = nv - val_[k];
         val_[k] = nv;
         bsum_[k >> kShift] += d;
-        if (nsuper_ > 1) ssum_[k >> kSuperShift] += d;  // else never read
+        if (nsuper_ > 1) ssum += d;  // else never read
         return nv + off;
     }
+    void add_deferred_into(int k, double v, double& ssum) { set_into(k, get(k) + v, ssum); }
+    double& super_total(int s) { return ssum_[s]; }
 
     // a_k = v[k − lo] for lo ≤ k < hi: as set() for each, but the totals of
     // the blocks touched are then recomputed by direct sums (masked_sum over the
@@ -240,10 +249,22 @@ public:
     // lazy offset (one pass for all adds).
     void add_deferred(int k, double v) { set(k, get(k) + v); }
     void add_prefixes(const std::vector<std::pair<int, double>>& adds) {
+        for (const auto& [n, v] : adds) add_within_superblock(n, v);
+        add_prefixes_above(adds);
+    }
+
+    // add_prefixes in two halves that touch disjoint entries, for the
+    // mini-batch step split over threads (sgd.cpp, step_batch_parts): the
+    // superblocks below each n (add_prefixes_above, one pass for all adds),
+    // and the part of one add within n's superblock (add_within_superblock),
+    // which only touches superblock n / kSuper: adds to different superblocks
+    // may run on different threads, and applied in the same order per
+    // superblock they give the same bits as add_prefixes.
+    int superblocks() const { return nsuper_; }
+    void add_prefixes_above(const std::vector<std::pair<int, double>>& adds) {
         super_diff_.resize(top_len_ + 1, 0.0);  // left zeroed
         int top = 0;
         for (const auto& [n, v] : adds) {
-            add_within_superblock(n, v);
             const int s = n >> kSuperShift;
             super_diff_[s] += v;  // for every superblock below s
             top = std::max(top, s);
@@ -284,21 +305,25 @@ public:
         }
     }
 
-private:
-    double offset(int k) const { return lazy_[k >> kShift] + lazy2_[k >> kSuperShift]; }
-
     // The two lower levels of a prefix add: the blocks below n within its
     // superblock take v as a lazy offset, the entries below n within its
     // block take it directly, and the two totals that contain n move by the
     // number of entries changed times v.
     void add_within_superblock(int n, double v) {
+        add_within_superblock_into(n, v, ssum_[n >> kSuperShift]);
+    }
+    // As set_into: with n's superblock total in `ssum`.
+    void add_within_superblock_into(int n, double v, double& ssum) {
         const int s = n >> kSuperShift, b = n >> kShift;
         const int b0 = s << kShift, base = b << kShift;
         masked_add(lazy_.data() + b0, index_.data(), mid_len_, b - b0, v);
         masked_add(val_.data() + base, index_.data(), kBlock, n - base, v);
         bsum_[b] += (n - base) * v;
-        if (nsuper_ > 1) ssum_[s] += (n - (s << kSuperShift)) * v;
+        if (nsuper_ > 1) ssum += (n - (s << kSuperShift)) * v;
     }
+
+private:
+    double offset(int k) const { return lazy_[k >> kShift] + lazy2_[k >> kSuperShift]; }
 
     int m_, nsuper_, top_len_;
     // Blocks per superblock that the masked runs visit: 32, or with a single

@@ -35,6 +35,10 @@ struct SgdOptions {
     std::uint64_t seed = 0;
     std::uint64_t stream = 0;    // independent stream for runs sharing a seed
     std::int64_t batch = 1;      // B ≥ 1 samples per step
+    // Threads inside the run (inner_threads.hpp: ≤ 0 all, serial inside an
+    // ensemble); used by mini-batch steps above a work threshold, with the
+    // same bits for every count (docs/guide/threads.md).
+    int threads = 1;
 };
 
 // When `x` is non-null the run replays samples and draws nothing; otherwise it
@@ -72,6 +76,13 @@ std::vector<std::int64_t> snapshot_steps(std::int64_t steps, std::int64_t snapsh
 // `poll` is called about every million steps (see interrupt.hpp).
 SgdResult sgd_run(const Network& net, const Target* target, const SgdOptions& opt,
                   SgdData data, const Poll& poll);
+
+// Which kernel sgd_run takes for `net` with batch B and `threads` (as
+// SgdOptions::threads): "flat", "blocked" or "blocked-wide" (windowed
+// activations, by prefix-sum store and window width, online steps) or "dense"
+// (relu), with "+parts" when mini-batch steps are split over threads. For
+// tests and benchmarks, which must know the path they measure.
+std::string sgd_kernel(const Network& net, std::int64_t batch, int threads);
 
 // Many independent runs in one call (ensembles: seeds × ε × h × m). Run i uses
 // the stream (opt[i].seed, opt[i].stream), so its result does not depend on
