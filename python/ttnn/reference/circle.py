@@ -87,9 +87,7 @@ def gram(theta: ArrayLike, X: ArrayLike) -> F64:
     return Phi.T @ Phi / (Phi.shape[0] * Phi.shape[1])
 
 
-def ridge(
-    theta: ArrayLike, X: ArrayLike, y: ArrayLike, lam: float, biased: bool = False
-) -> F64:
+def ridge(theta: ArrayLike, X: ArrayLike, y: ArrayLike, lam: float, biased: bool = False) -> F64:
     """argmin_u J: (K + lam I) u = Phi^T y / N + lam 1 (biased: without lam 1), by Cholesky."""
     Phi = features(theta, X)
     N, M = Phi.shape
@@ -190,9 +188,7 @@ def population_gradients(
     return grad_w, grad_u
 
 
-def population_ridge(
-    theta: ArrayLike, theta_t: ArrayLike, lam: float, biased: bool = False
-) -> F64:
+def population_ridge(theta: ArrayLike, theta_t: ArrayLike, lam: float, biased: bool = False) -> F64:
     th, tt = np.asarray(theta, dtype=float), np.asarray(theta_t, dtype=float)
     M = th.size
     A = _pair_kernels(th, th)[0] / M + lam * np.eye(M)
@@ -241,27 +237,6 @@ def mmd(
 
     sq = 2 * e(a, pa, b, pb) - e(a, pa, a, pa) - e(b, pb, b, pb)
     return float(np.sqrt(max(sq, 0.0)))
-
-
-def w1_circle(
-    a: ArrayLike, b: ArrayLike, wa: ArrayLike | None = None, wb: ArrayLike | None = None
-) -> float:
-    """Exact W1 (arc length) by the transport linear program with the geodesic cost:
-    small sets only."""
-    from scipy.optimize import linprog
-
-    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
-    pa = np.full(a.size, 1 / a.size) if wa is None else np.asarray(wa, float) / np.sum(wa)
-    pb = np.full(b.size, 1 / b.size) if wb is None else np.asarray(wb, float) / np.sum(wb)
-    cost = np.abs(np.angle(np.exp(1j * (a[:, None] - b[None, :]))))
-    n, m = a.size, b.size
-    A_eq = np.zeros((n + m, n * m))
-    for i in range(n):
-        A_eq[i, i * m : (i + 1) * m] = 1
-    for j in range(m):
-        A_eq[n + j, j::m] = 1
-    out = linprog(cost.ravel(), A_eq=A_eq, b_eq=np.concatenate([pa, pb]), bounds=(0, None))
-    return float(out.fun)
 
 
 # ---------------------------------------------------------------- the PDE
