@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import time
+from collections.abc import Callable
 
 import numpy as np
 from _common import git_commit, header_lines, load_average, load_note, verdict, write_section
@@ -29,6 +30,7 @@ from ttnn import _core
 
 SECTION = "## Circle model: VarPro, 2TS and the PDE (bench/circle.py)"
 N, MT, GAMMA, DT = 4096, 4096, 100.0, 2.0**-10
+ITERS, BIG_ITERS = 300, 100  # iterations per timed run at M = 1024 and M = 10^4
 
 
 def peer_varpro(theta: np.ndarray, X: np.ndarray, y: np.ndarray, lam: float) -> np.ndarray:
@@ -59,7 +61,7 @@ def peer_2ts(
     return np.arctan2(Wn[:, 1], Wn[:, 0]), u - e - lam * (u - 1.0)
 
 
-def best(f, repeats: int) -> float:  # type: ignore[no-untyped-def]
+def best(f: Callable[[], object], repeats: int) -> float:
     times = []
     for _ in range(repeats):
         t0 = time.perf_counter()
@@ -82,17 +84,17 @@ def main() -> None:
     M = 1024
     theta = _core.circle_uniform_angles(M, seed=2)
     for lam in (1e-1, 1e-3):
-        iters = 300
+        iters = ITERS
         out: list = []
         t_vp = best(
-            lambda lam=lam: out.append(
-                _core.circle_run(pb, theta, lam, "varpro", False, iters, [0, 1])
+            lambda lam=lam, out=out: out.append(
+                _core.circle_run(pb, theta, lam, "varpro", False, ITERS, [0, 1])
             ),
             args.repeats,
         ) / (iters + 1)
         cg = out[-1].cg_iterations / (iters + 1)
         t_2ts = best(
-            lambda lam=lam: _core.circle_run(pb, theta, lam, "2ts", False, iters, [0]),
+            lambda lam=lam: _core.circle_run(pb, theta, lam, "2ts", False, ITERS, [0]),
             args.repeats,
         ) / (iters + 1)
         # the peer's iteration from the same start, checked against ttnn's first step
@@ -114,9 +116,8 @@ def main() -> None:
     big = _core.circle_uniform_angles(10_000, seed=3)
     big_rate = {}
     for lam in (1e-1, 1e-3):
-        iters = 100
-        t = best(lambda lam=lam: _core.circle_run(pb, big, lam, "varpro", False, iters, [0]), 1)
-        big_rate[lam] = (iters + 1) / t
+        t = best(lambda lam=lam: _core.circle_run(pb, big, lam, "varpro", False, BIG_ITERS, [0]), 1)
+        big_rate[lam] = (BIG_ITERS + 1) / t
     # the PDE
     pde: list = []
     t_pde = best(lambda: pde.append(_core.circle_pde(4096, GAMMA, [0.0, 31.25])), args.repeats)
