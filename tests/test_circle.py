@@ -347,13 +347,17 @@ def test_mmd_matches_the_plain_double_sum() -> None:
 
 
 def _w1_by_linear_program(
-    a: ArrayLike, b: ArrayLike, wa: ArrayLike | None = None, wb: ArrayLike | None = None
+    a: ArrayLike,
+    b: ArrayLike,
+    wa: ArrayLike | None = None,
+    wb: ArrayLike | None = None,
+    power: int = 1,
 ) -> float:
     """Exact W1 (arc length) by the transport linear program with the geodesic cost."""
     a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
     pa = np.full(a.size, 1 / a.size) if wa is None else np.asarray(wa, float) / np.sum(wa)
     pb = np.full(b.size, 1 / b.size) if wb is None else np.asarray(wb, float) / np.sum(wb)
-    cost = np.abs(np.angle(np.exp(1j * (a[:, None] - b[None, :]))))
+    cost = np.abs(np.angle(np.exp(1j * (a[:, None] - b[None, :])))) ** power
     n, m = a.size, b.size
     A_eq = np.zeros((n + m, n * m))
     for i in range(n):
@@ -361,7 +365,7 @@ def _w1_by_linear_program(
     for j in range(m):
         A_eq[n + j, j::m] = 1
     out = linprog(cost.ravel(), A_eq=A_eq, b_eq=np.concatenate([pa, pb]), bounds=(0, None))
-    return float(out.fun)
+    return float(out.fun) ** (1 / power)
 
 
 def test_w1_against_the_transport_program_and_the_line() -> None:
@@ -433,3 +437,51 @@ def test_pde_grid_convergence_is_second_order() -> None:
     e2 = np.abs(sols[2 * coarse] - sols[4 * coarse]).max()
     e3 = np.abs(sols[4 * coarse] - sols[8 * coarse]).max()
     assert np.log2(e1 / e2) > 1.8 and np.log2(e2 / e3) > 1.8
+
+
+def test_w2_against_the_transport_program() -> None:
+    rng = np.random.default_rng(43)
+    for n in (1, 3, 8, 12):
+        a = rng.uniform(-np.pi, np.pi, n)
+        b = rng.uniform(-np.pi, np.pi, n)
+        assert _core.circle_w2(a, b) == pytest.approx(
+            _w1_by_linear_program(a, b, power=2), rel=1e-7
+        )
+    with pytest.raises(ValueError, match="same size"):
+        _core.circle_w2(np.zeros(2), np.zeros(3))
+
+
+def test_runs_record_distances_to_the_teacher_and_to_a_density() -> None:
+    teacher, X, theta, _ = _problem(10, 60, seed=47)
+    p = _core.CircleProblem(teacher, X)
+    cells = 64
+    dens = np.stack([_core.circle_rho_cell_masses(cells, g) for g in (0.0, 10.0)])
+    out = _core.circle_run(p, theta, 0.1, "varpro", False, 3, [0, 3], density=dens)
+    centres = _core.circle_cell_centres(cells)
+    np.testing.assert_allclose(centres, -np.pi + (np.arange(cells) + 0.5) * 2 * np.pi / cells)
+    assert out.mmd_density is not None
+    for k in range(2):
+        assert out.mmd_density[k] == pytest.approx(
+            ref.mmd(out.theta[k], centres, wb=dens[k]), rel=1e-9
+        )
+        assert out.w1_teacher[k] == pytest.approx(_core.circle_w1(out.theta[k], teacher))
+    assert _core.circle_run(p, theta, 0.1, "varpro", False, 3, [0]).mmd_density is None
+    with pytest.raises(ValueError, match="density"):
+        _core.circle_run(p, theta, 0.1, "varpro", False, 3, [0], density=dens)
+
+
+def test_mmd_to_the_teachers_density_falls_with_the_number_of_particles() -> None:
+    # particles drawn from rho against rho on a fine grid: MMD ~ M^(-1/2)
+    cells = 4096
+    masses = _core.circle_rho_cell_masses(cells, 100.0)
+    centres = _core.circle_cell_centres(cells)
+    d = [
+        np.mean(
+            [
+                _core.circle_mmd(_core.circle_sample_rho(M, 100.0, seed=s), centres, wb=masses)
+                for s in range(8)
+            ]
+        )
+        for M in (64, 1024)
+    ]
+    assert d[1] < d[0] / 2.5  # sqrt(16) = 4 expected

@@ -60,7 +60,8 @@ auto matrix_member(Eigen::MatrixXd Result::*member) {
 
 circle::RunSpec make_spec(const Eigen::VectorXd& theta0, double lam, const std::string& method,
                           bool biased, std::int64_t iterations,
-                          const std::vector<std::int64_t>& record, double dt) {
+                          const std::vector<std::int64_t>& record, double dt,
+                          const std::optional<Eigen::MatrixXd>& density) {
     circle::RunSpec spec;
     spec.theta0 = theta0;
     spec.lam = lam;
@@ -69,6 +70,7 @@ circle::RunSpec make_spec(const Eigen::VectorXd& theta0, double lam, const std::
     spec.iterations = iterations;
     spec.record = record;
     spec.dt = dt;
+    if (density) spec.density = *density;
     circle::validate(spec);
     return spec;
 }
@@ -91,6 +93,16 @@ void register_circle(py::module_& m) {
         .def_property_readonly("criterion", eigen_member(&circle::RunResult::criterion))
         .def_property_readonly("risk", eigen_member(&circle::RunResult::risk))
         .def_property_readonly("mmd_teacher", eigen_member(&circle::RunResult::mmd_teacher))
+        .def_property_readonly("w1_teacher", eigen_member(&circle::RunResult::w1_teacher))
+        // None when the run was given no density to compare with.
+        .def_property_readonly("mmd_density",
+                               [](const py::object& self) -> py::object {
+                                   if (self.cast<const circle::RunResult&>().mmd_density.size() ==
+                                       0) {
+                                       return py::none();
+                                   }
+                                   return eigen_member(&circle::RunResult::mmd_density)(self);
+                               })
         .def_readonly("cg_iterations", &circle::RunResult::cg_iterations);
 
     py::class_<circle::PdeResult>(m, "CirclePdeResult")
@@ -236,22 +248,25 @@ void register_circle(py::module_& m) {
         "circle_run",
         [](const std::shared_ptr<Problem>& problem, const Eigen::VectorXd& theta0, double lam,
            const std::string& method, bool biased, std::int64_t iterations,
-           const std::vector<std::int64_t>& record, double dt, const py::object& progress) {
+           const std::vector<std::int64_t>& record, double dt,
+           const std::optional<Eigen::MatrixXd>& density, const py::object& progress) {
             const circle::RunSpec spec =
-                make_spec(theta0, lam, method, biased, iterations, record, dt);
+                make_spec(theta0, lam, method, biased, iterations, record, dt, density);
             return run_without_gil(
                 [&](const Poll& poll) { return circle::run(*problem, spec, poll); }, progress,
                 iterations);
         },
         py::arg("problem"), py::arg("theta0"), py::arg("lam"), py::arg("method"),
         py::arg("biased"), py::arg("iterations"), py::arg("record"),
-        py::arg("dt") = 1.0 / 1024, py::arg("progress") = py::none());
+        py::arg("dt") = 1.0 / 1024, py::arg("density") = py::none(),
+        py::arg("progress") = py::none());
     m.def(
         "circle_run_ensemble",
         [](const std::vector<std::shared_ptr<Problem>>& problems,
            const std::vector<Eigen::VectorXd>& theta0, const std::vector<double>& lam,
            const std::vector<std::string>& method, bool biased, std::int64_t iterations,
-           const std::vector<std::int64_t>& record, double dt, int threads,
+           const std::vector<std::int64_t>& record, double dt,
+           const std::optional<Eigen::MatrixXd>& density, int threads,
            const py::object& progress) {
             const std::size_t n = theta0.size();
             if (problems.size() != n || lam.size() != n || method.size() != n) {
@@ -262,7 +277,7 @@ void register_circle(py::module_& m) {
             std::vector<circle::RunSpec> specs;
             for (std::size_t i = 0; i < n; ++i) {
                 specs.push_back(make_spec(theta0[i], lam[i], method[i], biased, iterations,
-                                          record, dt));
+                                          record, dt, density));
             }
             std::vector<std::exception_ptr> errors;
             auto results = run_without_gil(
@@ -274,7 +289,8 @@ void register_circle(py::module_& m) {
         },
         py::arg("problems"), py::arg("theta0"), py::arg("lam"), py::arg("method"),
         py::arg("biased"), py::arg("iterations"), py::arg("record"),
-        py::arg("dt") = 1.0 / 1024, py::arg("threads") = 0, py::arg("progress") = py::none());
+        py::arg("dt") = 1.0 / 1024, py::arg("density") = py::none(), py::arg("threads") = 0,
+        py::arg("progress") = py::none());
 
     m.def(
         "circle_mmd",
@@ -299,6 +315,8 @@ void register_circle(py::module_& m) {
         },
         py::arg("a"), py::arg("b"), py::arg("wa") = py::none(), py::arg("wb") = py::none());
 
+    m.def("circle_w2", &circle::w2_uniform, py::arg("a"), py::arg("b"));
+    m.def("circle_cell_centres", &circle::cell_centres, py::arg("cells"));
     m.def(
         "circle_pde",
         [](Eigen::Index cells, double gamma, const std::vector<double>& times, double rtol,

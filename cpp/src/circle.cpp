@@ -608,6 +608,20 @@ void validate(const RunSpec& spec) {
             throw std::invalid_argument("record must be strictly increasing");
         }
     }
+    if (spec.density.size() > 0) {
+        if (spec.density.rows() != static_cast<Eigen::Index>(spec.record.size())) {
+            throw std::invalid_argument("density must have one row per recorded iteration");
+        }
+        if (spec.density.cols() < 1 || !spec.density.allFinite() ||
+            (spec.density.array() < 0.0).any()) {
+            throw std::invalid_argument("density must be finite and >= 0");
+        }
+        for (Eigen::Index k = 0; k < spec.density.rows(); ++k) {
+            if (!(spec.density.row(k).sum() > 0.0)) {
+                throw std::invalid_argument("density rows must not sum to 0");
+            }
+        }
+    }
 }
 
 RunResult run(const Problem& pb, const RunSpec& spec, const Poll& poll) {
@@ -621,6 +635,11 @@ RunResult run(const Problem& pb, const RunSpec& spec, const Poll& poll) {
     out.criterion.resize(K);
     out.risk.resize(K);
     out.mmd_teacher.resize(K);
+    out.w1_teacher.resize(K);
+    const bool with_density = spec.density.size() > 0;
+    if (with_density) out.mmd_density.resize(K);
+    const Eigen::VectorXd centres =
+        with_density ? cell_centres(spec.density.cols()) : Eigen::VectorXd();
     Neurons nr = Neurons::from(spec.theta0, Eigen::VectorXd::Zero(M));
     Problem::Workspace w;
     const Eigen::VectorXd none;
@@ -639,6 +658,10 @@ RunResult run(const Problem& pb, const RunSpec& spec, const Poll& poll) {
             out.criterion[k] = info.criterion;
             out.risk[k] = info.ev.risk;
             out.mmd_teacher[k] = mmd(th, none, pb.teacher(), none);
+            out.w1_teacher[k] = w1(th, none, pb.teacher(), none);
+            if (with_density) {
+                out.mmd_density[k] = mmd(th, none, centres, spec.density.row(k).transpose());
+            }
             ++k;
         }
         if (i == spec.iterations) break;

@@ -2,6 +2,8 @@
 // the energy-distance MMD by sorted half-angles, and the exact W₁.
 #include <algorithm>
 #include <cmath>
+#include <limits>
+#include <string>
 #include <numeric>
 #include <stdexcept>
 #include <utility>
@@ -115,6 +117,41 @@ double w1(const Eigen::VectorXd& a, const Eigen::VectorXd& wa, const Eigen::Vect
     double total = 0.0;
     for (const auto& pc : pieces) total += pc.second * std::abs(pc.first - c);
     return total;
+}
+
+Eigen::VectorXd cell_centres(Eigen::Index cells) {
+    if (cells < 1) throw std::invalid_argument("cells must be >= 1");
+    const double h = 2.0 * kPi / static_cast<double>(cells);
+    Eigen::VectorXd c(cells);
+    for (Eigen::Index k = 0; k < cells; ++k) c[k] = -kPi + h * (static_cast<double>(k) + 0.5);
+    return c;
+}
+
+double w2_uniform(const Eigen::VectorXd& a, const Eigen::VectorXd& b) {
+    weights(a, Eigen::VectorXd(), "a", "wa");
+    weights(b, Eigen::VectorXd(), "b", "wb");
+    if (a.size() != b.size()) throw std::invalid_argument("a and b must have the same size");
+    // Between two uniform sets of n points on the circle, an optimal plan for a convex
+    // function of the arc length matches the sorted angles by a cyclic shift; each
+    // matched pair then travels the shorter arc (a longer one is never cheaper).
+    const auto n = static_cast<std::size_t>(a.size());
+    std::vector<double> as(n), bs(n);
+    for (std::size_t i = 0; i < n; ++i) {
+        as[i] = wrap_angle(a[static_cast<Eigen::Index>(i)]);
+        bs[i] = wrap_angle(b[static_cast<Eigen::Index>(i)]);
+    }
+    std::sort(as.begin(), as.end());
+    std::sort(bs.begin(), bs.end());
+    double best = std::numeric_limits<double>::infinity();
+    for (std::size_t k = 0; k < n; ++k) {
+        double cost = 0.0;
+        for (std::size_t i = 0; i < n; ++i) {
+            const double d = std::abs(wrap_angle(as[i] - bs[(i + k) % n]));
+            cost += d * d;
+        }
+        best = std::min(best, cost);
+    }
+    return std::sqrt(best / static_cast<double>(n));
 }
 
 }  // namespace ttnn::circle

@@ -141,12 +141,16 @@ struct RunSpec {
     double dt = 1.0 / 1024;
     std::int64_t iterations = 0;
     std::vector<std::int64_t> record;  // increasing, within [0, iterations]
+    // Optional: one density per recorded iteration (rows), as cell averages on
+    // equal cells of [−π, π) (the PDE's output); the run records the MMD to each.
+    Eigen::MatrixXd density;
 };
 
 struct RunResult {
     std::vector<std::int64_t> iterations;  // the recorded ones
     Eigen::MatrixXd theta, u;              // K × M, in the initial neurons' order
-    Eigen::VectorXd criterion, risk, mmd_teacher;  // K
+    Eigen::VectorXd criterion, risk, mmd_teacher, w1_teacher;  // K
+    Eigen::VectorXd mmd_density;  // K, or empty without RunSpec::density
     std::int64_t cg_iterations = 0;        // over the whole run (VarPro and the start)
 };
 
@@ -171,6 +175,11 @@ double chord_sum(const Eigen::VectorXd& a, const Eigen::VectorXd& wa, const Eige
 // Exact Wasserstein-1 distance (arc length) between weighted sets on the circle.
 double w1(const Eigen::VectorXd& a, const Eigen::VectorXd& wa, const Eigen::VectorXd& b,
           const Eigen::VectorXd& wb);
+// Exact Wasserstein-2 distance (arc length) between two uniform sets of the same size:
+// the best of the n cyclic matchings of the sorted angles, O(n²).
+double w2_uniform(const Eigen::VectorXd& a, const Eigen::VectorXd& b);
+// The centres of `cells` equal cells of [−π, π).
+Eigen::VectorXd cell_centres(Eigen::Index cells);
 
 // ---- the PDE (circle_pde.cpp) ----
 struct PdeResult {
