@@ -485,3 +485,30 @@ def test_mmd_to_the_teachers_density_falls_with_the_number_of_particles() -> Non
         for M in (64, 1024)
     ]
     assert d[1] < d[0] / 2.5  # sqrt(16) = 4 expected
+
+
+def test_particles_approach_the_pde_as_m_grows() -> None:
+    # VarPro at small lam follows the PDE better with more particles (the mean-field
+    # limit); at t = 1/4 the gap between M = 16 and M = 256 is about 3x (seeds 0, 1).
+    teacher = _core.circle_sample_rho(4096, 100.0, seed=0)
+    record = [0, 128, 256]
+    pde = _core.circle_pde(1024, 100.0, [i * 2.0**-10 for i in record])
+    masses = pde.f * (2 * np.pi / 1024)
+    np.testing.assert_allclose(masses.sum(axis=1), 1.0, atol=1e-12)
+    gaps = {}
+    for M in (16, 256):
+        runs = _core.circle_run_ensemble(
+            problems=[
+                _core.CircleProblem(teacher, _core.circle_gaussian_inputs(1024, 1, s))
+                for s in (0, 1)
+            ],
+            theta0=[_core.circle_uniform_angles(M, 2, s) for s in (0, 1)],
+            lam=[1e-3, 1e-3],
+            method=["varpro", "varpro"],
+            biased=False,
+            iterations=record[-1],
+            record=record,
+            density=masses,
+        )
+        gaps[M] = np.mean([r.mmd_density for r in runs], axis=0)
+    assert np.all(gaps[256][1:] < gaps[16][1:] / 2)
