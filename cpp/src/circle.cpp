@@ -19,16 +19,30 @@ constexpr double kTwoPi = 2.0 * kPi;
 constexpr double kHalfPi = 0.5 * kPi;
 constexpr double kSecondMode = 0.4 * kPi;
 
-// The half-open range [lo, hi) of the doubled sorted array (ang, ang + 2π)
-// whose angles a satisfy cos(phi − a) > 0, i.e. phi − π/2 < a < phi + π/2.
-inline void arc(const std::vector<double>& ang, double phi, Eigen::Index& lo, Eigen::Index& hi) {
+// For each sorted query angle q_j, the half-open range [lo_j, hi_j) of the doubled
+// sorted array (ang, ang + 2π) whose angles a satisfy cos(q_j − a) > 0, i.e.
+// q_j − π/2 < a < q_j + π/2. Both ends are monotone in q_j, so one sweep over the
+// tripled array (ang − 2π, ang, ang + 2π) finds them all: O(#q + #ang).
+void arcs(const std::vector<double>& q, const std::vector<double>& ang,
+          std::vector<Eigen::Index>& lo, std::vector<Eigen::Index>& hi) {
     const auto L = static_cast<Eigen::Index>(ang.size());
-    double a = phi - kHalfPi;
-    if (a < -kPi) a += kTwoPi;
-    lo = std::upper_bound(ang.begin(), ang.end(), a) - ang.begin();
-    const double b = a + kPi;
-    const Eigen::Index k = std::lower_bound(ang.begin(), ang.end(), b) - ang.begin();
-    hi = k < L ? k : L + (std::lower_bound(ang.begin(), ang.end(), b - kTwoPi) - ang.begin());
+    const auto at = [&](Eigen::Index k) {
+        return k < L ? ang[k] - kTwoPi : k < 2 * L ? ang[k - L] : ang[k - 2 * L] + kTwoPi;
+    };
+    lo.resize(q.size());
+    hi.resize(q.size());
+    Eigen::Index pl = 0, ph = 0;
+    for (std::size_t j = 0; j < q.size(); ++j) {
+        const double a = q[j] - kHalfPi, b = a + kPi;
+        while (pl < 3 * L && at(pl) <= a) ++pl;
+        if (ph < pl) ph = pl;
+        while (ph < 3 * L && at(ph) < b) ++ph;
+        // Arcs that start in the first copy (q_j < −π/2) keep its indices; the others
+        // are shifted down one period so that lo ∈ [0, L) and hi ≤ 2L.
+        const Eigen::Index shift = pl >= L ? L : 0;
+        lo[j] = pl - shift;
+        hi[j] = ph - shift;
+    }
 }
 
 // Σ over the doubled range [lo, hi) from the prefix sums P (size L + 1) of one period.
@@ -302,13 +316,8 @@ Eigen::VectorXd Problem::y_original() const {
 void Problem::bind(const Neurons& nr, Workspace& w) const {
     const std::size_t M = nr.theta.size();
     if (!population()) {
-        const auto N = static_cast<std::size_t>(n_);
-        w.lo.resize(M);
-        w.hi.resize(M);
-        for (std::size_t j = 0; j < M; ++j) arc(alpha_, nr.theta[j], w.lo[j], w.hi[j]);
-        w.slo.resize(N);
-        w.shi.resize(N);
-        for (std::size_t n = 0; n < N; ++n) arc(nr.theta, alpha_[n], w.slo[n], w.shi[n]);
+        arcs(nr.theta, alpha_, w.lo, w.hi);
+        arcs(alpha_, nr.theta, w.slo, w.shi);
         return;
     }
     // The population: K's kernel values, and the teacher's terms per neuron.
