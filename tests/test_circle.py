@@ -566,3 +566,36 @@ def test_sigint_stops_an_ensemble_within_a_second() -> None:
     assert line == "interrupted"
     assert proc.returncode == 0
     assert stopped < 1.0, f"stopped {stopped:.2f} s after SIGINT"
+
+
+@pytest.mark.parametrize(("M", "Mt"), [(1, 1), (2, 3), (60, 200)])
+def test_population_sweeps_match_the_dense_kernel(M: int, Mt: int) -> None:
+    # The population's sums run over the sorted angles laid out twice; include
+    # duplicates, the cut at -pi and angles exactly pi apart.
+    rng = np.random.default_rng(M + Mt)
+    teacher = rng.uniform(-np.pi, np.pi, Mt)
+    theta = rng.uniform(-np.pi, np.pi, M)
+    theta[0] = -np.pi
+    if M > 2:
+        theta[1] = theta[2]
+        theta[3] = 0.0
+        teacher[0] = np.pi / 2 - 1e-300
+        teacher[1] = 0.0
+    u = rng.normal(size=M) + 1
+    p = _core.CircleProblem(teacher)
+    Kd = ref.arccos_kernel(theta[:, None] - theta[None, :]) / M
+    v = rng.normal(size=M)
+    bound = 64 * (M + Mt) * EPS * (np.abs(Kd) @ np.abs(v) + 1e-300)
+    assert np.all(np.abs(p.k_times(theta, v) - Kd @ v) <= bound)
+    kt = ref.arccos_kernel(theta[:, None] - teacher[None, :]).mean(axis=1)
+    assert np.all(np.abs(p.phi_t_y(theta) - kt) <= 64 * (M + Mt) * EPS)
+    yy = ref.arccos_kernel(teacher[:, None] - teacher[None, :]).mean()
+    assert p.y_square == pytest.approx(yy, rel=64 * Mt * EPS)
+    J, risk, gw, gu = p.evaluate(theta, u, 0.1, False)
+    assert risk == pytest.approx(
+        ref.population_risk(theta, u, teacher), abs=64 * (M + Mt) * EPS * (1 + np.abs(u).sum())
+    )
+    gw_ref, gu_ref = ref.population_gradients(theta, u, teacher, 0.1, False)
+    scale = 64 * (M + Mt) * EPS * (1 + np.abs(u).max()) ** 2 / (0.1 * M)
+    assert np.max(np.abs(gw - gw_ref)) <= scale
+    assert np.max(np.abs(gu - gu_ref)) <= scale

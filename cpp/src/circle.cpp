@@ -57,6 +57,81 @@ inline void prefix(std::vector<double>& P, std::size_t n) {
     P[0] = 0.0;
 }
 
+// The population's sums over a sorted source set (angles e_i with weights w_i) for
+// sorted queries q_j: K_j = Σ_i w_i k(q_j − e_i) and T_j = Σ_i w_i k̃(q_j − e_i). On
+// the source laid out twice (e, e + 2π), the sources "ahead" of q_j (e ∈ (q_j, q_j + π),
+// Δ = q_j − e < 0) and "behind" it (e ∈ [q_j + π, q_j + 2π], Δ = q_j + 2π − e ≥ 0) are
+// two contiguous ranges, found by one merge sweep; on each, |Δ| and |sin Δ| have a
+// fixed sign and the kernels are combinations of Σ w cos e, Σ w sin e, Σ w e cos e and
+// Σ w e sin e, read from prefix sums (docs/maths/circle.md#the-model).
+struct KernelPrefix {
+    std::vector<double> c, s, ec, es;  // over the doubled source, size 2L + 1
+};
+
+void kernel_prefix(const std::vector<double>& e, const std::vector<double>& ce,
+                   const std::vector<double>& se, const std::vector<double>* w,
+                   KernelPrefix& P) {
+    const std::size_t L = e.size();
+    for (auto* v : {&P.c, &P.s, &P.ec, &P.es}) {
+        v->resize(2 * L + 1);
+        (*v)[0] = 0.0;
+    }
+    for (std::size_t k = 0; k < 2 * L; ++k) {
+        const std::size_t i = k < L ? k : k - L;
+        const double ang = k < L ? e[i] : e[i] + kTwoPi;
+        const double wi = w ? (*w)[i] : 1.0;
+        P.c[k + 1] = P.c[k] + wi * ce[i];
+        P.s[k + 1] = P.s[k] + wi * se[i];
+        P.ec[k + 1] = P.ec[k] + wi * ang * ce[i];
+        P.es[k + 1] = P.es[k] + wi * ang * se[i];
+    }
+}
+
+void kernel_windows(const std::vector<double>& q, const std::vector<double>& e, KernelWindows& W) {
+    const auto L = static_cast<Eigen::Index>(e.size());
+    const auto at = [&](Eigen::Index k) { return k < L ? e[k] : e[k - L] + kTwoPi; };
+    W.a0.resize(q.size());
+    W.a1.resize(q.size());
+    W.b1.resize(q.size());
+    Eigen::Index p0 = 0, p1 = 0, p2 = 0;
+    for (std::size_t j = 0; j < q.size(); ++j) {
+        while (p0 < 2 * L && at(p0) <= q[j]) ++p0;
+        if (p1 < p0) p1 = p0;
+        while (p1 < 2 * L && at(p1) < q[j] + kPi) ++p1;
+        if (p2 < p1) p2 = p1;
+        while (p2 < 2 * L && at(p2) <= q[j] + kTwoPi) ++p2;
+        W.a0[j] = p0;
+        W.a1[j] = p1;
+        W.b1[j] = p2;
+    }
+}
+
+// K and T (either may be null) for queries q with cos, sin qc, qs.
+void kernel_sums(const std::vector<double>& q, const std::vector<double>& qc,
+                 const std::vector<double>& qs, const KernelWindows& W, const KernelPrefix& P,
+                 double* K, double* T) {
+    constexpr double kInv = 1.0 / (2.0 * 3.14159265358979323846);
+    for (std::size_t j = 0; j < q.size(); ++j) {
+        const double c = qc[j], s = qs[j];
+        const auto sums = [&](Eigen::Index lo, Eigen::Index hi, double& sin_s, double& cos_s,
+                              double& ecos, double& esin) {
+            const double C = P.c[hi] - P.c[lo], S = P.s[hi] - P.s[lo];
+            const double U = P.ec[hi] - P.ec[lo], V = P.es[hi] - P.es[lo];
+            sin_s = s * C - c * S;  // Σ w sin(q − e)
+            cos_s = c * C + s * S;  // Σ w cos(q − e)
+            ecos = c * U + s * V;   // Σ w e cos(q − e)
+            esin = s * U - c * V;   // Σ w e sin(q − e)
+        };
+        double sa, ca, eca, esa, sb, cb, ecb, esb;
+        sums(W.a0[j], W.a1[j], sa, ca, eca, esa);
+        sums(W.a1[j], W.b1[j], sb, cb, ecb, esb);
+        const double ahead = kPi + q[j];           // π − |Δ| = π + q − e
+        const double behind = kPi - q[j] - kTwoPi;  // π − |Δ| = π − (q + 2π) + e
+        if (K) K[j] = ((-sa + ahead * ca - eca) + (sb + behind * cb + ecb)) * kInv;
+        if (T) T[j] = -((ahead * sa - esa) + (behind * sb + esb)) * kInv;
+    }
+}
+
 // Δ wrapped to [−π, π).
 inline double wrap_diff(double d) {
     if (d >= kPi) return d - kTwoPi;
@@ -248,26 +323,29 @@ Problem::Problem(const Eigen::VectorXd& teacher, const Eigen::MatrixXd& X) : tea
     if (X.rows() > 0 && X.cols() != 2) throw std::invalid_argument("X must have 2 columns");
     if (!X.allFinite()) throw std::invalid_argument("X must be finite");
     const Eigen::Index Mt = teacher.size();
-    if (X.rows() == 0) {  // the population
+    if (X.rows() == 0) {  // the population: the teacher sorted, with its prefix sums
         tt_.resize(static_cast<std::size_t>(Mt));
+        for (Eigen::Index t = 0; t < Mt; ++t) tt_[static_cast<std::size_t>(t)] = wrap_angle(teacher[t]);
+        std::sort(tt_.begin(), tt_.end());
         tc_.resize(tt_.size());
         ts_.resize(tt_.size());
-        for (Eigen::Index t = 0; t < Mt; ++t) {
-            tt_[t] = wrap_angle(teacher[t]);
+        for (std::size_t t = 0; t < tt_.size(); ++t) {
             tc_[t] = std::cos(tt_[t]);
             ts_[t] = std::sin(tt_[t]);
         }
-        // E[y²] = (1/M_t²) Σ_t Σ_t′ k(θ_t − θ_t′): once per problem.
+        KernelPrefix P;
+        kernel_prefix(tt_, tc_, ts_, nullptr, P);
+        tpc_ = P.c;
+        tps_ = P.s;
+        tpec_ = P.ec;
+        tpes_ = P.es;
+        // E[y²] = (1/M_t²) Σ_t Σ_t′ k(θ_t − θ_t′).
+        KernelWindows W;
+        kernel_windows(tt_, tt_, W);
+        std::vector<double> K(tt_.size());
+        kernel_sums(tt_, tc_, ts_, W, P, K.data(), nullptr);
         double acc = 0.0;
-        for (Eigen::Index a = 0; a < Mt; ++a) {
-            double row = 0.0;
-            for (Eigen::Index b = 0; b < Mt; ++b) {
-                const double d = wrap_diff(tt_[a] - tt_[b]);
-                row += kernel_cs(d, tc_[a] * tc_[b] + ts_[a] * ts_[b],
-                                 ts_[a] * tc_[b] - tc_[a] * ts_[b]);
-            }
-            acc += row;
-        }
+        for (double v : K) acc += v;
         yy_ = acc / (static_cast<double>(Mt) * static_cast<double>(Mt));
         return;
     }
@@ -320,33 +398,20 @@ void Problem::bind(const Neurons& nr, Workspace& w) const {
         arcs(alpha_, nr.theta, w.slo, w.shi);
         return;
     }
-    // The population: K's kernel values, and the teacher's terms per neuron.
-    w.kdense.resize(M * M);
-    for (std::size_t i = 0; i < M; ++i) {
-        w.kdense[i * M + i] = 0.5;
-        for (std::size_t j = i + 1; j < M; ++j) {
-            const double d = wrap_diff(nr.theta[i] - nr.theta[j]);
-            const double k = kernel_cs(d, nr.c[i] * nr.c[j] + nr.s[i] * nr.s[j],
-                                       nr.s[i] * nr.c[j] - nr.c[i] * nr.s[j]);
-            w.kdense[i * M + j] = k;
-            w.kdense[j * M + i] = k;
-        }
-    }
-    const std::size_t Mt = tt_.size();
-    w.kt.assign(M, 0.0);
-    w.gt1.assign(M, 0.0);
-    w.gt2.assign(M, 0.0);
+    // The population: the arcs of each neuron among the neurons and the teacher, and
+    // the teacher's terms per neuron (kt_j = Σ_t k / M_t and G's two components).
+    KernelWindows tw;
+    kernel_windows(nr.theta, tt_, tw);
+    kernel_windows(nr.theta, nr.theta, w.nwin);
+    const KernelPrefix P{tpc_, tps_, tpec_, tpes_};
+    std::vector<double> T(M);
+    w.kt.resize(M);
+    w.gt1.resize(M);
+    w.gt2.resize(M);
+    kernel_sums(nr.theta, nr.c, nr.s, tw, P, w.kt.data(), T.data());
+    const double inv_mt = 1.0 / static_cast<double>(tt_.size());
     for (std::size_t j = 0; j < M; ++j) {
-        double sk = 0.0, skt = 0.0;
-        for (std::size_t t = 0; t < Mt; ++t) {
-            const double d = wrap_diff(nr.theta[j] - tt_[t]);
-            const double cosd = nr.c[j] * tc_[t] + nr.s[j] * ts_[t];
-            const double sind = nr.s[j] * tc_[t] - nr.c[j] * ts_[t];
-            sk += kernel_cs(d, cosd, sind);
-            skt += kernel_tangent(d, sind);
-        }
-        sk /= static_cast<double>(Mt);
-        skt /= static_cast<double>(Mt);
+        const double sk = w.kt[j] * inv_mt, skt = T[j] * inv_mt;
         w.kt[j] = sk;
         // G = k w + k̃ w⊥, w⊥ = (−sin θ, cos θ).
         w.gt1[j] = sk * nr.c[j] - skt * nr.s[j];
@@ -393,12 +458,10 @@ void Problem::k_times(const Neurons& nr, Workspace& w, const std::vector<double>
     out.resize(M);
     const double inv_m = 1.0 / static_cast<double>(M);
     if (population()) {
-        for (std::size_t i = 0; i < M; ++i) {
-            const double* row = &w.kdense[i * M];
-            double acc = 0.0;
-            for (std::size_t j = 0; j < M; ++j) acc += row[j] * v[j];
-            out[i] = acc * inv_m;
-        }
+        KernelPrefix P;
+        kernel_prefix(nr.theta, nr.c, nr.s, &v, P);
+        kernel_sums(nr.theta, nr.c, nr.s, w.nwin, P, out.data(), nullptr);
+        for (auto& o : out) o *= inv_m;
         return;
     }
     const auto N = static_cast<std::size_t>(n_);
@@ -435,19 +498,15 @@ Evaluation Problem::evaluate(const Neurons& nr, Workspace& w) const {
     const double inv_m = 1.0 / static_cast<double>(M);
     if (population()) {
         // risk = uᵀ k u / M² − 2 uᵀ kt / M + E[y²]; D_j = (1/M) Σ_i u_i G(θ_j, θ_i) − teacher's.
+        KernelPrefix P;
+        kernel_prefix(nr.theta, nr.c, nr.s, &nr.u, P);
+        std::vector<double> K(M), T(M);
+        kernel_sums(nr.theta, nr.c, nr.s, w.nwin, P, K.data(), T.data());
         double quad = 0.0, lin = 0.0;
         for (std::size_t j = 0; j < M; ++j) {
-            const double* row = &w.kdense[j * M];
-            double sk = 0.0, skt = 0.0;
-            for (std::size_t i = 0; i < M; ++i) {
-                sk += row[i] * nr.u[i];
-                const double sind = nr.s[j] * nr.c[i] - nr.c[j] * nr.s[i];
-                skt += kernel_tangent(wrap_diff(nr.theta[j] - nr.theta[i]), sind) * nr.u[i];
-            }
-            quad += nr.u[j] * sk;
+            quad += nr.u[j] * K[j];
             lin += nr.u[j] * w.kt[j];
-            sk *= inv_m;
-            skt *= inv_m;
+            const double sk = K[j] * inv_m, skt = T[j] * inv_m;
             ev.d1[j] = (sk * nr.c[j] - skt * nr.s[j]) - w.gt1[j];
             ev.d2[j] = (sk * nr.s[j] + skt * nr.c[j]) - w.gt2[j];
         }

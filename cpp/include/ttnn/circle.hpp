@@ -64,6 +64,12 @@ struct Evaluation {
     std::vector<double> d1, d2;
 };
 
+// For each sorted query, the sources ahead of it ([a0, a1)) and behind it ([a1, b1))
+// on the source laid out twice (the population's sweeps, circle.cpp).
+struct KernelWindows {
+    std::vector<Eigen::Index> a0, a1, b1;
+};
+
 // The data of a run: the teacher's particles and either N samples (sorted by
 // angle on construction) or the exact population. Read-only once built, so
 // runs of an ensemble share it; the per-run arrays live in a Workspace.
@@ -84,7 +90,7 @@ public:
         std::vector<Eigen::Index> lo, hi;    // per sorted neuron: its samples (doubled index)
         std::vector<Eigen::Index> slo, shi;  // per sorted sample: its neurons (doubled index)
         std::vector<double> pa, pb, g, b, r, p, ap;  // prefix sums and work vectors
-        std::vector<double> kdense;  // population: k(θ_i − θ_j), row-major M × M
+        KernelWindows nwin;  // population: each neuron's ranges among the neurons
         std::vector<double> kt, gt1, gt2;  // population: teacher terms per neuron
     };
     // Prepares w for the neurons' current angles (arcs, or the population's kernels).
@@ -106,7 +112,8 @@ private:
     std::vector<double> alpha_, x1_, x2_, y_;  // sorted by alpha
     std::vector<Eigen::Index> order_;          // original index of each sorted sample
     std::vector<double> py1_, py2_;            // prefix sums of y x1, y x2
-    std::vector<double> tt_, tc_, ts_;         // teacher angles, cos, sin (population)
+    std::vector<double> tt_, tc_, ts_;  // population: sorted teacher angles, cos, sin
+    std::vector<double> tpc_, tps_, tpec_, tpes_;  // and their kernel prefix sums
     double yy_ = 0.0;
 };
 
