@@ -110,7 +110,7 @@ void kernel_windows(const std::vector<double>& q, const std::vector<double>& e, 
 void kernel_sums(const std::vector<double>& q, const std::vector<double>& qc,
                  const std::vector<double>& qs, const KernelWindows& W, const KernelPrefix& P,
                  double* K, double* T) {
-    constexpr double kInv = 1.0 / (2.0 * 3.14159265358979323846);
+    constexpr double kInv = 1.0 / kTwoPi;
     for (std::size_t j = 0; j < q.size(); ++j) {
         const double c = qc[j], s = qs[j];
         const auto sums = [&](Eigen::Index lo, Eigen::Index hi, double& sin_s, double& cos_s,
@@ -132,20 +132,9 @@ void kernel_sums(const std::vector<double>& q, const std::vector<double>& qc,
     }
 }
 
-// Δ wrapped to [−π, π).
-inline double wrap_diff(double d) {
-    if (d >= kPi) return d - kTwoPi;
-    if (d < -kPi) return d + kTwoPi;
-    return d;
-}
-
-// k(Δ) and the tangential derivative k̃(Δ) = −(π − |Δ|) sin Δ / (2π), from
-// cos Δ, sin Δ and the wrapped Δ.
+// k(Δ) from cos Δ, sin Δ and Δ wrapped to [−π, π).
 inline double kernel_cs(double d, double cosd, double sind) {
     return (std::abs(sind) + (kPi - std::abs(d)) * cosd) / kTwoPi;
-}
-inline double kernel_tangent(double d, double sind) {
-    return -(kPi - std::abs(d)) * sind / kTwoPi;
 }
 
 // The CDF-like antiderivative of q(θ) = 1 / (1 + γ sin²(θ/2)), continuous on R:

@@ -36,7 +36,7 @@ Eigen::VectorXd uniform_angles(Eigen::Index count, std::uint64_t seed, std::uint
 Eigen::MatrixXd gaussian_inputs(Eigen::Index n, std::uint64_t seed, std::uint64_t stream);
 
 // The degree-1 arc-cosine kernel E[relu(w·x) relu(w′·x)] of two unit vectors at
-// angle difference Δ (any real), and the tangential part of its gradient.
+// angle difference Δ (any real).
 double arccos_kernel(double delta);
 
 enum class Method { varpro, two_timescale };
