@@ -35,4 +35,5 @@ PYBIND11_MODULE(_core, m) {
     ttnn::bindings::register_additive(m);
     ttnn::bindings::register_flow(m);
     ttnn::bindings::register_ensemble(m);
+    ttnn::bindings::register_circle(m);
 }

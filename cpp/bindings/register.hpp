@@ -14,5 +14,6 @@ void register_sgd(pybind11::module_& m);
 void register_additive(pybind11::module_& m);
 void register_flow(pybind11::module_& m);
 void register_ensemble(pybind11::module_& m);
+void register_circle(pybind11::module_& m);
 
 }  // namespace ttnn::bindings
