@@ -126,17 +126,22 @@ double band_condition(const SymBand& A, const BandCholesky& chol) {
         for (int i = std::max(0, j - A.w); i <= std::min(n - 1, j + A.w); ++i) s += std::abs(A.at(i, j));
         norm1 = std::max(norm1, s);
     }
+    return norm1 * inverse_norm1_estimate(n, [&](const Eigen::VectorXd& x) { return chol.solve(x); });
+}
+
+double inverse_norm1_estimate(int n, const std::function<Eigen::VectorXd(const Eigen::VectorXd&)>& solve) {
+    if (n == 0) return 0.0;
     // Hager (1984) / Higham (1988): maximise ‖A⁻¹x‖₁ over ‖x‖₁ = 1 by a few
     // sign-vector iterations (A⁻¹ symmetric, so A⁻ᵀ = A⁻¹).
     Eigen::VectorXd x = Eigen::VectorXd::Constant(n, 1.0 / n);
     double est = 0.0;
     int last = -1;
     for (int it = 0; it < 5; ++it) {
-        const Eigen::VectorXd y = chol.solve(x);
+        const Eigen::VectorXd y = solve(x);
         est = std::max(est, y.lpNorm<1>());
         Eigen::VectorXd xi(n);
         for (int i = 0; i < n; ++i) xi[i] = y[i] >= 0 ? 1.0 : -1.0;
-        const Eigen::VectorXd z = chol.solve(xi);
+        const Eigen::VectorXd z = solve(xi);
         Eigen::Index j;
         const double zmax = z.cwiseAbs().maxCoeff(&j);
         if (zmax <= z.dot(x) || static_cast<int>(j) == last) break;
@@ -144,7 +149,7 @@ double band_condition(const SymBand& A, const BandCholesky& chol) {
         x[j] = 1.0;
         last = static_cast<int>(j);
     }
-    return norm1 * est;
+    return est;
 }
 
 void add_difference_gram(SymBand& A, double lambda) {

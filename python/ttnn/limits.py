@@ -79,7 +79,7 @@ def two_timescale_limit(
     atol: float = 1e-10,
     max_steps: int | None = check.DEFAULT_MAX_STEPS,
     progress: bool | Callable[[int, int], None] = False,
-    method: str = "rk45",
+    method: str = "auto",
 ) -> LimitResult:
     """The ε → 0 limit of the gradient flow from ``net.u``, to slow time ``tau_end``.
 
@@ -107,11 +107,11 @@ def two_timescale_limit(
     ``max_steps`` (``eta="finite"``; default 10⁶, ``None``: no limit) bounds the
     integrator's steps (``ttnn.StepLimitError`` names the τ reached); ``progress``
     as in :func:`ttnn.gradient_flow`. ``method`` (``eta="finite"``) as there:
-    ``"rk45"`` (default, explicit Dormand–Prince 5(4)), ``"rosenbrock"`` (linearly
+    ``"auto"`` (default: explicit until the steps are limited by stability, then
+    Rosenbrock; m ≤ 100 only: an implicit step costs m + 3 right-hand sides),
+    ``"rk45"`` (explicit Dormand–Prince 5(4)), ``"rosenbrock"`` (linearly
     implicit, the dense finite-difference Jacobian of the limit's field: m + 3
-    right-hand sides and an O(m³) LU per step; for stiff late phases at small m) or
-    ``"auto"`` (explicit until the steps are limited by stability, then Rosenbrock;
-    m ≤ 100 only: an implicit step costs m + 3 right-hand sides). Each keeps
+    right-hand sides and an O(m³) LU per step; for stiff late phases at small m). Each keeps
     L + ridge ‖a*‖² non-increasing.
     """
     check_net_target(net, target)

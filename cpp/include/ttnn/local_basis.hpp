@@ -9,6 +9,7 @@
 #pragma once
 
 #include <Eigen/Core>
+#include <functional>
 #include <vector>
 
 #include "ttnn/network.hpp"
@@ -47,6 +48,10 @@ struct BandCholesky {
 // factorisation (Hager's estimator: a few banded solves, a lower bound that is
 // nearly always within a small factor of the true value).
 double band_condition(const SymBand& A, const BandCholesky& chol);
+
+// Hager's estimate of ‖A⁻¹‖₁ for a symmetric positive definite A of order n,
+// from x ↦ A⁻¹ x (a few solves); band_condition and the dense relu path use it.
+double inverse_norm1_estimate(int n, const std::function<Eigen::VectorXd(const Eigen::VectorXd&)>& solve);
 
 // A += lambda DᵀD, the ridge λ‖a‖² = λ‖D c‖² in the local basis: DᵀD is
 // tridiag(−1, 2, −1) with a last diagonal entry 1 (A.w ≥ 1).

@@ -9,8 +9,10 @@ phi_0 = 1, phi_(m+1) = 0:
 H_ij = int_0^1 psi_i psi_j is banded and beta_k = int_0^1 f* psi_k; the normal equations
 G a = b are exactly H c = beta, and a ridge lambda |a|^2 gives (H + lambda D^T D) c = beta
 with a = D c (D the bidiagonal difference). This module builds H from psi directly (not
-from G) and solves by a banded Cholesky, so it checks the C++ banded path independently;
-the dense minimum-norm ``reference.optimal_outer`` stays the oracle.
+from G) and solves by a banded Cholesky, so it checks the C++ banded path independently.
+The limit's a*(u) carries a fixed Tikhonov term delta = ``tikhonov(m)`` (the system is then
+positive definite for every u); ``reference.limit_outer`` (dense solve of
+G + (ridge + delta) I) and the minimum-norm ``reference.optimal_outer`` are the oracles.
 """
 
 from __future__ import annotations
@@ -20,14 +22,19 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from .limits import optimal_outer
+from . import limits as _limits
 from .loss import _quadrature
 from .network import features
 from .target import target_eval
 
-#: Relative cut-off shared with the dense path: a banded system whose 1-norm condition
-#: exceeds 1 / OUTER_RCOND is left to the dense minimum-norm solve.
-OUTER_RCOND: float = 1e-12
+#: delta = TIKHONOV * (m + 1), the fixed Tikhonov term of the limit's a*(u)
+#: (docs/maths/local_basis.md): relative 1e-14 of the bound m + 1 on lambda_max(G).
+TIKHONOV: float = _limits.TIKHONOV
+
+
+def tikhonov(m: int) -> float:
+    """delta for m neurons: a*(u) solves (G + (ridge + delta) I) a = b."""
+    return TIKHONOV * (m + 1)
 
 
 def local_system(
@@ -85,30 +92,42 @@ def optimal_outer_banded(
     activation: str = "cubic",
     ridge: float = 0.0,
 ) -> tuple[NDArray[np.float64], float, bool]:
-    """(a*(u), cond, banded): a*(u) from (H + ridge D^T D) c = beta, a = D c, and the
-    exact 1-norm condition number of that matrix; when it is singular or its condition
-    exceeds 1 / OUTER_RCOND (or the activation is relu), the dense minimum-norm
-    ``optimal_outer`` instead, with the 1-norm condition of G + ridge I (inf if singular)."""
+    """(a*(u), cond, banded) as the finite-eta limit defines a*(u): the solution of
+    (G + (ridge + delta) I) a = b with delta = ``tikhonov(m)``.
+
+    cubic, ramp: from the banded (H + (ridge + delta) D^T D) c = beta, a = D c, by
+    ``band_cholesky``, with the exact 1-norm condition number of that matrix
+    (banded = True). relu: by a dense Cholesky of G + (ridge + delta) I, with its
+    1-norm condition number (banded = False). A failed factorisation raises delta
+    1000-fold, up to three times, as the C++ core does."""
     u = np.asarray(u, dtype=np.float64)
-    if activation in ("cubic", "ramp") and len(u) > 0:
+    m = len(u)
+    delta = tikhonov(m)
+    if activation in ("cubic", "ramp"):
         h, beta, order = local_system(u, eta, breaks, values, activation)
-        a_mat = h + ridge * difference_gram(len(beta))
-        r = band_cholesky(a_mat, max(half_bandwidth(h), 1))
-        if r is not None:
-            cond = float(np.linalg.cond(a_mat, 1))
-            if cond * OUTER_RCOND < 1.0:
+        w = max(half_bandwidth(h), 1)
+        for _ in range(4):
+            a_mat = h + (ridge + delta) * difference_gram(m + 1)
+            r = band_cholesky(a_mat, w)
+            if r is not None:
                 c = np.linalg.solve(r.T, np.linalg.solve(r, beta))
-                a = np.empty(len(u) + 1)
+                a = np.empty(m + 1)
                 a[0] = c[0]
                 a[1 + order] = np.diff(c)
-                return a, cond, True
-    from .loss import gram_system
+                return a, float(np.linalg.cond(a_mat, 1)), True
+            delta *= 1e3
+    else:
+        from .loss import gram_system
 
-    g, b = gram_system(u, eta, breaks, values, activation)
-    g = g + ridge * np.eye(len(b))
-    with np.errstate(all="ignore"):
-        cond = float(np.linalg.cond(g, 1)) if np.linalg.matrix_rank(g) == len(b) else np.inf
-    return optimal_outer(u, eta, breaks, values, activation, ridge), cond, False
+        g, b = gram_system(u, eta, breaks, values, activation)
+        for _ in range(4):
+            a_mat = g + (ridge + delta) * np.eye(m + 1)
+            r = band_cholesky(a_mat, m)
+            if r is not None:
+                a = np.linalg.solve(r.T, np.linalg.solve(r, b))
+                return a, float(np.linalg.cond(a_mat, 1)), False
+            delta *= 1e3
+    return np.full(m + 1, np.nan), np.inf, activation in ("cubic", "ramp")
 
 
 def shifted_gram_solve(
