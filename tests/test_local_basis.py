@@ -164,7 +164,7 @@ def test_singular_local_system_stays_banded_near_the_minimum_norm(act):
         assert np.linalg.norm(a - want) <= tol + tol_banded
 
 
-@pytest.mark.parametrize("act", ["cubic", "ramp"])
+@pytest.mark.parametrize("act", ["cubic", "ramp", "relu"])
 def test_a_star_is_continuous_as_two_neurons_meet(act):
     """Issue 19: a*(u) must not jump as u_6 → u_5 (the minimum-norm cut-off solve
     did, and the exact a*(u) blows up like 1/gap). With the Tikhonov term ‖a*‖² ≤
@@ -195,28 +195,37 @@ def test_a_star_is_continuous_as_two_neurons_meet(act):
     assert dist[-1] <= 1e-3 * np.linalg.norm(a0)
 
 
-@pytest.mark.parametrize("m", [3, 40, 200])
-def test_relu_dense_cholesky_against_the_dense_solve(m):
+@pytest.mark.parametrize("m", [1, 3, 40, 200])
+@pytest.mark.parametrize("ridge", [0.0, 1e-3])
+def test_relu_banded_kkt_against_its_twin_and_the_dense_solve(m, ridge):
+    """relu's a*(u) by the banded KKT system of the linear spline: against the NumPy
+    twin (the same KKT matrix, dense numpy.linalg.solve) and the dense solve of
+    (G + μ I) a = b, with coinciding neurons and neurons outside [0, 1]."""
     rng = np.random.default_rng(m)
     u = rng.uniform(-0.1, 1.1, m)
+    if m >= 3:
+        u[2] = u[1]  # coinciding
     net = ttnn.Network(np.zeros(m + 1), u, 0.1, "relu")
-    a, cond, banded = _core.solve_outer(net._c, TGT._c, 0.0)
-    assert not banded and np.isfinite(cond)
-    _, tol_dense, _ = rounding_bounds_relu(u)
-    want = ref.limit_outer(u, 0.1, *ref_target(TGT), "relu")
-    assert np.linalg.norm(a - want) <= 2 * tol_dense
-    a_ref, cond_ref, _ = ref.optimal_outer_banded(u, 0.1, *ref_target(TGT), "relu")
-    assert np.linalg.norm(a - a_ref) <= 2 * tol_dense
-    # A lower bound, up to its own rounding: the solves inside err by ~ε κ relative.
-    assert cond_ref / 10 <= cond <= cond_ref * (1 + 1e-8 + 10 * EPS * cond_ref)
-
-
-def rounding_bounds_relu(u):
-    mu = tikhonov(len(u))
+    a, cond, banded = _core.solve_outer(net._c, TGT._c, ridge)
+    assert banded and np.isfinite(cond)
+    mu = ridge + tikhonov(m)
+    k_mat, rhs, _ = ref.local_basis.relu_kkt(u, *ref_target(TGT), mu)
+    z = np.linalg.solve(k_mat, rhs)
+    # Both solve K z = rhs stably: each errs by ≲ κ₁(K) ε ‖z‖, and a is made of
+    # differences of entries of z (‖Δa‖ ≤ 2 ‖Δz‖).
+    tol_kkt = 10 * EPS * np.linalg.cond(k_mat, 1) * np.linalg.norm(z) * 2
+    a_ref, cond_ref, banded_ref = ref.optimal_outer_banded(u, 0.1, *ref_target(TGT), "relu", ridge)
+    assert banded_ref
+    assert np.linalg.norm(a - a_ref) <= 2 * tol_kkt
     g, b = ref.gram_system(u, 0.1, *ref_target(TGT), "relu")
-    a_g = g + mu * np.eye(len(b))
-    a = np.linalg.solve(a_g, b)
-    return None, 10 * EPS * np.linalg.cond(a_g, 1) * np.linalg.norm(a), mu
+    a_g = g + mu * np.eye(m + 1)
+    want = np.linalg.solve(a_g, b)
+    tol_dense = 10 * EPS * np.linalg.cond(a_g, 1) * np.linalg.norm(want)
+    assert np.linalg.norm(a - want) <= tol_kkt + tol_dense
+    if ridge > 0:  # well conditioned: a tight check that the two formulations agree
+        assert np.linalg.norm(a - want) <= 1e-9 * np.linalg.norm(want)
+    # Hager's lower bound, up to its own rounding.
+    assert cond_ref / 10 <= cond <= cond_ref * (1 + 1e-8 + 10 * EPS * cond_ref)
 
 
 def test_relu_gram_closed_form_matches_the_quadrature():

@@ -235,6 +235,14 @@ OuterSolve solve_outer(const Network& net, const Target& target, double ridge, c
             out.reg = delta;
             return out;
         }
+    } else if (m > 0) {
+        for (int attempt = 0; attempt < 4; ++attempt, delta *= 1e3) {
+            if (relu_outer_banded(net, target, ridge + delta, out.a, out.cond)) {
+                out.banded = true;
+                out.reg = delta;
+                return out;
+            }
+        }
     } else {
         const GramSystem sys = gram_system(net, target);
         const Eigen::Index n = m + 1;

@@ -43,9 +43,10 @@ class LimitResult(Trajectory):
 
     ``cond[k]`` (``eta="finite"`` only, else None) is a condition estimate of
     the linear system a*(u[k]) was solved from: the banded local-basis matrix
-    H + ridge DᵀD for cubic and ramp, G + ridge I for relu or when the banded
-    one is singular (docs/maths/local_basis.md). Above ``ILL_CONDITIONED``
-    a*(u) is ill-posed (near-coincident neurons) and a warning was issued.
+    H + (ridge + δ) DᵀD for cubic and ramp, the banded KKT matrix of the linear
+    spline for relu, with the fixed Tikhonov δ = 1e-14 (m + 1)
+    (docs/maths/local_basis.md). Above ``ILL_CONDITIONED`` the unregularised a*(u)
+    is ill-posed or singular (near-coincident neurons) and a warning was issued.
     """
 
     time_fields: ClassVar[tuple[str, ...]] = ("tau",)
@@ -141,7 +142,8 @@ def two_timescale_limit(
         if np.max(cond, initial=0.0) > ILL_CONDITIONED:
             worst = int(np.argmax(cond))
             warnings.warn(
-                f"a*(u) is ill-conditioned (condition estimate {cond[worst]:.3g} at "
+                "a*(u) is ill-conditioned, or singular without its Tikhonov term "
+                f"(condition estimate {cond[worst]:.3g} at "
                 f"tau = {out.tau[worst]:.6g}): nearly coinciding neurons, or many overlapping "
                 "windows, make the unregularised a*(u) ill-posed; the fixed Tikhonov term "
                 "(1e-14 (m + 1)) or ridge= decides its weakest directions; see "

@@ -30,16 +30,17 @@ Eigen::VectorXd optimal_outer(const GramSystem& sys, double ridge);
 // continuous in u; as δ → 0 it tends to the minimum-norm minimiser. For cubic
 // and ramp it is solved through the banded local-basis system
 // (H + (ridge + δ) DᵀD) c = β, a = D c, in O(m w²), and `cond` is the 1-norm
-// condition estimate of that banded matrix. For relu, G + (ridge + δ) I is
-// factorised densely (O(m³), blocked, polling `poll` between panels: Ctrl-C
-// stops it), and `cond` is its 1-norm condition estimate. Should a
+// condition estimate of that banded matrix. For relu, through the banded KKT
+// system of the linear spline f (relu_outer_banded, O(m); `cond` is the
+// estimate for the KKT matrix); only a relu network without neurons takes the
+// dense blocked Cholesky of G + (ridge + δ) I (which polls `poll`). Should a
 // factorisation still fail (a pivot lost to rounding), δ is raised 1000-fold,
 // up to three times (`reg` says which δ was used). Never the dense
 // minimum-norm fallback of earlier versions.
 struct OuterSolve {
     Eigen::VectorXd a;      // m + 1 (NaN when no factorisation succeeded: non-finite input)
     double cond = 1.0;      // condition estimate of the system solved (inf: failed)
-    bool banded = false;    // which path gave `a` (banded: cubic, ramp)
+    bool banded = false;    // which path gave `a` (banded: every m ≥ 1; m = 0 relu: dense)
     double reg = 0.0;       // the Tikhonov δ used (tikhonov(m) unless raised)
 };
 OuterSolve solve_outer(const Network& net, const Target& target, double ridge,

@@ -64,6 +64,17 @@ Eigen::VectorXd weights_from_local(const Eigen::VectorXd& c, const std::vector<i
 // Dᵀ P r: the transpose of weights_from_local, applied to r (network order).
 Eigen::VectorXd local_from_dual(const Eigen::VectorXd& r, const std::vector<int>& order);
 
+// relu's a*(u) = argmin_a L(a, u) + mu ‖a‖² (mu > 0) in O(m): f is a linear spline
+// with knots at the sorted u, f = v_k + s_k (x − u_(k)) on the k-th segment, with the
+// value v_k and slope s_k tied by v_{k+1} = v_k + g_k s_k (g_k = u_(k+1) − u_(k)). The
+// loss is a banded quadratic in z = (v, s), ‖a‖² = v_1² + Σ (s_k − s_{k−1})², and the
+// constraints are banded: the symmetric indefinite KKT system [[Q, Cᵀ], [C, 0]] of
+// order 3m − 1 and half-bandwidth 3 is solved by banded LU with partial pivoting
+// (docs/maths/local_basis.md#relu). Returns false when it fails (non-finite input);
+// `cond` is the 1-norm condition estimate of the KKT matrix.
+bool relu_outer_banded(const Network& net, const Target& target, double mu, Eigen::VectorXd& a,
+                       double& cond);
+
 // Solves (I + c G(u)) x = r for the Gram matrix G of a windowed network in
 // O(m w²) (docs/maths/local_basis.md#implicit-steps): with G = Pᵀ Lᵀ H L P and
 // x = Pᵀ D z, it is the banded SPD system (DᵀD + c H) z = Dᵀ P r. The implicit

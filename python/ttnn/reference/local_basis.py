@@ -116,18 +116,60 @@ def optimal_outer_banded(
                 a[1 + order] = np.diff(c)
                 return a, float(np.linalg.cond(a_mat, 1)), True
             delta *= 1e3
+    elif m > 0:
+        k_mat, rhs, order = relu_kkt(u, breaks, values, ridge + delta)
+        z = np.linalg.solve(k_mat, rhs)
+        s = z[1::3]
+        a = np.empty(m + 1)
+        a[0] = z[0]
+        a[1 + order] = np.diff(np.concatenate(([0.0], s)))
+        return a, float(np.linalg.cond(k_mat, 1)), True
     else:
         from .loss import gram_system
 
         g, b = gram_system(u, eta, breaks, values, activation)
-        for _ in range(4):
-            a_mat = g + (ridge + delta) * np.eye(m + 1)
-            r = band_cholesky(a_mat, m)
-            if r is not None:
-                a = np.linalg.solve(r.T, np.linalg.solve(r, b))
-                return a, float(np.linalg.cond(a_mat, 1)), False
-            delta *= 1e3
-    return np.full(m + 1, np.nan), np.inf, activation in ("cubic", "ramp")
+        return b / (g[0, 0] + ridge + delta), float(np.linalg.cond(g + ridge + delta, 1)), False
+    return np.full(m + 1, np.nan), np.inf, True
+
+
+def relu_kkt(
+    u: ArrayLike, breaks: Any, values: ArrayLike | None, mu: float
+) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.intp]]:
+    """(K, rhs, order): relu's a*(u) = argmin L + mu |a|^2 as the KKT system of a linear
+    spline (docs/maths/local_basis.md#relu), dense here, in the interleaved order
+    (v_1, s_1, lam_1, v_2, ...): on segment k (between the k-th and (k+1)-th smallest
+    neuron; k = 0 left of all, where f = v_1) f = v_k + s_k (x - u_(k)), tied by
+    v_(k+1) = v_k + g_k s_k; |a|^2 = v_1^2 + sum_k (s_k - s_(k-1))^2 (s_0 = 0)."""
+    u = np.asarray(u, dtype=np.float64)
+    m = len(u)
+    order = np.argsort(u, kind="stable")
+    us = u[order]
+    x, w = _quadrature(u, 1.0, breaks, "relu")
+    fstar = target_eval(breaks, values, x)
+    seg = np.searchsorted(us, x, side="left")  # neurons strictly left of x
+    r = np.maximum(seg - 1, 0)
+    y = np.where(seg > 0, x - us[np.maximum(seg - 1, 0)], 0.0)
+    n = 3 * m - 1
+    k_mat = np.zeros((n, n))
+    rhs = np.zeros(n)
+    v, s, lam = 3 * np.arange(m), 3 * np.arange(m) + 1, 3 * np.arange(m - 1) + 2
+    np.add.at(rhs, v[r], w * fstar)
+    np.add.at(rhs, s[r], w * fstar * y)
+    np.add.at(k_mat, (v[r], v[r]), w)
+    np.add.at(k_mat, (v[r], s[r]), w * y)
+    np.add.at(k_mat, (s[r], v[r]), w * y)
+    np.add.at(k_mat, (s[r], s[r]), w * y * y)
+    a_of_z = np.zeros((m + 1, n))  # a (sorted, bias first) from z
+    a_of_z[0, v[0]] = 1.0
+    a_of_z[1 + np.arange(m), s] = 1.0
+    a_of_z[2 + np.arange(m - 1), s[:-1]] = -1.0
+    k_mat += mu * a_of_z.T @ a_of_z
+    g = np.diff(us)
+    for k in range(m - 1):
+        for col, c in ((v[k + 1], 1.0), (v[k], -1.0), (s[k], -g[k])):
+            k_mat[lam[k], col] += c
+            k_mat[col, lam[k]] += c
+    return k_mat, rhs, order
 
 
 def shifted_gram_solve(
