@@ -31,11 +31,17 @@ LocalSystem local_system(const Network& net, const Target& target) {
     // neuron enters and leaves its window in the order of u). So only ψ_s …
     // ψ_{s+n} are non-zero there: each piece adds an (n + 1) × (n + 1) block to
     // H, and the half-bandwidth is the largest window count n.
-    // Two passes: the first finds w so that the band is allocated once.
+    // The band is allocated once, for w = the most sorted u in a half-open interval
+    // [u_(i), u_(i) + η): a piece's window (the u_j with |x − u_j| < η/2) lies in
+    // such an interval, so this bounds the largest window (pieces outside [0, 1]
+    // may make it larger than needed; the extra diagonals stay zero). O(m), where
+    // a first sweep for the exact w cost a third of local_system.
     int w = 1;  // at least tridiagonal, for the ridge's DᵀD
-    sweep_pieces(net, target, [&](const Piece& pc) {
-        w = std::max(w, static_cast<int>(pc.window->size()));
-    });
+    for (int i = 0, j = 0; i < m; ++i) {
+        j = std::max(j, i);
+        while (j < m && us[j] < us[i] + net.eta) ++j;
+        w = std::max(w, j - i);
+    }
     sys.H.n = m + 1;
     sys.H.w = std::min(w, m);  // never wider than the matrix
     if (m == 0) sys.H.w = 0;
