@@ -40,9 +40,13 @@ from ttnn import _core  # noqa: E402
 SECTION = "## Large m with the defaults (bench/large_m.py)"
 
 
+CPU = {}  # CPU seconds of the last timed() call: under load, closer to the unloaded wall time
+
+
 def timed(run):
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     out = run()
+    CPU["last"] = time.process_time() - c0
     return time.perf_counter() - t0, out
 
 
@@ -59,19 +63,21 @@ def main() -> None:
 
     t_flow, flow = timed(lambda: ttnn.gradient_flow(net, tgt, eps=2e-5, t_end=1750))
     rows.append(
-        f"| E1 flow, m = 1000, t = 1750, defaults | {t_flow:.1f} s "
+        f"| E1 flow, m = 1000, t = 1750, defaults | {t_flow:.1f} s wall, "
+        f"{CPU['last']:.1f} s CPU "
         f"({flow.stats['accepted']} steps, implicit from t = {flow.stiff_from:.3g}) "
-        f"| ≤ 10 s | {verdict(t_flow <= 10)} |"
+        f"| ≤ 10 s | {verdict(t_flow <= 10)} (CPU: {verdict(CPU['last'] <= 10)}) |"
     )
 
     t_lim, lim = timed(lambda: ttnn.two_timescale_limit(net, tgt, tau_end=0.035))
+    cpu_lim = CPU["last"]
     t_band = median_time(lambda: _core.solve_outer(net._c, tgt._c, 0.0), 21)
     t_dense = median_time(lambda: _core.optimal_outer(net._c, tgt._c, 0.0), 3)
     calls = lim.stats["rhs_calls"]
     rows.append(
-        f"| finite-η limit, m = 1000, τ = 0.035, defaults | {t_lim:.1f} s "
-        f"({calls} right-hand sides; max cond {np.max(lim.cond):.2g}) | ≤ 30 s "
-        f"| {verdict(t_lim <= 30)} |"
+        f"| finite-η limit, m = 1000, τ = 0.035, defaults | {t_lim:.1f} s wall, "
+        f"{cpu_lim:.1f} s CPU ({calls} right-hand sides; max cond {np.max(lim.cond):.2g}) "
+        f"| ≤ 30 s | {verdict(t_lim <= 30)} (CPU: {verdict(cpu_lim <= 30)}) |"
     )
     rows.append(
         f"| one a*(u) at that start: banded (now) / dense minimum-norm (before) "
@@ -103,7 +109,9 @@ def main() -> None:
             "",
             *header_lines(),
             f"- Commit: `{git_commit()}`; one thread; 1-minute load average "
-            f"{load0:.1f} → {load1:.1f}: {load_note(load0, load1)}.",
+            f"{load0:.1f} → {load1:.1f}: {load_note(load0, load1)}. The CPU seconds of the "
+            "process (`time.process_time`) are given beside the wall time of the long runs: "
+            "under this load they are the better estimate of an unloaded run.",
             "",
             "| Case | Measured | Goal | |",
             "|---|---|---|---|",

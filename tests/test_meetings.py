@@ -1,7 +1,7 @@
 """The finite-η limit through meetings and hostile values (docs/maths/local_basis.md):
 issue 19 item 3 (a meeting neither stops the run nor raises J), issue 23 (a target
 near the float64 maximum raises DivergenceError instead of returning ±inf or NaN;
-the relu limit stops on Ctrl-C inside its dense factorisation)."""
+the relu limit stops promptly on Ctrl-C at large m)."""
 
 import os
 import signal
@@ -67,9 +67,10 @@ def test_large_but_representable_target_values_still_work():
 RELU_M = 1500 if os.environ.get("TTNN_SANITIZED") else 3000
 
 
-def test_sigint_stops_the_relu_limit_inside_its_factorisation():
-    """Issue 23: the relu limit at m = 2000 stopped 12–19 s after SIGINT (its dense
-    solve could not be interrupted). The blocked Cholesky polls between strips.
+def test_sigint_stops_the_relu_limit_at_large_m():
+    """Issue 23: the relu limit at m = 2000 stopped 12–19 s after SIGINT (its O(m³)
+    Gram assembly and dense solve could not be interrupted). Its a*(u) is now the
+    banded KKT solve, O(m), and the limit polls before every right-hand side.
     As in test_interrupt.py, 1 s is behaviour ("it stops"), not speed."""
     script = textwrap.dedent(f"""
         import sys
