@@ -72,8 +72,12 @@ CASES = [
 
 
 @pytest.mark.parametrize("act", ["cubic", "ramp"])
-@pytest.mark.parametrize("m, overlap, lo, hi", CASES)
-@pytest.mark.parametrize("ridge", [0.0, 1e-6])
+@pytest.mark.parametrize(
+    "m, overlap, lo, hi, ridge",
+    # ridge > 0 only where it is cheap: the reference's dense checks at m = 300 cost
+    # seconds, and the ridge's path is the same code with a larger μ.
+    [(*c, 0.0) for c in CASES] + [(*c, 1e-6) for c in CASES if c[0] <= 150],
+)
 def test_banded_equals_dense_and_lstsq(act, m, overlap, lo, hi, ridge):
     rng = np.random.default_rng(m)
     u = spread_u(m, rng, lo, hi)
