@@ -175,48 +175,8 @@ Eigen::VectorXd optimal_outer(const GramSystem& sys, double ridge) {
     return dense_outer(sys, ridge, nullptr);
 }
 
-namespace {
-// Lower Cholesky factor of the SPD matrix A (in place, lower triangle), blocked:
-// panels of kPanel columns, the trailing update by column strips of kStrip, with
-// poll() between strips so that Ctrl-C stops an O(n³) factorisation within a
-// few tens of milliseconds. False when a pivot is not positive relative to its
-// diagonal (1e-14, as BandCholesky) or not finite.
-bool dense_cholesky(Eigen::MatrixXd& A, const Poll& poll) {
-    constexpr Eigen::Index kPanel = 64, kStrip = 256;
-    const Eigen::Index n = A.rows();
-    const Eigen::VectorXd diag = A.diagonal();
-    for (Eigen::Index k = 0; k < n; k += kPanel) {
-        const Eigen::Index b = std::min(kPanel, n - k), rest = n - k - b;
-        // Unblocked Cholesky of the diagonal block (already updated by earlier panels).
-        for (Eigen::Index j = k; j < k + b; ++j) {
-            double d = A(j, j);
-            for (Eigen::Index p = k; p < j; ++p) d -= A(j, p) * A(j, p);
-            if (!(d > 1e-14 * std::abs(diag[j])) || !std::isfinite(d)) return false;
-            const double r = std::sqrt(d);
-            A(j, j) = r;
-            for (Eigen::Index i = j + 1; i < k + b; ++i) {
-                double v = A(i, j);
-                for (Eigen::Index p = k; p < j; ++p) v -= A(i, p) * A(j, p);
-                A(i, j) = v / r;
-            }
-        }
-        if (rest == 0) break;
-        // L21 = A21 L11⁻ᵀ, then A22 −= L21 L21ᵀ (lower triangle, by strips).
-        const Eigen::MatrixXd L11t = A.block(k, k, b, b).transpose();
-        auto A21 = A.block(k + b, k, rest, b);
-        L11t.triangularView<Eigen::Upper>().solveInPlace<Eigen::OnTheRight>(A21);
-        for (Eigen::Index j = 0; j < rest; j += kStrip) {
-            const Eigen::Index s = std::min(kStrip, rest - j);
-            A.block(k + b + j, k + b + j, rest - j, s).noalias() -=
-                A21.bottomRows(rest - j) * A21.middleRows(j, s).transpose();
-            if (poll && poll()) throw Interrupted{};
-        }
-    }
-    return true;
-}
-}  // namespace
-
 OuterSolve solve_outer(const Network& net, const Target& target, double ridge, const Poll& poll) {
+    if (poll && poll()) throw Interrupted{};
     OuterSolve out;
     const Eigen::Index m = net.m();
     double delta = tikhonov(m);
@@ -244,27 +204,13 @@ OuterSolve solve_outer(const Network& net, const Target& target, double ridge, c
             }
         }
     } else {
+        // relu without neurons: a_0 = ∫ f* / (1 + ridge + δ), a 1 × 1 system.
         const GramSystem sys = gram_system(net, target);
-        const Eigen::Index n = m + 1;
-        for (int attempt = 0; attempt < 4; ++attempt, delta *= 1e3) {
-            if (poll && poll()) throw Interrupted{};
-            Eigen::MatrixXd A = sys.G;
-            A.diagonal().array() += ridge + delta;
-            double norm1 = 0.0;  // ‖A‖₁ (symmetric: max column sum)
-            for (Eigen::Index j = 0; j < n; ++j) norm1 = std::max(norm1, A.col(j).cwiseAbs().sum());
-            if (!dense_cholesky(A, poll)) continue;
-            const Eigen::MatrixXd& L = A;  // lower triangle
-            const auto solve = [&](const Eigen::VectorXd& r) {
-                const Eigen::VectorXd y = L.triangularView<Eigen::Lower>().solve(r);
-                return Eigen::VectorXd(L.transpose().triangularView<Eigen::Upper>().solve(y));
-            };
-            const Eigen::VectorXd a = solve(sys.b);
-            if (!a.allFinite()) continue;
-            out.a = a;
-            out.cond = norm1 * inverse_norm1_estimate(static_cast<int>(n), solve);
-            out.reg = delta;
-            return out;
-        }
+        const double d = sys.G(0, 0) + ridge + delta;
+        out.a = sys.b / d;
+        out.cond = 1.0;
+        out.reg = delta;
+        if (out.a.allFinite()) return out;
     }
     // Non-finite input (u or the target): no factorisation succeeds.
     out.a = Eigen::VectorXd::Constant(m + 1, std::numeric_limits<double>::quiet_NaN());

@@ -32,8 +32,8 @@ Eigen::VectorXd optimal_outer(const GramSystem& sys, double ridge);
 // (H + (ridge + δ) DᵀD) c = β, a = D c, in O(m w²), and `cond` is the 1-norm
 // condition estimate of that banded matrix. For relu, through the banded KKT
 // system of the linear spline f (relu_outer_banded, O(m); `cond` is the
-// estimate for the KKT matrix); only a relu network without neurons takes the
-// dense blocked Cholesky of G + (ridge + δ) I (which polls `poll`). Should a
+// estimate for the KKT matrix). `poll` is asked before the work (the banded
+// solves take milliseconds: nothing to interrupt inside them). Should a
 // factorisation still fail (a pivot lost to rounding), δ is raised 1000-fold,
 // up to three times (`reg` says which δ was used). Never the dense
 // minimum-norm fallback of earlier versions.
