@@ -206,8 +206,14 @@ def test_rosenbrock_finishes_the_stiff_eps_1_flow_under_a_step_ceiling():
     assert res.stats["accepted"] + res.stats["rejected"] <= ceiling
     assert np.all(np.diff(res.l2) <= 1e-12 * res.l2[0])
     assert res.l2[-1] < 0.1 * res.l2[0]
+    # The explicit method, no longer the default, stalls under the same ceiling.
     with pytest.raises(ttnn.StepLimitError):
-        ttnn.gradient_flow(net, tgt, eps=1.0, t_end=1e4, snapshots=2, max_steps=ceiling)
+        ttnn.gradient_flow(
+            net, tgt, eps=1.0, t_end=1e4, snapshots=2, max_steps=ceiling, method="rk45"
+        )
+    # The default ("auto") does not.
+    res = ttnn.gradient_flow(net, tgt, eps=1.0, t_end=1e4, snapshots=2, max_steps=ceiling)
+    assert res.stiff_from is not None and res.l2[-1] < 0.1 * res.l2[0]
 
 
 def test_flow_method_is_validated():

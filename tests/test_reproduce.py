@@ -287,13 +287,13 @@ def test_limit_curve_lights_up_when_available(monkeypatch, tmp_path):
 
     calls = []
 
-    def fake(net, target, tau_end, eta="finite", snapshots=2):
-        calls.append((tau_end, eta, snapshots))
+    def fake(net, target, tau_end, eta="finite", snapshots=2, method="auto"):
+        calls.append((tau_end, eta, snapshots, method))
         return FakeLimit(net, snapshots)
 
     monkeypatch.setattr(ttnn, "two_timescale_limit", fake, raising=False)
     m = ttnn.reproduce.run(["fig3", "fig4"], "quick", tmp_path, 0, "code")
-    assert calls == [(0.035, "finite", 100)]
+    assert calls == [(0.035, "finite", 100, "rk45")]  # pinned: the published curves
     assert m["experiments"]["fig3"]["limit_final_l2"] == 0.5
     assert "limit_note" not in m["experiments"]["fig4"]
     assert (tmp_path / "fig3_iterates.gif").stat().st_size > 1000

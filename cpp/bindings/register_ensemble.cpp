@@ -48,7 +48,7 @@ void register_ensemble(py::module_& m) {
         py::arg("nets"), py::arg("target"), py::arg("eps"), py::arg("t_end"),
         py::arg("snapshots"), py::arg("rtol"), py::arg("atol"), py::arg("max_steps"),
         py::arg("threads"), py::arg("progress") = py::none(),
-        py::arg("method") = "rk45");
+        py::arg("method") = "auto");
     m.def(
         "finite_eta_limit_ensemble",
         [](const std::vector<Network>& nets, const Target& target,
@@ -69,7 +69,7 @@ void register_ensemble(py::module_& m) {
         py::arg("nets"), py::arg("target"), py::arg("tau_end"), py::arg("ridge"),
         py::arg("snapshots"), py::arg("rtol"), py::arg("atol"), py::arg("max_steps"),
         py::arg("threads"), py::arg("progress") = py::none(),
-        py::arg("method") = "rk45");
+        py::arg("method") = "auto");
 }
 
 }  // namespace ttnn::bindings

@@ -70,7 +70,7 @@ void register_flow(py::module_& m) {
         },
         py::arg("net"), py::arg("target"), py::arg("eps"), py::arg("t_end"), py::arg("snapshots"),
         py::arg("rtol"), py::arg("atol"), py::arg("max_steps") = 0,
-        py::arg("progress") = py::none(), py::arg("method") = "rk45");
+        py::arg("progress") = py::none(), py::arg("method") = "auto");
     m.def(
         "finite_eta_limit",
         [](const Network& net, const Target& target, double tau_end, double ridge,
@@ -86,7 +86,7 @@ void register_flow(py::module_& m) {
         },
         py::arg("net"), py::arg("target"), py::arg("tau_end"), py::arg("ridge"),
         py::arg("snapshots"), py::arg("rtol"), py::arg("atol"), py::arg("max_steps") = 0,
-        py::arg("progress") = py::none(), py::arg("method") = "rk45");
+        py::arg("progress") = py::none(), py::arg("method") = "auto");
 }
 
 }  // namespace ttnn::bindings

@@ -18,22 +18,34 @@ LimitResult finite_eta_limit(const Network& net, const Target& target, double ta
     // By-products of the most recent right-hand side: the condition estimate
     // of a*(u) and the objective J(u) = L(a*(u), u) + ridge ‖a*(u)‖², of which
     // the limit is the gradient flow (envelope theorem).
-    double last_cond = 1.0, last_J = 0.0;
+    double last_cond = 1.0, last_J = 0.0, last_reg = tikhonov(m);
     const auto project = [&](const Eigen::VectorXd& u) {
         work.u = u;
-        const OuterSolve s = solve_outer(work, target, ridge);
+        const OuterSolve s = solve_outer(work, target, ridge, poll);
         work.a = s.a;
         last_cond = s.cond;
+        last_reg = s.reg;
     };
+    std::int64_t accepted = 0;  // for DivergenceError's step
     const OdeRhs rhs = [&](const Eigen::VectorXd& u, Eigen::VectorXd& du) {
-        // One right-hand side can cost a dense O(m³) solve (relu at large m:
-        // ~0.5 s at m = 1000) and a step takes six: polling between steps only
-        // would leave Ctrl-C waiting for seconds. poll() is two atomics and a
-        // clock read, negligible next to even the cheapest a*(u).
+        // One right-hand side can cost a dense O(m³) factorisation (relu at large
+        // m), which polls inside; a step takes six, so poll here too. poll() is
+        // two atomics and a clock read, negligible next to even the cheapest a*(u).
         if (poll && poll()) throw Interrupted{};
         project(u);
         const L2Gradient g = l2_gradient(work, target);
-        last_J = g.loss + ridge * work.a.squaredNorm();
+        // J is the quantity the limit is the gradient flow of: with the fixed
+        // Tikhonov δ of solve_outer, min_a L + (ridge + δ)‖a‖² (envelope theorem).
+        last_J = g.loss + (ridge + last_reg) * work.a.squaredNorm();
+        if (!work.a.allFinite() || !std::isfinite(last_J) || !g.grad_u.allFinite()) {
+            // Finite u, yet a*(u) or its loss overflow (target values near the
+            // float64 maximum): the state is not representable, stop now rather
+            // than return ±inf or NaN.
+            throw DivergenceError(accepted + 1,
+                                  "a*(u) or its loss is not finite (the target's values are too "
+                                  "large for float64 arithmetic in the normal equations; rescale "
+                                  "the target)");
+        }
         du = -g.grad_u;
     };
     // J never increases along the exact limit. A step that raises it beyond
@@ -50,6 +62,7 @@ LimitResult finite_eta_limit(const Network& net, const Target& target, double ta
         const double slack = 1e-13 * J_now + 10.0 * (2.0 * std::sqrt(J_now) * fa + fa * fa);
         if (last_J <= J_now + slack) {
             J_now = last_J;
+            ++accepted;
             return true;
         }
         return false;
@@ -82,17 +95,16 @@ LimitResult finite_eta_limit(const Network& net, const Target& target, double ta
         us = ode_solve_by(method, rhs, net.u, times, o, poll, &res.stats, keep, accept, nullptr,
                           100);
     } catch (const DivergenceError& e) {
-        if (!(ridge == 0.0 && last_cond > 1e8)) throw;
-        // The step size collapsed at an ill-posed a*(u): neurons are meeting,
-        // where min_a L jumps up (docs/maths/local_basis.md).
+        if (!(last_cond > 1e8) || !std::isfinite(last_cond) || !work.a.allFinite()) throw;
+        // The step size collapsed at an ill-conditioned a*(u) (neurons nearly
+        // meeting, where J is continuous but very steep at small δ).
         char cond[32];
         std::snprintf(cond, sizeof cond, "%.3g", last_cond);
         throw DivergenceError(e.step, std::string(e.what()) +
-                                          " (a*(u) is ill-posed there, condition estimate " +
+                                          " (a*(u) is ill-conditioned there, condition estimate " +
                                           cond +
-                                          ": neurons are meeting, where the limit's loss jumps "
-                                          "up; pass ridge > 0, e.g. 1e-10, to continue through "
-                                          "meetings; see docs/maths/local_basis.md)");
+                                          ": neurons are meeting; a larger ridge, e.g. 1e-10, "
+                                          "smooths the meeting; see docs/maths/local_basis.md)");
     }
     res.tau = Eigen::Map<const Eigen::VectorXd>(times.data(), snapshots);
     res.u.resize(snapshots, m);
@@ -107,6 +119,11 @@ LimitResult finite_eta_limit(const Network& net, const Target& target, double ta
         work.a = res.a.row(k).transpose();
         res.u.row(k) = us[k].transpose();
         res.l2[k] = l2_error(work, target);
+    }
+    if (!res.a.allFinite() || !res.l2.allFinite()) {
+        throw DivergenceError(accepted, "a*(u) or its loss is not finite at a snapshot (the "
+                                        "target's values are too large for float64 arithmetic; "
+                                        "rescale the target)");
     }
     return res;
 }

@@ -1,6 +1,7 @@
 #include "ttnn/local_basis.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <numeric>
 #include <utility>
@@ -30,11 +31,17 @@ LocalSystem local_system(const Network& net, const Target& target) {
     // neuron enters and leaves its window in the order of u). So only ψ_s …
     // ψ_{s+n} are non-zero there: each piece adds an (n + 1) × (n + 1) block to
     // H, and the half-bandwidth is the largest window count n.
-    // Two passes: the first finds w so that the band is allocated once.
+    // The band is allocated once, for w = the most sorted u in a half-open interval
+    // [u_(i), u_(i) + η): a piece's window (the u_j with |x − u_j| < η/2) lies in
+    // such an interval, so this bounds the largest window (pieces outside [0, 1]
+    // may make it larger than needed; the extra diagonals stay zero). O(m), where
+    // a first sweep for the exact w cost a third of local_system.
     int w = 1;  // at least tridiagonal, for the ridge's DᵀD
-    sweep_pieces(net, target, [&](const Piece& pc) {
-        w = std::max(w, static_cast<int>(pc.window->size()));
-    });
+    for (int i = 0, j = 0; i < m; ++i) {
+        j = std::max(j, i);
+        while (j < m && us[j] < us[i] + net.eta) ++j;
+        w = std::max(w, j - i);
+    }
     sys.H.n = m + 1;
     sys.H.w = std::min(w, m);  // never wider than the matrix
     if (m == 0) sys.H.w = 0;
@@ -126,17 +133,22 @@ double band_condition(const SymBand& A, const BandCholesky& chol) {
         for (int i = std::max(0, j - A.w); i <= std::min(n - 1, j + A.w); ++i) s += std::abs(A.at(i, j));
         norm1 = std::max(norm1, s);
     }
+    return norm1 * inverse_norm1_estimate(n, [&](const Eigen::VectorXd& x) { return chol.solve(x); });
+}
+
+double inverse_norm1_estimate(int n, const std::function<Eigen::VectorXd(const Eigen::VectorXd&)>& solve) {
+    if (n == 0) return 0.0;
     // Hager (1984) / Higham (1988): maximise ‖A⁻¹x‖₁ over ‖x‖₁ = 1 by a few
     // sign-vector iterations (A⁻¹ symmetric, so A⁻ᵀ = A⁻¹).
     Eigen::VectorXd x = Eigen::VectorXd::Constant(n, 1.0 / n);
     double est = 0.0;
     int last = -1;
     for (int it = 0; it < 5; ++it) {
-        const Eigen::VectorXd y = chol.solve(x);
+        const Eigen::VectorXd y = solve(x);
         est = std::max(est, y.lpNorm<1>());
         Eigen::VectorXd xi(n);
         for (int i = 0; i < n; ++i) xi[i] = y[i] >= 0 ? 1.0 : -1.0;
-        const Eigen::VectorXd z = chol.solve(xi);
+        const Eigen::VectorXd z = solve(xi);
         Eigen::Index j;
         const double zmax = z.cwiseAbs().maxCoeff(&j);
         if (zmax <= z.dot(x) || static_cast<int>(j) == last) break;
@@ -144,7 +156,7 @@ double band_condition(const SymBand& A, const BandCholesky& chol) {
         x[j] = 1.0;
         last = static_cast<int>(j);
     }
-    return norm1 * est;
+    return est;
 }
 
 void add_difference_gram(SymBand& A, double lambda) {
@@ -185,6 +197,143 @@ bool ShiftedGramSolver::factor(double c) {
 
 Eigen::VectorXd ShiftedGramSolver::solve(const Eigen::VectorXd& r) const {
     return weights_from_local(chol_.solve(local_from_dual(r, sys_.order)), sys_.order);
+}
+
+}  // namespace ttnn
+
+namespace ttnn {
+
+namespace {
+// A general band matrix of order n with kl sub- and ku super-diagonals, factorised
+// by Gaussian elimination with partial pivoting (LAPACK's dgbtrf scheme): the
+// fill-in of the row swaps needs kl more super-diagonals, so rows store columns
+// [i − kl, i + kl + ku]. O(n kl (kl + ku)).
+class BandLU {
+public:
+    BandLU(int n, int kl, int ku) : n_(n), kl_(kl), ku_(ku), ab_(Eigen::MatrixXd::Zero(n, 2 * kl + ku + 1)), piv_(n) {}
+    double& at(int i, int j) { return ab_(i, j - i + kl_); }
+    double at(int i, int j) const { return ab_(i, j - i + kl_); }
+    // false when a pivot column is exactly zero (or not finite).
+    bool factor() {
+        for (int k = 0; k < n_; ++k) {
+            const int last_row = std::min(n_ - 1, k + kl_), last_col = std::min(n_ - 1, k + kl_ + ku_);
+            int p = k;
+            for (int i = k + 1; i <= last_row; ++i) {
+                if (std::abs(at(i, k)) > std::abs(at(p, k))) p = i;
+            }
+            piv_[k] = p;
+            if (!(std::abs(at(p, k)) > 0.0) || !std::isfinite(at(p, k))) return false;
+            if (p != k) {
+                for (int j = k; j <= last_col; ++j) std::swap(at(k, j), at(p, j));
+            }
+            const double d = at(k, k);
+            for (int i = k + 1; i <= last_row; ++i) {
+                const double l = at(i, k) / d;
+                at(i, k) = l;
+                if (l == 0.0) continue;
+                for (int j = k + 1; j <= last_col; ++j) at(i, j) -= l * at(k, j);
+            }
+        }
+        return true;
+    }
+    Eigen::VectorXd solve(Eigen::VectorXd b) const {
+        for (int k = 0; k < n_; ++k) {
+            if (piv_[k] != k) std::swap(b[k], b[piv_[k]]);
+            for (int i = k + 1; i <= std::min(n_ - 1, k + kl_); ++i) b[i] -= at(i, k) * b[k];
+        }
+        for (int k = n_; k-- > 0;) {
+            double v = b[k];
+            for (int j = k + 1; j <= std::min(n_ - 1, k + kl_ + ku_); ++j) v -= at(k, j) * b[j];
+            b[k] = v / at(k, k);
+        }
+        return b;
+    }
+
+private:
+    int n_, kl_, ku_;
+    Eigen::MatrixXd ab_;
+    std::vector<int> piv_;
+};
+}  // namespace
+
+bool relu_outer_banded(const Network& net, const Target& target, double mu, Eigen::VectorXd& a,
+                       double& cond) {
+    const int m = static_cast<int>(net.m());
+    if (m == 0) return false;
+    std::vector<int> order(m);
+    std::iota(order.begin(), order.end(), 0);
+    std::stable_sort(order.begin(), order.end(), [&](int i, int j) { return net.u[i] < net.u[j]; });
+    std::vector<double> us(m);
+    for (int r = 0; r < m; ++r) us[r] = net.u[order[r]];
+    // Unknowns, block r = k − 1 for k = 1 … m: v_k at 3r, s_k at 3r + 1, and the
+    // multiplier λ_k at 3r + 2 of the constraint v_{k+1} − v_k − g_k s_k = 0 (k < m).
+    const int n = 3 * m - 1;
+    const auto V = [](int r) { return 3 * r; };
+    const auto S = [](int r) { return 3 * r + 1; };
+    const auto Lm = [](int r) { return 3 * r + 2; };
+    Eigen::VectorXd rhs = Eigen::VectorXd::Zero(n);
+    std::vector<std::array<double, 3>> mom(m, {0.0, 0.0, 0.0});  // ∫1, ∫y, ∫y², y = x − u_(k)
+    sweep_pieces(net, target, [&](const Piece& pc) {
+        // relu: the window holds every neuron left of the piece, so its size k is the
+        // segment: f = v_k + s_k (x − u_(k)) there (k = 0: f = a_0 = v_1).
+        const int k = static_cast<int>(pc.window->size());
+        const int r = std::max(k - 1, 0);
+        const double origin = k == 0 ? 0.0 : us[k - 1];
+        const double mid = 0.5 * (pc.lo + pc.hi), half = 0.5 * (pc.hi - pc.lo);
+        for (int g = 0; g < 4; ++g) {
+            const double x = mid + half * GaussLegendre4::node[g];
+            const double w = half * GaussLegendre4::weight[g];
+            const double fx = pc.target_at(x);
+            mom[r][0] += w;
+            rhs[V(r)] += w * fx;
+            if (k > 0) {
+                const double y = x - origin;
+                mom[r][1] += w * y;
+                mom[r][2] += w * y * y;
+                rhs[S(r)] += w * fx * y;
+            }
+        }
+    });
+    BandLU lu(n, 3, 3);
+    double norm1 = 0.0;
+    {
+        // K = [[Q, Cᵀ], [C, 0]] interleaved; Q = the loss's quadratic form plus
+        // μ‖a‖² with a_0 = v_1, a_(1) = s_1, a_(k) = s_k − s_{k−1}.
+        const auto sym = [&](int i, int j, double v) {
+            lu.at(i, j) += v;
+            if (i != j) lu.at(j, i) += v;
+        };
+        for (int r = 0; r < m; ++r) {
+            sym(V(r), V(r), mom[r][0]);
+            sym(V(r), S(r), mom[r][1]);
+            sym(S(r), S(r), mom[r][2] + mu);
+            if (r > 0) {
+                sym(S(r - 1), S(r - 1), mu);
+                sym(S(r), S(r - 1), -mu);
+            }
+            if (r + 1 < m) {
+                const double g = us[r + 1] - us[r];
+                sym(Lm(r), V(r + 1), 1.0);
+                sym(Lm(r), V(r), -1.0);
+                sym(Lm(r), S(r), -g);
+            }
+        }
+        sym(V(0), V(0), mu);
+        for (int j = 0; j < n; ++j) {
+            double c = 0.0;
+            for (int i = std::max(0, j - 3); i <= std::min(n - 1, j + 3); ++i) c += std::abs(lu.at(i, j));
+            norm1 = std::max(norm1, c);
+        }
+    }
+    if (!lu.factor()) return false;
+    const Eigen::VectorXd z = lu.solve(rhs);
+    if (!z.allFinite()) return false;
+    a.resize(m + 1);
+    a[0] = z[V(0)];
+    for (int r = 0; r < m; ++r) a[order[r] + 1] = z[S(r)] - (r > 0 ? z[S(r - 1)] : 0.0);
+    // K is symmetric, so Hager's estimate of ‖K⁻¹‖₁ applies.
+    cond = norm1 * inverse_norm1_estimate(n, [&](const Eigen::VectorXd& x) { return lu.solve(x); });
+    return true;
 }
 
 }  // namespace ttnn

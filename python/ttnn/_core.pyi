@@ -197,7 +197,7 @@ def gradient_flow(
     atol: float,
     max_steps: int = 0,
     progress: _Progress = None,
-    method: str = "rk45",
+    method: str = "auto",
 ) -> FlowResult: ...
 def finite_eta_limit(
     net: Network,
@@ -209,7 +209,7 @@ def finite_eta_limit(
     atol: float,
     max_steps: int = 0,
     progress: _Progress = None,
-    method: str = "rk45",
+    method: str = "auto",
 ) -> LimitResult: ...
 def gradient_flow_ensemble(
     nets: list[Network],
@@ -222,7 +222,7 @@ def gradient_flow_ensemble(
     max_steps: int,
     threads: int,
     progress: _Progress = None,
-    method: str = "rk45",
+    method: str = "auto",
 ) -> list[FlowResult | BaseException]: ...
 def finite_eta_limit_ensemble(
     nets: list[Network],
@@ -235,7 +235,7 @@ def finite_eta_limit_ensemble(
     max_steps: int,
     threads: int,
     progress: _Progress = None,
-    method: str = "rk45",
+    method: str = "auto",
 ) -> list[LimitResult | BaseException]: ...
 def additive_gd(
     net: AdditiveNetwork,

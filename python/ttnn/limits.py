@@ -1,9 +1,9 @@
 """The two-timescale limits ε → 0 (docs/maths/limits.md).
 
 ``eta="finite"`` (variable projection, run by the C++ core): a = a*(u) solves
-(G + ridge I) a = b (minimum-norm when singular) and du/dτ = −∇_u L(a*(u), u).
-For cubic and ramp a*(u) comes from the banded local-basis system
-(docs/maths/local_basis.md), with a condition estimate per snapshot.
+(G + (ridge + δ) I) a = b with a fixed Tikhonov δ = 1e-14 (m + 1), and
+du/dτ = −∇_u L(a*(u), u). For cubic and ramp a*(u) comes from the banded
+local-basis system (docs/maths/local_basis.md), with a condition estimate per snapshot.
 
 ``eta="zero"`` (the paper's closed form): f is constant on every cell between
 consecutive neurons (the mean of f* there); only the two neurons
@@ -43,9 +43,10 @@ class LimitResult(Trajectory):
 
     ``cond[k]`` (``eta="finite"`` only, else None) is a condition estimate of
     the linear system a*(u[k]) was solved from: the banded local-basis matrix
-    H + ridge DᵀD for cubic and ramp, G + ridge I for relu or when the banded
-    one is singular (docs/maths/local_basis.md). Above ``ILL_CONDITIONED``
-    a*(u) is ill-posed (near-coincident neurons) and a warning was issued.
+    H + (ridge + δ) DᵀD for cubic and ramp, the banded KKT matrix of the linear
+    spline for relu, with the fixed Tikhonov δ = 1e-14 (m + 1)
+    (docs/maths/local_basis.md). Above ``ILL_CONDITIONED`` the unregularised a*(u)
+    is ill-posed or singular (near-coincident neurons) and a warning was issued.
     """
 
     time_fields: ClassVar[tuple[str, ...]] = ("tau",)
@@ -79,7 +80,7 @@ def two_timescale_limit(
     atol: float = 1e-10,
     max_steps: int | None = check.DEFAULT_MAX_STEPS,
     progress: bool | Callable[[int, int], None] = False,
-    method: str = "rk45",
+    method: str = "auto",
 ) -> LimitResult:
     """The ε → 0 limit of the gradient flow from ``net.u``, to slow time ``tau_end``.
 
@@ -90,28 +91,29 @@ def two_timescale_limit(
     with ``eta="finite"``).
 
     ``ridge`` (``eta="finite"`` only; default 0) replaces a*(u) = argmin_a L(a, u)
-    by argmin_a L(a, u) + ridge ‖a‖² (bias included), i.e. (G + ridge I) a = b.
-    With ridge = 0 the limit is the exact ε → 0 limit; a*(u) is then ill-posed
-    when two neurons nearly coincide (two almost equal steps fitted with huge
-    opposite coefficients: ``cond`` grows, ``IllConditionedWarning``), and at a
-    meeting L(a*(u), u) jumps up, so an integration can get stuck there and
-    stop with ``ttnn.DivergenceError``. A ridge > 0 bounds a, makes a*(u)
-    continuous in u and well-posed, and lets neurons meet and pass; the flow is
-    then the gradient flow of L + ridge ‖a‖², which is the quantity that never
-    increases, and the limit is biased by O(ridge ‖a‖²). Along every run,
-    L + ridge ‖a*‖² never increases from one accepted step to the next (a step
-    that would raise it is rejected and retried shorter). Coinciding neurons
-    share their outer weight equally (minimum norm) and, having the same
-    gradient, move together. See docs/maths/local_basis.md.
+    by argmin_a L(a, u) + ridge ‖a‖² (bias included). Either way a*(u) carries a fixed
+    Tikhonov term δ = 1e-14 (m + 1): it solves (G + (ridge + δ) I) a = b, which is
+    positive definite for every u (coinciding neurons, neurons outside [0, 1]),
+    continuous in u, banded for cubic and ramp (O(m w²)), and tends to the
+    minimum-norm minimiser as δ → 0. The limit is the gradient flow of
+    J = L + (ridge + δ) ‖a‖², which never increases from one accepted step to the
+    next (a step that would raise it is rejected and retried shorter); so neurons
+    that meet pass or go on together instead of stopping the run. Nearly coinciding
+    neurons make the unregularised a*(u) ill-posed: ``cond`` grows and
+    ``IllConditionedWarning`` is issued. A larger ridge smooths meetings further, at
+    a bias O(ridge ‖a‖²). Coinciding neurons share their outer weight equally and,
+    having the same gradient, move together. Non-finite a*(u) or loss (a target
+    too large for float64) raise ``ttnn.DivergenceError``. See
+    docs/maths/local_basis.md.
 
     ``max_steps`` (``eta="finite"``; default 10⁶, ``None``: no limit) bounds the
     integrator's steps (``ttnn.StepLimitError`` names the τ reached); ``progress``
     as in :func:`ttnn.gradient_flow`. ``method`` (``eta="finite"``) as there:
-    ``"rk45"`` (default, explicit Dormand–Prince 5(4)), ``"rosenbrock"`` (linearly
+    ``"auto"`` (default: explicit until the steps are limited by stability, then
+    Rosenbrock; m ≤ 100 only: an implicit step costs m + 3 right-hand sides),
+    ``"rk45"`` (explicit Dormand–Prince 5(4)), ``"rosenbrock"`` (linearly
     implicit, the dense finite-difference Jacobian of the limit's field: m + 3
-    right-hand sides and an O(m³) LU per step; for stiff late phases at small m) or
-    ``"auto"`` (explicit until the steps are limited by stability, then Rosenbrock;
-    m ≤ 100 only: an implicit step costs m + 3 right-hand sides). Each keeps
+    right-hand sides and an O(m³) LU per step; for stiff late phases at small m). Each keeps
     L + ridge ‖a*‖² non-increasing.
     """
     check_net_target(net, target)
@@ -140,10 +142,11 @@ def two_timescale_limit(
         if np.max(cond, initial=0.0) > ILL_CONDITIONED:
             worst = int(np.argmax(cond))
             warnings.warn(
-                f"a*(u) is ill-conditioned or singular (condition estimate {cond[worst]:.3g} "
-                f"at tau = {out.tau[worst]:.6g}): nearly coinciding neurons make it "
-                "ill-posed (see ridge=); coinciding ones, or a neuron whose window misses "
-                "[0, 1], make it singular, where a* is the minimum-norm solution; see "
+                "a*(u) is ill-conditioned, or singular without its Tikhonov term "
+                f"(condition estimate {cond[worst]:.3g} at "
+                f"tau = {out.tau[worst]:.6g}): nearly coinciding neurons, or many overlapping "
+                "windows, make the unregularised a*(u) ill-posed; the fixed Tikhonov term "
+                "(1e-14 (m + 1)) or ridge= decides its weakest directions; see "
                 "docs/maths/local_basis.md",
                 IllConditionedWarning,
                 stacklevel=2,

@@ -26,13 +26,13 @@ std::vector<FlowResult> gradient_flow_ensemble(const std::vector<Network>& nets,
                                                const OdeOptions& opt, int threads,
                                                const Poll& poll,
                                                std::vector<std::exception_ptr>* errors = nullptr,
-                                               FlowMethod method = FlowMethod::rk45);
+                                               FlowMethod method = FlowMethod::automatic);
 
 // Run i: finite_eta_limit(nets[i], target, tau_end[i], ridge, snapshots, opt, method).
 std::vector<LimitResult> finite_eta_limit_ensemble(
     const std::vector<Network>& nets, const Target& target,
     const std::vector<double>& tau_end, double ridge, int snapshots, const OdeOptions& opt,
     int threads, const Poll& poll, std::vector<std::exception_ptr>* errors = nullptr,
-    OdeMethod method = OdeMethod::rk45);
+    OdeMethod method = OdeMethod::automatic);
 
 }  // namespace ttnn

@@ -31,6 +31,6 @@ enum class FlowMethod { rk45, rosenbrock, automatic, rosenbrock_w };
 
 FlowResult gradient_flow(const Network& net, const Target& target, double eps,
                          double t_end, int snapshots, const OdeOptions& opt, const Poll& poll,
-                         FlowMethod method = FlowMethod::rk45);
+                         FlowMethod method = FlowMethod::automatic);
 
 }  // namespace ttnn

@@ -5,6 +5,7 @@
 
 #include <Eigen/Core>
 
+#include "ttnn/interrupt.hpp"
 #include "ttnn/network.hpp"
 #include "ttnn/target.hpp"
 
@@ -22,24 +23,40 @@ GramSystem gram_system(const Network& net, const Target& target);
 // minimum-norm least-squares one when that matrix is singular.
 Eigen::VectorXd optimal_outer(const GramSystem& sys, double ridge);
 
-// a*(u) and how it was obtained. For cubic and ramp, through the banded
-// local-basis system (H + ridge DᵀD) c = β, a = D c, in O(m w²)
-// (docs/maths/local_basis.md); `cond` is then the 1-norm condition estimate of
-// that banded matrix. When it is singular or its condition exceeds
-// 1/kOuterRcond (a neuron whose ψ vanishes on [0, 1], i.e. outside [0, 1] or
-// coinciding with another), and always for relu, the dense minimum-norm path
-// optimal_outer(gram_system(...)) is used and `cond` is the condition of
-// G + ridge I. Either way a*(u) is the minimum-norm minimiser.
+// a*(u) as the limit defines it (docs/maths/local_basis.md): the solution of
+// (G + (ridge + δ) I) a = b with the fixed Tikhonov term δ = tikhonov(m), which
+// makes the system positive definite for every u (coinciding neurons, a neuron
+// outside [0, 1], the near-dependent features of large m·η) and a*(u)
+// continuous in u; as δ → 0 it tends to the minimum-norm minimiser. For cubic
+// and ramp it is solved through the banded local-basis system
+// (H + (ridge + δ) DᵀD) c = β, a = D c, in O(m w²), and `cond` is the 1-norm
+// condition estimate of that banded matrix. For relu, through the banded KKT
+// system of the linear spline f (relu_outer_banded, O(m); `cond` is the
+// estimate for the KKT matrix). `poll` is asked before the work (the banded
+// solves take milliseconds: nothing to interrupt inside them). Should a
+// factorisation still fail (a pivot lost to rounding), δ is raised 1000-fold,
+// up to three times (`reg` says which δ was used). Never the dense
+// minimum-norm fallback of earlier versions.
 struct OuterSolve {
-    Eigen::VectorXd a;      // m + 1
-    double cond = 1.0;      // condition estimate of the system solved (inf: singular)
-    bool banded = false;    // which path gave `a`
+    Eigen::VectorXd a;      // m + 1 (NaN when no factorisation succeeded: non-finite input)
+    double cond = 1.0;      // condition estimate of the system solved (inf: failed)
+    bool banded = false;    // which path gave `a` (banded: every m ≥ 1; m = 0 relu: dense)
+    double reg = 0.0;       // the Tikhonov δ used (tikhonov(m) unless raised)
 };
-OuterSolve solve_outer(const Network& net, const Target& target, double ridge);
+OuterSolve solve_outer(const Network& net, const Target& target, double ridge,
+                       const Poll& poll = Poll{});
 
-// Relative cut-off of both paths: eigenvalues (dense) below it times the
-// largest are treated as zero; a banded system with a larger condition
-// estimate than its inverse goes to the dense path.
+// Relative cut-off of the dense minimum-norm solve optimal_outer: eigenvalues
+// below it times the largest are treated as zero (numpy.linalg.lstsq's rcond).
 constexpr double kOuterRcond = 1e-12;
+
+// δ = kTikhonov · (m + 1): the entries of G are at most 1 for the windowed
+// activations (0 ≤ φ ≤ 1 on [0, 1]), so tr G ≤ m + 1 bounds λ_max(G), and δ is a
+// relative 1e-14 of that scale: far below the eigenvalues that carry the fit
+// (the bias on a well-posed a*(u) is about δ / λ_min(G)), far above rounding in
+// the banded Cholesky. It depends on m only, so along a run the limit is the
+// exact gradient flow of J(u) = min_a L(a, u) + (ridge + δ) ‖a‖².
+constexpr double kTikhonov = 1e-14;
+inline double tikhonov(Eigen::Index m) { return kTikhonov * static_cast<double>(m + 1); }
 
 }  // namespace ttnn

@@ -28,6 +28,6 @@ struct LimitResult {
 // ode_solve_by; the loss stays non-increasing under each.
 LimitResult finite_eta_limit(const Network& net, const Target& target, double tau_end,
                              double ridge, int snapshots, const OdeOptions& opt, const Poll& poll,
-                             OdeMethod method = OdeMethod::rk45);
+                             OdeMethod method = OdeMethod::automatic);
 
 }  // namespace ttnn

@@ -9,6 +9,7 @@
 #pragma once
 
 #include <Eigen/Core>
+#include <functional>
 #include <vector>
 
 #include "ttnn/network.hpp"
@@ -48,6 +49,10 @@ struct BandCholesky {
 // nearly always within a small factor of the true value).
 double band_condition(const SymBand& A, const BandCholesky& chol);
 
+// Hager's estimate of ‖A⁻¹‖₁ for a symmetric positive definite A of order n,
+// from x ↦ A⁻¹ x (a few solves); band_condition and the dense relu path use it.
+double inverse_norm1_estimate(int n, const std::function<Eigen::VectorXd(const Eigen::VectorXd&)>& solve);
+
 // A += lambda DᵀD, the ridge λ‖a‖² = λ‖D c‖² in the local basis: DᵀD is
 // tridiag(−1, 2, −1) with a last diagonal entry 1 (A.w ≥ 1).
 void add_difference_gram(SymBand& A, double lambda);
@@ -58,6 +63,17 @@ Eigen::VectorXd weights_from_local(const Eigen::VectorXd& c, const std::vector<i
 
 // Dᵀ P r: the transpose of weights_from_local, applied to r (network order).
 Eigen::VectorXd local_from_dual(const Eigen::VectorXd& r, const std::vector<int>& order);
+
+// relu's a*(u) = argmin_a L(a, u) + mu ‖a‖² (mu > 0) in O(m): f is a linear spline
+// with knots at the sorted u, f = v_k + s_k (x − u_(k)) on the k-th segment, with the
+// value v_k and slope s_k tied by v_{k+1} = v_k + g_k s_k (g_k = u_(k+1) − u_(k)). The
+// loss is a banded quadratic in z = (v, s), ‖a‖² = v_1² + Σ (s_k − s_{k−1})², and the
+// constraints are banded: the symmetric indefinite KKT system [[Q, Cᵀ], [C, 0]] of
+// order 3m − 1 and half-bandwidth 3 is solved by banded LU with partial pivoting
+// (docs/maths/local_basis.md#relu). Returns false when it fails (non-finite input);
+// `cond` is the 1-norm condition estimate of the KKT matrix.
+bool relu_outer_banded(const Network& net, const Target& target, double mu, Eigen::VectorXd& a,
+                       double& cond);
 
 // Solves (I + c G(u)) x = r for the Gram matrix G of a windowed network in
 // O(m w²) (docs/maths/local_basis.md#implicit-steps): with G = Pᵀ Lᵀ H L P and

@@ -28,7 +28,7 @@ from .additive import (
     additive_gradient,
 )
 from .flow import flow_rhs
-from .limits import finite_eta_rhs, optimal_outer, zero_eta_loss, zero_eta_pair_rhs
+from .limits import finite_eta_rhs, limit_outer, optimal_outer, zero_eta_loss, zero_eta_pair_rhs
 from .local_basis import local_system, optimal_outer_banded, shifted_gram_solve
 from .loss import breakpoints, gauss_legendre_nodes, gram_system, l2_error, l2_gradient
 from .network import features, forward, sample_gradient
@@ -47,6 +47,7 @@ __all__ = [
     "dsigma_eta",
     "features",
     "finite_eta_rhs",
+    "limit_outer",
     "flow_rhs",
     "forward",
     "gauss_legendre_nodes",

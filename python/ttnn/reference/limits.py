@@ -1,8 +1,8 @@
 """The two-timescale limits' right-hand sides, in plain NumPy
 (docs/maths/limits.md).
 
-finite eta: a*(u) solves (G + ridge I) a = b (minimum-norm least squares when
-singular) and du/dtau = -grad_u L(a*(u), u).
+finite eta: a*(u) solves (G + (ridge + delta) I) a = b, delta = 1e-14 (m + 1) a fixed
+Tikhonov term (docs/maths/local_basis.md), and du/dtau = -grad_u L(a*(u), u).
 eta -> 0: for each break v_i with flanking neurons u^L < v_i < u^R,
 d_L = v_i - u^L, d_R = u^R - v_i, s = d_L + d_R:
 du^L/dtau = Delta_i^2 (d_R/s)^2, du^R/dtau = -Delta_i^2 (d_L/s)^2, and the
@@ -17,6 +17,9 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from .loss import gram_system, l2_gradient
+
+#: delta = TIKHONOV * (m + 1) (also ``reference.local_basis.TIKHONOV``).
+TIKHONOV: float = 1e-14
 
 
 def optimal_outer(
@@ -33,6 +36,22 @@ def optimal_outer(
     return np.asarray(np.linalg.lstsq(gram, rhs, rcond=1e-12)[0], dtype=np.float64)
 
 
+def limit_outer(
+    u: ArrayLike,
+    eta: float,
+    breaks: Any,
+    values: ArrayLike | None,
+    activation: str = "cubic",
+    ridge: float = 0.0,
+) -> NDArray[np.float64]:
+    """The finite-eta limit's a*(u): the solution of (G + (ridge + delta) I) a = b with the
+    fixed Tikhonov term delta = 1e-14 (m + 1) (docs/maths/local_basis.md), by a dense
+    ``numpy.linalg.solve``; it tends to ``optimal_outer`` as delta -> 0."""
+    gram, rhs = gram_system(u, eta, breaks, values, activation)
+    lam = ridge + TIKHONOV * gram.shape[0]
+    return np.asarray(np.linalg.solve(gram + lam * np.eye(gram.shape[0]), rhs), dtype=np.float64)
+
+
 def finite_eta_rhs(
     u: ArrayLike,
     eta: float,
@@ -41,9 +60,9 @@ def finite_eta_rhs(
     activation: str = "cubic",
     ridge: float = 0.0,
 ) -> NDArray[np.float64]:
-    """du/dtau = -grad_u L(a*(u), u)."""
+    """du/dtau = -grad_u L(a*(u), u), with the limit's a*(u) (``limit_outer``)."""
     u = np.asarray(u, dtype=np.float64)
-    a = optimal_outer(u, eta, breaks, values, activation, ridge)
+    a = limit_outer(u, eta, breaks, values, activation, ridge)
     return -l2_gradient(a, u, eta, breaks, values, activation)[1]
 
 

@@ -9,8 +9,10 @@ phi_0 = 1, phi_(m+1) = 0:
 H_ij = int_0^1 psi_i psi_j is banded and beta_k = int_0^1 f* psi_k; the normal equations
 G a = b are exactly H c = beta, and a ridge lambda |a|^2 gives (H + lambda D^T D) c = beta
 with a = D c (D the bidiagonal difference). This module builds H from psi directly (not
-from G) and solves by a banded Cholesky, so it checks the C++ banded path independently;
-the dense minimum-norm ``reference.optimal_outer`` stays the oracle.
+from G) and solves by a banded Cholesky, so it checks the C++ banded path independently.
+The limit's a*(u) carries a fixed Tikhonov term delta = ``tikhonov(m)`` (the system is then
+positive definite for every u); ``reference.limit_outer`` (dense solve of
+G + (ridge + delta) I) and the minimum-norm ``reference.optimal_outer`` are the oracles.
 """
 
 from __future__ import annotations
@@ -20,14 +22,19 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from .limits import optimal_outer
+from . import limits as _limits
 from .loss import _quadrature
 from .network import features
 from .target import target_eval
 
-#: Relative cut-off shared with the dense path: a banded system whose 1-norm condition
-#: exceeds 1 / OUTER_RCOND is left to the dense minimum-norm solve.
-OUTER_RCOND: float = 1e-12
+#: delta = TIKHONOV * (m + 1), the fixed Tikhonov term of the limit's a*(u)
+#: (docs/maths/local_basis.md): relative 1e-14 of the bound m + 1 on lambda_max(G).
+TIKHONOV: float = _limits.TIKHONOV
+
+
+def tikhonov(m: int) -> float:
+    """delta for m neurons: a*(u) solves (G + (ridge + delta) I) a = b."""
+    return TIKHONOV * (m + 1)
 
 
 def local_system(
@@ -85,30 +92,84 @@ def optimal_outer_banded(
     activation: str = "cubic",
     ridge: float = 0.0,
 ) -> tuple[NDArray[np.float64], float, bool]:
-    """(a*(u), cond, banded): a*(u) from (H + ridge D^T D) c = beta, a = D c, and the
-    exact 1-norm condition number of that matrix; when it is singular or its condition
-    exceeds 1 / OUTER_RCOND (or the activation is relu), the dense minimum-norm
-    ``optimal_outer`` instead, with the 1-norm condition of G + ridge I (inf if singular)."""
+    """(a*(u), cond, banded) as the finite-eta limit defines a*(u): the solution of
+    (G + (ridge + delta) I) a = b with delta = ``tikhonov(m)``.
+
+    cubic, ramp: from the banded (H + (ridge + delta) D^T D) c = beta, a = D c, by
+    ``band_cholesky``, with the exact 1-norm condition number of that matrix
+    (banded = True). relu: by a dense Cholesky of G + (ridge + delta) I, with its
+    1-norm condition number (banded = False). A failed factorisation raises delta
+    1000-fold, up to three times, as the C++ core does."""
     u = np.asarray(u, dtype=np.float64)
-    if activation in ("cubic", "ramp") and len(u) > 0:
+    m = len(u)
+    delta = tikhonov(m)
+    if activation in ("cubic", "ramp"):
         h, beta, order = local_system(u, eta, breaks, values, activation)
-        a_mat = h + ridge * difference_gram(len(beta))
-        r = band_cholesky(a_mat, max(half_bandwidth(h), 1))
-        if r is not None:
-            cond = float(np.linalg.cond(a_mat, 1))
-            if cond * OUTER_RCOND < 1.0:
+        w = max(half_bandwidth(h), 1)
+        for _ in range(4):
+            a_mat = h + (ridge + delta) * difference_gram(m + 1)
+            r = band_cholesky(a_mat, w)
+            if r is not None:
                 c = np.linalg.solve(r.T, np.linalg.solve(r, beta))
-                a = np.empty(len(u) + 1)
+                a = np.empty(m + 1)
                 a[0] = c[0]
                 a[1 + order] = np.diff(c)
-                return a, cond, True
-    from .loss import gram_system
+                return a, float(np.linalg.cond(a_mat, 1)), True
+            delta *= 1e3
+    elif m > 0:
+        k_mat, rhs, order = relu_kkt(u, breaks, values, ridge + delta)
+        z = np.linalg.solve(k_mat, rhs)
+        s = z[1::3]
+        a = np.empty(m + 1)
+        a[0] = z[0]
+        a[1 + order] = np.diff(np.concatenate(([0.0], s)))
+        return a, float(np.linalg.cond(k_mat, 1)), True
+    else:
+        from .loss import gram_system
 
-    g, b = gram_system(u, eta, breaks, values, activation)
-    g = g + ridge * np.eye(len(b))
-    with np.errstate(all="ignore"):
-        cond = float(np.linalg.cond(g, 1)) if np.linalg.matrix_rank(g) == len(b) else np.inf
-    return optimal_outer(u, eta, breaks, values, activation, ridge), cond, False
+        g, b = gram_system(u, eta, breaks, values, activation)
+        return b / (g[0, 0] + ridge + delta), float(np.linalg.cond(g + ridge + delta, 1)), False
+    return np.full(m + 1, np.nan), np.inf, True
+
+
+def relu_kkt(
+    u: ArrayLike, breaks: Any, values: ArrayLike | None, mu: float
+) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.intp]]:
+    """(K, rhs, order): relu's a*(u) = argmin L + mu |a|^2 as the KKT system of a linear
+    spline (docs/maths/local_basis.md#relu), dense here, in the interleaved order
+    (v_1, s_1, lam_1, v_2, ...): on segment k (between the k-th and (k+1)-th smallest
+    neuron; k = 0 left of all, where f = v_1) f = v_k + s_k (x - u_(k)), tied by
+    v_(k+1) = v_k + g_k s_k; |a|^2 = v_1^2 + sum_k (s_k - s_(k-1))^2 (s_0 = 0)."""
+    u = np.asarray(u, dtype=np.float64)
+    m = len(u)
+    order = np.argsort(u, kind="stable")
+    us = u[order]
+    x, w = _quadrature(u, 1.0, breaks, "relu")
+    fstar = target_eval(breaks, values, x)
+    seg = np.searchsorted(us, x, side="left")  # neurons strictly left of x
+    r = np.maximum(seg - 1, 0)
+    y = np.where(seg > 0, x - us[np.maximum(seg - 1, 0)], 0.0)
+    n = 3 * m - 1
+    k_mat = np.zeros((n, n))
+    rhs = np.zeros(n)
+    v, s, lam = 3 * np.arange(m), 3 * np.arange(m) + 1, 3 * np.arange(m - 1) + 2
+    np.add.at(rhs, v[r], w * fstar)
+    np.add.at(rhs, s[r], w * fstar * y)
+    np.add.at(k_mat, (v[r], v[r]), w)
+    np.add.at(k_mat, (v[r], s[r]), w * y)
+    np.add.at(k_mat, (s[r], v[r]), w * y)
+    np.add.at(k_mat, (s[r], s[r]), w * y * y)
+    a_of_z = np.zeros((m + 1, n))  # a (sorted, bias first) from z
+    a_of_z[0, v[0]] = 1.0
+    a_of_z[1 + np.arange(m), s] = 1.0
+    a_of_z[2 + np.arange(m - 1), s[:-1]] = -1.0
+    k_mat += mu * a_of_z.T @ a_of_z
+    g = np.diff(us)
+    for k in range(m - 1):
+        for col, c in ((v[k + 1], 1.0), (v[k], -1.0), (s[k], -g[k])):
+            k_mat[lam[k], col] += c
+            k_mat[col, lam[k]] += c
+    return k_mat, rhs, order
 
 
 def shifted_gram_solve(
