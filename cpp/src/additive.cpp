@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <numeric>
 #include <stdexcept>
 #include <string>
@@ -168,19 +169,36 @@ void check_data(const AdditiveNetwork& net, const AdditiveMatrix& X, const Eigen
     if (!y.allFinite()) throw std::invalid_argument("y must be finite");
 }
 
-double residual(const Eigen::VectorXd& f, const Eigen::VectorXd& y, Eigen::VectorXd& r) {
+// ‖r‖₂ as s·q with s = max |r_i| and q = ‖r / s‖₂ ∈ [1, √n] (q = 0 when r = 0):
+// the plain √(Σ r_i²) overflows once |r_i| passes ~1e154, so with finite
+// parameters a = 1e160 the criterion came out inf and GD stopped "at epoch 0"
+// (issue 23). Scaled, the criterion is finite whenever r is; s is inf or NaN
+// exactly when r is not finite.
+struct ScaledNorm {
+    double s, q;
+};
+
+ScaledNorm residual(const Eigen::VectorXd& f, const Eigen::VectorXd& y, Eigen::VectorXd& r) {
     r = f - y;
-    return std::sqrt(r.squaredNorm());
+    if (!r.allFinite()) return {std::numeric_limits<double>::infinity(), 0.0};
+    const double s = r.size() ? r.cwiseAbs().maxCoeff() : 0.0;
+    if (s == 0.0) return {0.0, 0.0};
+    // Division, not multiplication by 1 / s, which overflows for subnormal s.
+    return {s, std::sqrt((r.array() / s).square().sum())};
 }
 
-// C from ‖r‖₂ and the factor c of its gradient ∇C = c rᵀ J.
+// C from ‖r‖₂ = s·q and the factor c of its gradient ∇C = c rᵀ J.
 struct Criterion {
     double value, scale;
 };
 
-Criterion criterion(double norm, double n, GdLoss loss) {
-    if (loss == GdLoss::mse) return {norm * norm / n, 2.0 / n};
-    return {norm / n, norm > 0.0 ? 1.0 / (n * norm) : 0.0};
+Criterion criterion(ScaledNorm norm, double n, GdLoss loss) {
+    // mse: ‖r‖²/n may exceed the double range with r finite; it is then inf
+    // (the correctly rounded value; docs/guide/errors.md), never NaN.
+    if (loss == GdLoss::mse) return {norm.s * (norm.s * (norm.q * norm.q / n)), 2.0 / n};
+    // norm: s·(q/n) ≤ s, so finite; c = 1/(n s q) as (1/(n q))/s, where n q cannot overflow.
+    if (!(norm.s > 0.0)) return {0.0, 0.0};
+    return {norm.s * (norm.q / n), (1.0 / (n * norm.q)) / norm.s};
 }
 
 }  // namespace
@@ -263,10 +281,13 @@ AdditiveGdResult additive_gd(const AdditiveNetwork& net, const AdditiveMatrix& X
         Eigen::Index k = 0;
         for (std::int64_t e = 0;; ++e) {
             kernel.forward(cur, f);
-            const double norm = residual(f, y, r);
-            if (!std::isfinite(norm)) {
+            const ScaledNorm norm = residual(f, y, r);
+            if (!std::isfinite(norm.s)) {
+                // The parameters are finite here (checked after every update):
+                // the network's output itself overflowed the double range.
                 throw DivergenceError(e, "additive GD diverged at epoch " + std::to_string(e) +
-                                             ": the criterion became non-finite; try smaller steps");
+                                             ": the network's output overflowed the double "
+                                             "range; try smaller steps or weights");
             }
             while (k < K && schedule[k] == e) {
                 std::copy(cur.a.data(), cur.a.data() + md, res.a.row(k).data());

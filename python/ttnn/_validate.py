@@ -7,6 +7,7 @@ with a ValueError instead of being killed or running for hours.
 
 from __future__ import annotations
 
+import inspect
 import numbers
 import os
 from collections.abc import Callable, Iterable
@@ -133,11 +134,24 @@ def max_steps(value: Any) -> int:
     return integer("max_steps", value, minimum=1)
 
 
-def threads(value: Any) -> int:
-    """A thread count for the core (None: OpenMP's default, passed on as 0)."""
+#: Most threads any call accepts (the core clamps to the same bound,
+#: cpp/include/ttnn/parallel.hpp kMaxThreads). OpenMP allocates a stack and its
+#: bookkeeping per requested thread before any work: threads=2**31 − 1 made
+#: libgomp exit the interpreter and 10**6 crashed it under a 4 GB address space.
+#: No machine Python runs on has more cores than this.
+MAX_THREADS = 1024
+
+
+def threads(value: Any, *, runs: int | None = None) -> int:
+    """A thread count for the core: None → 0 (OpenMP's default), else an integer in
+    [1, MAX_THREADS]; given ``runs`` (an ensemble), capped at the number of runs,
+    since a thread without a run of its own only costs."""
     if value is None:
         return 0
-    return integer("threads", value, minimum=1, maximum=INT32_MAX)
+    t = integer("threads", value, minimum=1, maximum=MAX_THREADS)
+    if runs is not None:
+        t = min(t, max(int(runs), 1))
+    return t
 
 
 def draws(name: str, steps: int, batch: int) -> None:
@@ -146,6 +160,15 @@ def draws(name: str, steps: int, batch: int) -> None:
         raise ValueError(
             f"{name} ({steps}) × batch ({batch}) exceeds the core's 64-bit draw count "
             f"({INT64_MAX}); ask for fewer steps"
+        )
+
+
+def replay_draws(epochs: int, n: int) -> None:
+    """A replayed run reads epochs × len(data) samples, counted in signed 64 bits."""
+    if epochs * n > INT64_MAX:
+        raise ValueError(
+            f"epochs ({epochs}) × len(data) ({n}) exceeds the core's 64-bit draw count "
+            f"({INT64_MAX}); ask for fewer epochs"
         )
 
 
@@ -189,10 +212,27 @@ def progress(value: Any) -> bool | Callable[[int, int], None]:
     if value is None:
         return False
     if callable(value):
+        _takes_two("progress", value)
         return value  # type: ignore[no-any-return]
     raise TypeError(
         f"progress must be a bool or a callable (done, total), got {type(value).__name__}"
     )
+
+
+def _takes_two(name: str, fn: Callable[..., Any]) -> None:
+    """A callback the core calls as fn(done, total): refuse, before any work, one that
+    cannot take two positional arguments (it failed at the first report with
+    Python's bare "takes 1 positional argument")."""
+    try:
+        sig = inspect.signature(fn)
+    except (TypeError, ValueError):  # some builtins have no signature: let them through
+        return
+    try:
+        sig.bind(0, 0)
+    except TypeError:
+        raise TypeError(
+            f"{name} must be a callable taking (done, total), got one with signature {sig}"
+        ) from None
 
 
 def choice(name: str, value: Any, options: Iterable[str], what: str | None = None) -> str:
@@ -263,7 +303,12 @@ def points(name: str, value: Any) -> NDArray[np.float64]:
     why = _kind(value)
     if why is not None:
         raise TypeError(f"{name} must be real numbers, got {why}")
-    arr = np.asarray(value)
+    try:
+        arr = np.asarray(value)
+    except (TypeError, ValueError) as exc:  # a ragged list: NumPy's message names no argument
+        raise TypeError(
+            f"{name} must be real numbers (a scalar or a rectangular array), got {exc}"
+        ) from exc
     if arr.dtype.kind not in "biuf":
         raise TypeError(f"{name} must be real numbers, got dtype {arr.dtype}")
     return _finite(name, arr.astype(np.float64))

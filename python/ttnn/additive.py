@@ -20,7 +20,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from . import _core
 from . import _validate as check
-from ._ensemble import check_on_error, collect
+from ._ensemble import check_on_error, collect, networks
 from ._progress import reporter
 from ._result import Result
 from .activation import check_activation
@@ -349,7 +349,7 @@ def full_batch_gd_ensemble(
     ``ttnn.DivergenceError`` with ``.step``, the epoch, and ``.run``) in place of
     the failed run's result.
     """
-    nets = list(nets)
+    nets = networks(nets, AdditiveNetwork)
     if not nets:
         raise ValueError("nets must hold at least one AdditiveNetwork")
     for i, n in enumerate(nets):
@@ -382,7 +382,7 @@ def full_batch_gd_ensemble(
     ps = check.per_run("epochs", epochs, R, lambda n, v: check.integer(n, v, minimum=0))
     k = check.run_snapshots(snapshots, min(ps), "min(epochs)")
     mode = check_on_error(on_error)
-    nthreads = check.threads(threads)
+    nthreads = check.threads(threads, runs=R)
     crit = check_loss(loss)
     check.memory(
         f"full_batch_gd_ensemble with {k} snapshots",
