@@ -120,7 +120,9 @@ class Result:
                 snap = int(where[0])
                 if name in self.parameter_fields:
                     times = getattr(self, self.time_fields[0], None) if self.time_fields else None
-                    step = int(times[snap]) if times is not None and times.dtype.kind in "iu" else snap
+                    step = (
+                        int(times[snap]) if times is not None and times.dtype.kind in "iu" else snap
+                    )
                     raise DivergenceError(
                         f"result field {name} is not finite at snapshot {snap}", step
                     )

@@ -293,7 +293,8 @@ def _zero_eta_limit(net: Network, target: PiecewiseConstant, tau_end: float, k: 
     breaks, values = np.asarray(target.breaks, float), np.asarray(target.values, float)
     u = np.array(net.u, dtype=np.float64)
     _check_two_per_piece(u, breaks)
-    jump = np.diff(values)
+    with np.errstate(over="ignore"):
+        jump = np.diff(values)
     if not np.all(np.isfinite(jump)):
         raise ValueError(
             "target has a jump beyond the double range (values of opposite signs near "

@@ -26,13 +26,22 @@ namespace ttnn {
 // allocating 481036338272 bytes"), 10**6 crashed under a 4 GB address-space limit.
 constexpr int kMaxThreads = 1024;
 
+// Threads per available core beyond which a request is reduced: runs are
+// CPU-bound, so more threads than cores only add switches, while each costs a
+// stack (8 MiB by default): 1024 threads failed to start under a 4 GB
+// address-space limit ("libgomp: Thread creation failed") and ended the process.
+constexpr int kThreadsPerCore = 4;
+
 // The threads a parallel loop over `n` independent runs uses for a request of
 // `threads` (≤ 0: OpenMP's default): never more than the runs (an idle thread
-// only costs), nor than kMaxThreads, nor fewer than 1. Clamped here as well as
-// in Python so that no caller of the core can make OpenMP abort.
+// only costs), than kThreadsPerCore per available core, nor than kMaxThreads;
+// never fewer than 1. Clamped here as well as in Python so that no caller of
+// the core can make OpenMP abort. Results do not depend on it (parallel_runs).
 inline int run_threads(std::int64_t n, int threads) {
 #ifdef _OPENMP
     std::int64_t t = threads > 0 ? threads : omp_get_max_threads();
+    const std::int64_t cores = std::max(1, omp_get_num_procs());
+    t = std::min<std::int64_t>(t, kThreadsPerCore * cores);
 #else
     std::int64_t t = 1;
     (void)threads;
