@@ -7,9 +7,12 @@ from __future__ import annotations
 
 import json
 import math
+import os
+import signal
 import subprocess
 import sys
 import textwrap
+import time
 from fractions import Fraction
 from pathlib import Path
 
@@ -278,3 +281,50 @@ def test_progress_check_accepts_builtins_without_a_signature():
 
 def test_core_is_the_module_under_test():
     assert _core.__file__.startswith(str(PYTHON_DIR))
+
+
+# -- 2. Ctrl-C inside a long epoch ------------------------------------------------------
+
+
+def test_sigint_stops_full_batch_gd_inside_a_long_relu_epoch():
+    # One relu epoch here is n·d·m = 10⁸ terms twice, several seconds: the core
+    # polled only between epochs. The bound of 1 s after the signal is behaviour
+    # (polls come every ~2²⁰ terms, a few ms), as in tests/test_interrupt.py.
+    script = textwrap.dedent(
+        """
+        import sys, numpy as np, ttnn
+        rng = np.random.default_rng(0)
+        net = ttnn.AdditiveNetwork(rng.random((250, 8)), rng.random((250, 8)), 0.1, "relu")
+        X, y = rng.random((50_000, 8)), rng.random(50_000)
+        print("ready", flush=True)
+        try:
+            ttnn.full_batch_gd(net, X, y, step_a=1e-3, step_u=1e-3, epochs=1000)
+        except KeyboardInterrupt:
+            print("interrupted", flush=True)
+            sys.exit(0)
+        print("finished", flush=True)
+        """
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-c", script],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=dict(os.environ, OMP_NUM_THREADS="1"),
+    )
+    try:
+        assert proc.stdout is not None
+        assert proc.stdout.readline().strip() == "ready"
+        time.sleep(1.0)  # inside the first epoch
+        assert proc.poll() is None
+        sent = time.monotonic()
+        proc.send_signal(signal.SIGINT)
+        line = proc.stdout.readline().strip()
+        stopped = time.monotonic() - sent
+        proc.wait(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert line == "interrupted"
+    assert stopped < 1.0, f"stopped {stopped:.2f} s after SIGINT"

@@ -115,7 +115,7 @@ def ode_snapshots(value: Any, m: int | None = None) -> int:
     if k < 2:
         raise ValueError(f"snapshots must be >= 2, got {k}")
     if m is not None:
-        memory(f"{k} snapshots at m = {m}", snapshot_bytes(k, 2 * m + 3))
+        memory(f"{k} snapshots at m = {m}", snapshot_bytes(k, 2 * m + 3) + ODE_NEURON_BYTES * m)
     return k
 
 
@@ -433,12 +433,42 @@ def memory(what: str, nbytes: int, fewer: str = "snapshots or neurons") -> None:
         )
 
 
+# What the core allocates, per unit, measured as the slope of the peak RSS
+# between two sizes (tools/measure_memory.py; the numbers below are its output,
+# rounded up). The guards count these, not a guess: the mini-batch guard assumed
+# 32 bytes per sample, so batch = 4.5e7 passed a 1.5 GiB limit and peaked at
+# 2.49 GiB (issue 23).
+
+#: Bytes per sample of a mini-batch run (measured 53: the batch's x and y, the
+#: residuals and the per-sample scratch of step_batch, and the stream's draws).
+BATCH_BYTES = 56
+#: Bytes per neuron of a run's working set beyond its snapshots: SGD's kernel
+#: state (a, u, σ, σ′, the prefix sums) and the ODE integrators' stages
+#: (Dormand–Prince: 7 stages of 2m + 1 doubles, plus the error estimate and the
+#: projected network). Measured 220 for SGD and 770 for the rk45 flow; counted
+#: for every run so that m = 10⁸ (≥ 22 GB for SGD) is refused where it cannot fit.
+SGD_NEURON_BYTES = 240
+ODE_NEURON_BYTES = 800
+#: Dense (n × n) matrices held at once by a dense solve: the Gram system of the
+#: relu limit (G, its shifted copy, the Cholesky factor, and the eigen-decomposition
+#: of the fallback, measured ~5 matrices), and the Rosenbrock methods' Jacobian,
+#: iteration matrix and LU factor (3).
+GRAM_MATRICES = 6
+ROSENBROCK_MATRICES = 3
+
+
 def batch(name: str, value: Any) -> int:
-    """A mini-batch size: an integer in [1, 2**31 − 1] whose per-step buffers (a few
-    doubles per sample in the core) fit in memory."""
+    """A mini-batch size: an integer in [1, 2**31 − 1] whose per-step buffers
+    (BATCH_BYTES per sample in the core) fit in memory."""
     b = integer(name, value, minimum=1, maximum=INT32_MAX)
-    memory(f"{name} = {b}", 4 * 8 * b, fewer="samples per batch")
+    memory(f"{name} = {b}", BATCH_BYTES * b, fewer="samples per batch")
     return b
+
+
+def dense(what: str, n: int, matrices: int) -> None:
+    """Refuse a dense solve of ``matrices`` n × n doubles that cannot fit (before
+    the core allocates them: a relu limit at m = 30 000 was a bare MemoryError)."""
+    memory(f"{what} (dense {n} × {n} matrices)", matrices * 8 * n * n, fewer="neurons")
 
 
 def snapshot_bytes(snapshots: int, per_snapshot: int) -> int:

@@ -222,7 +222,10 @@ def sgd(
         p = check.integer("steps", steps, minimum=0)
         check.draws("steps", p, b)
     k = check.run_snapshots(snapshots, p)
-    check.memory(f"sgd with {k} snapshots", check.snapshot_bytes(k, 2 * net.m + 3))
+    check.memory(
+        f"sgd with {k} snapshots",
+        check.snapshot_bytes(k, 2 * net.m + 3) + check.SGD_NEURON_BYTES * net.m,
+    )
 
     with reporter(progress, "sgd", "step") as report:
         out = _core.sgd(
@@ -401,7 +404,7 @@ def sgd_ensemble(
     nthreads = check.threads(threads, runs=runs)
     check.memory(
         f"sgd_ensemble with {k} snapshots",
-        sum(check.snapshot_bytes(k, 2 * n.m + 3) for n in nets),
+        sum(check.snapshot_bytes(k, 2 * n.m + 3) + check.SGD_NEURON_BYTES * n.m for n in nets),
     )
     with reporter(progress, "sgd_ensemble", "step") as report:
         outs = _core.sgd_ensemble(
