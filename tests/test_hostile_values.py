@@ -51,7 +51,7 @@ def _child(code: str, address_space_gib: float = 4.0) -> subprocess.CompletedPro
 # -- 1. thread counts ---------------------------------------------------------------
 
 
-@pytest.mark.parametrize("threads", [2**31 - 1, 10**6, ttnn._validate.MAX_THREADS + 1, 0, -1])
+@pytest.mark.parametrize("threads", [2**31 - 1, 10**6, 1025, 0, -1])
 def test_out_of_range_threads_are_a_value_error_naming_threads(threads):
     net = ttnn.Network.init(m=3, eta=0.01)
     with pytest.raises(ValueError, match="threads"):
@@ -328,3 +328,54 @@ def test_sigint_stops_full_batch_gd_inside_a_long_relu_epoch():
             proc.wait()
     assert line == "interrupted"
     assert stopped < 1.0, f"stopped {stopped:.2f} s after SIGINT"
+
+
+# -- 4. memory guards that count what the core allocates ----------------------------------
+
+
+def test_batch_guard_counts_the_measured_bytes_per_sample(monkeypatch):
+    # Under 1.5 GiB, batch = 4.5e7 was accepted (32 bytes assumed per sample) and
+    # peaked at 2.49 GiB; measured 53 bytes per sample (tools/measure_memory.py).
+    monkeypatch.setenv("TTNN_MEMORY_LIMIT_GIB", "1.5")
+    net = ttnn.Network.init(m=3, eta=0.01)
+    for b in (4.5e7, 2e8):
+        with pytest.raises(ValueError, match="batch"):
+            ttnn.sgd(net, T, h=1e-3, steps=2, batch=b)
+    assert ttnn._validate.BATCH_BYTES >= 53
+
+
+def test_dense_relu_limit_and_rosenbrock_are_guarded(monkeypatch):
+    # m = 30 000: the relu limit's dense Gram system alone is 7.2 GB per matrix
+    # (a bare MemoryError before); refused before any allocation.
+    monkeypatch.setenv("TTNN_MEMORY_LIMIT_GIB", "4")
+    u = np.linspace(0, 1, 30_000)
+    relu = ttnn.Network(np.zeros(30_001), u, 1e-4, "relu")
+    with pytest.raises(ValueError, match="neurons"):
+        ttnn.two_timescale_limit(relu, T, 1.0, snapshots=2)
+    cubic = ttnn.Network(np.zeros(30_001), u, 1e-4)
+    with pytest.raises(ValueError, match="rosenbrock"):
+        ttnn.gradient_flow(cubic, T, 1.0, 1.0, snapshots=2, method="rosenbrock")
+
+
+def test_working_set_per_neuron_is_counted(monkeypatch):
+    # m = 10⁸ passed the guard (snapshots alone, 6.4 GB estimated) though a run
+    # holds ≥ 22 GB; the run's working set per neuron is now counted. Here 1 GiB
+    # and m = 10⁷ (≥ 2.2 GB): refused before the run, though the snapshots
+    # (2 × 16 × 2·10⁷ bytes ≈ 0.6 GiB) alone would fit.
+    monkeypatch.setenv("TTNN_MEMORY_LIMIT_GIB", "1")
+    m = 10**7
+    net = ttnn.Network(np.zeros(m + 1), np.linspace(0, 1, m), 4 / m)
+    with pytest.raises(ValueError, match="needs about"):
+        ttnn.sgd(net, T, h=1e-3, steps=1)
+    with pytest.raises(ValueError, match="needs about"):
+        ttnn.gradient_flow(net, T, 1.0, 1.0, snapshots=2)
+
+
+def test_full_batch_guard_counts_the_points(monkeypatch):
+    # 10⁶ point·dims need ~55 MB (tools/measure_memory.py); only the snapshots
+    # (a few KB) were counted.
+    monkeypatch.setenv("TTNN_MEMORY_LIMIT_GIB", "0.04")
+    net = ttnn.AdditiveNetwork.init_paper(4, 3)
+    X = np.random.default_rng(0).random((250_000, 4))
+    with pytest.raises(ValueError, match="points"):
+        ttnn.full_batch_gd(net, X, np.zeros(250_000), step_a=1.0, step_u=1.0, epochs=1)

@@ -439,16 +439,21 @@ def memory(what: str, nbytes: int, fewer: str = "snapshots or neurons") -> None:
 # 32 bytes per sample, so batch = 4.5e7 passed a 1.5 GiB limit and peaked at
 # 2.49 GiB (issue 23).
 
-#: Bytes per sample of a mini-batch run (measured 53: the batch's x and y, the
-#: residuals and the per-sample scratch of step_batch, and the stream's draws).
+#: Bytes per sample of a mini-batch run (measured 53 at m = 20: the batch's x
+#: and y, and the per-sample scratch of the kernel's batched step).
 BATCH_BYTES = 56
 #: Bytes per neuron of a run's working set beyond its snapshots: SGD's kernel
 #: state (a, u, σ, σ′, the prefix sums) and the ODE integrators' stages
 #: (Dormand–Prince: 7 stages of 2m + 1 doubles, plus the error estimate and the
-#: projected network). Measured 220 for SGD and 770 for the rk45 flow; counted
-#: for every run so that m = 10⁸ (≥ 22 GB for SGD) is refused where it cannot fit.
+#: projected network). Measured with 2 snapshots at m·η = 4: 276 for SGD and 421
+#: for the rk45 flow, of which the snapshots (snapshot_bytes) are 64. Counted for
+#: every run, so that m = 10⁸ (≥ 22 GB for SGD) is refused where it cannot fit;
+#: before, only the snapshots were (6.4 GB).
 SGD_NEURON_BYTES = 240
-ODE_NEURON_BYTES = 800
+ODE_NEURON_BYTES = 400
+#: Bytes per point and dimension of full-batch GD (measured 54.5: the batch's
+#: float64 copies, the per-dimension sorted copies and row indices, residuals).
+GD_POINT_BYTES = 56
 #: Dense (n × n) matrices held at once by a dense solve: the Gram system of the
 #: relu limit (G, its shifted copy, the Cholesky factor, and the eigen-decomposition
 #: of the fallback, measured ~5 matrices), and the Rosenbrock methods' Jacobian,

@@ -11,6 +11,7 @@ full-batch gradient descent, run by the C++ core.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar, Literal, cast, overload
@@ -273,7 +274,9 @@ def full_batch_gd(
     k = check.run_snapshots(snapshots, p, "epochs")
     crit = check_loss(loss)
     check.memory(
-        f"full_batch_gd with {k} snapshots", check.snapshot_bytes(k, 2 * net.m * net.d + 3)
+        f"full_batch_gd with {k} snapshots and {X_arr.shape[0]} points",
+        check.snapshot_bytes(k, 2 * net.m * net.d + 3) + check.GD_POINT_BYTES * X_arr.size,
+        fewer="snapshots, neurons or points",
     )
     with reporter(progress, "full_batch_gd", "epoch") as report:
         out = _core.additive_gd(
@@ -386,7 +389,12 @@ def full_batch_gd_ensemble(
     crit = check_loss(loss)
     check.memory(
         f"full_batch_gd_ensemble with {k} snapshots",
-        sum(check.snapshot_bytes(k, 2 * n.m * n.d + 3) for n in nets),
+        sum(check.snapshot_bytes(k, 2 * n.m * n.d + 3) for n in nets)
+        # Every run builds its own sorted copies of its batch; at most one run per thread at once.
+        + check.GD_POINT_BYTES
+        * max(d[0].size for d in data)
+        * min(R, nthreads or os.cpu_count() or 1),
+        fewer="snapshots, neurons or points",
     )
     with reporter(progress, "full_batch_gd_ensemble", "epoch") as report:
         outs = _core.additive_gd_ensemble(
