@@ -51,7 +51,7 @@ def _child(code: str, address_space_gib: float = 4.0) -> subprocess.CompletedPro
 # -- 1. thread counts ---------------------------------------------------------------
 
 
-@pytest.mark.parametrize("threads", [2**31 - 1, 10**6, 1025, 0, -1])
+@pytest.mark.parametrize("threads", [2**31 - 1, 10**6, 1025])
 def test_out_of_range_threads_are_a_value_error_naming_threads(threads):
     net = ttnn.Network.init(m=3, eta=0.01)
     with pytest.raises(ValueError, match="threads"):
@@ -287,14 +287,14 @@ def test_core_is_the_module_under_test():
 
 
 def test_sigint_stops_full_batch_gd_inside_a_long_relu_epoch():
-    # One relu epoch here is n·d·m = 10⁸ terms twice, several seconds: the core
+    # One relu epoch here is n·d·m = 10⁹ terms twice, tens of seconds: the core
     # polled only between epochs. The bound of 1 s after the signal is behaviour
     # (polls come every ~2²⁰ terms, a few ms), as in tests/test_interrupt.py.
     script = textwrap.dedent(
         """
         import sys, numpy as np, ttnn
         rng = np.random.default_rng(0)
-        net = ttnn.AdditiveNetwork(rng.random((250, 8)), rng.random((250, 8)), 0.1, "relu")
+        net = ttnn.AdditiveNetwork(rng.random((2500, 8)), rng.random((2500, 8)), 0.1, "relu")
         X, y = rng.random((50_000, 8)), rng.random(50_000)
         print("ready", flush=True)
         try:
