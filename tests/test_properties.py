@@ -282,7 +282,7 @@ KIND = {
     "sgd seed": st.one_of(JUNK_COUNT, st.integers(2**64, 2**70)),
     "sgd batch": NOT_A_COUNT,
     "ensemble h": NOT_A_REAL,
-    "ensemble threads": st.one_of(JUNK_COUNT, st.just(0), st.integers(2**31, 2**70)),
+    "ensemble threads": st.one_of(JUNK_COUNT, st.just(0), st.integers(1025, 2**70)),
     "flow t_end": st.one_of(NOT_A_REAL, st.floats(1e13, 1e308)),
     "flow rtol": st.one_of(NOT_A_REAL, st.floats(0.0, 1e-14), st.floats(1.0, 1e300)),
     "flow snapshots": st.one_of(NOT_A_COUNT, st.integers(2**31, 2**40)),

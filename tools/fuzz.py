@@ -186,6 +186,9 @@ def calls() -> dict[str, tuple[Any, dict[str, Any]]]:
         ),
         "Network.init": (ttnn.Network.init, dict(m=5, eta=0.05, seed=0, activation="ramp")),
         "net(x)": (call_net, dict(self_net=net, x=xs)),
+        # Large opposite relu slopes: f(1e308) must cancel them without overflow.
+        "relu net(x)": (call_net, dict(self_net=ttnn.Network([0, 2, -2], [0.2, 0.5], 0.01,
+                                                              "relu"), x=0.5)),
         "net.gradient": (call_gradient, dict(self_net=relu, x=0.3)),
         "PiecewiseConstant": (
             ttnn.PiecewiseConstant,
@@ -421,6 +424,7 @@ def main() -> int:
     p.add_argument("--calls", type=int, default=10_000)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--timeout", type=float, default=10.0)
+    p.add_argument("--verbose", action="store_true", help="also list the calls that timed out")
     p.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = p.parse_args()
     if args.child:
@@ -430,6 +434,7 @@ def main() -> int:
     counts: Counter[str] = Counter()
     by_call: Counter[tuple[str, str]] = Counter()
     bad: list[str] = []
+    slow: list[str] = []
     worker = Child(args.seed)
     start = time.monotonic()
     for i in range(args.calls):
@@ -442,12 +447,16 @@ def main() -> int:
             err = worker.stop()
             if outcome == "death":
                 bad.append(f"DEATH {make_call(i, args.seed, table)[3]}\n  stderr: {err!r}")
+            else:
+                slow.append(f"timeout {make_call(i, args.seed, table)[3]}")
             worker = Child(args.seed)
         elif outcome == "nonfinite" or kind == "other":
             bad.append(f"{outcome}\n  call: {make_call(i, args.seed, table)[3]}")
         if (i + 1) % 1000 == 0:
             print(f"{i + 1} calls, {time.monotonic() - start:.0f} s: {dict(counts)}", flush=True)
     worker.stop()
+    for line in slow if args.verbose else []:
+        print(line)
     for line in bad:
         print(line)
     print(f"\n{args.calls} calls (seed {args.seed}) in {time.monotonic() - start:.0f} s")
