@@ -187,8 +187,10 @@ def calls() -> dict[str, tuple[Any, dict[str, Any]]]:
         "Network.init": (ttnn.Network.init, dict(m=5, eta=0.05, seed=0, activation="ramp")),
         "net(x)": (call_net, dict(self_net=net, x=xs)),
         # Large opposite relu slopes: f(1e308) must cancel them without overflow.
-        "relu net(x)": (call_net, dict(self_net=ttnn.Network([0, 2, -2], [0.2, 0.5], 0.01,
-                                                              "relu"), x=0.5)),
+        "relu net(x)": (
+            call_net,
+            dict(self_net=ttnn.Network([0, 2, -2], [0.2, 0.5], 0.01, "relu"), x=0.5),
+        ),
         "net.gradient": (call_gradient, dict(self_net=relu, x=0.3)),
         "PiecewiseConstant": (
             ttnn.PiecewiseConstant,
