@@ -360,6 +360,8 @@ def child(seed: int) -> None:
     warnings.simplefilter("ignore")
     table = calls()
     out = sys.stdout
+    out.write("ready\n")  # the parent's timeouts start after the imports
+    out.flush()
     for line in sys.stdin:
         i = int(line)
         name, fn, kwargs, _ = make_call(i, seed, table)
@@ -396,6 +398,11 @@ class Child:
             env=env,
             preexec_fn=_limits,
         )
+        # A loaded machine may take many seconds to import: not a call's time.
+        assert self.proc.stdout is not None
+        ready, _, _ = select.select([self.proc.stdout], [], [], 300)
+        if not ready or self.proc.stdout.readline().strip() != "ready":
+            raise RuntimeError(f"the fuzzing child did not start: {self.stop()}")
 
     def ask(self, i: int, timeout: float) -> str:
         """The outcome of call i: its own, or 'death' / 'timeout'."""
