@@ -363,11 +363,11 @@ def test_dense_relu_limit_and_rosenbrock_are_guarded(monkeypatch):
 
 def test_working_set_per_neuron_is_counted(monkeypatch):
     # m = 10⁸ passed the guard (snapshots alone, 6.4 GB estimated) though a run
-    # holds ≥ 22 GB; the run's working set per neuron is now counted. Here 1 GiB
-    # and m = 10⁷ (≥ 2.2 GB): refused before the run, though the snapshots
-    # (2 × 16 × 2·10⁷ bytes ≈ 0.6 GiB) alone would fit.
-    monkeypatch.setenv("TTNN_MEMORY_LIMIT_GIB", "1")
-    m = 10**7
+    # holds ≥ 22 GB; the run's working set per neuron is now counted. Here 0.5 GiB
+    # and m = 4·10⁶ (≥ 1.1 GB measured): refused before the run, though the
+    # snapshots (2 × 16 × 8·10⁶ bytes ≈ 0.24 GiB) alone would fit.
+    monkeypatch.setenv("TTNN_MEMORY_LIMIT_GIB", "0.5")
+    m = 4 * 10**6
     net = ttnn.Network(np.zeros(m + 1), np.linspace(0, 1, m), 4 / m)
     with pytest.raises(ValueError, match="needs about"):
         ttnn.sgd(net, T, h=1e-3, steps=1)
