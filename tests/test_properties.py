@@ -253,6 +253,26 @@ CALLS = {
     "target values": lambda v: ttnn.PiecewiseConstant([0.5], v),
     "net(x)": lambda v: ttnn.Network.init(3, 0.1)(v),
     "data x": lambda v: ttnn.sgd(ttnn.Network.init(3, 0.1), h=1e-3, data=(v, [0.1, 0.2])),
+    # Issue 23: counts, thread counts and kinds that passed validation before.
+    "ensemble nets": lambda v: ttnn.sgd_ensemble(
+        v, ttnn.PiecewiseConstant.paper(), h=1e-3, steps=2
+    ),
+    "gd ensemble threads": lambda v: ttnn.full_batch_gd_ensemble(
+        [_an()], _X, _y, step_a=1.0, step_u=1.0, epochs=1, threads=v
+    ),
+    "gd epochs": lambda v: ttnn.full_batch_gd(_an(), _X, _y, step_a=1.0, step_u=1.0, epochs=v),
+    "gd step_a": lambda v: ttnn.full_batch_gd(_an(), _X, _y, step_a=v, step_u=1.0, epochs=1),
+    "replay epochs": lambda v: ttnn.sgd(
+        ttnn.Network.init(3, 0.1), h=1e-3, data=(_X[:, 0], _y), epochs=v, shuffle=True
+    ),
+    "sgd progress": lambda v: _sgd(progress=v),
+    "limit tau_end": lambda v: ttnn.two_timescale_limit(
+        ttnn.Network.init(4, 0.05), ttnn.PiecewiseConstant.paper(), v, snapshots=2
+    ),
+    "limit snapshots": lambda v: ttnn.two_timescale_limit(
+        ttnn.Network.init(4, 0.05), ttnn.PiecewiseConstant.paper(), 0.01, snapshots=v
+    ),
+    "sample_stream draws": lambda v: ttnn.sample_stream(ttnn.PiecewiseConstant.paper(), v),
 }
 KIND = {
     "sgd h": NOT_A_REAL,
@@ -262,7 +282,7 @@ KIND = {
     "sgd seed": st.one_of(JUNK_COUNT, st.integers(2**64, 2**70)),
     "sgd batch": NOT_A_COUNT,
     "ensemble h": NOT_A_REAL,
-    "ensemble threads": st.one_of(JUNK_COUNT, st.just(0), st.integers(2**31, 2**70)),
+    "ensemble threads": st.one_of(JUNK_COUNT, st.just(0), st.integers(1025, 2**70)),
     "flow t_end": st.one_of(NOT_A_REAL, st.floats(1e13, 1e308)),
     "flow rtol": st.one_of(NOT_A_REAL, st.floats(0.0, 1e-14), st.floats(1.0, 1e300)),
     "flow snapshots": st.one_of(NOT_A_COUNT, st.integers(2**31, 2**40)),
@@ -285,7 +305,27 @@ KIND = {
         ]
     ),
     "data x": NOT_AN_ARRAY,
+    "ensemble nets": st.sampled_from(
+        [ttnn.Network.init(3, 0.05), 3, None, 1.5, "net", [], [ttnn.Network.init(3, 0.05), 1]]
+    ),
+    "gd ensemble threads": st.one_of(JUNK_COUNT, st.just(0), st.integers(1025, 2**70)),
+    "gd epochs": st.one_of(JUNK_COUNT, st.none(), st.integers(2**63, 2**70)),
+    "gd step_a": st.one_of(NOT_A_REAL, st.floats(-1e308, -1e-300)),
+    "replay epochs": st.one_of(JUNK_COUNT, st.integers(2**61, 2**63 - 1)),
+    "sgd progress": st.sampled_from(
+        [lambda: None, lambda done: None, lambda a, b, c: None, 1, "yes", 2.5, [print]]
+    ),
+    "limit tau_end": st.one_of(NOT_A_REAL, st.floats(1e13, 1.7976931348623157e308)),
+    "limit snapshots": st.one_of(NOT_A_COUNT, st.integers(2**31, 2**70)),
+    "sample_stream draws": st.one_of(NOT_A_COUNT, st.integers(2**62, 2**63 - 1)),
 }
+
+_X = np.random.default_rng(5).random((8, 2))
+_y = np.sin(_X.sum(axis=1))
+
+
+def _an():
+    return ttnn.AdditiveNetwork.init_paper(2, 3, 0.1, seed=0)
 
 
 @settings(FAST, max_examples=150)
@@ -297,6 +337,7 @@ def test_hostile_input_always_raises_value_or_type_error(data):
         CALLS[which](value)
     # The message names the argument (its last word in the case's label).
     name = which.split()[-1].replace("(x)", "").replace("net", "x")
+    name = {"xs": "nets", "draws": "draws"}.get(name, name)
     assert name in str(info.value), (which, value, str(info.value))
 
 
@@ -356,3 +397,43 @@ def test_no_input_is_modified_in_place(net, n, seed, shuffle):
     # The network owns a copy: changing the caller's array afterwards changes nothing.
     a[...] = 7.0
     assert np.array_equal(own.a, a_in)
+
+
+# --- values near the double limits (issue 23) -----------------------------------------
+
+HUGE = st.floats(-1e300, 1e300, allow_nan=False, allow_infinity=False)
+
+
+@FAST
+@given(values=st.lists(HUGE, min_size=2, max_size=3), tau=st.floats(0.0, 10.0))
+def test_zero_eta_limit_is_finite_for_any_finite_jumps(values, tau):
+    # Jumps up to 2e300, whose squares overflow: positions and outer layer stay
+    # finite, losses are never NaN (inf only beyond the double range).
+    breaks = np.linspace(0.0, 1.0, len(values) + 1)[1:-1]
+    tgt = ttnn.PiecewiseConstant(breaks, values)
+    net = ttnn.Network(np.zeros(9), np.linspace(0.05, 0.95, 8), 0.01)
+    res = ttnn.two_timescale_limit(net, tgt, tau, eta="zero", snapshots=3)
+    assert np.all(np.isfinite(res.u)) and np.all(np.isfinite(res.a))
+    assert not np.any(np.isnan(res.l2)) and not np.any(np.isnan(res.limit_loss))
+    assert np.all(res.u[-1] >= 0.0) and np.all(res.u[-1] <= 1.0)
+
+
+@FAST
+@given(
+    scale=st.sampled_from([1e-300, 1e-160, 1.0, 1e154, 1e160, 1e300]),
+    seed=st.integers(0, 2**32),
+    act=ACTIVATION,
+)
+def test_full_batch_criterion_is_the_scaled_norm_for_any_finite_weights(scale, seed, act):
+    rng = np.random.default_rng(seed)
+    a, u = scale * rng.normal(size=(3, 2)), rng.random((3, 2))
+    X, y = rng.random((10, 2)), rng.random(10)
+    crit = ttnn.AdditiveNetwork(a, u, 0.2, act).criterion(X, y)
+    r = ref.additive_forward(a, u, 0.2, X, act) - y
+    want = (
+        float(np.max(np.abs(r))) * (np.sqrt(np.sum((r / np.max(np.abs(r))) ** 2)) / len(r))
+        if np.any(r)
+        else 0.0
+    )
+    assert np.isfinite(crit)
+    assert crit == pytest.approx(want, rel=1e-12, abs=0.0)

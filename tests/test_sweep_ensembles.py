@@ -53,7 +53,9 @@ def test_full_batch_gd_ensemble_on_error():
     X = rng.random((50, 2))
     y = X.sum(axis=1)
     nets = [ttnn.AdditiveNetwork.init_paper(2, 4, seed=i) for i in range(3)]
-    kw = dict(step_a=[0.5, 1e200, 0.5], step_u=0.01, epochs=200)
+    # 1e308: the weights leave the double range at epoch 2 (1e200 only made the
+    # unscaled criterion overflow, while the weights stayed finite; issue 23).
+    kw = dict(step_a=[0.5, 1e308, 0.5], step_u=0.01, epochs=200)
     rec = ttnn.full_batch_gd_ensemble(nets, X, y, on_error="record", **kw)
     assert isinstance(rec[1], ttnn.DivergenceError) and rec[1].run == 1
     assert str(rec[1]).startswith("run 1: ")

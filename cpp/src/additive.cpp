@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <numeric>
 #include <stdexcept>
 #include <string>
@@ -31,12 +32,15 @@ namespace {
 template <Activation A>
 class AdditiveKernel {
 public:
-    explicit AdditiveKernel(const AdditiveMatrix& X)
+    // With `poll`, asks it for a stop between the per-dimension sorts (each
+    // O(n log n): about a second at n = 10⁷ on a loaded core).
+    explicit AdditiveKernel(const AdditiveMatrix& X, const Poll* poll = nullptr)
         : n_(static_cast<int>(X.rows())), d_(static_cast<int>(X.cols())), X_(X) {
         if constexpr (is_windowed(A)) {
             xs_.resize(d_);
             rows_.resize(d_);
             for (int k = 0; k < d_; ++k) {
+                if (poll != nullptr && (*poll)()) throw Interrupted{};
                 rows_[k].resize(n_);
                 std::iota(rows_[k].begin(), rows_[k].end(), 0);
                 std::stable_sort(rows_[k].begin(), rows_[k].end(),
@@ -51,8 +55,13 @@ public:
         }
     }
 
-    // f(X) into f; returns a rough operation count (for polling).
-    std::int64_t forward(const AdditiveNetwork& net, Eigen::VectorXd& f) {
+    // f(X) into f; returns a rough operation count (for polling). With `poll`,
+    // asks it for a stop between rows (relu) or dimensions (windowed) once
+    // ~kPollWork terms are done: an epoch of relu at n·d·m = 4·10⁷ took ~1 s, so
+    // polling once per epoch let Ctrl-C wait for seconds at larger batches.
+    std::int64_t forward(const AdditiveNetwork& net, Eigen::VectorXd& f,
+                         const Poll* poll = nullptr) {
+        PollEvery every(poll);
         const int m = static_cast<int>(net.m());
         f.setConstant(n_, net.has_bias ? net.bias : 0.0);
         std::int64_t work = 0;
@@ -69,6 +78,7 @@ public:
                     for (int p = lo; p < hi; ++p) win_[p] += a * sigma_eta<A>(xs[p] - u, net.eta);
                     work += hi - lo;
                 }
+                every(work);
                 double run = 0.0;
                 const std::vector<int>& rows = rows_[k];
                 for (int p = 0; p < n_; ++p) {
@@ -85,6 +95,7 @@ public:
                     for (int j = 0; j < m; ++j) s += net.a(j, k) * sigma_eta<A>(x - net.u(j, k), net.eta);
                 }
                 f[i] += s;
+                every(std::int64_t{i + 1} * d_ * m);
             }
             work += std::int64_t{n_} * d_ * m;
         }
@@ -94,7 +105,9 @@ public:
     // grad_a = c Σ_i r_i σ_η(x_ik − u_jk), grad_u = −c a_jk Σ_i r_i σ′_η(x_ik − u_jk),
     // grad_bias = c Σ_i r_i.
     std::int64_t gradient(const AdditiveNetwork& net, const Eigen::VectorXd& r, double c,
-                          AdditiveMatrix& ga, AdditiveMatrix& gu, double& gb) {
+                          AdditiveMatrix& ga, AdditiveMatrix& gu, double& gb,
+                          const Poll* poll = nullptr) {
+        PollEvery every(poll);
         const int m = static_cast<int>(net.m());
         ga.setZero(m, d_);
         gu.setZero(m, d_);
@@ -122,9 +135,11 @@ public:
                     work += hi - lo;
                 }
                 work += n_;
+                every(work);
             }
         } else {
             for (int i = 0; i < n_; ++i) {
+                every(std::int64_t{i} * d_ * m);
                 const double ri = r[i];
                 for (int k = 0; k < d_; ++k) {
                     const double x = X_(i, k);
@@ -143,6 +158,23 @@ public:
     }
 
 private:
+    // Asks `poll` whether to stop (throwing Interrupted) each time the work count
+    // passes another kPollWork terms; a null poll is never asked.
+    class PollEvery {
+    public:
+        explicit PollEvery(const Poll* poll) : poll_(poll) {}
+        void operator()(std::int64_t work) {
+            if (poll_ == nullptr || work < next_) return;
+            next_ = work + kPollWork;
+            if ((*poll_)()) throw Interrupted{};
+        }
+
+    private:
+        static constexpr std::int64_t kPollWork = std::int64_t{1} << 20;
+        const Poll* poll_;
+        std::int64_t next_ = kPollWork;
+    };
+
     static void window(const std::vector<double>& xs, double u, double eta, int& lo, int& hi) {
         const double half = 0.5 * eta, margin = 1e-9 * eta;
         lo = static_cast<int>(std::upper_bound(xs.begin(), xs.end(), u - half - margin) -
@@ -168,19 +200,36 @@ void check_data(const AdditiveNetwork& net, const AdditiveMatrix& X, const Eigen
     if (!y.allFinite()) throw std::invalid_argument("y must be finite");
 }
 
-double residual(const Eigen::VectorXd& f, const Eigen::VectorXd& y, Eigen::VectorXd& r) {
+// ‖r‖₂ as s·q with s = max |r_i| and q = ‖r / s‖₂ ∈ [1, √n] (q = 0 when r = 0):
+// the plain √(Σ r_i²) overflows once |r_i| passes ~1e154, so with finite
+// parameters a = 1e160 the criterion came out inf and GD stopped "at epoch 0"
+// (issue 23). Scaled, the criterion is finite whenever r is; s is inf or NaN
+// exactly when r is not finite.
+struct ScaledNorm {
+    double s, q;
+};
+
+ScaledNorm residual(const Eigen::VectorXd& f, const Eigen::VectorXd& y, Eigen::VectorXd& r) {
     r = f - y;
-    return std::sqrt(r.squaredNorm());
+    if (!r.allFinite()) return {std::numeric_limits<double>::infinity(), 0.0};
+    const double s = r.size() ? r.cwiseAbs().maxCoeff() : 0.0;
+    if (s == 0.0) return {0.0, 0.0};
+    // Division, not multiplication by 1 / s, which overflows for subnormal s.
+    return {s, std::sqrt((r.array() / s).square().sum())};
 }
 
-// C from ‖r‖₂ and the factor c of its gradient ∇C = c rᵀ J.
+// C from ‖r‖₂ = s·q and the factor c of its gradient ∇C = c rᵀ J.
 struct Criterion {
     double value, scale;
 };
 
-Criterion criterion(double norm, double n, GdLoss loss) {
-    if (loss == GdLoss::mse) return {norm * norm / n, 2.0 / n};
-    return {norm / n, norm > 0.0 ? 1.0 / (n * norm) : 0.0};
+Criterion criterion(ScaledNorm norm, double n, GdLoss loss) {
+    // mse: ‖r‖²/n may exceed the double range with r finite; it is then inf
+    // (the correctly rounded value; docs/guide/errors.md), never NaN.
+    if (loss == GdLoss::mse) return {norm.s * (norm.s * (norm.q * norm.q / n)), 2.0 / n};
+    // norm: s·(q/n) ≤ s, so finite; c = 1/(n s q) as (1/(n q))/s, where n q cannot overflow.
+    if (!(norm.s > 0.0)) return {0.0, 0.0};
+    return {norm.s * (norm.q / n), (1.0 / (n * norm.q)) / norm.s};
 }
 
 }  // namespace
@@ -255,18 +304,21 @@ AdditiveGdResult additive_gd(const AdditiveNetwork& net, const AdditiveMatrix& X
     const double n = static_cast<double>(X.rows());
 
     dispatch_activation(net.act, [&](auto A) {
-        AdditiveKernel<A.value> kernel(X);
+        AdditiveKernel<A.value> kernel(X, &poll);
         AdditiveNetwork cur = net;
         Eigen::VectorXd f, r;
         AdditiveMatrix ga, gu;
         double gb = 0.0;
         Eigen::Index k = 0;
         for (std::int64_t e = 0;; ++e) {
-            kernel.forward(cur, f);
-            const double norm = residual(f, y, r);
-            if (!std::isfinite(norm)) {
+            kernel.forward(cur, f, &poll);
+            const ScaledNorm norm = residual(f, y, r);
+            if (!std::isfinite(norm.s)) {
+                // The parameters are finite here (checked after every update):
+                // the network's output itself overflowed the double range.
                 throw DivergenceError(e, "additive GD diverged at epoch " + std::to_string(e) +
-                                             ": the criterion became non-finite; try smaller steps");
+                                             ": the network's output overflowed the double "
+                                             "range; try smaller steps or weights");
             }
             while (k < K && schedule[k] == e) {
                 std::copy(cur.a.data(), cur.a.data() + md, res.a.row(k).data());
@@ -276,7 +328,7 @@ AdditiveGdResult additive_gd(const AdditiveNetwork& net, const AdditiveMatrix& X
                 ++k;
             }
             if (e == opt.epochs) break;
-            kernel.gradient(cur, r, criterion(norm, n, opt.loss).scale, ga, gu, gb);
+            kernel.gradient(cur, r, criterion(norm, n, opt.loss).scale, ga, gu, gb, &poll);
             cur.a -= opt.step_a * ga;
             cur.u -= opt.step_u * gu;
             if (cur.has_bias) cur.bias -= opt.step_a * gb;

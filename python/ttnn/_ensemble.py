@@ -9,7 +9,7 @@ diverging run of a study never takes the others down.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any, TypeVar
 
 from . import _validate as check
@@ -18,6 +18,21 @@ from ._errors import DivergenceError
 T = TypeVar("T")
 
 ON_ERROR = ("raise", "record")
+
+
+def networks(nets: Any, cls: type, name: str = "nets") -> list[Any]:
+    """``nets`` of an ensemble as a list: one network alone (a common slip) and
+    non-iterables are a TypeError naming ``nets``, not "object is not iterable"."""
+    if isinstance(nets, cls):
+        raise TypeError(
+            f"{name} must be a sequence of ttnn.{cls.__name__} (one per run), got one "
+            f"{cls.__name__}; pass [net] for a single run"
+        )
+    if isinstance(nets, (str, bytes)) or not isinstance(nets, Iterable):
+        raise TypeError(
+            f"{name} must be a sequence of ttnn.{cls.__name__}, got {type(nets).__name__}"
+        )
+    return list(nets)
 
 
 def check_on_error(on_error: Any) -> str:

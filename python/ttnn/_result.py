@@ -68,6 +68,7 @@ class Result:
     __dataclass_fields__: ClassVar[dict[str, dataclasses.Field[Any]]]
 
     def __post_init__(self) -> None:
+        self._check_values()
         for f in dataclasses.fields(self):
             value = getattr(self, f.name)
             if isinstance(value, np.ndarray):
@@ -75,6 +76,68 @@ class Result:
             elif isinstance(value, dict):
                 # A frozen result holds no mutable mapping either (the integrator's counts).
                 object.__setattr__(self, f.name, MappingProxyType(dict(value)))
+
+    # -- the one finiteness check every result passes -------------------------
+
+    #: Fields holding the parameters at each snapshot: finite in every result.
+    parameter_fields: ClassVar[tuple[str, ...]] = ("a", "u", "bias")
+
+    def _check_values(self) -> None:
+        """Every result is checked here, when built, before anyone sees it: the
+        parameters and times finite, the loss series free of NaN (+inf is the
+        documented overflow of a loss whose true value exceeds the double range),
+        one entry per snapshot, and the settings of their kind. A run whose
+        parameters are not finite raises DivergenceError (the core should have
+        already); a wrong field (a tampered or foreign file, see :func:`load`)
+        raises ValueError or TypeError naming it."""
+        from ._errors import DivergenceError
+
+        names = {f.name: f for f in dataclasses.fields(self)}
+        k: int | None = None
+        for name in (*self.time_fields, *self.parameter_fields, *self.series_fields):
+            if name not in names:
+                continue  # a time axis derived from another (SGDResult.t)
+            value = getattr(self, name)
+            if value is None and name != "a" and name != "u":
+                continue
+            if not isinstance(value, np.ndarray) or value.dtype.kind not in "biuf":
+                raise TypeError(f"result field {name} must be a real array, got {value!r:.80}")
+            if value.ndim == 0:
+                raise ValueError(f"result field {name} must have one entry per snapshot")
+            if k is None:
+                k = value.shape[0]
+            elif value.shape[0] != k:
+                raise ValueError(
+                    f"result field {name} has {value.shape[0]} snapshots, expected {k}"
+                )
+            if name in self.series_fields:
+                if value.ndim != 1:
+                    raise ValueError(f"result field {name} must be 1-D, got shape {value.shape}")
+                if np.isnan(value).any() or (value == -np.inf).any():
+                    raise ValueError(f"result field {name} holds NaN or -inf")
+            elif not _all_finite(value):
+                where = np.flatnonzero(~np.isfinite(value).reshape(k, -1).all(axis=1))
+                snap = int(where[0])
+                if name in self.parameter_fields:
+                    times = getattr(self, self.time_fields[0], None) if self.time_fields else None
+                    step = (
+                        int(times[snap]) if times is not None and times.dtype.kind in "iu" else snap
+                    )
+                    raise DivergenceError(
+                        f"result field {name} is not finite at snapshot {snap}", step
+                    )
+                raise ValueError(f"result field {name} is not finite at snapshot {snap}")
+        for name, f in names.items():
+            value = getattr(self, name)
+            if f.type == "float":
+                # Settings: η > 0, step sizes ≥ 0, all finite (check.real's messages).
+                from . import _validate as check
+
+                check.real(name, value, positive=name == "eta", nonneg=name != "eta")
+            elif f.type == "str" and not isinstance(value, str):
+                raise TypeError(f"result field {name} must be a string, got {value!r:.80}")
+            elif f.type == "int" and (isinstance(value, bool) or not isinstance(value, int)):
+                raise TypeError(f"result field {name} must be an integer, got {value!r:.80}")
 
     # -- value semantics -----------------------------------------------------
 
@@ -180,6 +243,17 @@ class Result:
             np.savez(tmp, **payload)
 
 
+def _all_finite(arr: np.ndarray) -> bool:
+    if arr.dtype.kind in "biu":
+        return True
+    # A finite sum proves every entry finite (NaN and ±inf propagate); only an
+    # overflowing sum needs the entrywise test.
+    with np.errstate(over="ignore", invalid="ignore"):
+        if np.isfinite(np.add.reduce(arr, axis=None)):
+            return True
+    return bool(np.isfinite(arr).all())
+
+
 def _is_setting(value: Any) -> bool:
     return isinstance(value, (bool, int, float, str)) and not isinstance(value, np.ndarray)
 
@@ -218,4 +292,16 @@ def load(path: str | os.PathLike[str]) -> Result:
     name = attrs.get("class")
     if name not in classes:
         raise ValueError(f"{str(path)!r} holds an unknown result class {name!r}")
-    return classes[name](**arrays, **attrs["fields"])
+    fields = attrs.get("fields")
+    if not isinstance(fields, dict):
+        raise ValueError(f"{str(path)!r} has no settings (fields) for its {name}")
+    # Every value is checked as the result is built (Result._check_values): a file
+    # with NaN, mismatched shapes or a string η is refused, naming the field.
+    from ._errors import DivergenceError
+
+    try:
+        return classes[name](**arrays, **fields)
+    except TypeError as exc:
+        raise TypeError(f"{str(path)!r} is not a valid {name}: {exc}") from None
+    except (ValueError, DivergenceError) as exc:
+        raise ValueError(f"{str(path)!r} is not a valid {name}: {exc}") from None

@@ -7,6 +7,7 @@ with a ValueError instead of being killed or running for hours.
 
 from __future__ import annotations
 
+import inspect
 import numbers
 import os
 from collections.abc import Callable, Iterable
@@ -114,7 +115,7 @@ def ode_snapshots(value: Any, m: int | None = None) -> int:
     if k < 2:
         raise ValueError(f"snapshots must be >= 2, got {k}")
     if m is not None:
-        memory(f"{k} snapshots at m = {m}", snapshot_bytes(k, 2 * m + 3))
+        memory(f"{k} snapshots at m = {m}", snapshot_bytes(k, 2 * m + 3) + ODE_NEURON_BYTES * m)
     return k
 
 
@@ -133,11 +134,24 @@ def max_steps(value: Any) -> int:
     return integer("max_steps", value, minimum=1)
 
 
-def threads(value: Any) -> int:
-    """A thread count for the core (None: OpenMP's default, passed on as 0)."""
+#: Most threads any call accepts (the core clamps to the same bound,
+#: cpp/include/ttnn/parallel.hpp kMaxThreads). OpenMP allocates a stack and its
+#: bookkeeping per requested thread before any work: threads=2**31 − 1 made
+#: libgomp exit the interpreter and 10**6 crashed it under a 4 GB address space.
+#: No machine Python runs on has more cores than this.
+MAX_THREADS = 1024
+
+
+def threads(value: Any, *, runs: int | None = None) -> int:
+    """A thread count for the core: None → 0 (OpenMP's default), else an integer in
+    [1, MAX_THREADS]; given ``runs`` (an ensemble), capped at the number of runs,
+    since a thread without a run of its own only costs."""
     if value is None:
         return 0
-    return integer("threads", value, minimum=1, maximum=INT32_MAX)
+    t = integer("threads", value, minimum=1, maximum=MAX_THREADS)
+    if runs is not None:
+        t = min(t, max(int(runs), 1))
+    return t
 
 
 def draws(name: str, steps: int, batch: int) -> None:
@@ -146,6 +160,15 @@ def draws(name: str, steps: int, batch: int) -> None:
         raise ValueError(
             f"{name} ({steps}) × batch ({batch}) exceeds the core's 64-bit draw count "
             f"({INT64_MAX}); ask for fewer steps"
+        )
+
+
+def replay_draws(epochs: int, n: int) -> None:
+    """A replayed run reads epochs × len(data) samples, counted in signed 64 bits."""
+    if epochs * n > INT64_MAX:
+        raise ValueError(
+            f"epochs ({epochs}) × len(data) ({n}) exceeds the core's 64-bit draw count "
+            f"({INT64_MAX}); ask for fewer epochs"
         )
 
 
@@ -189,10 +212,27 @@ def progress(value: Any) -> bool | Callable[[int, int], None]:
     if value is None:
         return False
     if callable(value):
+        _takes_two("progress", value)
         return value  # type: ignore[no-any-return]
     raise TypeError(
         f"progress must be a bool or a callable (done, total), got {type(value).__name__}"
     )
+
+
+def _takes_two(name: str, fn: Callable[..., Any]) -> None:
+    """A callback the core calls as fn(done, total): refuse, before any work, one that
+    cannot take two positional arguments (it failed at the first report with
+    Python's bare "takes 1 positional argument")."""
+    try:
+        sig = inspect.signature(fn)
+    except (TypeError, ValueError):  # some builtins have no signature: let them through
+        return
+    try:
+        sig.bind(0, 0)
+    except TypeError:
+        raise TypeError(
+            f"{name} must be a callable taking (done, total), got one with signature {sig}"
+        ) from None
 
 
 def choice(name: str, value: Any, options: Iterable[str], what: str | None = None) -> str:
@@ -263,7 +303,12 @@ def points(name: str, value: Any) -> NDArray[np.float64]:
     why = _kind(value)
     if why is not None:
         raise TypeError(f"{name} must be real numbers, got {why}")
-    arr = np.asarray(value)
+    try:
+        arr = np.asarray(value)
+    except (TypeError, ValueError) as exc:  # a ragged list: NumPy's message names no argument
+        raise TypeError(
+            f"{name} must be real numbers (a scalar or a rectangular array), got {exc}"
+        ) from exc
     if arr.dtype.kind not in "biuf":
         raise TypeError(f"{name} must be real numbers, got dtype {arr.dtype}")
     return _finite(name, arr.astype(np.float64))
@@ -388,12 +433,48 @@ def memory(what: str, nbytes: int, fewer: str = "snapshots or neurons") -> None:
         )
 
 
+# What the core allocates, per unit, measured as the slope of the peak RSS
+# between two sizes (tools/measure_memory.py; the numbers below are its output,
+# rounded up). The guards count these, not a guess: the mini-batch guard assumed
+# 32 bytes per sample, so batch = 4.5e7 passed a 1.5 GiB limit and peaked at
+# 2.49 GiB (issue 23).
+
+#: Bytes per sample of a mini-batch run (measured 53 at m = 20: the batch's x
+#: and y, and the per-sample scratch of the kernel's batched step).
+BATCH_BYTES = 56
+#: Bytes per neuron of a run's working set beyond its snapshots: SGD's kernel
+#: state (a, u, σ, σ′, the prefix sums) and the ODE integrators' stages
+#: (Dormand–Prince: 7 stages of 2m + 1 doubles, plus the error estimate and the
+#: projected network). Measured with 2 snapshots at m·η = 4: 276 for SGD and 421
+#: for the rk45 flow, of which the snapshots (snapshot_bytes) are 64. Counted for
+#: every run, so that m = 10⁸ (≥ 22 GB for SGD) is refused where it cannot fit;
+#: before, only the snapshots were (6.4 GB).
+SGD_NEURON_BYTES = 240
+ODE_NEURON_BYTES = 400
+#: Bytes per point and dimension of full-batch GD (measured 54.5: the batch's
+#: float64 copies, the per-dimension sorted copies and row indices, residuals).
+GD_POINT_BYTES = 56
+#: Dense (n × n) matrices held at once by a dense solve: the Gram system of the
+#: relu limit (G, its shifted copy, the Cholesky factor, and the eigen-decomposition
+#: of the fallback: measured 42 bytes per neuron², 5.3 matrices), and the
+#: Rosenbrock methods' Jacobian, iteration matrix and LU factor (measured 100
+#: bytes per neuron² for the flow, whose n = 2m + 1: 3.1 matrices).
+GRAM_MATRICES = 6
+ROSENBROCK_MATRICES = 4
+
+
 def batch(name: str, value: Any) -> int:
-    """A mini-batch size: an integer in [1, 2**31 − 1] whose per-step buffers (a few
-    doubles per sample in the core) fit in memory."""
+    """A mini-batch size: an integer in [1, 2**31 − 1] whose per-step buffers
+    (BATCH_BYTES per sample in the core) fit in memory."""
     b = integer(name, value, minimum=1, maximum=INT32_MAX)
-    memory(f"{name} = {b}", 4 * 8 * b, fewer="samples per batch")
+    memory(f"{name} = {b}", BATCH_BYTES * b, fewer="samples per batch")
     return b
+
+
+def dense(what: str, n: int, matrices: int) -> None:
+    """Refuse a dense solve of ``matrices`` n × n doubles that cannot fit (before
+    the core allocates them: a relu limit at m = 30 000 was a bare MemoryError)."""
+    memory(f"{what} (dense {n} × {n} matrices)", matrices * 8 * n * n, fewer="neurons")
 
 
 def snapshot_bytes(snapshots: int, per_snapshot: int) -> int:

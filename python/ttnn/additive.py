@@ -11,6 +11,7 @@ full-batch gradient descent, run by the C++ core.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar, Literal, cast, overload
@@ -20,7 +21,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from . import _core
 from . import _validate as check
-from ._ensemble import check_on_error, collect
+from ._ensemble import check_on_error, collect, networks
 from ._progress import reporter
 from ._result import Result
 from .activation import check_activation
@@ -273,7 +274,9 @@ def full_batch_gd(
     k = check.run_snapshots(snapshots, p, "epochs")
     crit = check_loss(loss)
     check.memory(
-        f"full_batch_gd with {k} snapshots", check.snapshot_bytes(k, 2 * net.m * net.d + 3)
+        f"full_batch_gd with {k} snapshots and {X_arr.shape[0]} points",
+        check.snapshot_bytes(k, 2 * net.m * net.d + 3) + check.GD_POINT_BYTES * X_arr.size,
+        fewer="snapshots, neurons or points",
     )
     with reporter(progress, "full_batch_gd", "epoch") as report:
         out = _core.additive_gd(
@@ -349,7 +352,7 @@ def full_batch_gd_ensemble(
     ``ttnn.DivergenceError`` with ``.step``, the epoch, and ``.run``) in place of
     the failed run's result.
     """
-    nets = list(nets)
+    nets = networks(nets, AdditiveNetwork)
     if not nets:
         raise ValueError("nets must hold at least one AdditiveNetwork")
     for i, n in enumerate(nets):
@@ -382,11 +385,16 @@ def full_batch_gd_ensemble(
     ps = check.per_run("epochs", epochs, R, lambda n, v: check.integer(n, v, minimum=0))
     k = check.run_snapshots(snapshots, min(ps), "min(epochs)")
     mode = check_on_error(on_error)
-    nthreads = check.threads(threads)
+    nthreads = check.threads(threads, runs=R)
     crit = check_loss(loss)
     check.memory(
         f"full_batch_gd_ensemble with {k} snapshots",
-        sum(check.snapshot_bytes(k, 2 * n.m * n.d + 3) for n in nets),
+        sum(check.snapshot_bytes(k, 2 * n.m * n.d + 3) for n in nets)
+        # Every run builds its own sorted copies of its batch; at most one run per thread at once.
+        + check.GD_POINT_BYTES
+        * max(d[0].size for d in data)
+        * min(R, nthreads or os.cpu_count() or 1),
+        fewer="snapshots, neurons or points",
     )
     with reporter(progress, "full_batch_gd_ensemble", "epoch") as report:
         outs = _core.additive_gd_ensemble(

@@ -122,6 +122,8 @@ def gradient_flow(
     rtol_f, atol_f = check.tolerances(rtol, atol)
     steps = check.max_steps(max_steps)
     how = check.flow_method(method)
+    if how == "rosenbrock":
+        check.dense("gradient_flow method='rosenbrock'", 2 * net.m + 1, check.ROSENBROCK_MATRICES)
     if how == "rosenbrock_w" and net.activation == "relu":
         raise ValueError(
             "method='rosenbrock_w' needs a windowed activation (cubic or ramp): relu has no "

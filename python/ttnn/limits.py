@@ -125,6 +125,12 @@ def two_timescale_limit(
     steps = check.max_steps(max_steps)
     how = check.limit_method(method)
     if eta == "finite":
+        check.dense(  # relu's a*(u): the dense Gram system; rosenbrock: the m × m Jacobian
+            "two_timescale_limit",
+            net.m + 1,
+            (check.GRAM_MATRICES if net.activation == "relu" else 0)
+            + (check.ROSENBROCK_MATRICES if how == "rosenbrock" else 0),
+        )
         with reporter(progress, "two_timescale_limit", "snapshot") as report:
             out = _core.finite_eta_limit(
                 net=net._c,
@@ -221,8 +227,17 @@ def zero_eta_outer(
     a = np.empty(len(u) + 1)
     a[0] = means[0]
     a[1 + order] = np.diff(means)
-    l2 = float(np.sum(length * (fstar - means[cell]) ** 2))
-    return a, l2
+    return a, _scaled_l2(length, fstar - means[cell])
+
+
+def _scaled_l2(length: NDArray[np.float64], r: NDArray[np.float64]) -> float:
+    """Σ length·r² scaled by s = max |r|: r² overflows from |r| ~ 1.3e154 on
+    (a target jump of 1.4e154 gave l2 = inf, true ~1e307); s·(s·S) with S ≤ 1 is
+    inf only when the true value exceeds the double range."""
+    s = float(np.max(np.abs(r))) if r.size else 0.0
+    if s == 0.0:
+        return 0.0
+    return s * (s * float(np.sum(length * (r / s) ** 2)))
 
 
 def zero_eta_field(d: NDArray[np.float64], delta2: NDArray[np.float64]) -> NDArray[np.float64]:
@@ -240,15 +255,21 @@ def _rk4(d: NDArray[np.float64], delta2: NDArray[np.float64], h: NDArray[np.floa
     return d + hh / 6.0 * (k1 + 2 * k2 + 2 * k3 + k4)
 
 
-def _advance_pairs(d: NDArray[np.float64], delta2: NDArray[np.float64], span: float) -> None:
+def _advance_pairs(d: NDArray[np.float64], jump: NDArray[np.float64], span: float) -> None:
     """Advance the pairs (in place) by slow time ``span``; frozen pairs have a zero distance.
 
-    RK4 with steps a small fraction of each pair's own time scale s/Δ² (the
+    Each pair runs in its own time σ = Δ²τ, in which the field has Δ² = 1:
+    Δ² itself overflows from |Δ| ~ 1.3e154 on (NaN positions, issue 23), and
+    σ = |Δ|·(|Δ|·span) is then inf, which only means "until the pair freezes"
+    (d_L + d_R falls at rate ≥ 1/2, so that takes σ ≤ 2 s).
+    RK4 with steps a small fraction of each pair's own time scale s (the
     field is smooth until a neuron reaches its break). When a step would carry
     a neuron past its break, the hitting time inside the step is found by
     bisection on the step length, and the pair stops exactly there.
     """
-    left = np.full(len(d), span)
+    delta2 = np.ones(len(d))
+    with np.errstate(over="ignore"):
+        left = np.abs(jump) * (np.abs(jump) * span)
     while True:
         active = (left > 0) & (np.min(d, axis=1) > 0)
         if not np.any(active):
@@ -281,7 +302,13 @@ def _zero_eta_limit(net: Network, target: PiecewiseConstant, tau_end: float, k: 
     breaks, values = np.asarray(target.breaks, float), np.asarray(target.values, float)
     u = np.array(net.u, dtype=np.float64)
     _check_two_per_piece(u, breaks)
-    delta2 = np.diff(values) ** 2
+    with np.errstate(over="ignore"):
+        jump = np.diff(values)
+    if not np.all(np.isfinite(jump)):
+        raise ValueError(
+            "target has a jump beyond the double range (values of opposite signs near "
+            "±1.8e308); the eta='zero' limit's outer layer holds the jumps"
+        )
     # The two neurons flanking each break: u^L = max u < v_i, u^R = min u >= v_i.
     left_idx = np.array([np.flatnonzero(u < v)[np.argmax(u[u < v])] for v in breaks], dtype=int)
     right_idx = np.array([np.flatnonzero(u >= v)[np.argmin(u[u >= v])] for v in breaks], dtype=int)
@@ -292,7 +319,7 @@ def _zero_eta_limit(net: Network, target: PiecewiseConstant, tau_end: float, k: 
     us = np.empty((k, len(u)))
     for s in range(k):
         if s > 0:
-            _advance_pairs(d, delta2, taus[s] - taus[s - 1])
+            _advance_pairs(d, jump, taus[s] - taus[s - 1])
         u[left_idx] = breaks - d[:, 0]
         u[right_idx] = breaks + d[:, 1]
         us[s] = u
@@ -303,9 +330,9 @@ def _zero_eta_limit(net: Network, target: PiecewiseConstant, tau_end: float, k: 
         a[s], l2[s] = zero_eta_outer(us[s], breaks, values)
         dl, dr = breaks - us[s, left_idx], us[s, right_idx] - breaks
         tot = dl + dr
-        limit_loss[s] = float(
-            np.sum(np.where(tot > 0, delta2 * dl * dr / np.where(tot > 0, tot, 1), 0))
-        )
+        q = np.where(tot > 0, dl * dr / np.where(tot > 0, tot, 1), 0)
+        with np.errstate(over="ignore"):  # inf only if the true L* is beyond the range
+            limit_loss[s] = float(np.sum(np.abs(jump) * (np.abs(jump) * q)))
     return LimitResult(
         tau=taus,
         a=a,

@@ -13,7 +13,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from . import _core
 from . import _validate as check
-from ._ensemble import check_on_error, collect
+from ._ensemble import check_on_error, collect, networks
 from ._progress import reporter
 from ._trajectory import Trajectory
 from .network import Network
@@ -131,6 +131,7 @@ def _check_data(name: str, data: Any) -> tuple[NDArray[np.float64], NDArray[np.f
 
 def _replay_steps(steps: Any, n: int, batch: int, epochs: int, name: str = "steps") -> int:
     """The steps of a replayed run: given, or every full batch of ``epochs`` passes."""
+    check.replay_draws(epochs, n)
     available = epochs * n
     if steps is None:
         return available // batch
@@ -245,7 +246,10 @@ def sgd(
         p = check.integer("steps", steps, minimum=0)
         check.draws("steps", p, b)
     k = check.run_snapshots(snapshots, p)
-    check.memory(f"sgd with {k} snapshots", check.snapshot_bytes(k, 2 * net.m + 3))
+    check.memory(
+        f"sgd with {k} snapshots",
+        check.snapshot_bytes(k, 2 * net.m + 3) + check.SGD_NEURON_BYTES * net.m,
+    )
 
     with reporter(progress, "sgd", "step") as report:
         out = _core.sgd(
@@ -369,7 +373,7 @@ def sgd_ensemble(
     ``progress`` as in :func:`sgd`, counting the steps of all runs; Ctrl-C
     stops every thread. See docs/guide/errors.md.
     """
-    nets = list(nets)
+    nets = networks(nets, Network)
     if not nets:
         raise ValueError("nets must hold at least one Network")
     for i, n in enumerate(nets):
@@ -422,10 +426,10 @@ def sgd_ensemble(
         ]
     k = check.run_snapshots(snapshots, min(ps), "min(steps)")
     mode = check_on_error(on_error)
-    nthreads = check.threads(threads)
+    nthreads = check.threads(threads, runs=runs)
     check.memory(
         f"sgd_ensemble with {k} snapshots",
-        sum(check.snapshot_bytes(k, 2 * n.m + 3) for n in nets),
+        sum(check.snapshot_bytes(k, 2 * n.m + 3) + check.SGD_NEURON_BYTES * n.m for n in nets),
     )
     with reporter(progress, "sgd_ensemble", "step") as report:
         outs = _core.sgd_ensemble(

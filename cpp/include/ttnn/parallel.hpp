@@ -4,6 +4,7 @@
 // owns its RNG stream, so results are bit-identical for any thread count.
 #pragma once
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdint>
@@ -18,6 +19,36 @@
 #include "ttnn/interrupt.hpp"
 
 namespace ttnn {
+
+// Most OpenMP threads a call ever asks for (python/ttnn/_validate.py MAX_THREADS
+// refuses more). libgomp allocates a stack and bookkeeping per requested thread
+// before any work: 2**31 − 1 threads made it exit the process ("Out of memory
+// allocating 481036338272 bytes"), 10**6 crashed under a 4 GB address-space limit.
+constexpr int kMaxThreads = 1024;
+
+// Threads per available core beyond which a request is reduced: runs are
+// CPU-bound, so more threads than cores only add switches, while each costs a
+// stack (8 MiB by default): 1024 threads failed to start under a 4 GB
+// address-space limit ("libgomp: Thread creation failed") and ended the process.
+constexpr int kThreadsPerCore = 4;
+
+// The threads a parallel loop over `n` independent runs uses for a request of
+// `threads` (≤ 0: OpenMP's default): never more than the runs (an idle thread
+// only costs), than kThreadsPerCore per available core, nor than kMaxThreads;
+// never fewer than 1. Clamped here as well as in Python so that no caller of
+// the core can make OpenMP abort. Results do not depend on it (parallel_runs).
+inline int run_threads(std::int64_t n, int threads) {
+#ifdef _OPENMP
+    std::int64_t t = threads > 0 ? threads : omp_get_max_threads();
+    const std::int64_t cores = std::max(1, omp_get_num_procs());
+    t = std::min<std::int64_t>(t, kThreadsPerCore * cores);
+#else
+    std::int64_t t = 1;
+    (void)threads;
+#endif
+    t = std::min<std::int64_t>({t, n, kMaxThreads});
+    return static_cast<int>(std::max<std::int64_t>(t, 1));
+}
 
 // Returns {run(0, poll), …, run(n − 1, poll)}. `threads` ≤ 0 means OpenMP's
 // default. Every run polls the same Monitor, so a stop requested through it
@@ -51,7 +82,7 @@ std::vector<Result> parallel_runs(std::int64_t n, int threads, const Poll& poll,
         }
     };
 #ifdef _OPENMP
-    const int nthreads = threads > 0 ? threads : omp_get_max_threads();
+    const int nthreads = run_threads(n, threads);
 #pragma omp parallel num_threads(nthreads)
     {
         take_runs();

@@ -18,6 +18,8 @@ same pre-step values.  When r = 0 the gradient is taken as 0.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
@@ -67,7 +69,13 @@ def additive_criterion(
     r = additive_forward(a, u, eta, X, activation, bias) - np.asarray(y, dtype=np.float64)
     if loss == "mse":
         return float(np.sum(r**2) / len(r))
-    return float(np.linalg.norm(r) / len(r))
+    return _norm(r) / len(r)
+
+
+def _norm(r: NDArray[np.float64]) -> float:
+    """||r||_2 without overflow while r is finite: math.hypot scales internally
+    (np.linalg.norm squares, and is inf from |r_i| ~ 1e154 on)."""
+    return math.hypot(*r.tolist())
 
 
 def additive_gradient(
@@ -87,8 +95,8 @@ def additive_gradient(
     if loss == "mse":
         c = 2.0 / len(r)
     else:
-        norm = np.linalg.norm(r)
-        c = 0.0 if norm == 0.0 else float(1.0 / (len(r) * norm))
+        norm = _norm(r)
+        c = 0.0 if norm == 0.0 else 1.0 / len(r) / norm
     z = Xm[:, np.newaxis, :] - U[np.newaxis, :, :]
     s = sigma_eta(z, eta, activation)
     ds = dsigma_eta(z, eta, activation)
