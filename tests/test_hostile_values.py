@@ -349,13 +349,13 @@ def test_batch_guard_counts_the_measured_bytes_per_sample(monkeypatch):
 
 
 def test_dense_relu_limit_and_rosenbrock_are_guarded(monkeypatch):
-    # m = 30 000: the relu limit's dense Gram system alone is 7.2 GB per matrix
-    # (a bare MemoryError before); refused before any allocation.
+    # m = 30 000: the full Rosenbrock method's dense Jacobian alone is 7.2 GB per
+    # matrix (a bare MemoryError before); refused before any allocation.
     monkeypatch.setenv("TTNN_MEMORY_LIMIT_GIB", "4")
     u = np.linspace(0, 1, 30_000)
     relu = ttnn.Network(np.zeros(30_001), u, 1e-4, "relu")
     with pytest.raises(ValueError, match="neurons"):
-        ttnn.two_timescale_limit(relu, T, 1.0, snapshots=2)
+        ttnn.two_timescale_limit(relu, T, 1.0, snapshots=2, method="rosenbrock")
     cubic = ttnn.Network(np.zeros(30_001), u, 1e-4)
     with pytest.raises(ValueError, match="rosenbrock"):
         ttnn.gradient_flow(cubic, T, 1.0, 1.0, snapshots=2, method="rosenbrock")

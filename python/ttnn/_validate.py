@@ -454,12 +454,10 @@ ODE_NEURON_BYTES = 400
 #: Bytes per point and dimension of full-batch GD (measured 54.5: the batch's
 #: float64 copies, the per-dimension sorted copies and row indices, residuals).
 GD_POINT_BYTES = 56
-#: Dense (n × n) matrices held at once by a dense solve: the Gram system of the
-#: relu limit (G, its shifted copy, the Cholesky factor, and the eigen-decomposition
-#: of the fallback: measured 42 bytes per neuron², 5.3 matrices), and the
-#: Rosenbrock methods' Jacobian, iteration matrix and LU factor (measured 100
-#: bytes per neuron² for the flow, whose n = 2m + 1: 3.1 matrices).
-GRAM_MATRICES = 6
+#: Dense (n × n) matrices held at once by the full Rosenbrock methods: the
+#: Jacobian, the iteration matrix and its LU factor (measured 100 bytes per
+#: neuron² for the flow, whose n = 2m + 1: 3.1 matrices). Every a*(u) is banded
+#: (docs/maths/local_basis.md), so no other path holds an m × m matrix.
 ROSENBROCK_MATRICES = 4
 
 

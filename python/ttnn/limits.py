@@ -125,12 +125,8 @@ def two_timescale_limit(
     steps = check.max_steps(max_steps)
     how = check.limit_method(method)
     if eta == "finite":
-        check.dense(  # relu's a*(u): the dense Gram system; rosenbrock: the m × m Jacobian
-            "two_timescale_limit",
-            net.m + 1,
-            (check.GRAM_MATRICES if net.activation == "relu" else 0)
-            + (check.ROSENBROCK_MATRICES if how == "rosenbrock" else 0),
-        )
+        if how == "rosenbrock":  # the m × m Jacobian (every a*(u) is banded)
+            check.dense("two_timescale_limit", net.m + 1, check.ROSENBROCK_MATRICES)
         with reporter(progress, "two_timescale_limit", "snapshot") as report:
             out = _core.finite_eta_limit(
                 net=net._c,
