@@ -97,8 +97,7 @@ def main() -> None:
     after = load_average()
     lines += [
         "",
-        f"Load average (1 min) {before:.1f} before, {after:.1f} after: "
-        f"{load_note(before, after)}.",
+        f"Load average (1 min) {before:.1f} before, {after:.1f} after: {load_note(before, after)}.",
     ]
     path = write_section(SECTION, "\n".join(lines) + "\n")
     print(f"wrote {path}")

@@ -1,8 +1,8 @@
 """Ctrl-C reaches the exact loss, its gradient and sample_stream (issue 23): a real SIGINT
 to a real subprocess, as in tests/test_interrupt.py. The bound of 1 s after the signal is
 behaviour ("it stops"), not speed: before, one relu l2_gradient at m = 10⁵ ran 36 s past
-the signal and sample_stream(2·10⁸) to its end (here a slow teacher stands in for the 3 GB); each now polls every few thousand pieces
-or 2¹⁶ draws (docs/guide/errors.md)."""
+the signal and sample_stream(2·10⁸) to its end (here a slow teacher stands in for its 3 GB);
+each now polls every few thousand pieces or 2¹⁶ draws (docs/guide/errors.md)."""
 
 import os
 import signal
