@@ -19,10 +19,19 @@ from .network import Network
 from .target import Target, check_target, core_target
 
 
-def _check(net: object, target: object) -> None:
+def _check(net: object, target: object, per_neuron: int) -> None:
     if not isinstance(net, Network):
         raise TypeError(f"net must be a ttnn.Network, got {type(net).__name__}")
     check_target(target)
+    # What the sweep allocates, counted from its arrays (loss.cpp): per neuron the
+    # sorted copies (order, u, a, e, l, prefix sums: ~56 bytes) and up to three
+    # points and their merge buffer (48); the gradient adds per-piece moments and
+    # suffix sums (~48) and per-neuron partial sums (~64). Measured peak growth at
+    # m = 10⁶ (cubic, η = 4e-3): 56 and 171 bytes per neuron, under these bounds.
+    m_star = target.m if isinstance(target, Network) else 0
+    check.memory(
+        f"the loss of a network with m = {net.m}", per_neuron * net.m + 112 * m_star, "neurons"
+    )
 
 
 def l2_error(net: Network, target: Target, threads: int | None = None) -> float:
@@ -34,7 +43,7 @@ def l2_error(net: Network, target: Target, threads: int | None = None) -> float:
     for any ``threads`` (docs/guide/threads.md). The GIL is released and Ctrl-C
     raises ``KeyboardInterrupt``.
     """
-    _check(net, target)
+    _check(net, target, 112)
     n = check.threads(threads)
     return float(_core.l2_error(net=net._c, target=core_target(target), threads=n))
 
@@ -46,7 +55,7 @@ def l2_gradient(
 
     ``threads`` as for :func:`l2_error`.
     """
-    _check(net, target)
+    _check(net, target, 224)
     n = check.threads(threads)
     loss, ga, gu = _core.l2_gradient(net=net._c, target=core_target(target), threads=n)
     return float(loss), np.asarray(ga), np.asarray(gu)
