@@ -132,9 +132,9 @@ def test_large_m_matches_adaptive_quadrature(act):
 
 @pytest.mark.parametrize("act", ACTS)
 def test_same_bits_for_any_thread_count(act):
-    # ~3·10⁴ pieces: eight parts, above the threshold from which threads are used.
+    # ~7·10⁴ pieces: 17+ parts, above the threshold (16) from which threads are used.
     rng = np.random.default_rng(3)
-    m = 10_000 if act != "relu" else 30_000
+    m = 25_000 if act != "relu" else 70_000
     net = hostile_net(rng, act, m, 4e-3)
     target = ttnn.PiecewiseConstant.paper()
     teacher = hostile_net(rng, "cubic", 2000, 0.02)
@@ -149,8 +149,8 @@ def test_same_bits_for_any_thread_count(act):
 
 
 def test_flow_same_bits_for_any_thread_count():
-    # ~9000 pieces: three parts, the threshold from which threads are used.
-    net = ttnn.Network.init(3000, 4e-3, seed=0)
+    # ~7·10⁴ pieces: above the threshold (16 parts) from which threads are used.
+    net = ttnn.Network.init(24_000, 4e-3, seed=0)
     target = ttnn.PiecewiseConstant.paper()
     runs = [
         ttnn.gradient_flow(net, target, eps=1e-3, t_end=1e-4, snapshots=2, threads=t)

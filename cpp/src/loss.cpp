@@ -49,9 +49,12 @@ using GL = GaussLegendre4;
 // parts to share, large enough that a part's start (binary searches and the
 // anchor's recomputation over ~a window of neurons) is negligible.
 constexpr std::size_t kPart = 4096;
-// Parts from which threads are used (below, the serial loop over the same
-// parts is as fast: bench/loss.py, bench/RESULTS.md).
-constexpr std::size_t kParallelParts = 3;
+// Parts from which threads are used: below, starting and joining threads can
+// cost more than the work. Measured only on the shared 2-core machine under a
+// load of ~14 (bench/loss.py, bench/RESULTS.md), where 2 threads at m = 10⁴
+// (8 parts) were far slower than 1; 16 parts (~2·10⁴ windowed neurons) is a
+// conservative choice until an idle machine measures the break-even.
+constexpr std::size_t kParallelParts = 16;
 // Pieces between two polls for Ctrl-C (~0.1–0.3 ms of work).
 constexpr std::size_t kPollEvery = 2048;
 
