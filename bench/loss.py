@@ -61,7 +61,10 @@ def main() -> None:
     target = ttnn.PiecewiseConstant.paper()
     before = load_average()
     lines = [SECTION, "", *header_lines()]
-    lines.append(f"- Commit: `{git_commit()}`; {os.cpu_count()} logical CPUs.")
+    wait = os.environ.get("OMP_WAIT_POLICY", "unset")
+    lines.append(
+        f"- Commit: `{git_commit()}`; {os.cpu_count()} logical CPUs; OMP_WAIT_POLICY={wait}."
+    )
     lines += [
         "",
         f"**One thread** (η = {ETA:g}, `Network.init(m, {ETA:g}, seed=0)`'s u, a ~ N(0, 1), "
