@@ -62,14 +62,17 @@ constexpr std::size_t kPollEvery = 2048;
 // (the same expressions as quadrature_impl.hpp, so the same points), and the
 // running sums of a that the saturated part of f needs.
 struct Sorted {
-    Activation act;
-    double eta, inv_eta, half;
+    Activation act = Activation::cubic;
+    double eta = 1.0, inv_eta = 1.0, half = 0.0;
     std::vector<int> order;
     std::vector<double> u, a, e, l;
     std::vector<double> pre;  // pre[n] = a_0 + Σ_{k<n} a_(k), summed in this order
     std::vector<double> slope;  // relu: slope[n] = Σ_{k<n} a_(k)
 
-    explicit Sorted(const Network& net) : act(net.act), eta(net.eta) {
+    // Refills the arrays (their capacity is kept: see Scratch).
+    void assign(const Network& net) {
+        act = net.act;
+        eta = net.eta;
         const int m = static_cast<int>(net.m());
         const bool windowed = is_windowed(act);
         inv_eta = 1.0 / eta;
@@ -95,6 +98,7 @@ struct Sorted {
             l[k] = windowed ? u[k] + half : std::numeric_limits<double>::infinity();
             pre[k + 1] = pre[k] + a[k];
         }
+        slope.clear();
         if (!windowed) {
             slope.resize(m + 1);
             slope[0] = 0.0;
@@ -329,10 +333,10 @@ struct TeacherTarget {
 
 // relu: f(x) at each part's first point, by the same recurrence as the sweep
 // (F += S·Δx, then the neurons reached), run once over the parts' points.
-std::vector<double> relu_starts(const Sorted& s, const std::vector<double>& points,
-                                std::size_t parts) {
-    std::vector<double> F(parts, 0.0);
-    if (is_windowed(s.act)) return F;
+void relu_starts(const Sorted& s, const std::vector<double>& points, std::size_t parts,
+                 std::vector<double>& F) {
+    F.assign(parts, 0.0);
+    if (is_windowed(s.act)) return;
     double f = s.pre[0], x = points[0];
     std::size_t n = 0;
     const std::size_t m = s.m();
@@ -346,13 +350,20 @@ std::vector<double> relu_starts(const Sorted& s, const std::vector<double>& poin
         }
         F[q] = f;
     }
-    return F;
 }
+
+// What one part hands back.
+struct PartOut {
+    double loss = 0.0;
+    GradSink sink;
+    bool stopped = false;
+};
 
 // The points of the sweep (quadrature.hpp): 0, 1, the target's points and
 // every e, u, l in (0, 1), sorted, without repeats.
-std::vector<double> sweep_points(const Sorted& s, const Target& target) {
-    std::vector<double> points, merged;
+void sweep_points(const Sorted& s, const Target& target, std::vector<double>& points,
+                  std::vector<double>& merged) {
+    points.clear();
     points.reserve(3 * s.m() + target.breakpoints().size() + 2);
     points.push_back(0.0);
     for (double p : target.breakpoints()) {
@@ -370,14 +381,17 @@ std::vector<double> sweep_points(const Sorted& s, const Target& target) {
         points.swap(merged);
     }
     points.erase(std::unique(points.begin(), points.end()), points.end());
-    return points;
 }
 
-// What one part hands back.
-struct PartOut {
-    double loss = 0.0;
-    GradSink sink;
-    bool stopped = false;
+// Every array of a call, kept per thread between calls: the flow calls the
+// gradient thousands of times, and fresh arrays of a few MB each (at m = 10⁵)
+// cost their page faults at every call, ~40% of it (measured). A nested call
+// on the same thread (none today) would get fresh buffers.
+struct Scratch {
+    Sorted student, teacher;
+    std::vector<double> points, merged, student_f, teacher_f, mu0, mu1, ga, gu, suffix, M1;
+    std::vector<PartOut> outs;
+    bool busy = false;
 };
 
 struct Shared {
@@ -462,23 +476,30 @@ void run_part(const Shared& sh, Tgt tgt, std::size_t q, PartOut& out) {
 // Runs every part (in parallel when there are enough of them), then returns
 // the loss, summed in part order; the parts' gradient sinks stay in `outs`.
 template <Activation A, bool Grad>
-double run_parts(const Network& net, const Sorted& s, const Target& target,
-                 const std::vector<double>& points, std::vector<double>* mu0,
-                 std::vector<double>* mu1, std::vector<PartOut>& outs, int threads,
-                 const Poll& poll) {
+double run_parts(Scratch& sc, const Target& target, std::vector<double>* mu0,
+                 std::vector<double>* mu1, int threads, const Poll& poll) {
+    const Sorted& s = sc.student;
+    const std::vector<double>& points = sc.points;
+    std::vector<PartOut>& outs = sc.outs;
     const std::size_t pieces = points.size() - 1;
     const std::size_t parts = (pieces + kPart - 1) / kPart;
-    outs.assign(parts, PartOut{});
-    const std::vector<double> student_f = relu_starts(s, points, parts);
-    std::vector<double> teacher_f;
-    const Network* teacher = target.teacher();
-    std::optional<Sorted> ts;
-    if (teacher != nullptr) {
-        ts.emplace(*teacher);
-        teacher_f = relu_starts(*ts, points, parts);
+    outs.resize(parts);
+    for (PartOut& o : outs) {
+        o.loss = 0.0;
+        o.stopped = false;
+        o.sink.base = 0;
+        o.sink.ga.clear();
+        o.sink.gu.clear();
     }
-    (void)net;
-    const Shared sh{s, points, student_f, teacher_f, mu0, mu1, poll};
+    relu_starts(s, points, parts, sc.student_f);
+    sc.teacher_f.clear();
+    const Network* teacher = target.teacher();
+    const Sorted* ts = nullptr;
+    if (teacher != nullptr) {
+        ts = &sc.teacher;
+        relu_starts(*ts, points, parts, sc.teacher_f);
+    }
+    const Shared sh{s, points, sc.student_f, sc.teacher_f, mu0, mu1, poll};
     const auto one = [&](std::size_t q) {
         if (teacher == nullptr) {
             run_part<A, Grad>(sh, StepTarget{*target.piecewise_constant()}, q, outs[q]);
@@ -520,46 +541,85 @@ double run_parts(const Network& net, const Sorted& s, const Target& target,
     return loss;
 }
 
+// The calling thread's Scratch, or a fresh one when it is in use.
+class ScratchLease {
+    static constexpr std::size_t kKeepPoints = std::size_t{1} << 20;
+
+public:
+    ScratchLease() : sc_(shared().busy ? fresh_.emplace() : shared()) { sc_.busy = true; }
+    // Large buffers are not kept (at m = 10⁶ they hold ~150 MB; a call there is
+    // long enough that refilling them does not matter).
+    ~ScratchLease() {
+        if (sc_.points.capacity() > kKeepPoints) sc_ = Scratch{};
+        sc_.busy = false;
+    }
+    ScratchLease(const ScratchLease&) = delete;
+    ScratchLease& operator=(const ScratchLease&) = delete;
+    Scratch& operator*() { return sc_; }
+
+private:
+    static Scratch& shared() {
+        thread_local Scratch sc;
+        return sc;
+    }
+    std::optional<Scratch> fresh_;
+    Scratch& sc_;
+};
+
+void prepare(Scratch& sc, const Network& net, const Target& target) {
+    sc.student.assign(net);
+    if (const Network* teacher = target.teacher()) sc.teacher.assign(*teacher);
+    sweep_points(sc.student, target, sc.points, sc.merged);
+}
+
 }  // namespace
 
 double l2_error(const Network& net, const Target& target, int threads, const Poll& poll) {
-    const Sorted s(net);
+    ScratchLease lease;
+    Scratch& sc = *lease;
+    prepare(sc, net, target);
     if (poll()) throw Interrupted{};
-    const std::vector<double> points = sweep_points(s, target);
-    std::vector<PartOut> outs;
     return dispatch_activation(net.act, [&](auto A) {
-        return run_parts<A.value, false>(net, s, target, points, nullptr, nullptr, outs, threads,
-                                         poll);
+        return run_parts<A.value, false>(sc, target, nullptr, nullptr, threads, poll);
     });
 }
 
 L2Gradient l2_gradient(const Network& net, const Target& target, int threads, const Poll& poll) {
     const std::size_t m = static_cast<std::size_t>(net.m());
-    const Sorted s(net);
+    ScratchLease lease;
+    Scratch& sc = *lease;
+    prepare(sc, net, target);
     if (poll()) throw Interrupted{};
-    const std::vector<double> points = sweep_points(s, target);
+    const Sorted& s = sc.student;
+    const std::vector<double>& points = sc.points;
     const std::size_t pieces = points.size() - 1;
-    std::vector<double> mu0(pieces), mu1;
+    std::vector<double>& mu0 = sc.mu0;
+    std::vector<double>& mu1 = sc.mu1;
+    mu0.resize(pieces);  // every entry is written by its part
     const bool windowed = is_windowed(net.act);
     if (!windowed) mu1.resize(pieces);
-    std::vector<PartOut> outs;
-    L2Gradient out{0.0, Eigen::VectorXd::Zero(net.m() + 1), Eigen::VectorXd::Zero(net.m())};
+    L2Gradient out{0.0, Eigen::VectorXd(net.m() + 1), Eigen::VectorXd(net.m())};
     out.loss = dispatch_activation(net.act, [&](auto A) {
-        return run_parts<A.value, true>(net, s, target, points, &mu0, &mu1, outs, threads, poll);
+        return run_parts<A.value, true>(sc, target, &mu0, &mu1, threads, poll);
     });
     // Window integrals, per neuron in the order of u, added part by part.
-    std::vector<double> ga(m, 0.0), gu(m, 0.0);
-    for (const PartOut& o : outs) {
+    std::vector<double>& ga = sc.ga;
+    std::vector<double>& gu = sc.gu;
+    ga.assign(m, 0.0);
+    gu.assign(m, 0.0);
+    for (const PartOut& o : sc.outs) {
         for (std::size_t i = 0; i < o.sink.ga.size(); ++i) {
             ga[o.sink.base + i] += o.sink.ga[i];
             gu[o.sink.base + i] += o.sink.gu[i];
         }
     }
+    std::vector<double>& suffix = sc.suffix;  // windowed: Σ of mu0 from k on; relu: M0
+    suffix.resize(pieces + 1);
+    suffix[pieces] = 0.0;
+    for (std::size_t k = pieces; k-- > 0;) suffix[k] = suffix[k + 1] + mu0[k];
     if (windowed) {
         // φ_j − (its window polynomial) is 1 from u_j (cubic: the falling half's
         // constant) or l_j (ramp) on: 2 ∫ r over that tail, a suffix sum.
-        std::vector<double> suffix(pieces + 1, 0.0);
-        for (std::size_t k = pieces; k-- > 0;) suffix[k] = suffix[k + 1] + mu0[k];
         out.grad_a[0] = 2.0 * suffix[0];
         const std::vector<double>& from = net.act == Activation::cubic ? s.u : s.l;
         std::size_t k = 0;
@@ -573,9 +633,11 @@ L2Gradient l2_gradient(const Network& net, const Target& target, int threads, co
         // ∂L/∂a_j = 2 ∫_{u_j}^1 r (x − u_j) = 2 (M1(k) + (p_k − u_j) M0(k)) at
         // the first point p_k ≥ u_j (u_j itself inside [0, 1)), and
         // ∂L/∂u_j = −2 a_j M0(k).
-        std::vector<double> M0(pieces + 1, 0.0), M1(pieces + 1, 0.0);
+        const std::vector<double>& M0 = suffix;
+        std::vector<double>& M1 = sc.M1;
+        M1.resize(pieces + 1);
+        M1[pieces] = 0.0;
         for (std::size_t k = pieces; k-- > 0;) {
-            M0[k] = mu0[k] + M0[k + 1];
             M1[k] = mu1[k] + M1[k + 1] + (points[k + 1] - points[k]) * M0[k + 1];
         }
         out.grad_a[0] = 2.0 * M0[0];
