@@ -59,18 +59,18 @@ void register_flow(py::module_& m) {
         "gradient_flow",
         [](const Network& net, const Target& target, double eps, double t_end,
            int snapshots, double rtol, double atol, std::int64_t max_steps,
-           const py::object& progress, const std::string& method) {
+           const py::object& progress, const std::string& method, int threads) {
             const FlowMethod fm = flow_method(method);
             return run_without_gil(
                 [&](const Poll& poll) {
                     return gradient_flow(net, target, eps, t_end, snapshots,
-                                         OdeOptions{rtol, atol, max_steps}, poll, fm);
+                                         OdeOptions{rtol, atol, max_steps}, poll, fm, threads);
                 },
                 progress, snapshots - 1);
         },
         py::arg("net"), py::arg("target"), py::arg("eps"), py::arg("t_end"), py::arg("snapshots"),
         py::arg("rtol"), py::arg("atol"), py::arg("max_steps") = 0,
-        py::arg("progress") = py::none(), py::arg("method") = "auto");
+        py::arg("progress") = py::none(), py::arg("method") = "auto", py::arg("threads") = 1);
     m.def(
         "finite_eta_limit",
         [](const Network& net, const Target& target, double tau_end, double ridge,

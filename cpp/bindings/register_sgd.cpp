@@ -75,8 +75,14 @@ void register_sgd(py::module_& m) {
            std::uint64_t stream, std::int64_t draws) {
             if (draws < 0) throw std::invalid_argument("draws must be >= 0");
             py::array_t<double> x(draws), y(draws);
-            sample_stream(target, make_noise(noise, noise_scale), seed, stream, draws,
-                          x.mutable_data(), y.mutable_data());
+            const Noise nz = make_noise(noise, noise_scale);
+            double* px = x.mutable_data();
+            double* py_ = y.mutable_data();
+            // Without the GIL, polling for Ctrl-C (2·10⁸ draws take seconds).
+            run_without_gil([&](const Poll& poll) {
+                sample_stream(target, nz, seed, stream, draws, px, py_, poll);
+                return 0;
+            });
             return py::make_tuple(x, y);
         },
         py::arg("target"), py::arg("noise"), py::arg("noise_scale"), py::arg("seed"),

@@ -57,13 +57,13 @@ struct FlowW {
 
 FlowResult gradient_flow(const Network& net, const Target& target, double eps,
                          double t_end, int snapshots, const OdeOptions& opt, const Poll& poll,
-                         FlowMethod method) {
+                         FlowMethod method, int threads) {
     const Eigen::Index m = net.m();
     Network work = net;  // reused by every right-hand side call
     const OdeRhs rhs = [&](const Eigen::VectorXd& y, Eigen::VectorXd& dy) {
         work.a = y.head(m + 1);
         work.u = y.tail(m);
-        const L2Gradient g = l2_gradient(work, target);
+        const L2Gradient g = l2_gradient(work, target, threads);
         dy.resize(y.size());
         dy.head(m + 1) = -g.grad_a;
         dy.tail(m) = -eps * g.grad_u;
@@ -111,7 +111,7 @@ FlowResult gradient_flow(const Network& net, const Target& target, double eps,
         res.u.row(k) = ys[k].tail(m).transpose();
         work.a = ys[k].head(m + 1);
         work.u = ys[k].tail(m);
-        res.l2[k] = l2_error(work, target);
+        res.l2[k] = l2_error(work, target, threads);
     }
     return res;
 }

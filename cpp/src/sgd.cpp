@@ -951,9 +951,16 @@ SgdResult run_with(Kernel& kernel, const Network& net, const Target* target,
 }  // namespace
 
 void sample_stream(const Target& target, const Noise& noise, std::uint64_t seed,
-                   std::uint64_t stream, std::int64_t draws, double* x, double* y) {
+                   std::uint64_t stream, std::int64_t draws, double* x, double* y,
+                   const Poll& poll) {
     Rng rng(seed, stream);
-    for (std::int64_t p = 0; p < draws; ++p) draw_sample(rng, target, noise, x[p], y[p]);
+    // Blocks of 2¹⁶ draws (~1 ms) between polls: 2·10⁸ draws take seconds.
+    constexpr std::int64_t block = std::int64_t{1} << 16;
+    for (std::int64_t p0 = 0; p0 < draws; p0 += block) {
+        if (poll(p0 == 0 ? 0 : block)) throw Interrupted{};
+        const std::int64_t p1 = std::min(draws, p0 + block);
+        for (std::int64_t p = p0; p < p1; ++p) draw_sample(rng, target, noise, x[p], y[p]);
+    }
 }
 
 std::vector<std::int64_t> snapshot_steps(std::int64_t steps, std::int64_t snapshots) {

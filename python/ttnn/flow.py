@@ -74,6 +74,7 @@ def gradient_flow(
     max_steps: int | None = check.DEFAULT_MAX_STEPS,
     progress: bool | Callable[[int, int], None] = False,
     method: str = "auto",
+    threads: int | None = None,
 ) -> FlowResult:
     """Integrate da/dt = −∇_a L, du/dt = −eps ∇_u L from ``net`` to ``t_end``.
 
@@ -114,6 +115,10 @@ def gradient_flow(
     accepted steps, ρ estimated from the last two stages): with the Rosenbrock method
     for m ≤ 200, with ``"rosenbrock_w"`` for cubic and ramp at m > 200, while relu at
     m > 200 stays explicit. The time of the switch is ``stiff_from``.
+
+    ``threads`` (default ``None``: the cores, when the work pays) shares each
+    right-hand side's pieces out over threads above a size threshold; the result is
+    the same, bit for bit, for any ``threads`` (docs/guide/threads.md).
     """
     check_net_target(net, target)
     eps_f = check.real("eps", eps, nonneg=True)
@@ -124,6 +129,7 @@ def gradient_flow(
     how = check.flow_method(method)
     if how == "rosenbrock":
         check.dense("gradient_flow method='rosenbrock'", 2 * net.m + 1, check.ROSENBROCK_MATRICES)
+    n_threads = check.threads(threads)
     if how == "rosenbrock_w" and net.activation == "relu":
         raise ValueError(
             "method='rosenbrock_w' needs a windowed activation (cubic or ramp): relu has no "
@@ -141,6 +147,7 @@ def gradient_flow(
             max_steps=steps,
             progress=report,
             method=how,
+            threads=n_threads,
         )
     return FlowResult(
         t=out.t,

@@ -27,10 +27,11 @@ struct FlowResult {
 // automatic: Dormand–Prince until its steps are limited by stability (see
 // StiffnessDetected), then, to the end, Rosenbrock 4(3) for m ≤ 200 and
 // rosenbrock_w for a windowed activation at m > 200 (relu at m > 200 stays explicit).
+// `threads`: for each right-hand side's l2_gradient (loss.hpp).
 enum class FlowMethod { rk45, rosenbrock, automatic, rosenbrock_w };
 
 FlowResult gradient_flow(const Network& net, const Target& target, double eps,
                          double t_end, int snapshots, const OdeOptions& opt, const Poll& poll,
-                         FlowMethod method = FlowMethod::automatic);
+                         FlowMethod method = FlowMethod::automatic, int threads = 1);
 
 }  // namespace ttnn

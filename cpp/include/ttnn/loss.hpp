@@ -6,12 +6,18 @@
 
 #include <Eigen/Core>
 
+#include "ttnn/interrupt.hpp"
 #include "ttnn/network.hpp"
 #include "ttnn/target.hpp"
 
 namespace ttnn {
 
-double l2_error(const Network& net, const Target& target);
+// Both cost O(m log m + n) (a sort, then a sweep of the pieces: docs/maths/exact-loss.md#cost).
+// `threads` as inner_threads (≤ 0: OpenMP's default; the parts are only shared
+// out above a work threshold); the result is the same for any thread count.
+// `poll` is asked every few thousand pieces; a stop throws Interrupted.
+double l2_error(const Network& net, const Target& target, int threads = 1,
+                const Poll& poll = Poll());
 
 struct L2Gradient {
     double loss;
@@ -19,6 +25,7 @@ struct L2Gradient {
     Eigen::VectorXd grad_u;  // ∂L/∂u_j = −2 a_j ∫ (f − f*) σ′_η(x − u_j) dx
 };
 
-L2Gradient l2_gradient(const Network& net, const Target& target);
+L2Gradient l2_gradient(const Network& net, const Target& target, int threads = 1,
+                       const Poll& poll = Poll());
 
 }  // namespace ttnn

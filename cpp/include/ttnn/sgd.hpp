@@ -67,7 +67,8 @@ struct SgdResult {
 // The first `draws` samples (x, y) that a sampled run with (seed, stream)
 // consumes, in order: replaying them with batch B reproduces the run.
 void sample_stream(const Target& target, const Noise& noise, std::uint64_t seed,
-                   std::uint64_t stream, std::int64_t draws, double* x, double* y);
+                   std::uint64_t stream, std::int64_t draws, double* x, double* y,
+                   const Poll& poll = Poll());
 
 // The snapshot schedule of docs/maths/dynamics.md#snapshots: after round(k P / (K − 1)) steps,
 // rounding halves up, in exact integer arithmetic.
