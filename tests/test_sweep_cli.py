@@ -137,9 +137,7 @@ def _sweep(tmp_path, capsys, repeats, *flags):
     return code, out, err
 
 
-def test_a_rerun_resumes_or_extends_the_store_and_fresh_starts_again(
-    tmp_path, capsys, monkeypatch
-):
+def test_a_rerun_resumes_or_extends_the_store_and_fresh_starts_again(tmp_path, capsys, monkeypatch):
     from ttnn._sweep import engine
 
     computed: list[int] = []  # the runs handed to the core, call by call

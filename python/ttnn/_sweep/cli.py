@@ -64,9 +64,7 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("spec", help="the sweep's TOML spec file")
-    p.add_argument(
-        "--out", required=True, help="the zarr store (created, resumed or extended)"
-    )
+    p.add_argument("--out", required=True, help="the zarr store (created, resumed or extended)")
     p.add_argument(
         "--fresh",
         action="store_true",
