@@ -307,6 +307,13 @@ def test_cli_rejects_an_out_that_is_a_file(tmp_path):
     assert "--out" in out.stderr and "not a directory" in out.stderr
 
 
+def _sigint_as_default() -> None:
+    """For the child: SIGINT's default action back. A shell's background job
+    (``pytest &``) starts with SIGINT ignored, and Python then installs no
+    KeyboardInterrupt handler: the signal would never arrive."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def _interrupt_when_shown(argv: list[str], marker: bytes, env: dict) -> tuple[int, str]:
     """Run ``argv`` with its stderr on a terminal (so that it draws its progress bars),
     send SIGINT as soon as ``marker`` is on it, and return (exit code, what it wrote)."""
@@ -319,7 +326,9 @@ def _interrupt_when_shown(argv: list[str], marker: bytes, env: dict) -> tuple[in
     master, slave = pty.openpty()
     # A new terminal is 0 columns wide, and tqdm then draws empty bars.
     fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 120, 0, 0))
-    proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=slave, env=env)
+    proc = subprocess.Popen(
+        argv, stdout=subprocess.DEVNULL, stderr=slave, env=env, preexec_fn=_sigint_as_default
+    )
     os.close(slave)
     seen, signalled = b"", False
     deadline = time.monotonic() + 600  # a hang guard only

@@ -64,6 +64,13 @@ sys.exit(main(sys.argv[2:]))
 """
 
 
+def _sigint_as_default() -> None:
+    """For the child: SIGINT's default action back. A shell's background job
+    (``pytest &``) starts with SIGINT ignored, and Python then installs no
+    KeyboardInterrupt handler: the signal would never arrive."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 @pytest.fixture(scope="module")
 def uninterrupted():
     return ttnn.sweep(
@@ -85,7 +92,10 @@ def test_interrupt_and_resume(tmp_path, uninterrupted, sig):
     marker = tmp_path / "in-flight"
     argv = [str(marker), *_cmd(spec, out)[3:], "--threads", "1"]
     proc = subprocess.Popen(
-        [sys.executable, "-c", HELD, *argv], stdout=subprocess.PIPE, stderr=subprocess.PIPE
+        [sys.executable, "-c", HELD, *argv],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        preexec_fn=_sigint_as_default,
     )
     # A hang guard only: the held chunk never ends, so no amount of load lets the
     # sweep finish before the signal.
