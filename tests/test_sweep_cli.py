@@ -203,3 +203,18 @@ def test_bad_spec_file(tmp_path):
     )
     r = subprocess.run(_cmd(spec, tmp_path / "o.zarr"), capture_output=True, text=True)
     assert r.returncode == 2 and "grid['eps'] is empty" in r.stderr
+
+
+def test_a_damaged_store_is_healed_with_one_warning_line(tmp_path, capsys):
+    _sweep(tmp_path, capsys, 2)
+    clean = xr.open_zarr(tmp_path / "s.zarr").load()
+    (tmp_path / "s.zarr" / "status" / "c" / "1").joinpath("0").unlink()  # eps = 1.0
+    code, out, err = _sweep(tmp_path, capsys, 2)
+    assert code == 0, err
+    assert err.strip().splitlines() == [
+        f"ttnn sweep: warning: store {str(tmp_path / 's.zarr')!r}: 2 runs were in missing "
+        "or corrupt chunks; they are run again"
+    ]
+    assert "2 runs skipped" in out and "2 run (2 of them again: their chunks were lost);" in out
+    healed = xr.open_zarr(tmp_path / "s.zarr").load()
+    xr.testing.assert_identical(healed.drop_vars("wall_time"), clean.drop_vars("wall_time"))
