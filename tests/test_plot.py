@@ -303,7 +303,13 @@ def test_curve_of_a_store_read_back_is_the_same(tmp_path):
         (lambda d, p: ttnn.plot.curve(d, "tau", sel={"m": 3}), "no trajectories.*snapshots"),
         (lambda d, p: ttnn.plot.curve(p, "tau", sel={"m": 3}), r"also swept over 'eps'.*sel="),
         (lambda d, p: ttnn.plot.curve(p, "tau", "n_outside", hue="eps", sel={"m": 3}), "^var"),
-        (lambda d, p: ttnn.plot.slow_time(p.assign_attrs(kind="gd")), "'epoch'"),
+        # A Dataset of another kind without its own slow time: none can be computed.
+        (
+            lambda d, p: ttnn.plot.slow_time(
+                p.drop_vars("tau").assign_attrs(kind="gd", slow_time="")
+            ),
+            "'epoch'",
+        ),
     ],
 )
 def test_bad_curve_along_time(ds, paths, call, match):
@@ -336,3 +342,123 @@ def test_command_line_curve_along_tau_and_hints_in_cli_syntax(tmp_path, capsys):
         err = capsys.readouterr().err.strip().splitlines()
         assert len(err) == 1 and err[0].startswith("ttnn: error: ") and want in err[0], err
         assert "sel={" not in err[0] and "sel[" not in err[0]
+
+
+def test_slow_time_without_the_datasets_own_is_computed_from_the_kind(paths):
+    # A Dataset without a slow-time coordinate (written before the sweep had one, or
+    # stripped of it) still gets tau = eps h step, from its settings and steps.
+    bare = paths.drop_vars("tau")
+    del bare.attrs["slow_time"]
+    for eps in (0.1, 1.0):
+        ax = ttnn.plot.curve(bare, "tau", sel={"m": 5, "eps": eps})
+        np.testing.assert_allclose(ax.lines[0].get_xdata(), _tau_expected(eps), rtol=1e-12)
+
+
+SWEPT_TAU = {
+    "sgd": dict(h=1e-3, eps=1.0, snapshots=3, m=4, eta=0.05),
+    "limit": dict(snapshots=5, m=4, eta=0.05),
+}
+
+
+@pytest.mark.parametrize("kind", ["sgd", "limit"])
+def test_curve_along_the_slow_time_of_a_store_with_tau_swept(tmp_path, capsys, kind):
+    # tau names the grid dimension; the slow time along the path is tau_path, as
+    # attrs["slow_time"] says, and curve draws against it by either name.
+    from ttnn._sweep.store import read
+    from ttnn.cli import main
+
+    kw = SWEPT_TAU[kind]
+    store = tmp_path / "t.zarr"
+    ttnn.sweep(kind, grid={"tau": [0.02, 0.01]}, repeats=2, store=store, **kw)
+    ds, damaged = read(store)
+    assert damaged == 0 and ds.attrs["slow_time"] == "tau_path"
+    assert ttnn.plot.slow_time(ds).name == "tau_path"
+    # Snapshots are evenly spaced over each run's length in slow time, tau.
+    ax = ttnn.plot.curve(ds, "tau_path", hue="tau")
+    lines = {ln.get_label(): ln for ln in ax.lines}
+    assert set(lines) == {"tau = 0.01", "tau = 0.02"}
+    for tau in (0.01, 0.02):
+        x = lines[f"tau = {tau:g}"].get_xdata()
+        np.testing.assert_allclose(x, np.linspace(0, tau, kw["snapshots"]), rtol=1e-12)
+        y = ds.l2_path.sel(tau=tau).median("repeat").values
+        np.testing.assert_allclose(lines[f"tau = {tau:g}"].get_ydata(), y, rtol=1e-12)
+    assert ax.get_xlabel() == "tau_path (slow time)"
+    # "tau" itself is the swept dimension: one point per value (the runs' final l2).
+    ax = ttnn.plot.curve(ds, "tau")
+    np.testing.assert_array_equal(ax.lines[0].get_xdata(), [0.01, 0.02])
+    np.testing.assert_allclose(
+        ax.lines[0].get_ydata(), ds.l2.median("repeat").sortby("tau").values, rtol=1e-12
+    )
+    out = tmp_path / "c.png"
+    args = ["plot", "curve", str(store), "--x", "tau_path", "--hue", "tau", "--out", str(out)]
+    assert main(args) == 0 and out.is_file()
+    assert "l2_path" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("kind", ["sgd", "limit"])
+def test_curve_along_the_slow_time_of_a_store_with_tau_fixed(tmp_path, capsys, kind):
+    from ttnn._sweep.store import read
+    from ttnn.cli import main
+
+    kw = SWEPT_TAU[kind]
+    store = tmp_path / "t.zarr"
+    fixed = {k: v for k, v in kw.items() if k != "m"}
+    ttnn.sweep(kind, grid={"m": [3, 4]}, repeats=2, tau=0.02, store=store, **fixed)
+    ds, _ = read(store)
+    assert ds.attrs["slow_time"] == "tau"
+    ax = ttnn.plot.curve(ds, "tau", sel={"m": 4})
+    np.testing.assert_allclose(
+        ax.lines[0].get_xdata(), np.linspace(0, 0.02, kw["snapshots"]), rtol=1e-12
+    )
+    assert ax.get_xlabel() == "tau (slow time)"
+    out = tmp_path / "c.png"
+    assert main(["plot", "curve", str(store), "--x", "tau", "--hue", "m", "--out", str(out)]) == 0
+    capsys.readouterr()
+
+
+def _store_with_lost_chunks(tmp_path, cells):
+    """A real store of 2 x 2 cells, 2 repeats, whose l2 chunks of ``cells`` are deleted."""
+    store = tmp_path / "runs.zarr"
+    ttnn.sweep(
+        "sgd", grid={"eps": [0.1, 1.0], "m": [3, 4]}, repeats=2, h=1e-3, steps=300, store=store
+    )
+    for i, j in cells:
+        chunk = store / "l2" / "c" / str(i) / str(j) / "0"
+        assert chunk.is_file()
+        chunk.unlink()
+    return store
+
+
+def test_command_line_draws_the_lost_runs_of_a_damaged_store_as_pending(tmp_path, capsys):
+    from ttnn.cli import main
+
+    store = _store_with_lost_chunks(tmp_path, [(1, 0)])  # eps = 1, m = 3
+    assert (xr.open_zarr(store).status == "ok").all()  # what a plain reader would show
+    out = tmp_path / "fig.png"
+    assert main(["plot", "phase", str(store), "--x", "eps", "--y", "m", "--out", str(out)]) == 0
+    said = capsys.readouterr()
+    assert "2 of 8 runs not ok, left out: 2 pending" in said.out
+    warning = said.err.strip().splitlines()
+    assert len(warning) == 1 and "2 runs" in warning[0] and "missing or corrupt" in warning[0]
+    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_command_line_refuses_a_store_with_nothing_left_to_draw(tmp_path, capsys):
+    from ttnn.cli import main
+
+    store = _store_with_lost_chunks(tmp_path, [(0, 0), (0, 1), (1, 0), (1, 1)])
+    out = tmp_path / "fig.png"
+    for kind in ("phase", "success"):
+        argv = ["plot", kind, str(store), "--x", "eps", "--y", "m", "--out", str(out)]
+        assert main(argv) == 2
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and err[0].startswith("ttnn: error: no ok run to draw"), err
+        assert "8 pending" in err[0]
+    assert main(["plot", "curve", str(store), "--x", "eps", "--sel", "m=3"]) == 2
+    assert "no ok run" in capsys.readouterr().err
+    assert not out.exists()
+    # Metadata that cannot be read: one line, exit 2.
+    (store / "zarr.json").write_text("{ not json")
+    assert main(["plot", "phase", str(store), "--x", "eps", "--y", "m"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "damaged" in err[0], err

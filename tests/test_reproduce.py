@@ -307,20 +307,69 @@ def test_cli_rejects_an_out_that_is_a_file(tmp_path):
     assert "--out" in out.stderr and "not a directory" in out.stderr
 
 
+def _sigint_as_default() -> None:
+    """For the child: SIGINT's default action back. A shell's background job
+    (``pytest &``) starts with SIGINT ignored, and Python then installs no
+    KeyboardInterrupt handler: the signal would never arrive."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
+def _interrupt_when_shown(argv: list[str], marker: bytes, env: dict) -> tuple[int, str]:
+    """Run ``argv`` with its stderr on a terminal (so that it draws its progress bars),
+    send SIGINT as soon as ``marker`` is on it, and return (exit code, what it wrote)."""
+    import fcntl
+    import pty
+    import select
+    import struct
+    import termios
+
+    master, slave = pty.openpty()
+    # A new terminal is 0 columns wide, and tqdm then draws empty bars.
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 120, 0, 0))
+    proc = subprocess.Popen(
+        argv, stdout=subprocess.DEVNULL, stderr=slave, env=env, preexec_fn=_sigint_as_default
+    )
+    os.close(slave)
+    seen, signalled = b"", False
+    deadline = time.monotonic() + 600  # a hang guard only
+    try:
+        while time.monotonic() < deadline:
+            ready, _, _ = select.select([master], [], [], 0.5)
+            if ready:
+                try:
+                    chunk = os.read(master, 65536)
+                except OSError:  # EIO: the child's side of the terminal is closed
+                    chunk = b""
+                seen += chunk
+                if not chunk:
+                    break
+            if not signalled and marker in seen:
+                proc.send_signal(signal.SIGINT)
+                signalled = True
+            if not ready and proc.poll() is not None:
+                break
+        assert signalled, seen.decode(errors="replace")
+        return proc.wait(timeout=600), seen.decode(errors="replace")
+    finally:
+        os.close(master)
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
 def test_cli_ctrl_c_stops_with_a_message(tmp_path):
     """SIGINT during the long d10 run: exit code 130, a message, no metrics.json."""
     env = dict(os.environ, OMP_NUM_THREADS="1")
-    proc = subprocess.Popen(
+    # The signal is sent once the d10 ensemble's bar is drawn, i.e. its call is about
+    # to start or under way: at paper scale it is tens of CPU-seconds long, so the
+    # signal lands inside it at any load (a fixed sleep could end before the imports
+    # did, or, idle, waste seconds).
+    code, err = _interrupt_when_shown(
         [sys.executable, "-m", "ttnn", "reproduce", "d10", "--out", str(tmp_path)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=env,
+        b"E4 d=10 GD",
+        env,
     )
-    time.sleep(5.0)  # past the imports, inside the ensemble (paper scale: tens of seconds)
-    proc.send_signal(signal.SIGINT)
-    _, err = proc.communicate(timeout=60)
-    assert proc.returncode == 130, err
+    assert code == 130, err
     assert "interrupted" in err
     assert not (tmp_path / "metrics.json").exists()
 

@@ -66,6 +66,13 @@ print("finished", flush=True)
 """
 
 
+def _sigint_as_default() -> None:
+    """For the child: SIGINT's default action back. A shell's background job
+    (``pytest &``) starts with SIGINT ignored, and Python then installs no
+    KeyboardInterrupt handler: the signal would never arrive."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 @pytest.fixture(scope="module")
 def reference():
     return ttnn.sweep("sgd", grid=GRID, repeats=REPEATS, threads=1, **SETTINGS)
@@ -92,6 +99,7 @@ def test_a_killed_sweep_keeps_its_stored_runs_and_resumes_to_the_same_bits(
         stderr=subprocess.DEVNULL,
         text=True,
         start_new_session=True,  # the Dask workers too, to be cleaned up below
+        preexec_fn=_sigint_as_default,
     )
     lines: list[str] = []
     try:

@@ -155,6 +155,8 @@ class _Selection:
         kind = ds.attrs.get("kind")
         self.kind = f"{kind}: " if isinstance(kind, str) else ""
         self.n_ok = self.ok.sum(axis=-1)
+        if not self.ok.any():  # a figure of NaN only (a store not run yet, or its data lost)
+            raise ValueError(f"no ok run to draw in {_ds()}'s selection ({self.note()})")
 
     def stat(self, stat: str) -> np.ndarray:
         out = np.full(self.values.shape[:-1], np.nan)
@@ -426,14 +428,27 @@ def _setting(ds: Any, key: str) -> Any:
     raise ValueError(f"{_ds()} does not say its {key!r} (attrs['settings'] lacks it)")
 
 
+def _slow_name(ds: Any) -> str | None:
+    """The name of ``ds``'s slow-time coordinate along the snapshots: the sweep's
+    ``attrs["slow_time"]`` (``tau``, or ``tau_path`` when ``tau`` is swept), else
+    ``tau`` if it runs along the snapshots; None when it has none."""
+    names = [ds.attrs.get("slow_time"), "tau"]
+    for name in names:
+        if isinstance(name, str) and name in ds.variables and "snapshot" in ds[name].dims:
+            return name
+    return None
+
+
 def slow_time(ds: Any) -> Any:
     """The slow time τ of every stored snapshot, over (grid…, repeat, snapshot).
 
-    The Dataset's own ``tau`` when it has one along ``snapshot``; otherwise it
-    follows from the kind: τ = ε·h·step for SGD, τ = ε·t for the gradient flow,
-    τ itself for the limits. Runs not yet finished hold no times (their step is
-    -1, their t NaN): mask them with ``ds.status == "ok"``. ValueError for a
-    Dataset without trajectories or of kind "gd" (no slow time: use ``epoch``).
+    The Dataset's own slow-time coordinate when it has one along ``snapshot``
+    (the one ``attrs["slow_time"]`` names: ``tau``, or ``tau_path`` when
+    ``tau`` is swept); otherwise it follows from the kind: τ = ε·h·step for
+    SGD, τ = ε·t for the gradient flow. Runs not yet finished hold no times
+    (their step is -1, their t NaN): mask them with ``ds.status == "ok"``.
+    ValueError for a Dataset without trajectories or of kind "gd" (no slow
+    time: use ``epoch``).
     """
     xr = _xarray()
     if not isinstance(ds, xr.Dataset) or "status" not in ds.data_vars:
@@ -442,8 +457,9 @@ def slow_time(ds: Any) -> Any:
         raise ValueError(
             f"{_ds()} holds no trajectories: sweep with snapshots > 2 to store l2_path"
         )
-    if "tau" in ds.variables and "snapshot" in ds["tau"].dims:
-        return ds["tau"]
+    name = _slow_name(ds)
+    if name is not None:
+        return ds[name]
     kind = ds.attrs.get("kind")
     if kind == "sgd":
         step = ds["step"].where(ds["step"] >= 0)
@@ -458,7 +474,7 @@ def slow_time(ds: Any) -> Any:
 
 def _along(ds: Any, x: str) -> Any:
     """The x values of every snapshot, over (grid…, repeat, snapshot)."""
-    if x == "tau":
+    if x == "tau" or x == _slow_name(ds):
         return slow_time(ds)
     if "snapshot" not in ds.dims:
         raise ValueError(
@@ -468,6 +484,7 @@ def _along(ds: Any, x: str) -> Any:
         return ds["snapshot"].broadcast_like(ds.status)
     if x not in ds.variables or "snapshot" not in ds[x].dims:
         axes = [a for a in TRAJECTORY_AXES if a in ds.variables or a in ("tau", "snapshot")]
+        axes += [n for n in [_slow_name(ds)] if n is not None and n not in axes]
         raise ValueError(
             f"{_given('x', x)} is neither a swept dimension nor a time axis of {_ds()} "
             f"({', '.join(map(repr, axes))})"
@@ -495,7 +512,8 @@ def curve(
     ``snapshots`` > 2), a time axis: ``"tau"`` (the slow time, see
     :func:`slow_time`), a run's own ``"step"``/``"t"``/``"epoch"``, or
     ``"snapshot"``; ``var="l2"`` then means its path, ``l2_path`` (a swept
-    dimension of that name wins: with ``tau`` swept, use ``"step"``). ``band``
+    dimension of that name wins: with ``tau`` swept, the slow time along the
+    path is ``"tau_path"``, the name ``ds.attrs["slow_time"]`` gives). ``band``
     shades quantiles over the repeats (default the quartiles (0.25, 0.75);
     ``"minmax"`` for the range; ``None`` for none). ``hue`` draws one curve per
     value of another swept dimension; any other must be fixed with ``sel``. Only
@@ -506,7 +524,8 @@ def curve(
     q = _band(band)
     xr = _xarray()
     grid = list(ds.status.dims) if isinstance(ds, xr.Dataset) and "status" in ds else []
-    if x not in grid and x in TRAJECTORY_AXES:
+    # The slow time by its own name too (tau_path, when tau is a swept dimension).
+    if x not in grid and (x in TRAJECTORY_AXES or (grid and x == _slow_name(ds))):
         return _trajectories(ds, x, var, stat, q, hue, sel, ax, logx, logy)
     axes = [("x", x)] if hue is None else [("x", x), ("hue", hue)]
     s = _Selection(ds, axes, var, sel)
@@ -602,7 +621,7 @@ def _trajectories(
     for j, label in enumerate(labels):
         ok = np.flatnonzero(s.ok[j])
         if ok.size == 0:
-            continue  # no ok run: nothing to draw (the title says they were left out)
+            continue  # no ok run of this hue: the title says they were left out
         t = times[j, ok]
         # Runs of one cell share their settings, hence their snapshot times.
         if not np.allclose(t, t[:1], rtol=1e-12, atol=0.0, equal_nan=True):
@@ -615,8 +634,6 @@ def _trajectories(
         missing = s.repeats - ok.size
         text = label + (f" ({ok.size}/{s.repeats} ok)" if missing else "")
         lines.append((xs[keep], z, band, text))
-    if not lines:
-        raise ValueError(f"no ok run to draw in {_ds()}'s selection ({s.note()})")
     ax = _new_axes(ax, (6.4, 4.2))
     all_x = np.concatenate([ln[0] for ln in lines])
     all_y = np.concatenate([ln[1] for ln in lines])
@@ -628,7 +645,7 @@ def _trajectories(
         (line,) = ax.plot(xs, z, label=text or None)
         if band is not None:
             ax.fill_between(xs, band[0], band[1], color=line.get_color(), alpha=0.25, lw=0)
-    ax.set_xlabel("tau (slow time)" if x == "tau" else x)
+    ax.set_xlabel(f"{x} (slow time)" if x in ("tau", _slow_name(ds)) else x)
     ax.set_ylabel(f"{stat} of {path}")
     if any(text for *_, text in lines):
         ax.legend(fontsize=8)

@@ -4,7 +4,10 @@ The spec file holds ``kind``, ``repeats``, ``seed`` (optional, default 0),
 ``paired`` (optional), a ``[grid]`` table of lists and a ``[settings]`` table of
 fixed values (``target = "paper"`` or ``{breaks = [...], values = [...]}``,
 ``noise = "none"`` or ``{kind = "uniform", scale = 1.0}``). Rerunning the same
-command resumes: runs already stored are skipped. See docs/guide/sweeps.md.
+command resumes: runs already stored are skipped, runs of missing or corrupt
+chunks are run again, and a spec that adds repeats or grid values to the stored
+one extends the store (only the new runs run). --fresh deletes the store first.
+See docs/guide/sweeps.md.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ import argparse
 import importlib
 import socket
 import sys
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -60,7 +64,13 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("spec", help="the sweep's TOML spec file")
-    p.add_argument("--out", required=True, help="the zarr store (created, or resumed)")
+    p.add_argument("--out", required=True, help="the zarr store (created, resumed or extended)")
+    p.add_argument(
+        "--fresh",
+        action="store_true",
+        help="delete the zarr store at --out first and start again (default: resume or "
+        "extend it; a store holding another sweep is refused)",
+    )
     p.add_argument(
         "--scheduler",
         metavar="ADDRESS",
@@ -71,7 +81,8 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
     p.add_argument(
         "--chunk",
         type=int,
-        help="runs per ensemble call (default: about 1/8 of the sweep, 1/16 on Dask)",
+        help="runs per ensemble call, each written to the store when it ends (default: "
+        "sized for about 2 s of work, measured as the sweep goes)",
     )
     return p  # type: ignore[no-any-return]
 
@@ -116,6 +127,10 @@ def connect(address: str) -> Any:
         ) from None
 
 
+def _one_line(message: Warning | str, *_: Any, **__: Any) -> None:
+    print(f"ttnn sweep: warning: {message}", file=sys.stderr)
+
+
 def main(args: argparse.Namespace) -> int:
     """Run the sweep; 130 on Ctrl-C (finished runs stay in the store), 2 on a bad spec,
     a missing extra or an unreachable scheduler."""
@@ -133,19 +148,23 @@ def main(args: argparse.Namespace) -> int:
     try:
         if args.scheduler:
             client = connect(args.scheduler)
-        out = run_sweep(
-            spec["kind"],
-            spec.get("grid", {}),
-            spec["repeats"],
-            spec.get("seed", 0),
-            store=args.out,
-            client=client,
-            chunk=args.chunk,
-            threads=args.threads,
-            progress=sys.stderr.isatty(),
-            paired=spec.get("paired", True),
-            settings=spec.get("settings", {}),
-        )
+        with warnings.catch_warnings():
+            # The engine's warnings (runs of a damaged store run again) as one line each.
+            warnings.showwarning = _one_line
+            out = run_sweep(
+                spec["kind"],
+                spec.get("grid", {}),
+                spec["repeats"],
+                spec.get("seed", 0),
+                store=args.out,
+                client=client,
+                chunk=args.chunk,
+                threads=args.threads,
+                progress=sys.stderr.isatty(),
+                paired=spec.get("paired", True),
+                settings=spec.get("settings", {}),
+                fresh=args.fresh,
+            )
     except KeyboardInterrupt:
         print(
             f"ttnn sweep: interrupted; finished runs are in {args.out}, "
@@ -160,8 +179,9 @@ def main(args: argparse.Namespace) -> int:
         if client is not None:
             client.close()
     c = out.counts
+    again = f" ({out.damaged} of them again: their chunks were lost)" if out.damaged else ""
     print(
-        f"ttnn sweep: {out.skipped} runs skipped (already in {args.out}), {out.ran} run; "
+        f"ttnn sweep: {out.skipped} runs skipped (already in {args.out}), {out.ran} run{again}; "
         f"{c['ok']} ok, {c['diverged']} diverged, {c['refused']} refused"
         + (f", {c['step_limit']} stopped at max_steps" if c["step_limit"] else "")
     )

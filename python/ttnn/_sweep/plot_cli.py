@@ -1,7 +1,10 @@
 """``ttnn plot phase|success|curve runs.zarr --x eps [--y m] ...``: a figure of a sweep's store.
 
-The store is read with ``xarray.open_zarr`` (a sweep still running or
-interrupted is fine: its pending runs are left out, and said). The figure is
+The store is read as a resume reads it: a sweep still running or interrupted
+is fine (its pending runs are left out, and said), and the runs of a missing
+or corrupt chunk count as pending, never as ok (rerun ttnn sweep to run them
+again). A store with nothing ok left to draw, or whose metadata cannot be
+read, is an error (exit 2). The figure is
 one of :mod:`ttnn.plot`'s, written to ``--out`` (any format matplotlib knows
 by the suffix). ``curve --x tau`` (or ``step``, ``t``, ``snapshot``) draws the
 stored learning curves, ``l2`` along the snapshots (a sweep with snapshots > 2).
@@ -11,6 +14,7 @@ See docs/guide/sweeps.md.
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -83,8 +87,9 @@ def main(args: argparse.Namespace) -> int:
     from .. import plot
     from .._io import save_figure
     from .dataset import require
+    from .store import read
 
-    xr = require("xarray")
+    require("xarray")
     require("zarr")  # open_zarr needs it: one line naming the extra, before anything else
     require("matplotlib")
     store = Path(args.store)
@@ -97,7 +102,9 @@ def main(args: argparse.Namespace) -> int:
     if args.kind == "curve" and args.y is not None:
         raise ValueError("ttnn plot curve takes no --y (use --hue for one line per value)")
     out = Path(args.out or f"{args.kind}.png")
-    ds = xr.open_zarr(str(store))
+    # Not xarray.open_zarr: a missing chunk reads as its fill value there (a lost
+    # status as "", a lost l2 as NaN of an "ok" run), and the figure would be NaN.
+    ds, damaged = read(store)
     sel = _sel(ds, args.sel)
     with plot._cli_syntax():  # the errors' hints in command-line syntax (--sel m=5)
         if args.kind == "phase":
@@ -106,6 +113,12 @@ def main(args: argparse.Namespace) -> int:
             ax = plot.success_map(ds, args.x, args.y, sel=sel)
         else:
             ax = plot.curve(ds, args.x, args.var, stat=args.stat, hue=args.hue, sel=sel)
+    if damaged:
+        print(
+            f"ttnn plot: warning: {damaged} runs of {args.store} are in missing or corrupt "
+            "chunks: drawn as pending (ttnn sweep with the same spec runs them again)",
+            file=sys.stderr,
+        )
     if not out.suffix:
         raise ValueError(f"--out {str(out)!r} needs a suffix naming the format (.png, .pdf, .svg)")
     save_figure(ax.figure, out, dpi=120)
