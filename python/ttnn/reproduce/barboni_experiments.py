@@ -274,7 +274,8 @@ def claims(
 
     # (c) 2TS tracks VarPro at the largest λ and lags at the smallest.
     def gap(lam: float, M: int) -> np.ndarray:
-        return np.log10(curve("J", lam, "2ts", M)[1:] / curve("J", lam, "varpro", M)[1:])
+        with np.errstate(divide="ignore"):  # a J of exactly 0 gives an infinite gap
+            return np.log10(curve("J", lam, "2ts", M)[1:] / curve("J", lam, "varpro", M)[1:])
 
     hi, lo = max(lams), min(lams)
     track = {str(M): float(np.max(np.abs(gap(hi, M)))) for M in Ms}
