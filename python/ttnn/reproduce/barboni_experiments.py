@@ -328,6 +328,9 @@ def claims_rows(e: dict[str, Any]) -> list[str]:
         return "**holds**" if x["holds"] else "**does not hold**"
 
     a, b, cc, d = c["a"], c["b"], c["c"], c["d"]
+    # The last step in M, so that a fall too small for the rounding above shows.
+    ms = list(d["final_mmd_pde"])
+    last = d["final_mmd_pde"][ms[-1]] / d["final_mmd_pde"][ms[-2]] - 1 if len(ms) > 1 else 0.0
     return [
         f"| {head}: {a['claim']} | J against the iteration, log scale | {verdict(a)}: "
         f"VarPro's J falls by {_g(a['min_decades'])} decades at least ({a['criterion']}) |",
@@ -342,6 +345,7 @@ def claims_rows(e: dict[str, Any]) -> list[str]:
         + ", ".join(f"M={k}: {_g(v)}" for k, v in cc["mean_gap_at_smallest_lam"].items())
         + f" decades ({cc['criterion']}) |",
         f"| {d['claim']} | MMD to the PDE, log-log | {verdict(d)}: final MMD "
-        + ", ".join(f"M={k}: {_g(v)}" for k, v in d["final_mmd_pde"].items())
+        + ", ".join(f"M={k}: {v:.4g}" for k, v in d["final_mmd_pde"].items())
+        + f"; from M = {ms[-2]} to {ms[-1]} it changes by {last:+.2%}"
         + f" ({d['criterion']}) |",
     ]
