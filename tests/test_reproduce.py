@@ -137,10 +137,10 @@ def test_limit_curve_is_optional(monkeypatch):
 
 
 def test_registry_and_resolve():
-    assert list(EXPERIMENTS) == [*PAPER, "relu1d"]
-    # relu1d (beyond the paper) runs only when named: 'all' is the paper's experiments.
+    assert list(EXPERIMENTS) == [*PAPER, "relu1d", "barboni2025"]
+    # relu1d and barboni2025 (beyond the paper) run only when named: 'all' is the paper's.
     assert resolve(["all"]) == PAPER
-    assert resolve(["relu1d", "all"]) == list(EXPERIMENTS)
+    assert resolve(["relu1d", "all"]) == [*PAPER, "relu1d"]
     assert resolve(["fig7", "fig3", "fig7"]) == ["fig3", "fig7"]
     with pytest.raises(ValueError, match="fig9"):
         resolve(["fig9"])

@@ -5,7 +5,7 @@ convergence of neural networks*, NeurIPS 2023. All losses are ∫ (f* − f)²,
 without a factor ½, as in the authors' code.
 """
 
-from . import plot
+from . import circle, plot
 from ._errors import DivergenceError, IllConditionedWarning, StepLimitError
 from ._result import load
 from ._sweep.engine import sweep
@@ -53,6 +53,7 @@ __all__ = [
     "Target",
     "UniformNoise",
     "breaks_covered",
+    "circle",
     "full_batch_gd",
     "full_batch_gd_ensemble",
     "gradient_flow",

@@ -29,7 +29,15 @@ from typing import Any
 
 from .. import _validate as check
 from .._io import write_json, write_text
-from . import additive_experiments, additive_figures, experiments, figures, teacher_experiments
+from . import (
+    additive_experiments,
+    additive_figures,
+    barboni_experiments,
+    barboni_figures,
+    experiments,
+    figures,
+    teacher_experiments,
+)
 from .claims import claims_table, wall_times_line
 
 
@@ -92,6 +100,13 @@ register(
     teacher_experiments.relu1d,
     teacher_experiments.plot_relu1d,
     "E5's ReLU teacher in 1-D as online SGD, both regimes (beyond the paper; not in 'all')",
+    in_all=False,
+)
+register(
+    "barboni2025",
+    barboni_experiments.barboni2025,
+    barboni_figures.plot,
+    "Barboni et al. 2025, Sec. 6.1: circle model, VarPro vs 2TS vs the PDE (not in 'all')",
     in_all=False,
 )
 

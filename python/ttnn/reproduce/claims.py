@@ -124,6 +124,10 @@ def claims_table(metrics: dict[str, Any]) -> str:
         )
     if "relu1d" in ex:
         rows.append(_relu1d_row(ex["relu1d"]))
+    if "barboni2025" in ex:
+        from .barboni_experiments import claims_rows
+
+        rows += claims_rows(ex["barboni2025"])
     return HEADER + "".join(r + "\n" for r in rows)
 
 
