@@ -4,7 +4,7 @@
 // factorisation is minutes of work, during which Ctrl-C would be ignored.
 //
 // The algorithm is LAPACK's right-looking blocked getrf: factor a panel of nb
-// columns with row pivoting over the whole remaining column, apply its row
+// columns (recursively) with row pivoting over the whole remaining column, apply its row
 // swaps to the entire rows, solve the panel's unit lower triangle into the
 // block row to its right, and subtract the product of the panel and that block
 // row from the trailing matrix. The pivots are those of unblocked partial
@@ -55,7 +55,8 @@ public:
     const std::vector<Eigen::Index>& pivots() const { return piv_; }
 
 private:
-    static constexpr Eigen::Index kPanel = 64;   // panel width nb
+    static constexpr Eigen::Index kPanel = 128;  // panel width nb
+    static constexpr Eigen::Index kLeaf = 16;    // unblocked below this panel width
     static constexpr Eigen::Index kChunk = 256;  // trailing-update columns between polls
 
     bool factor(const Poll& poll) {
@@ -81,11 +82,23 @@ private:
         return true;
     }
 
-    // Unblocked partial pivoting on columns k0..k0+kb−1, rows k0..n−1; each
-    // interchange swaps entire rows (the factored part left of the panel and
-    // the not yet updated part right of it alike, as getrf's laswp does).
+    // Partial pivoting on columns k0..k0+kb−1, rows k0..n−1, recursively (as
+    // Eigen and LAPACK's getrf2 do, so that most of the panel's work is a
+    // matrix product): the left half, its update of the right half, the right
+    // half. Each interchange swaps entire rows (the factored part left of the
+    // panel and the not yet updated part right of it alike, as getrf's laswp).
     void factor_panel(Eigen::Index k0, Eigen::Index kb) {
         const Eigen::Index n = lu_.rows();
+        if (kb > kLeaf) {
+            const Eigen::Index h = kb / 2;
+            factor_panel(k0, h);
+            auto u12 = lu_.block(k0, k0 + h, h, kb - h);
+            lu_.block(k0, k0, h, h).triangularView<Eigen::UnitLower>().solveInPlace(u12);
+            lu_.block(k0 + h, k0 + h, n - k0 - h, kb - h).noalias() -=
+                lu_.block(k0 + h, k0, n - k0 - h, h) * u12;
+            factor_panel(k0 + h, kb - h);
+            return;
+        }
         for (Eigen::Index j = k0; j < k0 + kb; ++j) {
             Eigen::Index p = 0;
             lu_.col(j).tail(n - j).cwiseAbs().maxCoeff(&p);
