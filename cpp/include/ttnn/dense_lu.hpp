@@ -29,7 +29,15 @@ public:
     // factors (a zero pivot is kept, as Eigen does) and its solves give inf/NaN,
     // which the callers' finiteness checks catch.
     bool compute(const Eigen::MatrixXd& a, const Poll& poll = Poll()) {
-        lu_ = a;
+        // Copied by blocks of columns: the first copy touches fresh pages
+        // (16 s measured at n = 20 001 on a loaded machine).
+        const Eigen::Index n = a.rows();
+        lu_.resize(n, a.cols());
+        for (Eigen::Index c = 0; c < a.cols(); c += kChunk) {
+            const Eigen::Index cb = std::min(kChunk, a.cols() - c);
+            lu_.middleCols(c, cb) = a.middleCols(c, cb);
+            if (poll && poll()) return false;
+        }
         return factor(poll);
     }
 
