@@ -6,6 +6,7 @@
 #include "interrupt.hpp"
 #include "methods.hpp"
 #include "register.hpp"
+#include "ttnn/dense_lu.hpp"
 #include "ttnn/flow.hpp"
 #include "ttnn/gram.hpp"
 #include "ttnn/limit.hpp"
@@ -55,6 +56,22 @@ void register_flow(py::module_& m) {
             return solver.solve(r);
         },
         py::arg("net"), py::arg("target"), py::arg("c"), py::arg("r"));
+    // The interruptible dense LU of the Rosenbrock steps (ttnn/dense_lu.hpp), for
+    // its tests: (L and U packed, 0-based row interchanges, A⁻¹ b). Ctrl-C stops it.
+    m.def(
+        "dense_lu",
+        [](const Eigen::MatrixXd& a, const Eigen::VectorXd& b) {
+            if (a.rows() != a.cols()) throw py::value_error("a must be square");
+            if (b.size() != a.rows()) throw py::value_error("b must have a.shape[0] entries");
+            DenseLU lu;
+            const Eigen::VectorXd x = run_without_gil([&](const Poll& poll) {
+                if (!lu.compute(a, poll)) throw Interrupted{};
+                return lu.solve(b);
+            });
+            std::vector<std::int64_t> piv(lu.pivots().begin(), lu.pivots().end());
+            return py::make_tuple(lu.packed(), piv, x);
+        },
+        py::arg("a"), py::arg("b"));
     m.def(
         "gradient_flow",
         [](const Network& net, const Target& target, double eps, double t_end,

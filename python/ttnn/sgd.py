@@ -74,9 +74,14 @@ def shuffle_order(n: int, draws: int, seed: int, stream: int = 0) -> NDArray[np.
     # The epochs' permutations (n each) and the order cut from them.
     check.memory(f"shuffle_order of {draws} draws", 16 * (draws + n), fewer="steps or epochs")
     epochs = -(-draws // n) if n else 0
-    parts = [rng.permutation(n) for _ in range(epochs)]
-    order = np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
-    return np.ascontiguousarray(order[:draws], dtype=np.int64)
+    # Filled epoch by epoch (not one concatenate of the epochs' arrays, a single
+    # C call of many seconds at 10⁷ epochs that Ctrl-C could not stop); the last
+    # epoch is drawn whole, as before, so that the generator's state is the same.
+    order = np.empty(draws, dtype=np.int64)
+    for e in range(epochs):
+        lo = e * n
+        order[lo : min(lo + n, draws)] = rng.permutation(n)[: draws - lo]
+    return order
 
 
 def sample_stream(
