@@ -48,12 +48,13 @@ bool use_flat_store(const Network& net) {
 // The mini-batch step runs split over threads (step_batch_parts) from this
 // much work per step: B · (m·η + 64) for the windowed kernel (B windows of
 // ~m·η neurons, plus each sample's prefix sum), B · m for relu's. A split
-// step costs three synchronisations of the threads, a few µs on an idle
-// machine; at the threshold a serial step takes ~70 µs (windowed, ~3.5 ns per
-// unit of work: B = 256 at m = 10⁴, η = 4e-3 is 2.7·10⁴ units, 93 µs) or
-// ~30 µs (relu), so the split pays from there on. Measured speedups around it:
-// bench/RESULTS.md, "Threads inside one SGD run".
-constexpr double kPartWork = 2e4;
+// step costs three synchronisations of the threads, and the windowed kernel's
+// serial residual sums and superblock walk stay on one thread, so its split
+// pays only from a larger step than relu's (whose update is all neuron work).
+// Measured speedups around both thresholds: bench/RESULTS.md, "Threads inside
+// one SGD run".
+constexpr double kPartWorkWindowed = 1e5;
+constexpr double kPartWorkRelu = 2e4;
 // Samples per part of the forward passes: their window terms are kept per
 // part, so that each part's list is written by one thread.
 constexpr int kSampleChunk = 16;
@@ -294,6 +295,7 @@ public:
     // whether it may be split over threads: only the blocked store can be,
     // whose superblocks are the parts of the update.
     static constexpr bool kCanPart = kBlocked;
+    static constexpr double kPartWork = kPartWorkWindowed;
     double batch_work(int B) const { return B * (m_ * eta_ + 64.0); }
 
     // step_batch split over `threads` threads, with the same bits as
@@ -731,6 +733,7 @@ public:
     }
 
     static constexpr bool kCanPart = true;
+    static constexpr double kPartWork = kPartWorkRelu;
     double batch_work(int B) const { return static_cast<double>(B) * m_; }
 
     // step_batch split over `threads` threads, with its bits: the B forward
@@ -797,7 +800,7 @@ public:
           x_(batch), y_(batch) {}
 
     static bool parted(const Kernel& kernel, int batch, int threads) {
-        return Kernel::kCanPart && threads > 1 && kernel.batch_work(batch) >= kPartWork;
+        return Kernel::kCanPart && threads > 1 && kernel.batch_work(batch) >= Kernel::kPartWork;
     }
 
     bool step(double x, double y) {
