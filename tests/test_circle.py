@@ -9,15 +9,9 @@ cond(K + lam I) times that.
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
-import textwrap
-import time
-
 import numpy as np
 import pytest
+from _sigint import assert_stops_within_a_second
 from numpy.typing import ArrayLike
 from scipy import integrate, stats
 from scipy.optimize import linprog
@@ -527,45 +521,18 @@ def test_particles_approach_the_pde_as_m_grows() -> None:
 
 
 def test_sigint_stops_an_ensemble_within_a_second() -> None:
-    # Behaviour, not speed: an iteration polls, and these runs take hours otherwise.
-    script = textwrap.dedent("""
-        import sys
+    # An iteration polls, and these runs take hours otherwise.
+    setup = """
         from ttnn import _core
         t = _core.circle_sample_rho(512, 100.0, seed=0)
         pbs = [_core.CircleProblem(t, _core.circle_gaussian_inputs(512, 1, s)) for s in (0, 1, 2)]
         th = [_core.circle_uniform_angles(256, 2, s) for s in (0, 1, 2)]
-        print("ready", flush=True)
-        try:
-            _core.circle_run_ensemble(pbs, th, [1e-3] * 3, ["varpro", "2ts", "varpro"],
-                                      False, 10**9, [0], threads=2)
-        except KeyboardInterrupt:
-            print("interrupted", flush=True)
-            sys.exit(0)
-        print("finished", flush=True)
-        """)
-    proc = subprocess.Popen(
-        [sys.executable, "-c", script],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=dict(os.environ, OMP_NUM_THREADS="2"),
+        """
+    call = (
+        '_core.circle_run_ensemble(pbs, th, [1e-3] * 3, ["varpro", "2ts", "varpro"],'
+        " False, 10**9, [0], threads=2)"
     )
-    try:
-        assert proc.stdout is not None and proc.stdout.readline().strip() == "ready"
-        time.sleep(1.0)
-        assert proc.poll() is None
-        sent = time.monotonic()
-        proc.send_signal(signal.SIGINT)
-        line = proc.stdout.readline().strip()
-        stopped = time.monotonic() - sent
-        proc.wait(timeout=30)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-    assert line == "interrupted"
-    assert proc.returncode == 0
-    assert stopped < 1.0, f"stopped {stopped:.2f} s after SIGINT"
+    assert_stops_within_a_second(setup, call, wait=1.0, what="circle ensemble")
 
 
 @pytest.mark.parametrize(("M", "Mt"), [(1, 1), (2, 3), (60, 200)])

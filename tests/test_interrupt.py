@@ -7,23 +7,12 @@ not speed: a poll happens every ~50 ms, and the runs take minutes otherwise.
 """
 
 import os
-import signal
-import subprocess
-import sys
-import textwrap
-import time
 
 import numpy as np
 import pytest
+from _sigint import assert_stops_within_a_second
 
 import ttnn
-
-CHILD_SETUP = """
-import sys
-import numpy as np
-import ttnn
-T = ttnn.PiecewiseConstant.paper()
-"""
 
 # Each call below takes minutes to hours unless interrupted.
 RELU_LIMIT_M = 300 if os.environ.get("TTNN_SANITIZED") else 600
@@ -68,43 +57,8 @@ LONG_CALLS = {
 
 @pytest.mark.parametrize("case", list(LONG_CALLS))
 def test_sigint_stops_every_long_call_within_a_second(case):
-    setup, call = LONG_CALLS[case]
-    script = (
-        CHILD_SETUP
-        + setup
-        + textwrap.dedent(f"""
-        print("ready", flush=True)
-        try:
-            {call}
-        except KeyboardInterrupt:
-            print("interrupted", flush=True)
-            sys.exit(0)
-        print("finished", flush=True)
-        """)
-    )
-    proc = subprocess.Popen(
-        [sys.executable, "-c", script],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=dict(os.environ, OMP_NUM_THREADS="2"),
-    )
-    try:
-        assert proc.stdout.readline().strip() == "ready"
-        time.sleep(1.5)  # inside the call; the short runs of the ensembles are over
-        assert proc.poll() is None, proc.stderr.read()
-        sent = time.monotonic()
-        proc.send_signal(signal.SIGINT)
-        line = proc.stdout.readline().strip()
-        stopped = time.monotonic() - sent
-        proc.wait(timeout=30)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-    assert line == "interrupted", proc.stderr.read()
-    assert proc.returncode == 0
-    assert stopped < 1.0, f"{case}: stopped {stopped:.2f} s after SIGINT"
+    # 1.5 s: inside the call, the short runs of the ensembles over.
+    assert_stops_within_a_second(*LONG_CALLS[case], what=case)
 
 
 class Stop(Exception):

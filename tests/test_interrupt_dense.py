@@ -7,24 +7,13 @@ otherwise, one Jacobian or one factorisation alone several seconds).
 """
 
 import os
-import signal
-import subprocess
-import sys
-import textwrap
-import time
 
 import numpy as np
 import pytest
 import scipy.linalg
+from _sigint import assert_stops_within_a_second
 
 from ttnn import _core
-
-CHILD_SETUP = """
-import sys
-import numpy as np
-import ttnn
-T = ttnn.PiecewiseConstant.paper()
-"""
 
 M = 300 if os.environ.get("TTNN_SANITIZED") else 1500
 LONG_CALLS = {
@@ -49,46 +38,8 @@ LONG_CALLS = {
 
 @pytest.mark.parametrize("case", list(LONG_CALLS))
 def test_sigint_stops_the_dense_calls_within_a_second(case):
-    setup, call = LONG_CALLS[case]
-    script = (
-        CHILD_SETUP
-        + setup
-        + textwrap.dedent(f"""
-        print("ready", flush=True)
-        try:
-            {call}
-        except KeyboardInterrupt:
-            print("interrupted", flush=True)
-            sys.exit(0)
-        print("finished", flush=True)
-        """)
-    )
-    proc = subprocess.Popen(
-        [sys.executable, "-c", script],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=dict(os.environ, OMP_NUM_THREADS="2"),
-        # A shell's background job ignores SIGINT, and Python then installs no
-        # handler: restore the default so that the child raises KeyboardInterrupt.
-        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
-    )
-    try:
-        assert proc.stdout.readline().strip() == "ready"
-        time.sleep(1.5)  # inside the call (a Jacobian, a factorisation, the epochs)
-        assert proc.poll() is None, proc.stderr.read()
-        sent = time.monotonic()
-        proc.send_signal(signal.SIGINT)
-        line = proc.stdout.readline().strip()
-        stopped = time.monotonic() - sent
-        proc.wait(timeout=60)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-    assert line == "interrupted", proc.stderr.read()
-    assert proc.returncode == 0
-    assert stopped < 1.0, f"{case}: stopped {stopped:.2f} s after SIGINT"
+    # 1.5 s: inside the call (a Jacobian, a factorisation, the epochs).
+    assert_stops_within_a_second(*LONG_CALLS[case], what=case)
 
 
 EPS = np.finfo(float).eps

@@ -4,21 +4,8 @@ behaviour ("it stops"), not speed: before, one relu l2_gradient at m = 10⁵ ran
 the signal and sample_stream(2·10⁸) to its end (here a slow teacher stands in for its 3 GB);
 each now polls every few thousand pieces or 2¹⁶ draws (docs/guide/errors.md)."""
 
-import os
-import signal
-import subprocess
-import sys
-import textwrap
-import time
-
 import pytest
-
-CHILD_SETUP = """
-import sys
-import numpy as np
-import ttnn
-T = ttnn.PiecewiseConstant.paper()
-"""
+from _sigint import assert_stops_within_a_second
 
 # Calls repeated until interrupted: the signal lands inside one of them (most of the
 # child's time is spent in the core, without the GIL).
@@ -46,40 +33,4 @@ LONG_CALLS = {
 
 @pytest.mark.parametrize("case", list(LONG_CALLS))
 def test_sigint_stops_the_loss_within_a_second(case):
-    setup, call = LONG_CALLS[case]
-    script = (
-        CHILD_SETUP
-        + setup
-        + textwrap.dedent(f"""
-        print("ready", flush=True)
-        try:
-            {call}
-        except KeyboardInterrupt:
-            print("interrupted", flush=True)
-            sys.exit(0)
-        print("finished", flush=True)
-        """)
-    )
-    proc = subprocess.Popen(
-        [sys.executable, "-c", script],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=dict(os.environ, OMP_NUM_THREADS="2"),
-    )
-    try:
-        assert proc.stdout.readline().strip() == "ready"
-        time.sleep(1.0)
-        assert proc.poll() is None, proc.stderr.read()
-        sent = time.monotonic()
-        proc.send_signal(signal.SIGINT)
-        line = proc.stdout.readline().strip()
-        stopped = time.monotonic() - sent
-        proc.wait(timeout=30)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-    assert line == "interrupted", proc.stderr.read()
-    assert proc.returncode == 0
-    assert stopped < 1.0, f"{case}: stopped {stopped:.2f} s after SIGINT"
+    assert_stops_within_a_second(*LONG_CALLS[case], wait=1.0, what=case)
