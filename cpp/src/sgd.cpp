@@ -282,18 +282,24 @@ public:
             }
             restore_order_of(intervals_);
         }
-        until_refresh_ -= B;
-        if (until_refresh_ <= 0) {
-            a_.resync();
-            refresh_buckets();
-            refresh_bound();
-        }
+        after_batch_step(B);
         return nonfinite == 0.0;
     }
 
     // The work of one mini-batch step of B samples (see kPartWork), and
     // whether it may be split over threads: only the blocked store can be,
     // whose superblocks are the parts of the update.
+    // The bookkeeping every mini-batch step ends with, serial or split: the
+    // bucket table and the overflow bound are refreshed every kRefresh samples.
+    void after_batch_step(int B) {
+        until_refresh_ -= B;
+        if (until_refresh_ <= 0) {
+            a_.resync();
+            refresh_buckets();
+            refresh_bound();
+        }
+    }
+
     static constexpr bool kCanPart = kBlocked;
     static constexpr double kPartWork = kPartWorkWindowed;
     double batch_work(int B) const { return B * (m_ * eta_ + 64.0); }
@@ -396,12 +402,7 @@ public:
                 }
                 restore_order_of(intervals_);
             }
-            until_refresh_ -= B;
-            if (until_refresh_ <= 0) {
-                a_.resync();
-                refresh_buckets();
-                refresh_bound();
-            }
+            after_batch_step(B);
             return !bad;
         }
     }
