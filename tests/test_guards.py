@@ -112,16 +112,16 @@ def test_the_memory_bound_can_be_set(monkeypatch):
 def test_small_requests_skip_the_memory_lookup_and_large_ones_do_not(monkeypatch):
     # Reading /proc/meminfo costs more than a short run: requests up to
     # SMALL_REQUEST never look (here the lookup would report no memory at all).
-    from ttnn import _validate
+    from ttnn import _guard
 
     monkeypatch.delenv("TTNN_MEMORY_LIMIT_GIB", raising=False)
-    monkeypatch.setattr(_validate, "_meminfo_available", lambda: 0)
-    monkeypatch.setattr(_validate, "_cgroup_available", lambda: None)
+    monkeypatch.setattr(_guard, "_meminfo_available", lambda: 0)
+    monkeypatch.setattr(_guard, "_cgroup_available", lambda: None)
     net = ttnn.Network.init(20, 4e-3)
     ttnn.sgd(net, T, h=1e-3, steps=10, snapshots=11)
-    _validate.memory("a small request", _validate.SMALL_REQUEST)
+    _guard.memory("a small request", _guard.SMALL_REQUEST)
     with pytest.raises(ValueError, match="GiB"):
-        _validate.memory("a larger one", _validate.SMALL_REQUEST + 1)
+        _guard.memory("a larger one", _guard.SMALL_REQUEST + 1)
     with pytest.raises(ValueError, match="sgd with 100000 snapshots"):
         ttnn.sgd(net, T, h=1e-3, steps=10**5, snapshots=10**5)  # ~35 MB
 

@@ -9,6 +9,7 @@ from . import circle, plot
 from ._errors import DivergenceError, IllConditionedWarning, StepLimitError
 from ._result import load
 from ._sweep.engine import sweep
+from ._version import __version__ as __version__
 from .activation import ACTIVATIONS
 from .additive import AdditiveNetwork, GDResult, full_batch_gd, full_batch_gd_ensemble
 from .diagnostics import breaks_covered, neurons_outside
@@ -19,8 +20,6 @@ from .network import Network
 from .noise import GaussianNoise, UniformNoise
 from .sgd import SGDResult, sample_stream, sgd, sgd_ensemble, shuffle_order, snapshot_steps
 from .target import PiecewiseConstant, Target
-
-__version__ = "0.1.0"
 
 
 def __getattr__(name: str) -> object:

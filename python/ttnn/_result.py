@@ -20,10 +20,16 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from . import _validate as check
+from ._errors import DivergenceError
 from ._io import atomic_path
 
 #: The kind of file ``save`` writes; ``load`` refuses any other.
 FORMAT = "ttnn.result/1"
+
+#: Every result class by its ``result_name``: filled by the classes themselves as they
+#: are defined (``Result.__init_subclass__``), read by :func:`load`.
+RESULTS: dict[str, type[Result]] = {}
 
 
 def _frozen(value: Any) -> Any:
@@ -64,8 +70,21 @@ class Result:
 
     time_fields: ClassVar[tuple[str, ...]] = ()
     series_fields: ClassVar[tuple[str, ...]] = ()
+    #: The name ``save`` writes and ``load`` looks up (the class's name by default).
+    result_name: ClassVar[str] = ""
     # Set by @dataclass on every subclass; declared so that the mixin is a dataclass type.
     __dataclass_fields__: ClassVar[dict[str, dataclasses.Field[Any]]]
+
+    def __init_subclass__(cls, *, register: bool = True, **kwargs: Any) -> None:
+        # Each result class registers itself, so that ``load`` needs no list of the
+        # result modules (which import this one). Mixins pass ``register=False``.
+        super().__init_subclass__(**kwargs)
+        if register:
+            name = cls.__dict__.get("result_name") or cls.__name__
+            if name in RESULTS and RESULTS[name].__qualname__ != cls.__qualname__:
+                raise TypeError(f"result name {name!r} is already taken by {RESULTS[name]}")
+            cls.result_name = name
+            RESULTS[name] = cls
 
     def __post_init__(self) -> None:
         self._check_values()
@@ -90,8 +109,6 @@ class Result:
         parameters are not finite raises DivergenceError (the core should have
         already); a wrong field (a tampered or foreign file, see :func:`load`)
         raises ValueError or TypeError naming it."""
-        from ._errors import DivergenceError
-
         names = {f.name: f for f in dataclasses.fields(self)}
         k: int | None = None
         for name in (*self.time_fields, *self.parameter_fields, *self.series_fields):
@@ -131,8 +148,6 @@ class Result:
             value = getattr(self, name)
             if f.type == "float":
                 # Settings: η > 0, step sizes ≥ 0, all finite (check.real's messages).
-                from . import _validate as check
-
                 check.real(name, value, positive=name == "eta", nonneg=name != "eta")
             elif f.type == "str" and not isinstance(value, str):
                 raise TypeError(f"result field {name} must be a string, got {value!r:.80}")
@@ -235,7 +250,7 @@ class Result:
         arrays = {k: v for k, v in values.items() if isinstance(v, np.ndarray)}
         attrs = {
             "format": FORMAT,
-            "class": type(self).__name__,
+            "class": self.result_name,
             "fields": {k: _plain(v) for k, v in values.items() if not isinstance(v, np.ndarray)},
         }
         payload: dict[str, Any] = {"__attrs__": np.array(json.dumps(attrs)), **arrays}
@@ -269,16 +284,6 @@ def _rebuild(cls: type[Result], values: dict[str, Any]) -> Result:
     return cls(**values)
 
 
-def _result_classes() -> dict[str, type[Result]]:
-    # Imported here: the result modules import this one.
-    from .additive import GDResult
-    from .flow import FlowResult
-    from .limits import LimitResult
-    from .sgd import SGDResult
-
-    return {c.__name__: c for c in (SGDResult, FlowResult, LimitResult, GDResult)}
-
-
 def load(path: str | os.PathLike[str]) -> Result:
     """Read a result written by ``save`` (an SGDResult, FlowResult, LimitResult or GDResult)."""
     with np.load(Path(path), allow_pickle=False) as z:
@@ -288,17 +293,15 @@ def load(path: str | os.PathLike[str]) -> Result:
         arrays = {k: z[k] for k in z.files if k != "__attrs__"}
     if attrs.get("format") != FORMAT:
         raise ValueError(f"{str(path)!r} has format {attrs.get('format')!r}, expected {FORMAT!r}")
-    classes = _result_classes()
+    classes = RESULTS
     name = attrs.get("class")
-    if name not in classes:
+    if not isinstance(name, str) or name not in classes:
         raise ValueError(f"{str(path)!r} holds an unknown result class {name!r}")
     fields = attrs.get("fields")
     if not isinstance(fields, dict):
         raise ValueError(f"{str(path)!r} has no settings (fields) for its {name}")
     # Every value is checked as the result is built (Result._check_values): a file
     # with NaN, mismatched shapes or a string η is refused, naming the field.
-    from ._errors import DivergenceError
-
     try:
         return classes[name](**arrays, **fields)
     except TypeError as exc:

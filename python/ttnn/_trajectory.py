@@ -9,7 +9,7 @@ from ._result import Result
 from .network import Network
 
 
-class Trajectory(Result):
+class Trajectory(Result, register=False):
     """Mixin for results with snapshots ``a[k]``, ``u[k]`` of a network (η, activation).
 
     Gives SGD, the gradient flow and the limits the same ``final`` and ``network(k)``.

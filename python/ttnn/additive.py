@@ -20,6 +20,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from . import _core
+from . import _guard as guard
 from . import _validate as check
 from ._ensemble import check_on_error, collect, networks
 from ._progress import reporter
@@ -73,7 +74,7 @@ class AdditiveNetwork:
         """
         d_i = check.integer("d", d, minimum=1)
         m_i = check.integer("m", m, minimum=1)
-        check.memory(f"AdditiveNetwork.init_paper with m·d = {m_i * d_i}", 64 * m_i * d_i)
+        guard.memory(f"AdditiveNetwork.init_paper with m·d = {m_i * d_i}", 64 * m_i * d_i)
         rng = np.random.default_rng(check.seed("seed", seed))
         u = rng.random((m_i, d_i))
         a = 3.0 * rng.random((m_i, d_i))
@@ -273,9 +274,9 @@ def full_batch_gd(
     p = check.integer("epochs", epochs, minimum=0)
     k = check.run_snapshots(snapshots, p, "epochs")
     crit = check_loss(loss)
-    check.memory(
+    guard.memory(
         f"full_batch_gd with {k} snapshots and {X_arr.shape[0]} points",
-        check.snapshot_bytes(k, 2 * net.m * net.d + 3) + check.GD_POINT_BYTES * X_arr.size,
+        guard.snapshot_bytes(k, 2 * net.m * net.d + 3) + guard.GD_POINT_BYTES * X_arr.size,
         fewer="snapshots, neurons or points",
     )
     with reporter(progress, "full_batch_gd", "epoch") as report:
@@ -387,11 +388,11 @@ def full_batch_gd_ensemble(
     mode = check_on_error(on_error)
     nthreads = check.threads(threads, runs=R)
     crit = check_loss(loss)
-    check.memory(
+    guard.memory(
         f"full_batch_gd_ensemble with {k} snapshots",
-        sum(check.snapshot_bytes(k, 2 * n.m * n.d + 3) for n in nets)
+        sum(guard.snapshot_bytes(k, 2 * n.m * n.d + 3) for n in nets)
         # Every run builds its own sorted copies of its batch; at most one run per thread at once.
-        + check.GD_POINT_BYTES
+        + guard.GD_POINT_BYTES
         * max(d[0].size for d in data)
         * min(R, nthreads or os.cpu_count() or 1),
         fewer="snapshots, neurons or points",
@@ -410,3 +411,26 @@ def full_batch_gd_ensemble(
             progress=report,
         )
     return collect(outs, mode, lambda i, o: _result(o, nets[i], sas[i], sus[i], crit))
+
+
+# -- the paper's additive targets (E4 and E5; the "gd" sweep kind's ``target``) --------
+
+#: The E4 staircase's thresholds, in every input dimension.
+THRESHOLDS = (0.3, 0.5, 0.7)
+#: The E5 teacher: f*(x) = Σ a*_j relu(x − u*_j) (d = 1, no bias).
+TEACHER_U = (0.3, 0.5, 0.7)
+TEACHER_A = (1.0, -2.0, 3.0)
+#: The additive experiments' η (also the teacher's).
+PAPER_ETA = 1e-2
+
+
+def staircase(X: NDArray[np.float64]) -> NDArray[np.float64]:
+    """The E4 target Σ_k Σ_{c ∈ {0.3, 0.5, 0.7}} 1[x_k > c] at the rows of X."""
+    return (np.asarray(X)[:, :, None] > np.asarray(THRESHOLDS)).sum(axis=(1, 2)).astype(float)
+
+
+def paper_teacher() -> AdditiveNetwork:
+    """The E5 teacher network (d = 1, relu, three neurons, no bias)."""
+    return AdditiveNetwork(
+        np.array(TEACHER_A)[:, None], np.array(TEACHER_U)[:, None], PAPER_ETA, "relu"
+    )

@@ -24,6 +24,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from . import _core
+from . import _guard as guard
 from . import _validate as check
 from ._kind import Kind, register, run_ensemble
 from ._progress import reporter
@@ -60,7 +61,7 @@ class Teacher:
         g = check.real("gamma", self.gamma, nonneg=True)
         n = check.integer("particles", self.particles, minimum=1, maximum=check.INT32_MAX)
         s = check.seed("seed", self.seed)
-        check.memory(f"a teacher of {n} particles", 8 * n, fewer="particles")
+        guard.memory(f"a teacher of {n} particles", 8 * n, fewer="particles")
         object.__setattr__(self, "gamma", g)
         object.__setattr__(self, "particles", n)
         object.__setattr__(self, "seed", s)
@@ -180,10 +181,10 @@ class CircleRun(Kind):
             check.integer("pde_cells", self.pde_cells, minimum=3, maximum=check.INT32_MAX),
         )
         if self.data == "samples":
-            check.memory(f"N = {self.N} samples", 8 * 4 * self.N, fewer="samples")
-        check.memory(
+            guard.memory(f"N = {self.N} samples", 8 * 4 * self.N, fewer="samples")
+        guard.memory(
             f"{len(snaps)} snapshots at M = {self.M}",
-            check.snapshot_bytes(len(snaps), 2 * self.M + 4),
+            guard.snapshot_bytes(len(snaps), 2 * self.M + 4),
         )
 
     @property
@@ -451,7 +452,7 @@ def pde(
         check.time_span("times", float(t))
     r, a = check.tolerances(rtol, atol)
     ms = check.max_steps(max_steps)
-    check.memory(f"{ts.size} times on {n} cells", check.snapshot_bytes(int(ts.size), n))
+    guard.memory(f"{ts.size} times on {n} cells", guard.snapshot_bytes(int(ts.size), n))
     with reporter(progress, "circle PDE", "t") as report:
         out = _core.circle_pde(n, g, [float(t) for t in ts], r, a, ms, report)
     return PdeResult(

@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import errno
 import os
-import re
 import sys
 import time
 from collections.abc import Sequence
@@ -78,13 +77,6 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(f"{self.prog}: error: {message}")
 
 
-def plain(doc: str | None) -> str:
-    """A module docstring as plain text for ``--help``: reST's double backquotes and
-    roles (``:mod:`x```) become plain words."""
-    text = re.sub(r":[a-z]+:`~?([^`]+)`", r"\1", doc or "")
-    return text.replace("``", "")
-
-
 def missing_extra(exc: ImportError) -> str | None:
     """The line for an ImportError of an optional dependency (None for any other)."""
     name = exc.name or getattr(exc.__cause__, "name", None) or ""
@@ -136,7 +128,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _main(argv: Sequence[str] | None) -> int:
-    from . import __version__
+    from ._version import __version__
 
     parser = _Parser(
         prog="ttnn",

@@ -16,22 +16,13 @@ import numpy as np
 from numpy.typing import NDArray
 
 from . import _core
+from . import _guard as guard
 from . import _validate as check
+from ._ode import check_net_target, stats_dict
 from ._progress import reporter
 from ._trajectory import Trajectory
 from .network import Network
-from .target import Target, check_target, core_target
-
-
-def stats_dict(stats: _core.OdeStats) -> dict[str, int]:
-    """The integrator's counts as a plain mapping (a result's ``stats``)."""
-    return {"accepted": stats.accepted, "rejected": stats.rejected, "rhs_calls": stats.rhs_calls}
-
-
-def check_net_target(net: object, target: object) -> None:
-    if not isinstance(net, Network):
-        raise TypeError(f"net must be a ttnn.Network, got {type(net).__name__}")
-    check_target(target)
+from .target import Target, core_target
 
 
 @dataclass(frozen=True, eq=False, repr=False)
@@ -128,7 +119,7 @@ def gradient_flow(
     steps = check.max_steps(max_steps)
     how = check.flow_method(method)
     if how == "rosenbrock":
-        check.dense("gradient_flow method='rosenbrock'", 2 * net.m + 1, check.ROSENBROCK_MATRICES)
+        guard.dense("gradient_flow method='rosenbrock'", 2 * net.m + 1, guard.ROSENBROCK_MATRICES)
     n_threads = check.threads(threads)
     if how == "rosenbrock_w" and net.activation == "relu":
         raise ValueError(

@@ -23,11 +23,12 @@ import numpy as np
 from numpy.typing import NDArray
 
 from . import _core
+from . import _guard as guard
 from . import _validate as check
 from ._errors import IllConditionedWarning
+from ._ode import check_net_target, stats_dict
 from ._progress import reporter
 from ._trajectory import Trajectory
-from .flow import check_net_target, stats_dict
 from .network import Network
 from .target import PiecewiseConstant, Target, core_target
 
@@ -126,7 +127,7 @@ def two_timescale_limit(
     how = check.limit_method(method)
     if eta == "finite":
         if how == "rosenbrock":  # the m × m Jacobian (every a*(u) is banded)
-            check.dense("two_timescale_limit", net.m + 1, check.ROSENBROCK_MATRICES)
+            guard.dense("two_timescale_limit", net.m + 1, guard.ROSENBROCK_MATRICES)
         with reporter(progress, "two_timescale_limit", "snapshot") as report:
             out = _core.finite_eta_limit(
                 net=net._c,

@@ -14,6 +14,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from . import _core
+from . import _guard as guard
 from . import _validate as check
 from .network import Network
 from .target import Target, check_target, core_target
@@ -29,7 +30,7 @@ def _check(net: object, target: object, per_neuron: int) -> None:
     # suffix sums (~48) and per-neuron partial sums (~64). Measured peak growth at
     # m = 10⁶ (cubic, η = 4e-3): 56 and 171 bytes per neuron, under these bounds.
     m_star = target.m if isinstance(target, Network) else 0
-    check.memory(
+    guard.memory(
         f"the loss of a network with m = {net.m}", per_neuron * net.m + 112 * m_star, "neurons"
     )
 

@@ -6,6 +6,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from . import _core
+from . import _guard as guard
 from . import _validate as check
 from .activation import check_activation
 
@@ -40,7 +41,7 @@ class Network:
         """
         m_i = check.integer("m", m, minimum=1)
         # u, its sorted copy, a, the checked copies and the core's: ~8 doubles a neuron.
-        check.memory(f"Network.init with m = {m_i}", 64 * m_i)
+        guard.memory(f"Network.init with m = {m_i}", 64 * m_i)
         s = check.seed("seed", seed)
         u = np.sort(np.random.default_rng(s).random(m_i))
         return cls(np.zeros(m_i + 1), u, eta, activation)

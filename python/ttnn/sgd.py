@@ -12,6 +12,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from . import _core
+from . import _guard as guard
 from . import _validate as check
 from ._ensemble import check_on_error, collect, networks
 from ._progress import reporter
@@ -72,7 +73,7 @@ def shuffle_order(n: int, draws: int, seed: int, stream: int = 0) -> NDArray[np.
     if draws and not n:
         raise ValueError(f"draws ({draws}) needs samples to draw from: n must be >= 1")
     # The epochs' permutations (n each) and the order cut from them.
-    check.memory(f"shuffle_order of {draws} draws", 16 * (draws + n), fewer="steps or epochs")
+    guard.memory(f"shuffle_order of {draws} draws", 16 * (draws + n), fewer="steps or epochs")
     epochs = -(-draws // n) if n else 0
     # Filled epoch by epoch (not one concatenate of the epochs' arrays, a single
     # C call of many seconds at 10⁷ epochs that Ctrl-C could not stop); the last
@@ -92,7 +93,7 @@ def sample_stream(
     ``batch=B`` consumes steps·B of them, and replaying them with ``data=`` reproduces it."""
     check_target(target)
     n = check.integer("draws", draws, minimum=0)
-    check.memory(f"sample_stream with {n} draws", 2 * 8 * n, fewer="draws")
+    guard.memory(f"sample_stream with {n} draws", 2 * 8 * n, fewer="draws")
     kind, scale = noise_spec(noise)
     x, y = _core.sample_stream(
         target=core_target(target),
@@ -251,9 +252,9 @@ def sgd(
         p = check.integer("steps", steps, minimum=0)
         check.draws("steps", p, b)
     k = check.run_snapshots(snapshots, p)
-    check.memory(
+    guard.memory(
         f"sgd with {k} snapshots",
-        check.snapshot_bytes(k, 2 * net.m + 3) + check.SGD_NEURON_BYTES * net.m,
+        guard.snapshot_bytes(k, 2 * net.m + 3) + guard.SGD_NEURON_BYTES * net.m,
     )
 
     with reporter(progress, "sgd", "step") as report:
@@ -292,7 +293,7 @@ def snapshot_steps(steps: int, snapshots: int) -> NDArray[np.int64]:
     """The steps at which ``sgd`` records: round(k·steps/(K−1)), k = 0..K−1."""
     p = check.integer("steps", steps, minimum=0)
     k = check.run_snapshots(snapshots, p)
-    check.memory(f"snapshot_steps with {k} snapshots", 2 * 8 * k)
+    guard.memory(f"snapshot_steps with {k} snapshots", 2 * 8 * k)
     return np.asarray(_core.snapshot_steps(steps=p, snapshots=k), dtype=np.int64)
 
 
@@ -432,9 +433,9 @@ def sgd_ensemble(
     k = check.run_snapshots(snapshots, min(ps), "min(steps)")
     mode = check_on_error(on_error)
     nthreads = check.threads(threads, runs=runs)
-    check.memory(
+    guard.memory(
         f"sgd_ensemble with {k} snapshots",
-        sum(check.snapshot_bytes(k, 2 * n.m + 3) + check.SGD_NEURON_BYTES * n.m for n in nets),
+        sum(guard.snapshot_bytes(k, 2 * n.m + 3) + guard.SGD_NEURON_BYTES * n.m for n in nets),
     )
     with reporter(progress, "sgd_ensemble", "step") as report:
         outs = _core.sgd_ensemble(

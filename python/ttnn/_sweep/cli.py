@@ -20,7 +20,7 @@ import warnings
 from pathlib import Path
 from typing import Any
 
-from ..cli import plain
+from .._help import plain
 
 SPEC_KEYS = {"kind", "repeats", "seed", "paired", "grid", "settings"}
 #: Dask's default scheduler port, for an address given without one.

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from .. import _validate as check
+from .. import _guard as guard
 from .runs import TIME_AXIS, Record, gd_kinks
 from .spec import Spec, noise_label, target_breaks
 
@@ -73,7 +73,7 @@ class Table:
         # The table, the Dataset's copy of it and a store's read buffers: checked before
         # anything is allocated (grid={"m": [20, 10**10]} or snapshots=10**9 would
         # otherwise end in numpy's MemoryError).
-        check.memory(
+        guard.memory(
             f"the results of {len(spec.runs)} runs",
             3 * len(spec.runs) * _bytes_per_run(self.sizes, self.paths),
             fewer="repeats, grid values, neurons or snapshots",

@@ -274,7 +274,7 @@ def run_sweep(
 ) -> Outcome:
     """``ttnn.sweep`` with the counts the command line reports. ``fresh=True`` deletes
     the zarr store at ``store`` first (``ttnn sweep --fresh``)."""
-    from .. import __version__
+    from .._version import __version__
 
     spec = make_spec(kind, grid, repeats, seed, settings or {}, paired)
     nthreads = None if threads is None else check.threads(threads)

@@ -18,7 +18,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from ..cli import plain
+from .._help import plain
 
 KINDS = ("phase", "success", "curve")
 

@@ -17,10 +17,19 @@ from typing import Any
 import numpy as np
 
 from .. import _core
+from .. import _guard as guard
 from .. import _validate as check
 from .._errors import DivergenceError, StepLimitError
 from ..activation import check_activation
-from ..additive import AdditiveNetwork, check_loss, full_batch_gd_ensemble
+from ..additive import (
+    TEACHER_U,
+    THRESHOLDS,
+    AdditiveNetwork,
+    check_loss,
+    full_batch_gd_ensemble,
+    paper_teacher,
+    staircase,
+)
 from ..diagnostics import breaks_covered, neurons_outside
 from ..limits import two_timescale_limit
 from ..network import Network
@@ -297,22 +306,18 @@ def _zero_limit(payload: Sequence[RunPayload]) -> list[Record]:
 
 def gd_data(target: str, n: int, d: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
     """The batch of a GD run: X ~ U[0, 1)^(n×d) from ``default_rng(seed)``, y = f*(X)."""
-    from ..reproduce.additive_experiments import staircase, teacher
-
     X = np.random.default_rng(seed).random((n, d))
     if target == "staircase":
         return X, staircase(X)
     if target == "teacher":
         if d != 1:
             raise ValueError(f"target 'teacher' is 1-D: d must be 1, got {d}")
-        return X, teacher()(X)
+        return X, paper_teacher()(X)
     raise ValueError(f"target must be 'staircase' or 'teacher' for kind 'gd', got {target!r}")
 
 
 def gd_kinks(target: str) -> tuple[float, ...]:
     """The kinks a GD run should cover, per input dimension."""
-    from ..reproduce.additive_experiments import TEACHER_U, THRESHOLDS
-
     return TEACHER_U if target == "teacher" else THRESHOLDS
 
 
@@ -433,12 +438,12 @@ def check_run(kind: str, s: Mapping[str, Any]) -> dict[str, Any]:
     if kind == "gd":
         d = check.integer("d", s["d"], minimum=1)
         n = check.integer("n", s["n"], minimum=1)
-        check.memory(f"m = {m}, d = {d}", 64 * m * d, fewer="neurons")
+        guard.memory(f"m = {m}, d = {d}", 64 * m * d, fewer="neurons")
         # X (n × d), y, their checked copies and the core's residuals.
-        check.memory(f"a batch of n = {n} at d = {d}", 8 * n * (2 * d + 4), fewer="samples")
+        guard.memory(f"a batch of n = {n} at d = {d}", 8 * n * (2 * d + 4), fewer="samples")
         epochs = check.integer("epochs", s["epochs"], minimum=0)
         k = check.run_snapshots(s["snapshots"], epochs, "epochs")
-        check.memory(f"{k} snapshots", check.snapshot_bytes(k, 2 * m * d + 2))
+        guard.memory(f"{k} snapshots", guard.snapshot_bytes(k, 2 * m * d + 2))
         _work("epochs", epochs, float(epochs) * n * m * d, "sample-neuron passes")
         return dict(
             d=d,
@@ -448,7 +453,7 @@ def check_run(kind: str, s: Mapping[str, Any]) -> dict[str, Any]:
             work=float(epochs),
             cost=float(epochs) * n * m * d,
         )
-    check.memory(f"m = {m}", 64 * m, fewer="neurons")
+    guard.memory(f"m = {m}", 64 * m, fewer="neurons")
     if kind == "sgd":
         batch = check.batch("batch", setting(s, "sgd", "batch"))
         h = check.real("h", s["h"], positive=True)
@@ -461,14 +466,14 @@ def check_run(kind: str, s: Mapping[str, Any]) -> dict[str, Any]:
             _work("tau", s["tau"], raw * batch * m, f"neuron-steps (tau / (eps h) = {raw:.3g})")
             steps = int(round(raw))
         k = check.run_snapshots(s["snapshots"], steps)
-        check.memory(f"{k} snapshots at m = {m}", check.snapshot_bytes(k, 2 * m + 2))
+        guard.memory(f"{k} snapshots at m = {m}", guard.snapshot_bytes(k, 2 * m + 2))
         check.draws("steps", steps, batch)
         out = dict(h=h, eps=eps, steps=steps, batch=batch, work=float(steps))
         out["cost"] = float(steps) * batch * (m + 4)
         if setting(s, "sgd", "n") is not None:
             n = check.integer("n", s["n"], minimum=1)
             epochs = setting(s, "sgd", "epochs")
-            check.memory(f"n = {n} samples", 48 * n, fewer="samples")
+            guard.memory(f"n = {n} samples", 48 * n, fewer="samples")
             if steps * batch > epochs * n:
                 raise ValueError(
                     f"steps ({steps}) × batch ({batch}) exceeds the {epochs * n} draws of "

@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from .. import _guard as guard
 from .. import _validate as check
 from ..network import Network
 from ..noise import GaussianNoise, UniformNoise
@@ -416,7 +417,7 @@ def make_spec(
             f"{' × ' if cgrid else ''}repeats = {reps}), more than the {MAX_RUNS} one sweep "
             "may hold; ask for fewer repeats or grid values"
         )
-    check.memory(f"a sweep of {count} runs", count * RUN_BYTES, fewer="repeats or grid values")
+    guard.memory(f"a sweep of {count} runs", count * RUN_BYTES, fewer="repeats or grid values")
     full_fixed = {**DEFAULTS[kind], **fixed}
     for k in cgrid:
         full_fixed.pop(k, None)

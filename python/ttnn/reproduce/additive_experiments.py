@@ -25,11 +25,18 @@ import numpy as np
 
 import ttnn
 
+from ..additive import (  # noqa: F401  (re-exported: the experiments' own names)
+    PAPER_ETA,
+    TEACHER_A,
+    TEACHER_U,
+    THRESHOLDS,
+    paper_teacher,
+    staircase,
+)
 from .experiments import SCALES, _bar, _done, _init_seed, _report
 
 M = 10
-ETA = 1e-2
-THRESHOLDS = (0.3, 0.5, 0.7)
+ETA = PAPER_ETA
 TOL = 2 * ETA
 
 #: The two regimes of E4/E5 (identical at both scales: they define the experiment).
@@ -45,21 +52,10 @@ E4_D2 = {"paper": dict(d=2, n=1000, repeats=20), "quick": dict(d=2, n=1000, repe
 E4_D10 = {"paper": dict(d=10, n=10_000, repeats=20), "quick": dict(d=10, n=10_000, repeats=4)}
 E5 = {"paper": dict(d=1, n=1000, repeats=20), "quick": dict(d=1, n=1000, repeats=10)}
 
-#: The E5 teacher: f*(x) = Σ a*_j relu(x − u*_j).
-TEACHER_U = (0.3, 0.5, 0.7)
-TEACHER_A = (1.0, -2.0, 3.0)
-
-
-def staircase(X: np.ndarray) -> np.ndarray:
-    """The E4 target Σ_k Σ_{c ∈ {0.3, 0.5, 0.7}} 1[x_k > c] at the rows of X."""
-    return (np.asarray(X)[:, :, None] > np.asarray(THRESHOLDS)).sum(axis=(1, 2)).astype(float)
-
 
 def teacher() -> ttnn.AdditiveNetwork:
     """The E5 teacher network (d = 1, relu, three neurons, no bias)."""
-    return ttnn.AdditiveNetwork(
-        np.array(TEACHER_A)[:, None], np.array(TEACHER_U)[:, None], ETA, "relu"
-    )
+    return paper_teacher()
 
 
 def kinks_covered(u: np.ndarray, kinks: tuple[float, ...] = THRESHOLDS) -> np.ndarray:
