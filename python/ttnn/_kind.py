@@ -29,12 +29,53 @@ import dataclasses
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, ClassVar, TypeVar
 
+import numpy as np
+
 from . import _validate as check
 from ._ensemble import check_on_error, collect
 from ._progress import reporter
 
 K = TypeVar("K", bound="Kind")
 R = TypeVar("R")
+
+#: The types a sweep setting can have (its canonical JSON form: see ``_sweep.spec``).
+SETTING_TYPES = ("int", "real", "str", "bool", "target", "noise")
+
+
+def setting(
+    default: Any = dataclasses.MISSING,
+    *,
+    type: str,
+    optional: bool = False,
+    length: bool = False,
+    per_call: bool = False,
+    fixed_only: bool = False,
+) -> Any:
+    """A setting of a kind, as a dataclass field with what a sweep needs to know of it.
+
+    ``type`` is one of :data:`SETTING_TYPES`; ``optional``: added after the first
+    stores were written, so its default is not put into a run's settings (nor its
+    hash) unless given; ``length``: one of the keys that set a run's length (exactly
+    one of them is given); ``per_call``: shared by every run of one ensemble call;
+    ``fixed_only``: cannot be swept. A setting without a default is required.
+    """
+    if type not in SETTING_TYPES:
+        raise ValueError(f"setting type must be one of {SETTING_TYPES}, got {type!r}")
+    meta = dict(
+        type=type, optional=optional, length=length, per_call=per_call, fixed_only=fixed_only
+    )
+    if isinstance(default, (dict, list)):
+        frozen = default
+        return dataclasses.field(default_factory=lambda: _copy(frozen), metadata=meta)
+    return dataclasses.field(default=default, metadata=meta)
+
+
+def _copy(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _copy(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_copy(v) for v in value]
+    return value
 
 
 @dataclasses.dataclass(frozen=True)
@@ -65,13 +106,15 @@ class Kind:
 
     @classmethod
     def setting_names(cls) -> tuple[str, ...]:
-        return tuple(f.name for f in dataclasses.fields(cls))
+        return tuple(f.name for f in dataclasses.fields(cls) if f.init)
 
     @classmethod
     def defaults(cls) -> dict[str, Any]:
         """Each setting that has a default, with it."""
         out: dict[str, Any] = {}
         for f in dataclasses.fields(cls):
+            if not f.init:
+                continue
             if f.default is not dataclasses.MISSING:
                 out[f.name] = f.default
             elif f.default_factory is not dataclasses.MISSING:
@@ -109,6 +152,156 @@ class Kind:
     def replace(self: K, **changes: Any) -> K:
         """A copy with some settings changed (validated again)."""
         return dataclasses.replace(self, **changes)
+
+    # -- what a sweep reads (settings declared with :func:`setting`) -------------
+
+    #: Name of the time axis of a run's snapshots in a sweep's Dataset, and whether it
+    #: is an integer (steps, epochs) or a time.
+    time_axis: ClassVar[str] = "time"
+    integer_time: ClassVar[bool] = False
+    #: The sweep's progress unit, and whether a run's ``cost`` is in neuron-steps
+    #: (about a nanosecond each: the first chunk is sized from that guess).
+    sweep_unit: ClassVar[str] = "time"
+    cost_in_neuron_steps: ClassVar[bool] = False
+
+    @classmethod
+    def _sweep_fields(cls) -> list[dataclasses.Field[Any]]:
+        return [f for f in dataclasses.fields(cls) if "type" in f.metadata]
+
+    @classmethod
+    def sweep_types(cls) -> dict[str, str]:
+        """Every setting a sweep may give, with its type."""
+        return {f.name: f.metadata["type"] for f in cls._sweep_fields()}
+
+    @classmethod
+    def sweep_defaults(cls) -> dict[str, Any]:
+        """The defaults a sweep puts into every run's settings (and hash)."""
+        d = cls.defaults()
+        return {
+            f.name: d[f.name]
+            for f in cls._sweep_fields()
+            if f.name in d and not f.metadata["optional"] and not f.metadata["length"]
+        }
+
+    @classmethod
+    def sweep_optional(cls) -> dict[str, Any]:
+        """Settings added later, with their defaults (not put into a run's settings)."""
+        d = cls.defaults()
+        return {f.name: d[f.name] for f in cls._sweep_fields() if f.metadata["optional"]}
+
+    @classmethod
+    def sweep_length(cls) -> tuple[str, ...]:
+        """The keys that set a run's length: exactly one is given, fixed or swept."""
+        return tuple(f.name for f in cls._sweep_fields() if f.metadata["length"])
+
+    @classmethod
+    def sweep_required(cls) -> tuple[str, ...]:
+        d = cls.defaults()
+        return tuple(f.name for f in cls._sweep_fields() if f.name not in d)
+
+    @classmethod
+    def sweep_per_call(cls) -> tuple[str, ...]:
+        """Settings every run of one ensemble call shares."""
+        return tuple(f.name for f in cls._sweep_fields() if f.metadata["per_call"])
+
+    @classmethod
+    def sweep_fixed_only(cls) -> tuple[str, ...]:
+        return tuple(f.name for f in cls._sweep_fields() if f.metadata["fixed_only"])
+
+    @classmethod
+    def from_sweep(cls: type[K], settings: Mapping[str, Any]) -> K:
+        """The run a sweep's settings describe (its seeds aside), validated."""
+        return cls(**{k: v for k, v in settings.items() if k in cls.sweep_types()})
+
+    @property
+    def sweep_work(self) -> float:
+        """Work units of the run for the sweep's progress (steps, epochs, time)."""
+        return float(self.length)
+
+    @property
+    def sweep_cost(self) -> float:
+        """An estimate of the run's time, in units shared by its kind."""
+        return self.sweep_work
+
+    @classmethod
+    def sweep_context(cls, settings: Mapping[str, Any]) -> Any:
+        """What the runs of one ensemble call share, from the settings of one of them
+        (checks the per-call settings: a ValueError/TypeError refuses every run)."""
+        return None
+
+    def sweep_build(self, init_seed: int, seed: int, context: Any) -> Any:
+        """What the run needs besides its settings, from its seeds (its network, data)."""
+        return None
+
+    def sweep_always(self) -> dict[str, Any]:
+        """Record entries kept whatever the outcome of the run."""
+        return {}
+
+    @classmethod
+    def sweep_call(
+        cls,
+        runs: Sequence[tuple[Any, Any]],
+        context: Any,
+        threads: int | None,
+        progress: Callable[[int, int], None] | None,
+    ) -> Sequence[Any]:
+        """Run (run, built) pairs in one call: per run, its result or its exception."""
+        raise NotImplementedError
+
+    @classmethod
+    def sweep_record(cls, run: Any, built: Any, out: Any, context: Any) -> dict[str, Any]:
+        """The store's record of one run's result (a successful one)."""
+        raise NotImplementedError
+
+    # How the sweep's Dataset lays the records out: the trajectory layout of a
+    # network on [0, 1] (l2, its path along the snapshots, the breaks covered, the
+    # final a and u) unless a kind declares its own variables.
+
+    #: The slow time along the snapshots: "" (none), the time axis itself ("="), or
+    #: the name of a coordinate ``sweep_slow_scale(settings) · time``.
+    slow_time: ClassVar[str] = ""
+    #: The attribute describing ``l2``.
+    l2_doc: ClassVar[str] = "final exact L2 error, integral over [0, 1] of (f* - f)^2"
+
+    @classmethod
+    def sweep_slow_scale(cls, settings: Mapping[str, Any]) -> float:
+        raise NotImplementedError
+
+    @classmethod
+    def sweep_sizes(cls, runs: Sequence[Mapping[str, Any]]) -> dict[str, int]:
+        """Sizes of the trailing dimensions neuron, coef and break over the runs."""
+        s = runs[0]
+        return {
+            "neuron": max(r["m"] for r in runs),
+            "coef": max(r["m"] for r in runs) + 1,
+            "break": len(cls.sweep_breaks(s)),
+        }
+
+    @classmethod
+    def sweep_breaks(cls, settings: Mapping[str, Any]) -> np.ndarray:
+        """The ``break`` coordinate."""
+        raise NotImplementedError
+
+    @classmethod
+    def sweep_break_coord(cls, settings: Mapping[str, Any], size: int) -> np.ndarray:
+        """The ``break`` coordinate (``size`` long)."""
+        return cls.sweep_breaks(settings)
+
+    @classmethod
+    def sweep_extra(cls, grid: Mapping[str, Any]) -> list[tuple[str, Any, Any]]:
+        """Per-run scalar variables of the kind beyond the common ones (name, fill, dtype)."""
+        return []
+
+    @classmethod
+    def sweep_variables(cls, spec: Any) -> list[tuple[str, Any, Any, str | None]] | None:
+        """A kind's own Dataset variables (name, fill, dtype, trailing dim or None), or None
+        for the trajectory layout. Trailing dims are sized by :meth:`sweep_dims`."""
+        return None
+
+    @classmethod
+    def sweep_dims(cls, spec: Any) -> dict[str, np.ndarray]:
+        """The coordinates of the trailing dims of :meth:`sweep_variables`."""
+        return {}
 
     @classmethod
     def work(cls, runs: Sequence[Kind]) -> int:
@@ -180,4 +373,4 @@ def run_ensemble(
     return collect(outs, mode, lambda i, raw: build(members[i], raw, context))
 
 
-__all__ = ["KINDS", "Kind", "kind", "register", "run_ensemble"]
+__all__ = ["KINDS", "SETTING_TYPES", "Kind", "kind", "register", "run_ensemble", "setting"]

@@ -12,7 +12,7 @@ full-batch gradient descent, run by the C++ core.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar, Literal, cast, overload
 
@@ -23,9 +23,12 @@ from . import _core
 from . import _guard as guard
 from . import _validate as check
 from ._ensemble import check_on_error, collect, networks
+from ._kind import Kind, register, setting
 from ._progress import reporter
 from ._result import Result
+from ._sweep import records as rec
 from .activation import check_activation
+from .diagnostics import breaks_covered, neurons_outside
 
 
 class AdditiveNetwork:
@@ -434,3 +437,161 @@ def paper_teacher() -> AdditiveNetwork:
     return AdditiveNetwork(
         np.array(TEACHER_A)[:, None], np.array(TEACHER_U)[:, None], PAPER_ETA, "relu"
     )
+
+
+def gd_data(
+    target: str, n: int, d: int, seed: int
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """The batch of a "gd" sweep run: X ~ U[0, 1)^(n×d) from ``default_rng(seed)``,
+    y = f*(X) for the target ``"staircase"`` (E4) or ``"teacher"`` (E5, d = 1)."""
+    X = np.random.default_rng(seed).random((n, d))
+    if target == "staircase":
+        return X, staircase(X)
+    if target == "teacher":
+        if d != 1:
+            raise ValueError(f"target 'teacher' is 1-D: d must be 1, got {d}")
+        return X, paper_teacher()(X)
+    raise ValueError(f"target must be 'staircase' or 'teacher' for kind 'gd', got {target!r}")
+
+
+def gd_kinks(target: str) -> tuple[float, ...]:
+    """The kinks a "gd" sweep run should cover, per input dimension."""
+    return TEACHER_U if target == "teacher" else THRESHOLDS
+
+
+# -- the "gd" kind of a sweep -----------------------------------------------------
+
+
+@register
+@dataclass(frozen=True, kw_only=True)
+class GDRun(Kind):
+    """One full-batch GD run of a sweep (:func:`ttnn.sweep` ``"gd"``): an
+    ``AdditiveNetwork.init_paper(d, m, eta, activation)`` from the run's init_seed on
+    a fresh batch (:func:`gd_data` from its seed), validated when built."""
+
+    name: ClassVar[str] = "gd"
+    unit: ClassVar[str] = "epoch"
+    time_axis: ClassVar[str] = "epoch"
+    integer_time: ClassVar[bool] = True
+    sweep_unit: ClassVar[str] = "epoch"
+    cost_in_neuron_steps: ClassVar[bool] = True
+    l2_doc: ClassVar[str] = (
+        "final criterion on the run's batch: ||f(X) - y||_2 / n (loss 'norm'), "
+        "||f(X) - y||_2^2 / n (loss 'mse')"
+    )
+
+    m: int = setting(10, type="int")
+    eta: float = setting(1e-2, type="real")
+    activation: str = setting("cubic", type="str")
+    snapshots: int = setting(2, type="int", per_call=True)
+    target: str = setting("staircase", type="str", per_call=True, fixed_only=True)
+    d: int = setting(2, type="int")
+    n: int = setting(1000, type="int")
+    step_a: float = setting(1.0, type="real")
+    step_u: float = setting(0.01, type="real")
+    epochs: int | None = setting(None, type="int", length=True)
+    loss: str = setting("norm", type="str", optional=True, per_call=True)
+
+    def validate(self) -> None:
+        self.shared_checks(self.settings())
+        m = check.integer("m", self.m, minimum=1)
+        check.real("eta", self.eta, positive=True)
+        check_activation(self.activation)
+        d = check.integer("d", self.d, minimum=1)
+        n = check.integer("n", self.n, minimum=1)
+        guard.memory(f"m = {m}, d = {d}", 64 * m * d, fewer="neurons")
+        # X (n × d), y, their checked copies and the core's residuals.
+        guard.memory(f"a batch of n = {n} at d = {d}", 8 * n * (2 * d + 4), fewer="samples")
+        epochs = check.integer("epochs", self.epochs, minimum=0)
+        k = check.run_snapshots(self.snapshots, epochs, "epochs")
+        guard.memory(f"{k} snapshots", guard.snapshot_bytes(k, 2 * m * d + 2))
+        rec.bound_work("epochs", epochs, float(epochs) * n * m * d, "sample-neuron passes")
+        check.real("step_a", self.step_a, nonneg=True)
+        check.real("step_u", self.step_u, nonneg=True)
+
+    @property
+    def length(self) -> int:
+        return int(self.epochs or 0)
+
+    @property
+    def sweep_cost(self) -> float:
+        return float(self.length) * self.n * self.m * self.d
+
+    @staticmethod
+    def shared_checks(s: Mapping[str, Any]) -> None:
+        check.integer("snapshots", s["snapshots"])
+        if s["target"] not in ("staircase", "teacher"):
+            raise ValueError(f"target must be 'staircase' or 'teacher', got {s['target']!r}")
+        check_loss(s["loss"])
+
+    @classmethod
+    def sweep_context(cls, settings: Mapping[str, Any]) -> dict[str, Any]:
+        s = {**cls.sweep_optional(), **settings}
+        cls.shared_checks(s)
+        return dict(
+            k=check.integer("snapshots", s["snapshots"]),
+            loss=s["loss"],
+            kinks=np.asarray(gd_kinks(s["target"])),
+        )
+
+    def sweep_build(self, init_seed: int, seed: int, context: Any) -> dict[str, Any]:
+        net = AdditiveNetwork.init_paper(
+            self.d, self.m, self.eta, seed=init_seed, activation=self.activation
+        )
+        X, y = gd_data(self.target, self.n, self.d, seed)
+        return dict(net=net, X=X, y=y)
+
+    @classmethod
+    def sweep_call(
+        cls,
+        runs: Sequence[tuple[Any, Any]],
+        context: Any,
+        threads: int | None,
+        progress: Callable[[int, int], None] | None,
+    ) -> Sequence[Any]:
+        return full_batch_gd_ensemble(
+            [b["net"] for _, b in runs],
+            [b["X"] for _, b in runs],
+            [b["y"] for _, b in runs],
+            step_a=[r.step_a for r, _ in runs],
+            step_u=[r.step_u for r, _ in runs],
+            epochs=[r.length for r, _ in runs],
+            snapshots=context["k"],
+            threads=threads,
+            loss=context["loss"],
+            on_error="record",
+            progress=progress or False,
+        )
+
+    @classmethod
+    def sweep_record(cls, run: Any, built: Any, out: Any, context: Any) -> dict[str, Any]:
+        # Breaks are (dimension, kink) pairs, dimension-major: b = k · len(kinks) + c.
+        u_end = np.asarray(out.u[-1])
+        tol = 2 * built["net"].eta
+        kinks = context["kinks"]
+        cov = np.concatenate(
+            [breaks_covered(u_end[:, k], kinks, tol=tol) for k in range(u_end.shape[1])]
+        )
+        return {
+            "status": "ok",
+            "message": "",
+            "diverged_step": -1,
+            "l2": float(out.criterion[-1]),
+            "l2_path": np.asarray(out.criterion, dtype=np.float64),
+            "time": np.asarray(out.epochs),
+            "covered": cov,
+            "all_covered": bool(cov.all()),
+            "n_outside": int(neurons_outside(u_end.ravel()).sum()),
+            "a": np.asarray(out.a[-1]).ravel(),
+            "u": u_end.ravel(),
+        }
+
+    @classmethod
+    def sweep_sizes(cls, runs: Sequence[Mapping[str, Any]]) -> dict[str, int]:
+        nm = max(r["m"] * r["d"] for r in runs)
+        nb = max(r["d"] for r in runs) * len(gd_kinks(runs[0]["target"]))
+        return {"neuron": nm, "coef": nm, "break": nb}
+
+    @classmethod
+    def sweep_break_coord(cls, settings: Mapping[str, Any], size: int) -> NDArray[Any]:
+        return np.arange(size, dtype=np.int64)  # (dimension, kink) pairs, dimension-major

@@ -15,9 +15,9 @@ that reaches its break stops there. L*(u) = Σ_i Δ_i² d_L d_R / (d_L + d_R).
 from __future__ import annotations
 
 import warnings
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import numpy as np
 from numpy.typing import NDArray
@@ -25,10 +25,14 @@ from numpy.typing import NDArray
 from . import _core
 from . import _guard as guard
 from . import _validate as check
-from ._errors import IllConditionedWarning
-from ._ode import check_net_target, stats_dict
+from ._errors import DivergenceError, IllConditionedWarning
+from ._kind import Kind, register, setting
+from ._ode import check_net_target, ode_call, ode_context, stats_dict
 from ._progress import reporter
+from ._sweep import records as rec
+from ._sweep.spec import PAPER_TARGET, make_target, target_breaks
 from ._trajectory import Trajectory
+from .activation import check_activation
 from .network import Network
 from .target import PiecewiseConstant, Target, core_target
 
@@ -340,3 +344,130 @@ def _zero_eta_limit(net: Network, target: PiecewiseConstant, tau_end: float, k: 
         activation=net.activation,
         kind="zero",
     )
+
+
+# -- the "limit" kind of a sweep --------------------------------------------------
+
+
+@register
+@dataclass(frozen=True, kw_only=True)
+class LimitRun(Kind):
+    """One two-timescale limit of a sweep (:func:`ttnn.sweep` ``"limit"``): from the
+    positions of ``Network.init(m, eta, activation)`` (the run's init_seed) to slow
+    time ``tau_end`` (or ``tau``); ``limit`` is ``"finite"`` (the core's ensemble) or
+    ``"zero"`` (the η → 0 closed form, one NumPy run at a time). Validated when built."""
+
+    name: ClassVar[str] = "limit"
+    unit: ClassVar[str] = "time"
+    time_axis: ClassVar[str] = "tau"
+    slow_time: ClassVar[str] = "="
+
+    m: int = setting(20, type="int")
+    eta: float = setting(4e-3, type="real")
+    activation: str = setting("cubic", type="str")
+    snapshots: int = setting(100, type="int", per_call=True)
+    target: dict[str, Any] = setting(PAPER_TARGET, type="target", fixed_only=True)
+    tau_end: float | None = setting(None, type="real", length=True)
+    tau: float | None = setting(None, type="real", length=True)
+    limit: str = setting("finite", type="str", per_call=True)
+    ridge: float = setting(0.0, type="real", per_call=True)
+    rtol: float = setting(1e-8, type="real", per_call=True)
+    atol: float = setting(1e-10, type="real", per_call=True)
+    max_steps: int = setting(check.DEFAULT_MAX_STEPS, type="int", optional=True, per_call=True)
+    method: str = setting("auto", type="str", optional=True, per_call=True)
+
+    end: float = field(init=False, default=0.0, repr=False, compare=False)
+
+    def validate(self) -> None:
+        s = self.settings()
+        self.shared_checks(s)
+        m = check.integer("m", self.m, minimum=1)
+        check.real("eta", self.eta, positive=True)
+        check_activation(self.activation)
+        guard.memory(f"m = {m}", 64 * m, fewer="neurons")
+        check.ode_snapshots(self.snapshots, m)
+        end = rec.slow_length(s, "tau_end", 1.0)
+        check.time_span("tau_end" if self.tau_end is not None else "tau", end)
+        self._set("end", end)
+
+    @property
+    def length(self) -> float:  # type: ignore[override]
+        return self.end
+
+    @property
+    def sweep_cost(self) -> float:
+        return self.end * (self.m + 4)
+
+    @staticmethod
+    def shared_checks(s: Mapping[str, Any]) -> None:
+        check.integer("snapshots", s["snapshots"])
+        make_target(s["target"])
+        check.ode_snapshots(s["snapshots"])
+        check.tolerances(s["rtol"], s["atol"])
+        check.limit_method(s["method"])
+        check.real("ridge", s["ridge"], nonneg=True)
+        if s["limit"] not in ("finite", "zero"):
+            raise ValueError(f"limit must be 'finite' or 'zero', got {s['limit']!r}")
+        if s["limit"] == "zero" and "teacher" in s["target"]:
+            raise ValueError(
+                "limit 'zero' needs a step target: the η → 0 closed form (docs/maths/limits.md) "
+                "is for piecewise-constant targets; use limit 'finite' with a teacher"
+            )
+
+    @classmethod
+    def sweep_context(cls, settings: Mapping[str, Any]) -> dict[str, Any]:
+        s = {**cls.sweep_optional(), **settings}
+        cls.shared_checks(s)
+        if s["limit"] == "zero":
+            return dict(
+                limit="zero",
+                target=make_target(s["target"]),
+                breaks=target_breaks(s["target"]),
+                settings=s,
+            )
+        return dict(ode_context(s), limit="finite", ridge=check.real("ridge", s["ridge"]))
+
+    def sweep_build(self, init_seed: int, seed: int, context: Any) -> Network:
+        return rec.init_net(self.settings(), init_seed)
+
+    @classmethod
+    def sweep_call(
+        cls,
+        runs: Sequence[tuple[Any, Any]],
+        context: Any,
+        threads: int | None,
+        progress: Callable[[int, int], None] | None,
+    ) -> Sequence[Any]:
+        if context["limit"] == "finite":
+            return _core.finite_eta_limit_ensemble(
+                tau_end=[r.end for r, _ in runs],
+                ridge=context["ridge"],
+                **ode_call(runs, context, threads, progress),
+            )
+        # The η → 0 limit is NumPy code (no C++ ensemble): one call per run.
+        s = context["settings"]
+        outs: list[Any] = []
+        for run, net in runs:
+            try:
+                outs.append(
+                    two_timescale_limit(
+                        net,
+                        context["target"],
+                        run.end,
+                        eta="zero",
+                        snapshots=s["snapshots"],
+                        rtol=s["rtol"],
+                        atol=s["atol"],
+                    )
+                )
+            except (DivergenceError, ValueError, TypeError) as exc:
+                outs.append(exc)
+        return outs
+
+    @classmethod
+    def sweep_record(cls, run: Any, built: Any, out: Any, context: Any) -> dict[str, Any]:
+        return rec.trajectory(out.u, out.a, out.l2, out.tau, context["breaks"], 2 * built.eta)
+
+    @classmethod
+    def sweep_breaks(cls, settings: Mapping[str, Any]) -> NDArray[np.float64]:
+        return target_breaks(settings["target"])

@@ -420,11 +420,11 @@ def _setting(ds: Any, key: str) -> Any:
     settings = ds.attrs.get("settings")
     if isinstance(settings, Mapping) and key in settings:
         return settings[key]
-    from ._sweep.spec import DEFAULTS
+    from ._sweep.spec import defaults, kinds
 
     kind = ds.attrs.get("kind")
-    if kind in DEFAULTS and key in DEFAULTS[kind]:
-        return DEFAULTS[kind][key]
+    if kind in kinds() and key in defaults(kind):
+        return defaults(kind)[key]
     raise ValueError(f"{_ds()} does not say its {key!r} (attrs['settings'] lacks it)")
 
 

@@ -4,8 +4,8 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal, overload
 
 import numpy as np
@@ -15,8 +15,12 @@ from . import _core
 from . import _guard as guard
 from . import _validate as check
 from ._ensemble import check_on_error, collect, networks
+from ._kind import Kind, register, setting
 from ._progress import reporter
+from ._sweep import records as rec
+from ._sweep.spec import PAPER_TARGET, make_noise, make_target, target_breaks
 from ._trajectory import Trajectory
+from .activation import check_activation
 from .network import Network
 from .noise import Noise, UniformNoise, noise_spec
 from .target import Target, check_target, core_target
@@ -472,3 +476,173 @@ def sgd_ensemble(
             batch=bs[i],
         ),
     )
+
+
+# -- the "sgd" kind of a sweep ----------------------------------------------------
+
+
+@register
+@dataclass(frozen=True, kw_only=True)
+class SGDRun(Kind):
+    """One SGD run of a sweep (:func:`ttnn.sweep` ``"sgd"``): ``Network.init(m, eta,
+    activation)`` from the run's init_seed, :func:`sgd_ensemble` from its seed; with
+    ``n`` a finite dataset of n samples drawn as the run's sampled stream would
+    (``sample_stream(target, n, noise, seed)``), passed over ``epochs`` times,
+    reshuffled from the run's seed with ``shuffle``. ``tau`` sets the length in slow
+    time: steps = round(tau / (eps h)). Validated when built, naming the setting."""
+
+    name: ClassVar[str] = "sgd"
+    unit: ClassVar[str] = "step"
+    time_axis: ClassVar[str] = "step"
+    integer_time: ClassVar[bool] = True
+    sweep_unit: ClassVar[str] = "step"
+    cost_in_neuron_steps: ClassVar[bool] = True
+    slow_time: ClassVar[str] = "tau"
+
+    m: int = setting(20, type="int")
+    eta: float = setting(4e-3, type="real")
+    activation: str = setting("cubic", type="str")
+    snapshots: int = setting(2, type="int", per_call=True)
+    target: dict[str, Any] = setting(PAPER_TARGET, type="target", fixed_only=True)
+    h: float = setting(type="real")
+    eps: float = setting(1.0, type="real")
+    steps: int | None = setting(None, type="int", length=True)
+    tau: float | None = setting(None, type="real", length=True)
+    noise: dict[str, Any] = setting({"kind": "uniform", "scale": 1.0}, type="noise", per_call=True)
+    batch: int = setting(1, type="int", optional=True)
+    #: None: online sampling; n: a finite dataset of n samples per run.
+    n: int | None = setting(None, type="int", optional=True)
+    #: None: not given (1); epochs and shuffle need n.
+    epochs: int | None = setting(None, type="int", optional=True, per_call=True)
+    shuffle: bool | None = setting(None, type="bool", optional=True, per_call=True)
+
+    def validate(self) -> None:
+        # The checks shared by one ensemble call first, then the run's own: the
+        # first failing one names its setting (the order of the messages is kept).
+        self.shared_checks(self.settings())
+        m = check.integer("m", self.m, minimum=1)
+        check.real("eta", self.eta, positive=True)
+        check_activation(self.activation)
+        guard.memory(f"m = {m}", 64 * m, fewer="neurons")
+        batch = check.batch("batch", self.batch)
+        h = check.real("h", self.h, positive=True)
+        eps = check.real("eps", self.eps, nonneg=True)
+        if self.steps is not None:
+            steps = check.integer("steps", self.steps, minimum=0)
+            rec.bound_work("steps", steps, float(steps) * batch * m, "neuron-steps")
+        else:
+            raw = rec.slow_length(self.settings(), "steps", eps * h)
+            rec.bound_work(
+                "tau", self.tau, raw * batch * m, f"neuron-steps (tau / (eps h) = {raw:.3g})"
+            )
+            steps = int(round(raw))
+        k = check.run_snapshots(self.snapshots, steps)
+        guard.memory(f"{k} snapshots at m = {m}", guard.snapshot_bytes(k, 2 * m + 2))
+        check.draws("steps", steps, batch)
+        if self.n is not None:
+            n = check.integer("n", self.n, minimum=1)
+            epochs = 1 if self.epochs is None else self.epochs
+            guard.memory(f"n = {n} samples", 48 * n, fewer="samples")
+            if steps * batch > epochs * n:
+                raise ValueError(
+                    f"steps ({steps}) × batch ({batch}) exceeds the {epochs * n} draws of "
+                    f"epochs ({epochs}) × n ({n})"
+                )
+        self._set("run_steps", steps)
+
+    run_steps: int = field(init=False, default=0, repr=False, compare=False)
+
+    @property
+    def length(self) -> int:
+        return self.run_steps
+
+    @property
+    def sweep_cost(self) -> float:
+        return float(self.run_steps) * self.batch * (self.m + 4)
+
+    @staticmethod
+    def shared_checks(s: Mapping[str, Any]) -> None:
+        check.integer("snapshots", s["snapshots"])
+        make_target(s["target"])
+        check.integer("epochs", 1 if s.get("epochs") is None else s["epochs"], minimum=1)
+        check.flag("shuffle", False if s.get("shuffle") is None else s["shuffle"])
+        if s.get("n") is None and (s.get("epochs") is not None or s.get("shuffle") is not None):
+            raise ValueError("epochs and shuffle need n (a finite dataset of n samples per run)")
+
+    @classmethod
+    def sweep_context(cls, settings: Mapping[str, Any]) -> dict[str, Any]:
+        s = {**cls.sweep_optional(), **settings}
+        cls.shared_checks(s)
+        return dict(
+            target=make_target(s["target"]),
+            breaks=target_breaks(s["target"]),
+            k=check.integer("snapshots", s["snapshots"]),
+            noise=make_noise(s["noise"]),
+            finite=s["n"] is not None,
+            epochs=check.integer("epochs", 1 if s["epochs"] is None else s["epochs"], minimum=1),
+            shuffle=check.flag("shuffle", bool(s["shuffle"])),
+        )
+
+    def sweep_build(self, init_seed: int, seed: int, context: Any) -> dict[str, Any]:
+        net = rec.init_net(self.settings(), init_seed)
+        built: dict[str, Any] = dict(net=net, seed=seed)
+        if context["finite"]:
+            built["data"] = sample_stream(
+                context["target"], int(self.n or 0), noise=context["noise"], seed=seed
+            )
+        return built
+
+    @classmethod
+    def sweep_call(
+        cls,
+        runs: Sequence[tuple[Any, Any]],
+        context: Any,
+        threads: int | None,
+        progress: Callable[[int, int], None] | None,
+    ) -> Sequence[Any]:
+        built = [b for _, b in runs]
+        sampling: dict[str, Any] = (
+            dict(
+                data=[b["data"] for b in built],
+                epochs=context["epochs"],
+                shuffle=context["shuffle"],
+                seed=[b["seed"] for b in built] if context["shuffle"] else None,
+            )
+            if context["finite"]
+            else dict(noise=context["noise"], seed=[b["seed"] for b in built])
+        )
+        return sgd_ensemble(
+            [b["net"] for b in built],
+            context["target"],
+            h=[r.h for r, _ in runs],
+            eps=[r.eps for r, _ in runs],
+            steps=[r.run_steps for r, _ in runs],
+            batch=[r.batch for r, _ in runs],
+            snapshots=context["k"],
+            threads=threads,
+            on_error="record",
+            progress=progress or False,
+            **sampling,
+        )
+
+    @classmethod
+    def sweep_record(cls, run: Any, built: Any, out: Any, context: Any) -> dict[str, Any]:
+        return rec.trajectory(
+            out.u, out.a, np.asarray(out.l2), out.steps, context["breaks"], 2 * built["net"].eta
+        )
+
+    def sweep_always(self) -> dict[str, Any]:
+        return {"steps": self.run_steps}  # kept even if the run fails
+
+    @classmethod
+    def sweep_slow_scale(cls, settings: Mapping[str, Any]) -> float:
+        return float(settings["eps"] * settings["h"])
+
+    @classmethod
+    def sweep_breaks(cls, settings: Mapping[str, Any]) -> NDArray[np.float64]:
+        return target_breaks(settings["target"])
+
+    @classmethod
+    def sweep_extra(cls, grid: Mapping[str, Any]) -> list[tuple[str, Any, Any]]:
+        # The steps of each run, unless swept (then the coordinate itself).
+        return [] if "steps" in grid else [("steps", -1, np.int64)]

@@ -17,8 +17,8 @@ import numpy as np
 from numpy.typing import NDArray
 
 from .. import _guard as guard
-from .runs import TIME_AXIS, Record, gd_kinks
-from .spec import Spec, noise_label, target_breaks
+from .records import Record
+from .spec import Spec, kind_class, noise_label
 
 try:  # NumPy ≥ 2: the variable-width strings zarr v3 reads back
     STR: Any = np.dtypes.StringDType()
@@ -41,17 +41,8 @@ def require(module: str) -> Any:
 
 def _sizes(spec: Spec) -> dict[str, int]:
     """Sizes of the trailing dimensions: the largest over the runs (ragged ones padded)."""
-    s = spec.runs[0].settings
-    if spec.kind == "gd":
-        nm = max(r.settings["m"] * r.settings["d"] for r in spec.runs)
-        nb = max(r.settings["d"] for r in spec.runs) * len(gd_kinks(s["target"]))
-        coef = nm
-    else:
-        nm = max(r.settings["m"] for r in spec.runs)
-        nb = len(target_breaks(s["target"]))
-        coef = nm + 1
-    k = max(r.settings["snapshots"] for r in spec.runs)
-    return {"neuron": nm, "coef": coef, "break": nb, "snapshot": k}
+    sizes = kind_class(spec.kind).sweep_sizes([r.settings for r in spec.runs])
+    return {**sizes, "snapshot": max(r.settings["snapshots"] for r in spec.runs)}
 
 
 def _bytes_per_run(sizes: dict[str, int], paths: bool) -> int:
@@ -83,7 +74,8 @@ class Table:
         #: Variables that the Dataset carries as coordinates (along snapshot).
         self.coord_vars: list[str] = []
         # A grid key names its own dimension: a variable of the same name is renamed.
-        self.time_axis = self._free(TIME_AXIS[spec.kind])
+        self.cls = cls = kind_class(spec.kind)
+        self.time_axis = self._free(cls.time_axis)
         self.slow_time: str | None = None
 
         def add(name: str, fill: Any, dtype: Any, trailing: str | None = None) -> None:
@@ -95,7 +87,7 @@ class Table:
         add("l2", np.nan, np.float64)
         if self.paths:
             add("l2_path", np.nan, np.float64, "snapshot")
-            integer_axis = spec.kind in ("sgd", "gd")
+            integer_axis = cls.integer_time
             add(
                 self.time_axis,
                 -1 if integer_axis else np.nan,
@@ -103,11 +95,11 @@ class Table:
                 "snapshot",
             )
             self.coord_vars.append(self.time_axis)
-            if spec.kind == "limit":
+            if cls.slow_time == "=":
                 self.slow_time = self.time_axis
-            elif spec.kind in ("sgd", "flow"):
+            elif cls.slow_time:
                 # Slow time along the path: tau = eps h step (SGD), eps t (flow).
-                self.slow_time = self._free("tau")
+                self.slow_time = self._free(cls.slow_time)
                 add(self.slow_time, np.nan, np.float64, "snapshot")
                 self.coord_vars.append(self.slow_time)
         add("covered", False, bool, "break")
@@ -120,8 +112,9 @@ class Table:
         add("u", np.nan, np.float64, "neuron")
         add("init_seed", 0, np.uint64)
         add("seed", 0, np.uint64)
-        if spec.kind == "sgd" and "steps" not in spec.grid:
-            add("steps", -1, np.int64)  # swept, steps is the coordinate itself
+        self.extra = [name for name, _, _ in cls.sweep_extra(spec.grid)]
+        for name, fill, dtype in cls.sweep_extra(spec.grid):
+            add(name, fill, dtype)
         add("message", "", STR)
         add("run_hash", 0, np.uint64)
         for r in spec.runs:
@@ -152,10 +145,7 @@ class Table:
             else:
                 out[k] = np.array(values)
         out["repeat"] = np.arange(spec.repeats, dtype=np.int64)
-        if spec.kind == "gd":
-            out["break"] = np.arange(self.sizes["break"], dtype=np.int64)
-        else:
-            out["break"] = target_breaks(spec.runs[0].settings["target"])
+        out["break"] = self.cls.sweep_break_coord(spec.runs[0].settings, self.sizes["break"])
         if self.paths:
             out["snapshot"] = np.arange(self.sizes["snapshot"], dtype=np.int64)
         out["neuron"] = np.arange(self.sizes["neuron"], dtype=np.int64)
@@ -169,8 +159,9 @@ class Table:
             if name in rec:
                 v[name][1][index] = rec[name]
         v["message"][1][index] = rec.get("message", "")
-        if "steps" in rec and "steps" in v:
-            v["steps"][1][index] = rec["steps"]
+        for name in self.extra:
+            if name in rec:
+                v[name][1][index] = rec[name]
         for name, key in (("covered", "covered"), ("a", "a"), ("u", "u")):
             if key in rec:
                 v[name][1][index][: len(rec[key])] = rec[key]
@@ -180,7 +171,7 @@ class Table:
             v[self.time_axis][1][index][:k] = rec["time"]
             if self.slow_time is not None and self.slow_time != self.time_axis:
                 s = self.spec.runs[int(np.ravel_multi_index(index, self.spec.shape))].settings
-                scale = s["eps"] * s["h"] if self.spec.kind == "sgd" else s["eps"]
+                scale = self.cls.sweep_slow_scale(s)
                 v[self.slow_time][1][index][:k] = scale * np.asarray(rec["time"], np.float64)
 
     def finished(self, index: tuple[int, ...]) -> bool:
@@ -204,12 +195,7 @@ class Table:
             "ttnn_version": version,
             # The coordinate of slow time along the snapshots (none without paths).
             "slow_time": self.slow_time or "",
-            "l2": (
-                "final criterion on the run's batch: ||f(X) - y||_2 / n (loss 'norm'), "
-                "||f(X) - y||_2^2 / n (loss 'mse')"
-                if self.spec.kind == "gd"
-                else "final exact L2 error, integral over [0, 1] of (f* - f)^2"
-            ),
+            "l2": self.cls.l2_doc,
         }
 
     def to_dataset(self, version: str) -> Any:

@@ -27,7 +27,7 @@ from tqdm import tqdm
 from .. import _validate as check
 from .dataset import Table, require
 from .runs import Record, RunPayload, check_run, run_chunk
-from .spec import Run, Spec, call_key, make_spec
+from .spec import Run, Spec, call_key, kind_class, make_spec
 from .store import Store
 
 #: Wall seconds of work per chunk (after the first ones, which measure the rate): a
@@ -171,7 +171,7 @@ class Progress:
         self.call: Callable[[float, float], None] | None = None
         self.bar: Any = None
         if choice is True:
-            unit = {"sgd": "step", "gd": "epoch"}.get(kind, "time")
+            unit = kind_class(kind).sweep_unit
             self.bar = tqdm(total=total, unit=unit, desc=f"sweep {kind}", bar_format=self._format())
         elif callable(choice):
             self.call = choice
@@ -313,7 +313,7 @@ def run_sweep(
         # A neuron-step of SGD or GD takes about a nanosecond on one thread (bench/
         # RESULTS.md); guessed at twice that, so that a first chunk errs on the short
         # side. ODE time has no such rate: there the first chunk is one run a thread.
-        guess = 2e-9 / least if kind in ("sgd", "gd") else None
+        guess = 2e-9 / least if kind_class(kind).cost_in_neuron_steps else None
         if chunk is None and client is None and st is None:
             # Nothing to keep on an interruption without a store: the fewest calls
             # (each ends with a barrier), the bar still moving within each.

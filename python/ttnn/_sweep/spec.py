@@ -21,6 +21,8 @@ import numpy as np
 
 from .. import _guard as guard
 from .. import _validate as check
+from .._kind import KINDS as KIND_CLASSES
+from .._kind import Kind
 from ..network import Network
 from ..noise import GaussianNoise, UniformNoise
 from ..target import PiecewiseConstant, Target, target_points
@@ -36,133 +38,27 @@ SCHEMA_VERSION = 2
 MAX_RUNS = 10**7
 RUN_BYTES = 2048
 
-KINDS = ("sgd", "flow", "limit", "gd")
-
-# The type of every setting, per kind.
-_COMMON = {"m": "int", "eta": "real", "activation": "str", "snapshots": "int"}
-SETTINGS: dict[str, dict[str, str]] = {
-    "sgd": {
-        **_COMMON,
-        "target": "target",
-        "h": "real",
-        "eps": "real",
-        "steps": "int",
-        "tau": "real",
-        "noise": "noise",
-        "batch": "int",
-        "n": "int",
-        "epochs": "int",
-        "shuffle": "bool",
-    },
-    "flow": {
-        **_COMMON,
-        "target": "target",
-        "eps": "real",
-        "t_end": "real",
-        "tau": "real",
-        "rtol": "real",
-        "atol": "real",
-        "max_steps": "int",
-        "method": "str",
-    },
-    "limit": {
-        **_COMMON,
-        "target": "target",
-        "tau_end": "real",
-        "tau": "real",
-        "limit": "str",
-        "ridge": "real",
-        "rtol": "real",
-        "atol": "real",
-        "max_steps": "int",
-        "method": "str",
-    },
-    "gd": {
-        **_COMMON,
-        "target": "str",
-        "d": "int",
-        "n": "int",
-        "step_a": "real",
-        "step_u": "real",
-        "epochs": "int",
-        "loss": "str",
-    },
-}
-
-_PAPER_TARGET = {"breaks": [0.2, 0.35, 0.5, 0.65, 0.8], "values": [1.0, 5.0, 1.0, 3.0, 1.0, 5.0]}
-_ODE = {"rtol": 1e-8, "atol": 1e-10}
-DEFAULTS: dict[str, dict[str, Any]] = {
-    "sgd": dict(
-        m=20,
-        eta=4e-3,
-        activation="cubic",
-        snapshots=2,
-        target=_PAPER_TARGET,
-        eps=1.0,
-        noise={"kind": "uniform", "scale": 1.0},
-    ),
-    # The ODE kinds store 100 snapshots, as ttnn.gradient_flow and
-    # ttnn.two_timescale_limit do: an adaptive integrator's path costs little to keep.
-    "flow": dict(
-        m=20, eta=4e-3, activation="cubic", snapshots=100, target=_PAPER_TARGET, eps=1.0, **_ODE
-    ),
-    "limit": dict(
-        m=20,
-        eta=4e-3,
-        activation="cubic",
-        snapshots=100,
-        target=_PAPER_TARGET,
-        limit="finite",
-        ridge=0.0,
-        **_ODE,
-    ),
-    "gd": dict(
-        m=10,
-        eta=1e-2,
-        activation="cubic",
-        snapshots=2,
-        target="staircase",
-        d=2,
-        n=1000,
-        step_a=1.0,
-        step_u=0.01,
-    ),
-}
-
-#: Settings added after the first stores were written: their defaults are not put in a
-#: run's settings (so a sweep that does not give them keeps its hashes and resumes).
-#: sgd's ``n`` (None: online sampling) makes each run a finite dataset of n samples.
-OPTIONAL: dict[str, dict[str, Any]] = {
-    "sgd": {"batch": 1, "n": None, "epochs": 1, "shuffle": False},
-    "gd": {"loss": "norm"},
-    "flow": {"max_steps": check.DEFAULT_MAX_STEPS, "method": "auto"},
-    "limit": {"max_steps": check.DEFAULT_MAX_STEPS, "method": "auto"},
-}
+#: The paper's step target (the default ``target`` of the kinds on [0, 1]).
+PAPER_TARGET = {"breaks": [0.2, 0.35, 0.5, 0.65, 0.8], "values": [1.0, 5.0, 1.0, 3.0, 1.0, 5.0]}
 
 
-def setting(s: Mapping[str, Any], kind: str, key: str) -> Any:
-    """A run's setting ``key``, an optional one falling back to its default."""
-    return s[key] if key in s else OPTIONAL[kind][key]
+def kinds() -> tuple[str, ...]:
+    """The kinds a sweep can run: every registered kind that declares sweep settings
+    (:func:`ttnn._kind.setting`)."""
+    return tuple(name for name, cls in KIND_CLASSES.items() if cls.sweep_types())
 
 
-#: The keys that set a run's length: exactly one of them, fixed or swept.
-LENGTH = {
-    "sgd": ("steps", "tau"),
-    "flow": ("t_end", "tau"),
-    "limit": ("tau_end", "tau"),
-    "gd": ("epochs",),
-}
-#: Settings without a default.
-REQUIRED = {"sgd": ("h",), "flow": (), "limit": (), "gd": ()}
-#: Settings that must be fixed: the break dimension of the dataset is the target's.
-FIXED_ONLY = ("target",)
-#: Settings shared by every run of one ensemble call (the rest may differ per run).
-PER_CALL = {
-    "sgd": ("noise", "snapshots", "epochs", "shuffle"),
-    "flow": ("snapshots", "rtol", "atol", "max_steps", "method"),
-    "limit": ("limit", "ridge", "snapshots", "rtol", "atol", "max_steps", "method"),
-    "gd": ("snapshots", "target", "loss"),
-}
+def kind_class(kind: Any) -> type[Kind]:
+    """The class of a sweep kind (ValueError naming the kinds otherwise)."""
+    names = kinds()
+    if not isinstance(kind, str) or kind not in names:
+        raise ValueError(f"kind must be one of {', '.join(map(repr, names))}, got {kind!r}")
+    return KIND_CLASSES[kind]
+
+
+def defaults(kind: str) -> dict[str, Any]:
+    """The settings a sweep of ``kind`` puts into every run unless given."""
+    return kind_class(kind).sweep_defaults()
 
 
 def _teacher(net: Network) -> dict[str, Any]:
@@ -258,7 +154,7 @@ def canonical(key: str, kind: str, value: Any) -> Any:
     """``value`` of setting ``key`` in its canonical (JSON-serialisable) form; TypeError
     naming the key when its type is wrong. Ranges are checked per run (a run with a
     rejected value is recorded as refused)."""
-    typ = SETTINGS[kind][key]
+    typ = kind_class(kind).sweep_types()[key]
     if typ == "real":
         if isinstance(value, bool) or not isinstance(value, (numbers.Real, np.floating)):
             raise TypeError(f"{key} must be a real number, got {value!r}")
@@ -348,13 +244,14 @@ def run_seeds(sweep_seed: int, repeat: int, coords: Mapping[str, Any] | None) ->
 
 
 def _check_keys(kind: str, keys: Sequence[str], where: str) -> None:
+    known = kind_class(kind).sweep_types()
     for k in keys:
         if not isinstance(k, str):
             raise TypeError(f"{where} keys must be strings, got {k!r}")
-        if k not in SETTINGS[kind]:
+        if k not in known:
             raise ValueError(
                 f"unknown setting {k!r} in {where} for kind {kind!r}; "
-                f"known: {', '.join(sorted(SETTINGS[kind]))}"
+                f"known: {', '.join(sorted(known))}"
             )
 
 
@@ -367,8 +264,7 @@ def make_spec(
     paired: bool = True,
 ) -> Spec:
     """Check a sweep's arguments (every message names the key) and list its runs."""
-    if not isinstance(kind, str) or kind not in KINDS:
-        raise ValueError(f"kind must be one of {', '.join(map(repr, KINDS))}, got {kind!r}")
+    cls = kind_class(kind)
     if grid is None:
         grid = {}
     if not isinstance(grid, Mapping):
@@ -382,7 +278,7 @@ def make_spec(
     both = sorted(set(grid) & set(settings))
     if both:
         raise ValueError(f"{both[0]!r} is both fixed and swept: give it in grid or as a setting")
-    for k in FIXED_ONLY:
+    for k in cls.sweep_fixed_only():
         if k in grid:
             raise ValueError(f"{k!r} cannot be swept (the break dimension is the target's)")
 
@@ -401,13 +297,14 @@ def make_spec(
     fixed = {k: canonical(k, kind, v) for k, v in settings.items()}
 
     given = set(fixed) | set(cgrid)
-    length = [k for k in LENGTH[kind] if k in given]
-    if len(length) != 1:
+    length_keys = cls.sweep_length()
+    length = [k for k in length_keys if k in given]
+    if length_keys and len(length) != 1:
         raise ValueError(
-            f"give exactly one of {', '.join(map(repr, LENGTH[kind]))} for kind {kind!r} "
+            f"give exactly one of {', '.join(map(repr, length_keys))} for kind {kind!r} "
             f"(fixed or swept), got {length or 'none'}"
         )
-    for k in REQUIRED[kind]:
+    for k in cls.sweep_required():
         if k not in given:
             raise ValueError(f"setting {k!r} is required for kind {kind!r}")
     count = reps * math.prod(len(v) for v in cgrid.values())
@@ -418,7 +315,7 @@ def make_spec(
             "may hold; ask for fewer repeats or grid values"
         )
     guard.memory(f"a sweep of {count} runs", count * RUN_BYTES, fewer="repeats or grid values")
-    full_fixed = {**DEFAULTS[kind], **fixed}
+    full_fixed = {**cls.sweep_defaults(), **fixed}
     for k in cgrid:
         full_fixed.pop(k, None)
 
@@ -456,4 +353,4 @@ def make_spec(
 
 def call_key(spec: Spec, run: Run) -> str:
     """Runs with equal keys can share one ensemble call."""
-    return _jsonable({k: run.settings.get(k) for k in PER_CALL[spec.kind]})
+    return _jsonable({k: run.settings.get(k) for k in kind_class(spec.kind).sweep_per_call()})
