@@ -39,7 +39,7 @@ K = TypeVar("K", bound="Kind")
 R = TypeVar("R")
 
 #: The types a sweep setting can have (its canonical JSON form: see ``_sweep.spec``).
-SETTING_TYPES = ("int", "real", "str", "bool", "target", "noise")
+SETTING_TYPES = ("int", "real", "str", "strs", "bool", "target", "noise")
 
 
 def setting(
@@ -64,7 +64,7 @@ def setting(
     meta = dict(
         type=type, optional=optional, length=length, per_call=per_call, fixed_only=fixed_only
     )
-    if isinstance(default, (dict, list)):
+    if isinstance(default, (dict, list)):  # a fresh copy for every instance
         frozen = default
         return dataclasses.field(default_factory=lambda: _copy(frozen), metadata=meta)
     return dataclasses.field(default=default, metadata=meta)
@@ -163,6 +163,12 @@ class Kind:
     #: (about a nanosecond each: the first chunk is sized from that guess).
     sweep_unit: ClassVar[str] = "time"
     cost_in_neuron_steps: ClassVar[bool] = False
+
+    @classmethod
+    def sweep_class(cls) -> type[Kind]:
+        """The class a sweep of this kind builds its runs with: the kind itself, or a
+        subclass adding the settings of what its runs share (the circle's teacher)."""
+        return cls
 
     @classmethod
     def _sweep_fields(cls) -> list[dataclasses.Field[Any]]:
@@ -295,13 +301,13 @@ class Kind:
     @classmethod
     def sweep_variables(cls, spec: Any) -> list[tuple[str, Any, Any, str | None]] | None:
         """A kind's own Dataset variables (name, fill, dtype, trailing dim or None), or None
-        for the trajectory layout. Trailing dims are sized by :meth:`sweep_dims`."""
+        for the trajectory layout. A trailing dim is ``"snapshot"`` (sized by the
+        ``snapshots`` setting) or one that :meth:`sweep_sizes` sizes; its coordinate is
+        an index. A run's record fills the variables of its keys."""
         return None
 
-    @classmethod
-    def sweep_dims(cls, spec: Any) -> dict[str, np.ndarray]:
-        """The coordinates of the trailing dims of :meth:`sweep_variables`."""
-        return {}
+    #: Which of :meth:`sweep_variables` the Dataset carries as coordinates.
+    sweep_coord_vars: ClassVar[tuple[str, ...]] = ()
 
     @classmethod
     def work(cls, runs: Sequence[Kind]) -> int:

@@ -26,7 +26,7 @@ from numpy.typing import NDArray
 from . import _core
 from . import _guard as guard
 from . import _validate as check
-from ._kind import Kind, register, run_ensemble
+from ._kind import Kind, register, run_ensemble, setting
 from ._progress import reporter
 
 if TYPE_CHECKING:
@@ -138,19 +138,23 @@ class CircleRun(Kind):
     name: ClassVar[str] = "circle"
     unit: ClassVar[str] = "it"
 
-    M: int = 128
-    lam: float = 1e-2
-    method: str = "varpro"
-    regularisation: str = "unbiased"
-    data: str = "samples"
-    N: int = 4096
-    iterations: int = 1000
-    snapshots: int | tuple[int, ...] = 2
-    distances: tuple[str, ...] = ("mmd_teacher", "w1_teacher")
+    # Each setting is also a setting of a "circle" sweep (its type, and whether the
+    # runs of one ensemble call share it); the seeds are the sweep's own.
+    M: int = setting(128, type="int")
+    lam: float = setting(1e-2, type="real")
+    method: str = setting("varpro", type="str")
+    regularisation: str = setting("unbiased", type="str", per_call=True)
+    data: str = setting("samples", type="str")
+    N: int = setting(4096, type="int")
+    iterations: int = setting(1000, type="int", per_call=True)
+    snapshots: int | tuple[int, ...] = setting(2, type="int", per_call=True)
+    distances: tuple[str, ...] = setting(
+        ("mmd_teacher", "w1_teacher"), type="strs", per_call=True, fixed_only=True
+    )
     seed: int = 0
     init_seed: int | None = None
-    dt: float = DT
-    pde_cells: int = 4096
+    dt: float = setting(DT, type="real", per_call=True)
+    pde_cells: int = setting(4096, type="int", per_call=True)
 
     def validate(self) -> None:
         self._set("M", check.integer("M", self.M, minimum=1, maximum=check.INT32_MAX))
@@ -253,6 +257,10 @@ class CircleRun(Kind):
         )
 
     @classmethod
+    def sweep_class(cls) -> type[Kind]:
+        return CircleSweepRun
+
+    @classmethod
     def wrap(cls, run: Any, raw: Any, context: Any) -> CircleResult:
         its = np.asarray(raw.iterations)
         want = run.distances
@@ -284,6 +292,110 @@ def _pde_density(gamma: float, cells: int, times: tuple[float, ...]) -> F64:
     f = np.asarray(_core.circle_pde(cells, gamma, list(times)).f)
     f.setflags(write=False)
     return f
+
+
+# -- the "circle" kind of a sweep ----------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class CircleSweepRun(CircleRun):
+    """A :class:`CircleRun` as a ``"circle"`` sweep describes it: its settings, and the
+    teacher's (``gamma``, ``particles``, ``teacher_seed``: one teacher for the sweep);
+    each run's ``seed`` and ``init_seed`` are the sweep's (see docs/guide/sweeps.md).
+    A stored run equals ``train(Teacher(gamma, particles, teacher_seed), run)`` of
+    the same settings and seeds, bit for bit."""
+
+    time_axis: ClassVar[str] = "iteration"
+    integer_time: ClassVar[bool] = True
+    sweep_unit: ClassVar[str] = "it"
+    sweep_coord_vars: ClassVar[tuple[str, ...]] = ("iteration", "t")
+    l2_doc: ClassVar[str] = "J: the criterion at the last snapshot; risk: the risk there"
+
+    gamma: float = setting(100.0, type="real", per_call=True)
+    particles: int = setting(4096, type="int", per_call=True)
+    teacher_seed: int = setting(0, type="int", per_call=True)
+
+    def validate(self) -> None:
+        super().validate()
+        self._set("gamma", check.real("gamma", self.gamma, nonneg=True))
+        self._set(
+            "particles",
+            check.integer("particles", self.particles, minimum=1, maximum=check.INT32_MAX),
+        )
+        self._set("teacher_seed", check.seed("teacher_seed", self.teacher_seed))
+
+    @property
+    def sweep_cost(self) -> float:
+        n = self.N if self.data == "samples" else 1
+        return float(self.iterations) * self.M * n
+
+    @classmethod
+    def sweep_context(cls, settings: Any) -> Teacher:
+        return Teacher(
+            gamma=settings.get("gamma", 100.0),
+            particles=settings.get("particles", 4096),
+            seed=settings.get("teacher_seed", 0),
+        )
+
+    def sweep_build(self, init_seed: int, seed: int, context: Any) -> CircleRun:
+        own = {f.name: getattr(self, f.name) for f in dataclasses.fields(CircleRun)}
+        return CircleRun(**dict(own, seed=seed, init_seed=init_seed))
+
+    @classmethod
+    def sweep_call(
+        cls, runs: Sequence[Any], context: Any, threads: int | None, progress: Any
+    ) -> Sequence[Any]:
+        return train_ensemble(
+            context,
+            [run for _, run in runs],
+            threads=threads,
+            on_error="record",
+            progress=progress or False,
+        )
+
+    @classmethod
+    def sweep_record(cls, run: Any, built: Any, out: Any, context: Any) -> dict[str, Any]:
+        rec: dict[str, Any] = {
+            "status": "ok",
+            "message": "",
+            "diverged_step": -1,
+            "J": float(out.J[-1]),
+            "risk": float(out.risk[-1]),
+            "J_path": out.J,
+            "risk_path": out.risk,
+            "iteration": out.iteration,
+            "t": out.t,
+            "theta": out.theta[-1],
+            "u": out.u[-1],
+            "cg_iterations": out.cg_iterations,
+        }
+        for name in run.distances:
+            rec[name] = float(getattr(out, name)[-1])
+            rec[f"{name}_path"] = getattr(out, name)
+        return rec
+
+    @classmethod
+    def sweep_sizes(cls, runs: Sequence[Any]) -> dict[str, int]:
+        return {"neuron": max(r["M"] for r in runs)}
+
+    @classmethod
+    def sweep_variables(cls, spec: Any) -> list[tuple[str, Any, Any, str | None]]:
+        # distances cannot be swept: every run records the same ones.
+        distances = [d for d in DISTANCES if d in spec.runs[0].settings["distances"]]
+        f64, nan = np.float64, np.nan
+        return [
+            ("J", nan, f64, None),
+            ("risk", nan, f64, None),
+            *((d, nan, f64, None) for d in distances),
+            ("cg_iterations", -1, np.int64, None),
+            ("J_path", nan, f64, "snapshot"),
+            ("risk_path", nan, f64, "snapshot"),
+            *((f"{d}_path", nan, f64, "snapshot") for d in distances),
+            ("iteration", -1, np.int64, "snapshot"),
+            ("t", nan, f64, "snapshot"),
+            ("theta", nan, f64, "neuron"),
+            ("u", nan, f64, "neuron"),
+        ]
 
 
 # -- results ----------------------------------------------------------------------

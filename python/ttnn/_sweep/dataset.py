@@ -58,15 +58,23 @@ class Table:
     def __init__(self, spec: Spec) -> None:
         self.spec = spec
         self.run_dims = (*spec.grid, "repeat")
+        self.cls = cls = kind_class(spec.kind)
         self.sizes = _sizes(spec)
-        self.paths = self.sizes["snapshot"] > 2
+        #: The kind's own variables (None: the trajectory layout below).
+        self.layout = cls.sweep_variables(spec)
+        self.paths = self.layout is not None or self.sizes["snapshot"] > 2
         shape = spec.shape
         # The table, the Dataset's copy of it and a store's read buffers: checked before
         # anything is allocated (grid={"m": [20, 10**10]} or snapshots=10**9 would
         # otherwise end in numpy's MemoryError).
+        per_run = (
+            _bytes_per_run(self.sizes, self.paths)
+            if self.layout is None
+            else 12 * 8 + 2 * 64 + sum(8 * self.sizes.get(t or "", 1) for *_, t in self.layout)
+        )
         guard.memory(
             f"the results of {len(spec.runs)} runs",
-            3 * len(spec.runs) * _bytes_per_run(self.sizes, self.paths),
+            3 * len(spec.runs) * per_run,
             fewer="repeats, grid values, neurons or snapshots",
         )
         self.vars: dict[str, tuple[tuple[str, ...], NDArray[Any]]] = {}
@@ -74,7 +82,6 @@ class Table:
         #: Variables that the Dataset carries as coordinates (along snapshot).
         self.coord_vars: list[str] = []
         # A grid key names its own dimension: a variable of the same name is renamed.
-        self.cls = cls = kind_class(spec.kind)
         self.time_axis = self._free(cls.time_axis)
         self.slow_time: str | None = None
 
@@ -84,6 +91,23 @@ class Table:
             self.vars[name] = (dims, np.full(full, fill, dtype=dtype))
             self.fills[name] = fill
 
+        self.extra: list[str] = []
+        if self.layout is not None:
+            for name, fill, dtype, trailing in self.layout:
+                add(name, fill, dtype, trailing)
+            self.coord_vars.extend(cls.sweep_coord_vars)
+            for name, fill, dtype in (
+                ("status", PENDING, STR),
+                ("diverged_step", -1, np.int64),
+                ("wall_time", np.nan, np.float64),
+                ("init_seed", 0, np.uint64),
+                ("seed", 0, np.uint64),
+                ("message", "", STR),
+                ("run_hash", 0, np.uint64),
+            ):
+                add(name, fill, dtype)
+            self._seeds()
+            return
         add("l2", np.nan, np.float64)
         if self.paths:
             add("l2_path", np.nan, np.float64, "snapshot")
@@ -117,7 +141,10 @@ class Table:
             add(name, fill, dtype)
         add("message", "", STR)
         add("run_hash", 0, np.uint64)
-        for r in spec.runs:
+        self._seeds()
+
+    def _seeds(self) -> None:
+        for r in self.spec.runs:
             self.vars["init_seed"][1][r.index] = r.init_seed
             self.vars["seed"][1][r.index] = r.seed
             self.vars["run_hash"][1][r.index] = r.run_hash
@@ -145,6 +172,10 @@ class Table:
             else:
                 out[k] = np.array(values)
         out["repeat"] = np.arange(spec.repeats, dtype=np.int64)
+        if self.layout is not None:
+            for dim in dict.fromkeys(t for *_, t in self.layout if t is not None):
+                out[dim] = np.arange(self.sizes[dim], dtype=np.int64)
+            return out
         out["break"] = self.cls.sweep_break_coord(spec.runs[0].settings, self.sizes["break"])
         if self.paths:
             out["snapshot"] = np.arange(self.sizes["snapshot"], dtype=np.int64)
@@ -155,6 +186,15 @@ class Table:
     def fill(self, index: tuple[int, ...], rec: Record) -> None:
         """Store a run's record (a failed run keeps the pending values of what it lacks)."""
         v = self.vars
+        if self.layout is not None:
+            for name, (dims, arr) in v.items():
+                if name in rec:
+                    if len(dims) > len(self.run_dims):
+                        arr[index][: len(rec[name])] = rec[name]
+                    else:
+                        arr[index] = rec[name]
+            v["message"][1][index] = rec.get("message", "")
+            return
         for name in ("l2", "all_covered", "n_outside", "status", "diverged_step", "wall_time"):
             if name in rec:
                 v[name][1][index] = rec[name]

@@ -45,7 +45,7 @@ PAPER_TARGET = {"breaks": [0.2, 0.35, 0.5, 0.65, 0.8], "values": [1.0, 5.0, 1.0,
 def kinds() -> tuple[str, ...]:
     """The kinds a sweep can run: every registered kind that declares sweep settings
     (:func:`ttnn._kind.setting`)."""
-    return tuple(name for name, cls in KIND_CLASSES.items() if cls.sweep_types())
+    return tuple(name for name, cls in KIND_CLASSES.items() if cls.sweep_class().sweep_types())
 
 
 def kind_class(kind: Any) -> type[Kind]:
@@ -53,7 +53,7 @@ def kind_class(kind: Any) -> type[Kind]:
     names = kinds()
     if not isinstance(kind, str) or kind not in names:
         raise ValueError(f"kind must be one of {', '.join(map(repr, names))}, got {kind!r}")
-    return KIND_CLASSES[kind]
+    return KIND_CLASSES[kind].sweep_class()
 
 
 def defaults(kind: str) -> dict[str, Any]:
@@ -166,6 +166,14 @@ def canonical(key: str, kind: str, value: Any) -> Any:
         return check.integer(key, value)
     if typ == "bool":
         return check.flag(key, value)
+    if typ == "strs":
+        if isinstance(value, str) or not isinstance(value, (Sequence, np.ndarray)):
+            raise TypeError(f"{key} must be a list of strings, got {value!r}")
+        out = list(value)
+        for v in out:
+            if not isinstance(v, str):
+                raise TypeError(f"{key} must be a list of strings, got {value!r}")
+        return out
     if typ == "str":
         if not isinstance(value, str):
             raise TypeError(f"{key} must be a string, got {value!r}")
@@ -280,7 +288,9 @@ def make_spec(
         raise ValueError(f"{both[0]!r} is both fixed and swept: give it in grid or as a setting")
     for k in cls.sweep_fixed_only():
         if k in grid:
-            raise ValueError(f"{k!r} cannot be swept (the break dimension is the target's)")
+            raise ValueError(
+                f"{k!r} cannot be swept (the Dataset's dimensions depend on it): give it fixed"
+            )
 
     cgrid: dict[str, list[Any]] = {}
     for k, values in grid.items():
