@@ -231,66 +231,25 @@ def sgd(
     """
     if not isinstance(net, Network):
         raise TypeError(f"net must be a ttnn.Network, got {type(net).__name__}")
-    if target is not None:
-        check_target(target)
-    h_f = check.real("h", h, positive=True)
-    eps_f = check.real("eps", eps, nonneg=True)
-    b = check.batch("batch", batch)
-    threads_i = _run_threads(threads)
-    kind, scale, seed_i, epochs_i, shuffle_b = _check_sampling_args(
-        data is not None, noise, seed, epochs, shuffle
+    (out,) = _runs(
+        [net],
+        target,
+        single=True,
+        h=h,
+        eps=eps,
+        steps=steps,
+        noise=noise,
+        seed=seed,
+        snapshots=snapshots,
+        threads=threads,
+        batch=batch,
+        data=None if data is None else [data],
+        epochs=epochs,
+        shuffle=shuffle,
+        progress=progress,
+        on_error="raise",
     )
-
-    x_arr = y_arr = order = None
-    if data is not None:
-        x_arr, y_arr = _check_data("data", data)
-        n = x_arr.shape[0]
-        p = _replay_steps(steps, n, b, epochs_i)
-        if shuffle_b:
-            order = shuffle_order(n, p * b, seed_i)
-    else:
-        if target is None:
-            raise ValueError("target is required unless data=(x, y) is given")
-        if steps is None:
-            raise TypeError("steps is required unless data=(x, y) is given")
-        p = check.integer("steps", steps, minimum=0)
-        check.draws("steps", p, b)
-    k = check.run_snapshots(snapshots, p)
-    guard.memory(
-        f"sgd with {k} snapshots",
-        guard.snapshot_bytes(k, 2 * net.m + 3) + guard.SGD_NEURON_BYTES * net.m,
-    )
-
-    with reporter(progress, "sgd", "step") as report:
-        out = _core.sgd(
-            net=net._c,
-            target=None if target is None else core_target(target),
-            h=h_f,
-            eps=eps_f,
-            steps=p,
-            snapshots=k,
-            noise=kind,
-            noise_scale=scale,
-            seed=seed_i,
-            x=x_arr,
-            y=y_arr,
-            batch=b,
-            epochs=epochs_i,
-            order=order,
-            progress=report,
-            threads=threads_i,
-        )
-    return SGDResult(
-        steps=out.steps,
-        a=out.a,
-        u=out.u,
-        l2=out.l2,
-        h=h_f,
-        eps=eps_f,
-        eta=net.eta,
-        activation=net.activation,
-        batch=b,
-    )
+    return out
 
 
 def snapshot_steps(steps: int, snapshots: int) -> NDArray[np.int64]:
@@ -389,17 +348,68 @@ def sgd_ensemble(
     for i, n in enumerate(nets):
         if not isinstance(n, Network):
             raise TypeError(f"nets[{i}] must be a ttnn.Network, got {type(n).__name__}")
+    return _runs(
+        nets,
+        target,
+        single=False,
+        h=h,
+        eps=eps,
+        steps=steps,
+        noise=noise,
+        seed=seed,
+        snapshots=snapshots,
+        threads=threads,
+        batch=batch,
+        data=data,
+        epochs=epochs,
+        shuffle=shuffle,
+        progress=progress,
+        on_error=on_error,
+    )
+
+
+def _runs(
+    nets: list[Network],
+    target: Target | None,
+    *,
+    single: bool,
+    h: Any,
+    eps: Any,
+    steps: Any,
+    noise: Noise,
+    seed: Any,
+    snapshots: Any,
+    threads: Any,
+    batch: Any,
+    data: Any,
+    epochs: Any,
+    shuffle: Any,
+    progress: Any,
+    on_error: Any,
+) -> list[Any]:
+    """The one pipeline of :func:`sgd` (``single``: the one-run case, its arguments
+    scalars named as such) and :func:`sgd_ensemble`: every argument checked once,
+    naming it, one core call, every result wrapped once."""
+    runs = len(nets)
+
+    def per_run(name: str, value: Any, conv: Callable[[str, Any], Any]) -> list[Any]:
+        return [conv(name, value)] if single else check.per_run(name, value, runs, conv)
+
+    def at(name: str, i: int) -> str:
+        return name if single else f"{name}[{i}]"
+
+    given = "data=(x, y)" if single else "data"
     if target is None:
-        if data is None:
-            raise ValueError("target is required unless data is given")
+        if data is None and not single:
+            raise ValueError(f"target is required unless {given} is given")
     else:
         check_target(target)
-    runs = len(nets)
-    hs = check.per_run("h", h, runs, lambda n, v: check.real(n, v, positive=True))
-    epss = check.per_run("eps", eps, runs, lambda n, v: check.real(n, v, nonneg=True))
-    bs = check.per_run("batch", batch, runs, check.batch)
+    hs = per_run("h", h, lambda n, v: check.real(n, v, positive=True))
+    epss = per_run("eps", eps, lambda n, v: check.real(n, v, nonneg=True))
+    bs = per_run("batch", batch, check.batch)
+    nthreads = _run_threads(threads) if single else None
     seeds: list[int] | None = None
-    if isinstance(seed, (list, tuple, np.ndarray)):
+    if not single and isinstance(seed, (list, tuple, np.ndarray)):
         seeds = check.per_run("seed", seed, runs, check.seed)
     kind, scale, seed_i, epochs_i, shuffle_b = _check_sampling_args(
         data is not None, noise, seed if seeds is None else seeds[0], epochs, shuffle
@@ -412,18 +422,24 @@ def sgd_ensemble(
     ys: list[Any] = []
     orders: list[Any] = []
     if data is None:
+        if single and target is None:
+            raise ValueError(f"target is required unless {given} is given")
         if steps is None:
-            raise TypeError("steps is required unless data is given")
-        ps = check.per_run("steps", steps, runs, lambda n, v: check.integer(n, v, minimum=0))
+            raise TypeError(f"steps is required unless {given} is given")
+        ps = per_run("steps", steps, lambda n, v: check.integer(n, v, minimum=0))
         for i in range(runs):
-            check.draws(f"steps[{i}]", ps[i], bs[i])
+            check.draws(at("steps", i), ps[i], bs[i])
     else:
         if not isinstance(data, (list, tuple)) or len(data) != runs:
             raise ValueError(f"data must hold one (x, y) pair per network ({runs})")
-        pairs = [_check_data(f"data[{i}]", d) for i, d in enumerate(data)]
-        given = [None] * runs if steps is None else check.per_run("steps", steps, runs, _same)
+        pairs = [_check_data("data" if single else f"data[{i}]", d) for i, d in enumerate(data)]
+        want = (
+            [steps]
+            if single
+            else ([None] * runs if steps is None else per_run("steps", steps, _same))
+        )
         ps = [
-            _replay_steps(given[i], pairs[i][0].shape[0], bs[i], epochs_i, f"steps[{i}]")
+            _replay_steps(want[i], pairs[i][0].shape[0], bs[i], epochs_i, at("steps", i))
             for i in range(runs)
         ]
         xs = [x for x, _ in pairs]
@@ -434,33 +450,63 @@ def sgd_ensemble(
             else None
             for i in range(runs)
         ]
-    k = check.run_snapshots(snapshots, min(ps), "min(steps)")
+    k = (
+        check.run_snapshots(snapshots, ps[0])
+        if single
+        else check.run_snapshots(snapshots, min(ps), "min(steps)")
+    )
     mode = check_on_error(on_error)
-    nthreads = check.threads(threads, runs=runs)
+    if nthreads is None:
+        nthreads = check.threads(threads, runs=runs)
+    what = "sgd" if single else "sgd_ensemble"
     guard.memory(
-        f"sgd_ensemble with {k} snapshots",
+        f"{what} with {k} snapshots",
         sum(guard.snapshot_bytes(k, 2 * n.m + 3) + guard.SGD_NEURON_BYTES * n.m for n in nets),
     )
-    with reporter(progress, "sgd_ensemble", "step") as report:
-        outs = _core.sgd_ensemble(
-            nets=[n._c for n in nets],
-            target=None if target is None else core_target(target),
-            h=hs,
-            eps=epss,
-            steps=ps,
-            snapshots=k,
-            noise=kind,
-            noise_scale=scale,
-            seeds=seeds,
-            streams=streams,
-            threads=nthreads,
-            batch=bs,
-            x=xs,
-            y=ys,
-            epochs=[epochs_i] * runs if xs else [],
-            order=orders,
-            progress=report,
-        )
+    with reporter(progress, what, "step") as report:
+        if single:
+            # One run: the core's single-run entry, whose mini-batch steps may use
+            # threads inside the run (an ensemble gives each run one thread).
+            outs: list[Any] = [
+                _core.sgd(
+                    net=nets[0]._c,
+                    target=None if target is None else core_target(target),
+                    h=hs[0],
+                    eps=epss[0],
+                    steps=ps[0],
+                    snapshots=k,
+                    noise=kind,
+                    noise_scale=scale,
+                    seed=seeds[0],
+                    x=xs[0] if xs else None,
+                    y=ys[0] if ys else None,
+                    batch=bs[0],
+                    epochs=epochs_i,
+                    order=orders[0] if orders else None,
+                    progress=report,
+                    threads=nthreads,
+                )
+            ]
+        else:
+            outs = _core.sgd_ensemble(
+                nets=[n._c for n in nets],
+                target=None if target is None else core_target(target),
+                h=hs,
+                eps=epss,
+                steps=ps,
+                snapshots=k,
+                noise=kind,
+                noise_scale=scale,
+                seeds=seeds,
+                streams=streams,
+                threads=nthreads,
+                batch=bs,
+                x=xs,
+                y=ys,
+                epochs=[epochs_i] * runs if xs else [],
+                order=orders,
+                progress=report,
+            )
     return collect(
         outs,
         mode,
