@@ -140,11 +140,13 @@ def test_to_xarray_univariate(results: dict, kind: str) -> None:
     res = results[kind]
     ds = res.to_xarray()
     k, m = res.u.shape
-    assert dict(ds.sizes) == {"snapshot": k, "neuron": m}
-    assert ds["u"].dims == ("snapshot", "neuron")
+    # The names of a sweep's Dataset: a whole over coef (bias first).
+    assert dict(ds.sizes) == {"snapshot": k, "neuron": m, "coef": m + 1}
+    assert ds["u"].dims == ("snapshot", "neuron") and ds["a"].dims == ("snapshot", "coef")
     np.testing.assert_array_equal(ds["u"].values, res.u)
-    np.testing.assert_array_equal(ds["a"].values, res.a[:, 1:])
-    np.testing.assert_array_equal(ds["a0"].values, res.a[:, 0])
+    np.testing.assert_array_equal(ds["a"].values, res.a)
+    np.testing.assert_array_equal(ds["coef"].values, np.arange(m + 1))
+    assert "a0" not in ds
     np.testing.assert_array_equal(ds["l2"].values, res.l2)
     np.testing.assert_array_equal(ds["tau"].values, res.tau)
     assert ds.attrs["eta"] == res.eta and ds.attrs["activation"] == res.activation
@@ -154,7 +156,8 @@ def test_to_xarray_univariate(results: dict, kind: str) -> None:
 def test_to_xarray_sgd_and_gd_axes(results: dict) -> None:
     pytest.importorskip("xarray")
     sgd = results["sgd"].to_xarray()
-    np.testing.assert_array_equal(sgd["steps"].values, results["sgd"].steps)
+    np.testing.assert_array_equal(sgd["step"].values, results["sgd"].steps)
+    assert "steps" not in sgd.coords
     assert sgd.attrs["h"] == 1e-3 and sgd.attrs["batch"] == 1
     assert "l2" not in results["replay"].to_xarray()
     flow = results["flow"].to_xarray()
@@ -165,5 +168,20 @@ def test_to_xarray_sgd_and_gd_axes(results: dict) -> None:
     assert dict(ds.sizes) == {"snapshot": 4, "neuron": 3, "dim": 2}
     np.testing.assert_array_equal(ds["bias"].values, gd.bias)
     np.testing.assert_array_equal(ds["criterion"].values, gd.criterion)
+    np.testing.assert_array_equal(ds["epoch"].values, gd.epochs)
     assert ds.attrs["step_u"] == 0.01 and ds.attrs["loss"] == "norm"
     assert "bias" not in results["gd"].to_xarray()
+
+
+def test_to_xarray_legacy_names_still_work_with_a_warning(results: dict) -> None:
+    pytest.importorskip("xarray")
+    res = results["sgd"]
+    with pytest.warns(DeprecationWarning, match="legacy"):
+        old = res.to_xarray(legacy=True)
+    np.testing.assert_array_equal(old["steps"].values, res.steps)
+    np.testing.assert_array_equal(old["a0"].values, res.a[:, 0])
+    np.testing.assert_array_equal(old["a"].values, res.a[:, 1:])
+    assert old["a"].dims == ("snapshot", "neuron")
+    with pytest.warns(DeprecationWarning):
+        gd = results["gd_bias"].to_xarray(legacy=True)
+    np.testing.assert_array_equal(gd["epochs"].values, results["gd_bias"].epochs)

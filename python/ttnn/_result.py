@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import warnings
 from collections.abc import Mapping
 from pathlib import Path
 from types import MappingProxyType
@@ -72,6 +73,9 @@ class Result:
     series_fields: ClassVar[tuple[str, ...]] = ()
     #: The name ``save`` writes and ``load`` looks up (the class's name by default).
     result_name: ClassVar[str] = ""
+    #: Former field names → current ones: a file or pickle written before a rename
+    #: is read under the new names.
+    renamed: ClassVar[Mapping[str, str]] = {}
     # Set by @dataclass on every subclass; declared so that the mixin is a dataclass type.
     __dataclass_fields__: ClassVar[dict[str, dataclasses.Field[Any]]]
 
@@ -199,15 +203,26 @@ class Result:
         """The scalar settings of the run (step sizes, η, activation, …)."""
         return {k: v for k, v in self._values().items() if _is_setting(v)}
 
-    def to_xarray(self) -> Any:
-        """The result as an ``xarray.Dataset`` over (snapshot, neuron[, dim]).
+    def to_xarray(self, *, legacy: bool = False) -> Any:
+        """The result as an ``xarray.Dataset`` over (snapshot, neuron[, dim]), with the
+        names of a sweep's Dataset (docs/guide/sweeps.md).
 
-        The time axes are coordinates along ``snapshot``; a univariate network's
-        outer layer is split into ``a0`` (the bias, per snapshot) and ``a``
-        (snapshot, neuron), so that ``a`` and ``u`` share their dims. The
-        settings (and the integrator's counts, if any) are attributes. Needs the
-        optional dependency xarray (``pip install ".[sweep]"`` from the ttnn source directory).
+        The time axes are coordinates along ``snapshot``, named as in a sweep: ``step``
+        (SGD), ``epoch`` (GD), ``t``, ``tau``. A univariate network's outer layer is
+        ``a`` over (snapshot, coef), whole as in a sweep: coef 0 is the bias a_0 and
+        coef j the weight of neuron j − 1. The settings (and the integrator's counts,
+        if any) are attributes. ``legacy=True`` (deprecated) gives the former names:
+        ``steps``/``epochs``, and ``a`` split into ``a0`` and ``a`` over neuron. Needs
+        the optional dependency xarray (``pip install ".[sweep]"`` from the ttnn source
+        directory).
         """
+        if legacy:
+            warnings.warn(
+                "to_xarray(legacy=True) is deprecated: the time axes are now named step and "
+                "epoch, and the outer layer is a over coef (bias first), as in a sweep",
+                DeprecationWarning,
+                stacklevel=2,
+            )
         try:
             import xarray as xr
         except ImportError as exc:  # an optional extra
@@ -215,7 +230,7 @@ class Result:
                 "to_xarray needs xarray: pip install xarray (or, from the ttnn source directory, "
                 'pip install ".[sweep]")'
             ) from exc
-        data_vars, coords = self._xarray_vars()
+        data_vars, coords = self._xarray_vars(legacy)
         attrs: dict[str, Any] = {"ttnn_result": type(self).__name__}
         attrs.update(self.settings())
         stats = self._values().get("stats")
@@ -223,15 +238,28 @@ class Result:
             attrs.update({f"stats_{k}": int(v) for k, v in stats.items()})
         return xr.Dataset(data_vars, coords=coords, attrs=attrs)
 
-    def _xarray_vars(self) -> tuple[dict[str, Any], dict[str, Any]]:
-        values = self._values()
-        coords = {name: ("snapshot", getattr(self, name)) for name in self.time_fields}
-        coords["snapshot"] = ("snapshot", np.arange(len(getattr(self, self.time_fields[0]))))
-        data: dict[str, Any] = {
-            "a0": ("snapshot", values["a"][:, 0]),
-            "a": (("snapshot", "neuron"), values["a"][:, 1:]),
-            "u": (("snapshot", "neuron"), values["u"]),
+    #: The name of each time field in a Dataset (a sweep's singular names).
+    time_names: ClassVar[Mapping[str, str]] = {"steps": "step", "epochs": "epoch"}
+
+    def _time_coords(self, legacy: bool) -> dict[str, Any]:
+        coords = {
+            (name if legacy else self.time_names.get(name, name)): ("snapshot", getattr(self, name))
+            for name in self.time_fields
         }
+        coords["snapshot"] = ("snapshot", np.arange(len(getattr(self, self.time_fields[0]))))
+        return coords
+
+    def _xarray_vars(self, legacy: bool = False) -> tuple[dict[str, Any], dict[str, Any]]:
+        values = self._values()
+        coords = self._time_coords(legacy)
+        data: dict[str, Any] = {}
+        if legacy:
+            data["a0"] = ("snapshot", values["a"][:, 0])
+            data["a"] = (("snapshot", "neuron"), values["a"][:, 1:])
+        else:
+            data["a"] = (("snapshot", "coef"), values["a"])
+            coords["coef"] = ("coef", np.arange(values["a"].shape[1]))
+        data["u"] = (("snapshot", "neuron"), values["u"])
         for name in self.series_fields:
             if values.get(name) is not None:
                 data[name] = ("snapshot", values[name])
@@ -281,7 +309,12 @@ def _plain(value: Any) -> Any:
 
 
 def _rebuild(cls: type[Result], values: dict[str, Any]) -> Result:
-    return cls(**values)
+    return cls(**_current(cls, values))
+
+
+def _current(cls: type[Result], values: dict[str, Any]) -> dict[str, Any]:
+    """``values`` with former field names (``cls.renamed``) replaced by current ones."""
+    return {cls.renamed.get(k, k): v for k, v in values.items()}
 
 
 def load(path: str | os.PathLike[str]) -> Result:
@@ -303,7 +336,7 @@ def load(path: str | os.PathLike[str]) -> Result:
     # Every value is checked as the result is built (Result._check_values): a file
     # with NaN, mismatched shapes or a string η is refused, naming the field.
     try:
-        return classes[name](**arrays, **fields)
+        return classes[name](**_current(classes[name], {**arrays, **fields}))
     except TypeError as exc:
         raise TypeError(f"{str(path)!r} is not a valid {name}: {exc}") from None
     except (ValueError, DivergenceError) as exc:

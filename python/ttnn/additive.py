@@ -210,12 +210,9 @@ class GDResult(Result):
         b = None if self.bias is None else float(self.bias[k])
         return AdditiveNetwork(self.a[k], self.u[k], self.eta, self.activation, b)
 
-    def _xarray_vars(self) -> tuple[dict[str, Any], dict[str, Any]]:
+    def _xarray_vars(self, legacy: bool = False) -> tuple[dict[str, Any], dict[str, Any]]:
         dims = ("snapshot", "neuron", "dim")
-        coords: dict[str, Any] = {
-            "epochs": ("snapshot", self.epochs),
-            "snapshot": ("snapshot", np.arange(len(self.epochs))),
-        }
+        coords: dict[str, Any] = self._time_coords(legacy)
         data: dict[str, Any] = {
             "a": (dims, self.a),
             "u": (dims, self.u),

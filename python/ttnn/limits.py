@@ -1,11 +1,11 @@
 """The two-timescale limits ε → 0 (docs/maths/limits.md).
 
-``eta="finite"`` (variable projection, run by the C++ core): a = a*(u) solves
+``limit="finite"`` (variable projection, run by the C++ core): a = a*(u) solves
 (G + (ridge + δ) I) a = b with a fixed Tikhonov δ = 1e-14 (m + 1), and
 du/dτ = −∇_u L(a*(u), u). For cubic and ramp a*(u) comes from the banded
 local-basis system (docs/maths/local_basis.md), with a condition estimate per snapshot.
 
-``eta="zero"`` (the paper's closed form): f is constant on every cell between
+``limit="zero"`` (the paper's closed form): f is constant on every cell between
 consecutive neurons (the mean of f* there); only the two neurons
 u^L < v_i < u^R flanking each break move, with d_L = v_i − u^L, d_R = u^R − v_i,
 du^L/dτ = Δ_i² (d_R/(d_L+d_R))², du^R/dτ = −Δ_i² (d_L/(d_L+d_R))², and a neuron
@@ -42,11 +42,12 @@ class LimitResult(Trajectory):
     """Snapshots of a two-timescale limit, evenly spaced in slow time ``tau``.
 
     ``a[k]`` is the outer layer the limit assigns to ``u[k]``; ``l2[k]`` the
-    exact loss L of the network (a[k], u[k]) (for ``eta="zero"``: of the η → 0
+    exact loss L of the network (a[k], u[k]) (for ``limit="zero"``: of the η → 0
     step function); ``limit_loss[k]`` the loss the limit itself tracks
-    (L(a*(u), u) for "finite", the closed form L*(u) for "zero").
+    (L(a*(u), u) for "finite", the closed form L*(u) for "zero"); ``limit`` says
+    which (``kind``, its former name, still works with a DeprecationWarning).
 
-    ``cond[k]`` (``eta="finite"`` only, else None) is a condition estimate of
+    ``cond[k]`` (``limit="finite"`` only, else None) is a condition estimate of
     the linear system a*(u[k]) was solved from: the banded local-basis matrix
     H + (ridge + δ) DᵀD for cubic and ramp, the banded KKT matrix of the linear
     spline for relu, with the fixed Tikhonov δ = 1e-14 (m + 1)
@@ -64,9 +65,22 @@ class LimitResult(Trajectory):
     limit_loss: NDArray[np.float64]
     eta: float
     activation: str
-    kind: str
+    limit: str
     stats: Mapping[str, int] = field(default_factory=dict)
     cond: NDArray[np.float64] | None = None
+
+    #: Former field names (files saved before the rename load under the new ones).
+    renamed: ClassVar[Mapping[str, str]] = {"kind": "limit"}
+
+    @property
+    def kind(self) -> str:
+        """Deprecated name of :attr:`limit`."""
+        warnings.warn(
+            "LimitResult.kind is deprecated: use LimitResult.limit",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return self.limit
 
 
 #: Condition estimate of a*(u)'s system above which ``two_timescale_limit`` warns
@@ -78,7 +92,7 @@ def two_timescale_limit(
     net: Network,
     target: Target,
     tau_end: float,
-    eta: str = "finite",
+    limit: str | None = None,
     ridge: float = 0.0,
     snapshots: int = 100,
     rtol: float = 1e-8,
@@ -86,16 +100,19 @@ def two_timescale_limit(
     max_steps: int | None = check.DEFAULT_MAX_STEPS,
     progress: bool | Callable[[int, int], None] = False,
     method: str = "auto",
+    *,
+    eta: str | None = None,
 ) -> LimitResult:
     """The ε → 0 limit of the gradient flow from ``net.u``, to slow time ``tau_end``.
 
     ``net.a`` is ignored (the limit's outer layer is optimal at every τ). With
-    ``eta="finite"`` the network's own η is used; ``eta="zero"`` is the η → 0
-    closed form and needs at least 2 neurons in every piece of the target; it
-    is for piecewise-constant targets only (a teacher ``Network`` is accepted
-    with ``eta="finite"``).
+    ``limit="finite"`` (default) the network's own η is used; ``limit="zero"`` is
+    the η → 0 closed form and needs at least 2 neurons in every piece of the
+    target; it is for piecewise-constant targets only (a teacher ``Network`` is
+    accepted with ``limit="finite"``). ``eta=`` is the former name of ``limit``
+    (deprecated: η is also the network's width).
 
-    ``ridge`` (``eta="finite"`` only; default 0) replaces a*(u) = argmin_a L(a, u)
+    ``ridge`` (``limit="finite"`` only; default 0) replaces a*(u) = argmin_a L(a, u)
     by argmin_a L(a, u) + ridge ‖a‖² (bias included). Either way a*(u) carries a fixed
     Tikhonov term δ = 1e-14 (m + 1): it solves (G + (ridge + δ) I) a = b, which is
     positive definite for every u (coinciding neurons, neurons outside [0, 1]),
@@ -111,9 +128,9 @@ def two_timescale_limit(
     too large for float64) raise ``ttnn.DivergenceError``. See
     docs/maths/local_basis.md.
 
-    ``max_steps`` (``eta="finite"``; default 10⁶, ``None``: no limit) bounds the
+    ``max_steps`` (``limit="finite"``; default 10⁶, ``None``: no limit) bounds the
     integrator's steps (``ttnn.StepLimitError`` names the τ reached); ``progress``
-    as in :func:`ttnn.gradient_flow`. ``method`` (``eta="finite"``) as there:
+    as in :func:`ttnn.gradient_flow`. ``method`` (``limit="finite"``) as there:
     ``"auto"`` (default: explicit until the steps are limited by stability, then
     Rosenbrock; m ≤ 100 only: an implicit step costs m + 3 right-hand sides),
     ``"rk45"`` (explicit Dormand–Prince 5(4)), ``"rosenbrock"`` (linearly
@@ -122,14 +139,14 @@ def two_timescale_limit(
     L + ridge ‖a*‖² non-increasing.
     """
     check_net_target(net, target)
-    check.choice("eta", eta, ("finite", "zero"))
+    limit = _limit_switch(limit, eta)
     tau_f = check.time_span("tau_end", tau_end)
     ridge_f = check.real("ridge", ridge, nonneg=True)
     k = check.ode_snapshots(snapshots, net.m)
     rtol_f, atol_f = check.tolerances(rtol, atol)
     steps = check.max_steps(max_steps)
     how = check.limit_method(method)
-    if eta == "finite":
+    if limit == "finite":
         if how == "rosenbrock":  # the m × m Jacobian (every a*(u) is banded)
             guard.dense("two_timescale_limit", net.m + 1, guard.ROSENBROCK_MATRICES)
         with reporter(progress, "two_timescale_limit", "snapshot") as report:
@@ -166,16 +183,36 @@ def two_timescale_limit(
             limit_loss=out.l2,  # the limit tracks L(a*(u), u) itself
             eta=net.eta,
             activation=net.activation,
-            kind="finite",
+            limit="finite",
             stats=stats_dict(out.stats),
             cond=cond,
         )
     if not isinstance(target, PiecewiseConstant):
         raise TypeError(
-            "target must be a ttnn.PiecewiseConstant for eta='zero': the η → 0 closed form "
-            "(docs/maths/limits.md) is for step targets; use eta='finite' with a teacher Network"
+            "target must be a ttnn.PiecewiseConstant for limit='zero': the η → 0 closed form "
+            "(docs/maths/limits.md) is for step targets; use limit='finite' with a teacher Network"
         )
     return _zero_eta_limit(net, target, tau_f, k)
+
+
+def _limit_switch(limit: Any, eta: Any) -> str:
+    """The limit asked for: ``limit``, or its deprecated name ``eta`` (checked under
+    the name it was given)."""
+    if eta is None:
+        return check.choice("limit", "finite" if limit is None else limit, LIMITS)
+    warnings.warn(
+        "two_timescale_limit(eta=...) is deprecated: the switch is named limit "
+        "(eta is also the network's width); pass limit='finite' or limit='zero'",
+        DeprecationWarning,
+        stacklevel=3,
+    )
+    if limit is not None:
+        raise TypeError("give limit only (eta is its deprecated name), not both")
+    return check.choice("eta", eta, LIMITS)
+
+
+#: The two limits: the network's own η, or the η → 0 closed form.
+LIMITS = ("finite", "zero")
 
 
 def _pieces(breaks: NDArray[np.float64]) -> NDArray[np.float64]:
@@ -195,7 +232,7 @@ def _check_two_per_piece(u: NDArray[np.float64], breaks: NDArray[np.float64]) ->
             word = "neuron" if c == 1 else "neurons"
             raise ValueError(
                 f"piece [{edges[i]:g}, {edges[i + 1]:g}] of the target holds {c} {word}; "
-                "the eta='zero' limit needs at least 2 per piece"
+                "the η → 0 limit (limit='zero') needs at least 2 per piece"
             )
 
 
@@ -308,7 +345,7 @@ def _zero_eta_limit(net: Network, target: PiecewiseConstant, tau_end: float, k: 
     if not np.all(np.isfinite(jump)):
         raise ValueError(
             "target has a jump beyond the double range (values of opposite signs near "
-            "±1.8e308); the eta='zero' limit's outer layer holds the jumps"
+            "±1.8e308); the η → 0 limit's outer layer (limit='zero') holds the jumps"
         )
     # The two neurons flanking each break: u^L = max u < v_i, u^R = min u >= v_i.
     left_idx = np.array([np.flatnonzero(u < v)[np.argmax(u[u < v])] for v in breaks], dtype=int)
@@ -342,7 +379,7 @@ def _zero_eta_limit(net: Network, target: PiecewiseConstant, tau_end: float, k: 
         limit_loss=limit_loss,
         eta=net.eta,
         activation=net.activation,
-        kind="zero",
+        limit="zero",
     )
 
 
@@ -454,7 +491,7 @@ class LimitRun(Kind):
                         net,
                         context["target"],
                         run.end,
-                        eta="zero",
+                        limit="zero",
                         snapshots=s["snapshots"],
                         rtol=s["rtol"],
                         atol=s["atol"],

@@ -77,7 +77,7 @@ def _limit_curve(
     # default "auto" may switch to Rosenbrock steps late (m = 20 is small), which moves
     # the curves within the tolerances but not bit for bit.
     try:
-        return fn(net, target, tau_end, eta="finite", snapshots=snapshots, method="rk45"), None
+        return fn(net, target, tau_end, snapshots=snapshots, method="rk45"), None
     except ValueError as err:
         return None, f"two_timescale_limit refused: {err}"
     except ttnn.DivergenceError:
@@ -85,7 +85,7 @@ def _limit_curve(
         # (docs/maths/local_basis.md): continue through the meeting with the tiny ridge
         # that page recommends (its bias, ridge·|a|², is far below the figures' scale).
         return (
-            fn(net, target, tau_end, eta="finite", snapshots=snapshots, ridge=1e-10, method="rk45"),
+            fn(net, target, tau_end, snapshots=snapshots, ridge=1e-10, method="rk45"),
             None,
         )
 
