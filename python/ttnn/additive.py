@@ -268,30 +268,20 @@ def full_batch_gd(
     """
     if not isinstance(net, AdditiveNetwork):
         raise TypeError(f"net must be a ttnn.AdditiveNetwork, got {type(net).__name__}")
-    X_arr, y_arr = _data(net, X, y)
-    sa = check.real("step_a", step_a, nonneg=True)
-    su = check.real("step_u", step_u, nonneg=True)
-    p = check.integer("epochs", epochs, minimum=0)
-    k = check.run_snapshots(snapshots, p, "epochs")
-    crit = check_loss(loss)
-    guard.memory(
-        f"full_batch_gd with {k} snapshots and {X_arr.shape[0]} points",
-        guard.snapshot_bytes(k, 2 * net.m * net.d + 3) + guard.GD_POINT_BYTES * X_arr.size,
-        fewer="snapshots, neurons or points",
+    (out,) = _runs(
+        [net],
+        [_data(net, X, y)],
+        single=True,
+        step_a=step_a,
+        step_u=step_u,
+        epochs=epochs,
+        snapshots=snapshots,
+        threads=None,
+        loss=loss,
+        progress=progress,
+        on_error="raise",
     )
-    with reporter(progress, "full_batch_gd", "epoch") as report:
-        out = _core.additive_gd(
-            net=net._c,
-            X=X_arr,
-            y=y_arr,
-            step_a=sa,
-            step_u=su,
-            epochs=p,
-            snapshots=k,
-            loss=crit,
-            progress=report,
-        )
-    return _result(out, net, sa, su, crit)
+    return out
 
 
 @overload
@@ -381,35 +371,101 @@ def full_batch_gd_ensemble(
                 raise ValueError(f"nets[{i}] has d = {n.d}, but X has {nets[0].d} columns")
         data = [(X_arr, y_arr)]
 
-    sas = check.per_run("step_a", step_a, R, lambda n, v: check.real(n, v, nonneg=True))
-    sus = check.per_run("step_u", step_u, R, lambda n, v: check.real(n, v, nonneg=True))
-    ps = check.per_run("epochs", epochs, R, lambda n, v: check.integer(n, v, minimum=0))
-    k = check.run_snapshots(snapshots, min(ps), "min(epochs)")
-    mode = check_on_error(on_error)
-    nthreads = check.threads(threads, runs=R)
-    crit = check_loss(loss)
-    guard.memory(
-        f"full_batch_gd_ensemble with {k} snapshots",
-        sum(guard.snapshot_bytes(k, 2 * n.m * n.d + 3) for n in nets)
-        # Every run builds its own sorted copies of its batch; at most one run per thread at once.
-        + guard.GD_POINT_BYTES
-        * max(d[0].size for d in data)
-        * min(R, nthreads or os.cpu_count() or 1),
-        fewer="snapshots, neurons or points",
+    return _runs(
+        nets,
+        data,
+        single=False,
+        step_a=step_a,
+        step_u=step_u,
+        epochs=epochs,
+        snapshots=snapshots,
+        threads=threads,
+        loss=loss,
+        progress=progress,
+        on_error=on_error,
     )
-    with reporter(progress, "full_batch_gd_ensemble", "epoch") as report:
-        outs = _core.additive_gd_ensemble(
-            nets=[n._c for n in nets],
-            X=[d[0] for d in data],
-            y=[d[1] for d in data],
-            step_a=sas,
-            step_u=sus,
-            epochs=ps,
-            snapshots=k,
-            threads=nthreads,
-            loss=crit,
-            progress=report,
+
+
+def _runs(
+    nets: list[AdditiveNetwork],
+    data: list[tuple[NDArray[np.float64], NDArray[np.float64]]],
+    *,
+    single: bool,
+    step_a: Any,
+    step_u: Any,
+    epochs: Any,
+    snapshots: Any,
+    threads: Any,
+    loss: Any,
+    progress: Any,
+    on_error: Any,
+) -> list[Any]:
+    """The one pipeline of :func:`full_batch_gd` (``single``: the one-run case, its
+    arguments scalars named as such) and :func:`full_batch_gd_ensemble`, after their
+    batches are checked: every argument checked once, one core call, every result
+    wrapped once."""
+    R = len(nets)
+
+    def per_run(name: str, value: Any, conv: Any) -> list[Any]:
+        return [conv(name, value)] if single else check.per_run(name, value, R, conv)
+
+    sas = per_run("step_a", step_a, lambda n, v: check.real(n, v, nonneg=True))
+    sus = per_run("step_u", step_u, lambda n, v: check.real(n, v, nonneg=True))
+    ps = per_run("epochs", epochs, lambda n, v: check.integer(n, v, minimum=0))
+    if single:
+        k = check.run_snapshots(snapshots, ps[0], "epochs")
+        crit = check_loss(loss)
+        guard.memory(
+            f"full_batch_gd with {k} snapshots and {data[0][0].shape[0]} points",
+            guard.snapshot_bytes(k, 2 * nets[0].m * nets[0].d + 3)
+            + guard.GD_POINT_BYTES * data[0][0].size,
+            fewer="snapshots, neurons or points",
         )
+    else:
+        k = check.run_snapshots(snapshots, min(ps), "min(epochs)")
+        mode = check_on_error(on_error)
+        nthreads = check.threads(threads, runs=R)
+        crit = check_loss(loss)
+        guard.memory(
+            f"full_batch_gd_ensemble with {k} snapshots",
+            sum(guard.snapshot_bytes(k, 2 * n.m * n.d + 3) for n in nets)
+            # Every run builds its own sorted copies of its batch; at most one run per
+            # thread at once.
+            + guard.GD_POINT_BYTES
+            * max(d[0].size for d in data)
+            * min(R, nthreads or os.cpu_count() or 1),
+            fewer="snapshots, neurons or points",
+        )
+    if single:
+        mode = check_on_error(on_error)
+        with reporter(progress, "full_batch_gd", "epoch") as report:
+            outs: list[Any] = [
+                _core.additive_gd(
+                    net=nets[0]._c,
+                    X=data[0][0],
+                    y=data[0][1],
+                    step_a=sas[0],
+                    step_u=sus[0],
+                    epochs=ps[0],
+                    snapshots=k,
+                    loss=crit,
+                    progress=report,
+                )
+            ]
+    else:
+        with reporter(progress, "full_batch_gd_ensemble", "epoch") as report:
+            outs = _core.additive_gd_ensemble(
+                nets=[n._c for n in nets],
+                X=[d[0] for d in data],
+                y=[d[1] for d in data],
+                step_a=sas,
+                step_u=sus,
+                epochs=ps,
+                snapshots=k,
+                threads=nthreads,
+                loss=crit,
+                progress=report,
+            )
     return collect(outs, mode, lambda i, o: _result(o, nets[i], sas[i], sus[i], crit))
 
 
