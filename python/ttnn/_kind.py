@@ -1,6 +1,6 @@
 """One object per kind of run: its settings described, validated and run in one place.
 
-A *kind of run* (``"circle"`` today; sgd, flow, limit and gd are to follow) is a
+A *kind of run* (``"sgd"``, ``"flow"``, ``"limit"``, ``"gd"``, ``"circle"``) is a
 frozen dataclass that subclasses :class:`Kind`. Its fields are the run's settings,
 with their types and defaults, so the signature, the defaults a sweep reads and
 the documentation are one thing. The subclass provides:
@@ -17,10 +17,22 @@ the documentation are one thing. The subclass provides:
 - ``wrap(run, raw, context)``: the one wrapping of a raw result into the public
   result with named fields.
 
-:func:`run_ensemble` is the only path from Python to the core: a single run is the
-one-run ensemble. **Adding a kind** is one edit: write the subclass (in the kind's
+:func:`run_ensemble` is the circle's path from Python to the core: a single run is
+the one-run ensemble. **Adding a kind** is one edit: write the subclass (in the kind's
 own module) and decorate it with :func:`register`; :data:`KINDS` then lists it
 with its settings, defaults and length for any caller (the sweep).
+
+**What a sweep reads.** A setting declared with :func:`setting` (its type, and
+whether it is optional-since-later, a length key, shared per call, fixed only) is a
+setting of the kind's sweep; a setting without a default is required. The
+``sweep_*`` methods are the rest of the kind's part in a sweep: its per-call
+``sweep_context``, building a run from its seeds (``sweep_build``), the ensemble
+call (``sweep_call``) and the flattening of a result into the store's record
+(``sweep_record``), and the Dataset layout (the trajectory layout of a network on
+[0, 1] unless the kind declares ``sweep_variables``). ``ttnn._sweep`` knows no kind
+by name. The sgd, flow, limit and gd kinds describe a run as a sweep gives it (m,
+η, activation, the run's own settings); their public functions (``ttnn.sgd`` …)
+take networks and keep their own signatures, and the kinds call their ensembles.
 """
 
 from __future__ import annotations

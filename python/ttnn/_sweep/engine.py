@@ -365,8 +365,10 @@ def sweep(
     """Run ``repeats`` runs of ``kind`` at every point of ``grid``; return an xarray.Dataset.
 
     ``kind`` is "sgd" (:func:`ttnn.sgd`), "flow" (:func:`ttnn.gradient_flow`),
-    "limit" (:func:`ttnn.two_timescale_limit`) or "gd" (:func:`ttnn.full_batch_gd`
-    of an :class:`ttnn.AdditiveNetwork` on a fresh batch per repeat). ``grid``
+    "limit" (:func:`ttnn.two_timescale_limit`), "gd" (:func:`ttnn.full_batch_gd`
+    of an :class:`ttnn.AdditiveNetwork` on a fresh batch per repeat) or "circle"
+    (:func:`ttnn.circle.train` against one teacher: ``gamma``, ``particles``,
+    ``teacher_seed``). ``grid``
     maps settings to lists of values (one dimension each, in order); the other
     settings are fixed by keyword (``m``, ``eta``, ``activation``, ``target``,
     ``h``, ``eps``, ``steps`` or ``tau``, ``noise``, ``snapshots``, …: the
