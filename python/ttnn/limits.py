@@ -219,6 +219,8 @@ def _pieces(breaks: NDArray[np.float64]) -> NDArray[np.float64]:
     return np.concatenate(([0.0], breaks, [1.0]))
 
 
+# The run-time messages of the η → 0 limit keep their former wording (eta='zero'):
+# a sweep stores a refused run's message, and stored values must not change.
 def _check_two_per_piece(u: NDArray[np.float64], breaks: NDArray[np.float64]) -> None:
     edges = _pieces(breaks)
     inside = u[(u >= 0.0) & (u <= 1.0)]
@@ -232,7 +234,7 @@ def _check_two_per_piece(u: NDArray[np.float64], breaks: NDArray[np.float64]) ->
             word = "neuron" if c == 1 else "neurons"
             raise ValueError(
                 f"piece [{edges[i]:g}, {edges[i + 1]:g}] of the target holds {c} {word}; "
-                "the η → 0 limit (limit='zero') needs at least 2 per piece"
+                "the eta='zero' limit needs at least 2 per piece"
             )
 
 
@@ -345,7 +347,7 @@ def _zero_eta_limit(net: Network, target: PiecewiseConstant, tau_end: float, k: 
     if not np.all(np.isfinite(jump)):
         raise ValueError(
             "target has a jump beyond the double range (values of opposite signs near "
-            "±1.8e308); the η → 0 limit's outer layer (limit='zero') holds the jumps"
+            "±1.8e308); the eta='zero' limit's outer layer holds the jumps"
         )
     # The two neurons flanking each break: u^L = max u < v_i, u^R = min u >= v_i.
     left_idx = np.array([np.flatnonzero(u < v)[np.argmax(u[u < v])] for v in breaks], dtype=int)
