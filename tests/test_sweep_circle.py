@@ -49,6 +49,10 @@ def test_a_circle_sweep_is_stored_resumed_and_equals_train(tmp_path: Path) -> No
     xr.testing.assert_identical(again.dataset.drop_vars("wall_time"), ds.drop_vars("wall_time"))
     on_disk = xr.open_zarr(store).load()
     np.testing.assert_array_equal(on_disk.theta.values, ds.theta.values)
+    # Neither chunking nor threads change a run: one run per call, one thread.
+    apart = _sweep(None, chunk=1, threads=1).dataset
+    for name in ("theta", "u", "J_path", "mmd_teacher_path", "run_hash"):
+        np.testing.assert_array_equal(apart[name].values, ds[name].values)
 
     teacher = circle.Teacher(gamma=30.0, particles=48, seed=5)
     for m_i, m in enumerate(GRID["M"]):
