@@ -50,6 +50,13 @@ from ._progress import reporter
 K = TypeVar("K", bound="Kind")
 R = TypeVar("R")
 
+#: The arguments and result of ``Kind.sweep_call``: (run, built) pairs, the thread
+#: count (None: OpenMP's), the core's progress(done, total), per run a result or error.
+Pairs = Sequence[tuple[Any, Any]]
+Threads = int | None
+Report = Callable[[int, int], None] | None
+Outs = Sequence[Any]
+
 #: The types a sweep setting can have (its canonical JSON form: see ``_sweep.spec``).
 SETTING_TYPES = ("int", "real", "str", "strs", "bool", "target", "noise")
 
@@ -256,13 +263,7 @@ class Kind:
         return {}
 
     @classmethod
-    def sweep_call(
-        cls,
-        runs: Sequence[tuple[Any, Any]],
-        context: Any,
-        threads: int | None,
-        progress: Callable[[int, int], None] | None,
-    ) -> Sequence[Any]:
+    def sweep_call(cls, runs: Pairs, context: Any, threads: Threads, progress: Report) -> Outs:
         """Run (run, built) pairs in one call: per run, its result or its exception."""
         raise NotImplementedError
 
@@ -391,4 +392,16 @@ def run_ensemble(
     return collect(outs, mode, lambda i, raw: build(members[i], raw, context))
 
 
-__all__ = ["KINDS", "SETTING_TYPES", "Kind", "kind", "register", "run_ensemble", "setting"]
+__all__ = [
+    "KINDS",
+    "SETTING_TYPES",
+    "Outs",
+    "Pairs",
+    "Report",
+    "Threads",
+    "Kind",
+    "kind",
+    "register",
+    "run_ensemble",
+    "setting",
+]

@@ -26,6 +26,14 @@ def check_net_target(net: object, target: object) -> None:
     check_target(target)
 
 
+def ode_checks(s: Mapping[str, Any]) -> None:
+    """The per-call checks the flow and the limit share (snapshots, target, tolerances)."""
+    check.integer("snapshots", s["snapshots"])
+    make_target(s["target"])
+    check.ode_snapshots(s["snapshots"])
+    check.tolerances(s["rtol"], s["atol"])
+
+
 def ode_context(s: Mapping[str, Any]) -> dict[str, Any]:
     """What the runs of one ODE ensemble call of a sweep share (checked)."""
     return dict(

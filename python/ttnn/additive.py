@@ -23,7 +23,7 @@ from . import _core
 from . import _guard as guard
 from . import _validate as check
 from ._ensemble import check_on_error, collect, networks
-from ._kind import Kind, register, setting
+from ._kind import Kind, Outs, Pairs, Report, Threads, register, setting
 from ._progress import reporter
 from ._result import Result
 from ._sweep import records as rec
@@ -595,13 +595,7 @@ class GDRun(Kind):
         return dict(net=net, X=X, y=y)
 
     @classmethod
-    def sweep_call(
-        cls,
-        runs: Sequence[tuple[Any, Any]],
-        context: Any,
-        threads: int | None,
-        progress: Callable[[int, int], None] | None,
-    ) -> Sequence[Any]:
+    def sweep_call(cls, runs: Pairs, context: Any, threads: Threads, progress: Report) -> Outs:
         return full_batch_gd_ensemble(
             [b["net"] for _, b in runs],
             [b["X"] for _, b in runs],

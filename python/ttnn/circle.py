@@ -26,7 +26,7 @@ from numpy.typing import NDArray
 from . import _core
 from . import _guard as guard
 from . import _validate as check
-from ._kind import Kind, register, run_ensemble, setting
+from ._kind import Kind, Outs, Pairs, Report, Threads, register, run_ensemble, setting
 from ._progress import reporter
 
 if TYPE_CHECKING:
@@ -342,9 +342,7 @@ class CircleSweepRun(CircleRun):
         return CircleRun(**dict(own, seed=seed, init_seed=init_seed))
 
     @classmethod
-    def sweep_call(
-        cls, runs: Sequence[Any], context: Any, threads: int | None, progress: Any
-    ) -> Sequence[Any]:
+    def sweep_call(cls, runs: Pairs, context: Any, threads: Threads, progress: Report) -> Outs:
         return train_ensemble(
             context,
             [run for _, run in runs],

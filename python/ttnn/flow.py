@@ -8,7 +8,7 @@ banded a-block (docs/maths/dynamics.md#stiff-steps).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -18,13 +18,12 @@ from numpy.typing import NDArray
 from . import _core
 from . import _guard as guard
 from . import _validate as check
-from ._kind import Kind, register, setting
-from ._ode import check_net_target, ode_call, ode_context, stats_dict
+from ._kind import Kind, Outs, Pairs, Report, Threads, register, setting
+from ._ode import check_net_target, ode_call, ode_checks, ode_context, stats_dict
 from ._progress import reporter
 from ._sweep import records as rec
-from ._sweep.spec import PAPER_TARGET, make_target, target_breaks
+from ._sweep.spec import PAPER_TARGET, target_breaks
 from ._trajectory import Trajectory
-from .activation import check_activation
 from .network import Network
 from .target import Target, core_target
 
@@ -192,10 +191,7 @@ class FlowRun(Kind):
     def validate(self) -> None:
         s = self.settings()
         self.shared_checks(s)
-        m = check.integer("m", self.m, minimum=1)
-        check.real("eta", self.eta, positive=True)
-        check_activation(self.activation)
-        guard.memory(f"m = {m}", 64 * m, fewer="neurons")
+        m = rec.check_network(s)
         check.ode_snapshots(self.snapshots, m)
         eps = check.real("eps", self.eps, nonneg=True)
         end = rec.slow_length(s, "t_end", eps)
@@ -212,10 +208,7 @@ class FlowRun(Kind):
 
     @staticmethod
     def shared_checks(s: Mapping[str, Any]) -> None:
-        check.integer("snapshots", s["snapshots"])
-        make_target(s["target"])
-        check.ode_snapshots(s["snapshots"])
-        check.tolerances(s["rtol"], s["atol"])
+        ode_checks(s)
         check.flow_method(s["method"])
 
     @classmethod
@@ -228,13 +221,7 @@ class FlowRun(Kind):
         return rec.init_net(self.settings(), init_seed)
 
     @classmethod
-    def sweep_call(
-        cls,
-        runs: Sequence[tuple[Any, Any]],
-        context: Any,
-        threads: int | None,
-        progress: Callable[[int, int], None] | None,
-    ) -> Sequence[Any]:
+    def sweep_call(cls, runs: Pairs, context: Any, threads: Threads, progress: Report) -> Outs:
         return _core.gradient_flow_ensemble(
             eps=[r.eps for r, _ in runs],
             t_end=[r.end for r, _ in runs],

@@ -15,7 +15,7 @@ that reaches its break stops there. L*(u) = Σ_i Δ_i² d_L d_R / (d_L + d_R).
 from __future__ import annotations
 
 import warnings
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -26,13 +26,12 @@ from . import _core
 from . import _guard as guard
 from . import _validate as check
 from ._errors import DivergenceError, IllConditionedWarning
-from ._kind import Kind, register, setting
-from ._ode import check_net_target, ode_call, ode_context, stats_dict
+from ._kind import Kind, Outs, Pairs, Report, Threads, register, setting
+from ._ode import check_net_target, ode_call, ode_checks, ode_context, stats_dict
 from ._progress import reporter
 from ._sweep import records as rec
 from ._sweep.spec import PAPER_TARGET, make_target, target_breaks
 from ._trajectory import Trajectory
-from .activation import check_activation
 from .network import Network
 from .target import PiecewiseConstant, Target, core_target
 
@@ -420,10 +419,7 @@ class LimitRun(Kind):
     def validate(self) -> None:
         s = self.settings()
         self.shared_checks(s)
-        m = check.integer("m", self.m, minimum=1)
-        check.real("eta", self.eta, positive=True)
-        check_activation(self.activation)
-        guard.memory(f"m = {m}", 64 * m, fewer="neurons")
+        m = rec.check_network(s)
         check.ode_snapshots(self.snapshots, m)
         end = rec.slow_length(s, "tau_end", 1.0)
         check.time_span("tau_end" if self.tau_end is not None else "tau", end)
@@ -439,10 +435,7 @@ class LimitRun(Kind):
 
     @staticmethod
     def shared_checks(s: Mapping[str, Any]) -> None:
-        check.integer("snapshots", s["snapshots"])
-        make_target(s["target"])
-        check.ode_snapshots(s["snapshots"])
-        check.tolerances(s["rtol"], s["atol"])
+        ode_checks(s)
         check.limit_method(s["method"])
         check.real("ridge", s["ridge"], nonneg=True)
         if s["limit"] not in ("finite", "zero"):
@@ -470,13 +463,7 @@ class LimitRun(Kind):
         return rec.init_net(self.settings(), init_seed)
 
     @classmethod
-    def sweep_call(
-        cls,
-        runs: Sequence[tuple[Any, Any]],
-        context: Any,
-        threads: int | None,
-        progress: Callable[[int, int], None] | None,
-    ) -> Sequence[Any]:
+    def sweep_call(cls, runs: Pairs, context: Any, threads: Threads, progress: Report) -> Outs:
         if context["limit"] == "finite":
             return _core.finite_eta_limit_ensemble(
                 tau_end=[r.end for r, _ in runs],

@@ -15,12 +15,11 @@ from . import _core
 from . import _guard as guard
 from . import _validate as check
 from ._ensemble import check_on_error, collect, networks
-from ._kind import Kind, register, setting
+from ._kind import Kind, Outs, Pairs, Report, Threads, register, setting
 from ._progress import reporter
 from ._sweep import records as rec
 from ._sweep.spec import PAPER_TARGET, make_noise, make_target, target_breaks
 from ._trajectory import Trajectory
-from .activation import check_activation
 from .network import Network
 from .noise import Noise, UniformNoise, noise_spec
 from .target import Target, check_target, core_target
@@ -565,11 +564,9 @@ class SGDRun(Kind):
     def validate(self) -> None:
         # The checks shared by one ensemble call first, then the run's own: the
         # first failing one names its setting (the order of the messages is kept).
-        self.shared_checks(self.settings())
-        m = check.integer("m", self.m, minimum=1)
-        check.real("eta", self.eta, positive=True)
-        check_activation(self.activation)
-        guard.memory(f"m = {m}", 64 * m, fewer="neurons")
+        s = self.settings()
+        self.shared_checks(s)
+        m = rec.check_network(s)
         batch = check.batch("batch", self.batch)
         h = check.real("h", self.h, positive=True)
         eps = check.real("eps", self.eps, nonneg=True)
@@ -577,7 +574,7 @@ class SGDRun(Kind):
             steps = check.integer("steps", self.steps, minimum=0)
             rec.bound_work("steps", steps, float(steps) * batch * m, "neuron-steps")
         else:
-            raw = rec.slow_length(self.settings(), "steps", eps * h)
+            raw = rec.slow_length(s, "steps", eps * h)
             rec.bound_work(
                 "tau", self.tau, raw * batch * m, f"neuron-steps (tau / (eps h) = {raw:.3g})"
             )
@@ -639,13 +636,7 @@ class SGDRun(Kind):
         return built
 
     @classmethod
-    def sweep_call(
-        cls,
-        runs: Sequence[tuple[Any, Any]],
-        context: Any,
-        threads: int | None,
-        progress: Callable[[int, int], None] | None,
-    ) -> Sequence[Any]:
+    def sweep_call(cls, runs: Pairs, context: Any, threads: Threads, progress: Report) -> Outs:
         built = [b for _, b in runs]
         sampling: dict[str, Any] = (
             dict(

@@ -11,8 +11,10 @@ from typing import Any
 
 import numpy as np
 
+from .. import _guard as guard
 from .. import _validate as check
 from .._errors import DivergenceError, StepLimitError
+from ..activation import check_activation
 from ..network import Network
 
 Record = dict[str, Any]
@@ -45,6 +47,16 @@ def from_error(exc: BaseException) -> Record:
     if isinstance(exc, StepLimitError):
         return failed("step_limit", str(exc))
     return refused(exc)
+
+
+def check_network(s: Mapping[str, Any]) -> int:
+    """Check a run's network settings (m, eta, activation, the memory of m neurons);
+    returns m."""
+    m = check.integer("m", s["m"], minimum=1)
+    check.real("eta", s["eta"], positive=True)
+    check_activation(s["activation"])
+    guard.memory(f"m = {m}", 64 * m, fewer="neurons")
+    return m
 
 
 def init_net(s: Mapping[str, Any], init_seed: int) -> Network:
