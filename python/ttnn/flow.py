@@ -18,11 +18,10 @@ from numpy.typing import NDArray
 from . import _core
 from . import _guard as guard
 from . import _validate as check
-from ._kind import Kind, Outs, Pairs, Report, Threads, register, setting
-from ._ode import check_net_target, ode_call, ode_checks, ode_context, stats_dict
+from ._kind import Outs, Pairs, Report, Threads, register, setting
+from ._ode import OdeRun, check_net_target, ode_call, ode_checks, ode_context, stats_dict
 from ._progress import reporter
 from ._sweep import records as rec
-from ._sweep.spec import PAPER_TARGET, target_breaks
 from ._trajectory import Trajectory
 from .network import Network
 from .target import Target, core_target
@@ -161,7 +160,7 @@ def gradient_flow(
 
 @register
 @dataclass(frozen=True, kw_only=True)
-class FlowRun(Kind):
+class FlowRun(OdeRun):
     """One gradient flow of a sweep (:func:`ttnn.sweep` ``"flow"``): ``Network.init(m,
     eta, activation)`` from the run's init_seed, integrated to ``t_end`` (or to
     ``tau / eps``), validated when built, naming the setting."""
@@ -171,43 +170,18 @@ class FlowRun(Kind):
     time_axis: ClassVar[str] = "t"
     slow_time: ClassVar[str] = "tau"
 
-    m: int = setting(20, type="int")
-    eta: float = setting(4e-3, type="real")
-    activation: str = setting("cubic", type="str")
-    # The ODE kinds store 100 snapshots, as ttnn.gradient_flow does: an adaptive
-    # integrator's path costs little to keep.
-    snapshots: int = setting(100, type="int", per_call=True)
-    target: dict[str, Any] = setting(PAPER_TARGET, type="target", fixed_only=True)
     eps: float = setting(1.0, type="real")
     t_end: float | None = setting(None, type="real", length=True)
     tau: float | None = setting(None, type="real", length=True)
-    rtol: float = setting(1e-8, type="real", per_call=True)
-    atol: float = setting(1e-10, type="real", per_call=True)
-    max_steps: int = setting(check.DEFAULT_MAX_STEPS, type="int", optional=True, per_call=True)
-    method: str = setting("auto", type="str", optional=True, per_call=True)
 
-    end: float = field(init=False, default=0.0, repr=False, compare=False)
-
-    def validate(self) -> None:
-        s = self.settings()
-        self.shared_checks(s)
-        m = rec.check_network(s)
-        check.ode_snapshots(self.snapshots, m)
+    def _end(self, s: Mapping[str, Any]) -> float:
         eps = check.real("eps", self.eps, nonneg=True)
         end = rec.slow_length(s, "t_end", eps)
         check.time_span("t_end" if self.t_end is not None else "tau / eps", end)
-        self._set("end", end)
+        return end
 
-    @property
-    def length(self) -> float:  # type: ignore[override]
-        return self.end
-
-    @property
-    def sweep_cost(self) -> float:
-        return self.end * (self.m + 4)
-
-    @staticmethod
-    def shared_checks(s: Mapping[str, Any]) -> None:
+    @classmethod
+    def shared_checks(cls, s: Mapping[str, Any]) -> None:
         ode_checks(s)
         check.flow_method(s["method"])
 
@@ -216,9 +190,6 @@ class FlowRun(Kind):
         s = {**cls.sweep_optional(), **settings}
         cls.shared_checks(s)
         return ode_context(s)
-
-    def sweep_build(self, init_seed: int, seed: int, context: Any) -> Network:
-        return rec.init_net(self.settings(), init_seed)
 
     @classmethod
     def sweep_call(cls, runs: Pairs, context: Any, threads: Threads, progress: Report) -> Outs:
@@ -229,13 +200,5 @@ class FlowRun(Kind):
         )
 
     @classmethod
-    def sweep_record(cls, run: Any, built: Any, out: Any, context: Any) -> dict[str, Any]:
-        return rec.trajectory(out.u, out.a, out.l2, out.t, context["breaks"], 2 * built.eta)
-
-    @classmethod
     def sweep_slow_scale(cls, settings: Mapping[str, Any]) -> float:
         return float(settings["eps"])
-
-    @classmethod
-    def sweep_breaks(cls, settings: Mapping[str, Any]) -> NDArray[np.float64]:
-        return target_breaks(settings["target"])

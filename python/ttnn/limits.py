@@ -26,11 +26,11 @@ from . import _core
 from . import _guard as guard
 from . import _validate as check
 from ._errors import DivergenceError, IllConditionedWarning
-from ._kind import Kind, Outs, Pairs, Report, Threads, register, setting
-from ._ode import check_net_target, ode_call, ode_checks, ode_context, stats_dict
+from ._kind import Outs, Pairs, Report, Threads, register, setting
+from ._ode import OdeRun, check_net_target, ode_call, ode_checks, ode_context, stats_dict
 from ._progress import reporter
 from ._sweep import records as rec
-from ._sweep.spec import PAPER_TARGET, make_target, target_breaks
+from ._sweep.spec import make_target, target_breaks
 from ._trajectory import Trajectory
 from .network import Network
 from .target import PiecewiseConstant, Target, core_target
@@ -389,7 +389,7 @@ def _zero_eta_limit(net: Network, target: PiecewiseConstant, tau_end: float, k: 
 
 @register
 @dataclass(frozen=True, kw_only=True)
-class LimitRun(Kind):
+class LimitRun(OdeRun):
     """One two-timescale limit of a sweep (:func:`ttnn.sweep` ``"limit"``): from the
     positions of ``Network.init(m, eta, activation)`` (the run's init_seed) to slow
     time ``tau_end`` (or ``tau``); ``limit`` is ``"finite"`` (the core's ensemble) or
@@ -400,41 +400,18 @@ class LimitRun(Kind):
     time_axis: ClassVar[str] = "tau"
     slow_time: ClassVar[str] = "="
 
-    m: int = setting(20, type="int")
-    eta: float = setting(4e-3, type="real")
-    activation: str = setting("cubic", type="str")
-    snapshots: int = setting(100, type="int", per_call=True)
-    target: dict[str, Any] = setting(PAPER_TARGET, type="target", fixed_only=True)
     tau_end: float | None = setting(None, type="real", length=True)
     tau: float | None = setting(None, type="real", length=True)
     limit: str = setting("finite", type="str", per_call=True)
     ridge: float = setting(0.0, type="real", per_call=True)
-    rtol: float = setting(1e-8, type="real", per_call=True)
-    atol: float = setting(1e-10, type="real", per_call=True)
-    max_steps: int = setting(check.DEFAULT_MAX_STEPS, type="int", optional=True, per_call=True)
-    method: str = setting("auto", type="str", optional=True, per_call=True)
 
-    end: float = field(init=False, default=0.0, repr=False, compare=False)
-
-    def validate(self) -> None:
-        s = self.settings()
-        self.shared_checks(s)
-        m = rec.check_network(s)
-        check.ode_snapshots(self.snapshots, m)
+    def _end(self, s: Mapping[str, Any]) -> float:
         end = rec.slow_length(s, "tau_end", 1.0)
         check.time_span("tau_end" if self.tau_end is not None else "tau", end)
-        self._set("end", end)
+        return end
 
-    @property
-    def length(self) -> float:  # type: ignore[override]
-        return self.end
-
-    @property
-    def sweep_cost(self) -> float:
-        return self.end * (self.m + 4)
-
-    @staticmethod
-    def shared_checks(s: Mapping[str, Any]) -> None:
+    @classmethod
+    def shared_checks(cls, s: Mapping[str, Any]) -> None:
         ode_checks(s)
         check.limit_method(s["method"])
         check.real("ridge", s["ridge"], nonneg=True)
@@ -458,9 +435,6 @@ class LimitRun(Kind):
                 settings=s,
             )
         return dict(ode_context(s), limit="finite", ridge=check.real("ridge", s["ridge"]))
-
-    def sweep_build(self, init_seed: int, seed: int, context: Any) -> Network:
-        return rec.init_net(self.settings(), init_seed)
 
     @classmethod
     def sweep_call(cls, runs: Pairs, context: Any, threads: Threads, progress: Report) -> Outs:
@@ -489,11 +463,3 @@ class LimitRun(Kind):
             except (DivergenceError, ValueError, TypeError) as exc:
                 outs.append(exc)
         return outs
-
-    @classmethod
-    def sweep_record(cls, run: Any, built: Any, out: Any, context: Any) -> dict[str, Any]:
-        return rec.trajectory(out.u, out.a, out.l2, out.tau, context["breaks"], 2 * built.eta)
-
-    @classmethod
-    def sweep_breaks(cls, settings: Mapping[str, Any]) -> NDArray[np.float64]:
-        return target_breaks(settings["target"])
