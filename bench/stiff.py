@@ -25,9 +25,20 @@ for _var in ("OMP_NUM_THREADS", "NUMBA_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MK
 
 import time  # noqa: E402
 import warnings  # noqa: E402
+from functools import partial  # noqa: E402
 
 import numpy as np  # noqa: E402
-from _common import git_commit, header_lines, load_average, load_note, write_section  # noqa: E402
+from _common import (  # noqa: E402
+    git_commit,
+    header_lines,
+    interleaved,
+    load_average,
+    load_note,
+    median,
+    median_time,
+    timed,
+    write_section,
+)
 from scipy.integrate import solve_ivp  # noqa: E402
 
 import ttnn  # noqa: E402
@@ -44,15 +55,6 @@ SCIPY_BUDGET = 120.0  # seconds of wall time given to scipy BDF
 def spread(m: int, seed: int = 0) -> np.ndarray:
     rng = np.random.default_rng(seed)
     return (np.arange(m) + 0.5 + 0.3 * rng.uniform(-1, 1, m)) / m
-
-
-def median_time(run, repeats: int) -> float:
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        run()
-        times.append(time.perf_counter() - t0)
-    return float(np.median(times))
 
 
 class Budget(Exception):
@@ -87,9 +89,9 @@ def main() -> None:
     net = ttnn.Network.init(200, ETA, seed=0)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ttnn.IllConditionedWarning)
-        t0 = time.perf_counter()
-        lim = ttnn.two_timescale_limit(net, tgt8, 2.0, snapshots=5, ridge=1e-10)
-        t_ttnn = time.perf_counter() - t0
+        t_ttnn, lim = timed(
+            lambda: ttnn.two_timescale_limit(net, tgt8, 2.0, snapshots=5, ridge=1e-10)
+        )
     print("ttnn limit", t_ttnn, lim.stats, flush=True)
 
     brk, val = np.asarray(tgt8.breaks), np.asarray(tgt8.values)
@@ -123,23 +125,22 @@ def main() -> None:
     ):
         net_m = ttnn.Network.init(m, ETA, seed=0)
         ridge_m = 0.0 if tgt_m is tgt else 1e-10
-        times_m: dict[str, list[float]] = {k: [] for k in ("rk45", "rosenbrock", "auto")}
-        out_m = {}
-        for _ in range(3):
-            for meth in times_m:
-                with warnings.catch_warnings():
-                    warnings.simplefilter("ignore", ttnn.IllConditionedWarning)
-                    t0 = time.perf_counter()
-                    out_m[meth] = ttnn.two_timescale_limit(
-                        net_m, tgt_m, tau_m, snapshots=5, ridge=ridge_m, method=meth
-                    )
-                    times_m[meth].append(time.perf_counter() - t0)
+        out_m: dict = {}
+
+        def run(
+            meth: str, net_m=net_m, tgt_m=tgt_m, tau_m=tau_m, ridge_m=ridge_m, out_m=out_m
+        ) -> None:
+            out_m[meth] = ttnn.two_timescale_limit(
+                net_m, tgt_m, tau_m, snapshots=5, ridge=ridge_m, method=meth
+            )
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ttnn.IllConditionedWarning)
+            times_m = interleaved({k: partial(run, k) for k in ("rk45", "rosenbrock", "auto")}, 3)
         for meth, ts in times_m.items():
             st = out_m[meth].stats
             diff = float(np.max(np.abs(out_m[meth].u - out_m["rk45"].u)))
-            method_rows.append(
-                (m, name, meth, float(np.median(ts)), st, out_m[meth].limit_loss[-1], diff)
-            )
+            method_rows.append((m, name, meth, median(ts), st, out_m[meth].limit_loss[-1], diff))
             print(method_rows[-1], flush=True)
     load_after = load_average()
 

@@ -32,7 +32,17 @@ for _var in ("OMP_NUM_THREADS", "NUMBA_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MK
 import time  # noqa: E402
 
 import numpy as np  # noqa: E402
-from _common import git_commit, header_lines, load_average, load_note, verdict, write_section  # noqa: E402
+from _common import (  # noqa: E402
+    git_commit,
+    header_lines,
+    load_average,
+    load_note,
+    median,
+    median_timed,
+    timed,
+    verdict,
+    write_section,
+)
 from scipy.integrate import solve_ivp  # noqa: E402
 
 import ttnn  # noqa: E402
@@ -52,15 +62,6 @@ REF_BUDGET, CORE_BUDGET = 30.0, 150.0
 
 class Budget(Exception):
     pass
-
-
-def median_run(run, repeats: int):
-    times, out = [], None
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        out = run()
-        times.append(time.perf_counter() - t0)
-    return float(np.median(times)), out
 
 
 def scipy_run(
@@ -126,13 +127,13 @@ def main() -> None:
     tgt = ttnn.PiecewiseConstant.paper()
     net = ttnn.Network.init(20, ETA, seed=0)
     kw = {"eps": 1.0, "snapshots": 2, "rtol": RTOL, "atol": ATOL}
-    t_ros, ros = median_run(
+    t_ros, ros = median_timed(
         lambda: ttnn.gradient_flow(net, tgt, t_end=T_STIFF, method="rosenbrock", **kw), REPEATS
     )
     print("rosenbrock", t_ros, ros.stats, ros.l2, flush=True)
-    t_rk, rk = median_run(lambda: ttnn.gradient_flow(net, tgt, t_end=T_RK, **kw), 1)
+    t_rk, rk = median_timed(lambda: ttnn.gradient_flow(net, tgt, t_end=T_RK, **kw), 1)
     print("rk45 to", T_RK, t_rk, rk.stats, flush=True)
-    t_ros100, ros100 = median_run(
+    t_ros100, ros100 = median_timed(
         lambda: ttnn.gradient_flow(net, tgt, t_end=T_RK, method="rosenbrock", **kw), REPEATS
     )
     d100 = np.max(np.abs(np.hstack((ros100.a, ros100.u)) - np.hstack((rk.a, rk.u))))
@@ -157,20 +158,18 @@ def main() -> None:
     # The load drifts within minutes: alternate the runs, medians over all of them.
     rk_times, w_times, e1_times, auto_times = [], [], [], []
     for _ in range(REPEATS):
-        dt, big_rk = median_run(rk_short, 1)
+        dt, big_rk = timed(rk_short)
         rk_times.append(dt)
-        dt, big_w = median_run(w_short, 1)
+        dt, big_w = timed(w_short)
         w_times.append(dt)
     for _ in range(2):
-        dt, e1 = median_run(w_e1, 1)
+        dt, e1 = timed(w_e1)
         e1_times.append(dt)
-        dt, e1_auto = median_run(auto_e1, 1)
+        dt, e1_auto = timed(auto_e1)
         auto_times.append(dt)
-        dt, _ = median_run(rk_short, 1)
+        dt, _ = timed(rk_short)
         rk_times.append(dt)
-    t_big_rk, t_big_w, t_e1, t_auto = (
-        float(np.median(x)) for x in (rk_times, w_times, e1_times, auto_times)
-    )
+    t_big_rk, t_big_w, t_e1, t_auto = (median(x) for x in (rk_times, w_times, e1_times, auto_times))
     d_big = np.max(np.abs(np.hstack((big_w.a, big_w.u)) - np.hstack((big_rk.a, big_rk.u))))
     print("big rk", rk_times, big_rk.stats, flush=True)
     print("big w", w_times, big_w.stats, d_big, flush=True)
