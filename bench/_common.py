@@ -13,6 +13,7 @@ import datetime
 import os
 import platform
 import shlex
+import statistics
 import subprocess
 import sys
 import time
@@ -21,11 +22,21 @@ from functools import partial
 from pathlib import Path
 from typing import TypeVar
 
-import numpy as np
-
 HERE = Path(__file__).resolve().parent
 # Smoke runs of the scripts point this elsewhere so that RESULTS.md keeps the measured tables.
 RESULTS = Path(os.environ.get("TTNN_BENCH_RESULTS", HERE / "RESULTS.md"))
+
+THREAD_VARS = ("OMP_NUM_THREADS", "NUMBA_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+
+
+def one_thread(keep: Sequence[str] = ()) -> None:
+    """One thread for OpenMP (ttnn), Numba and BLAS, so that ttnn and its peers compare on
+    one core. Call it before NumPy, Numba or ttnn is imported (each reads its variable once,
+    at import); this module imports none of them. ``keep`` names variables left alone."""
+    for var in THREAD_VARS:
+        if var not in keep:
+            os.environ[var] = "1"
+
 
 Clock = Callable[[], float]
 T = TypeVar("T")
@@ -51,7 +62,7 @@ def wall_and_cpu(run: Callable[[], T]) -> tuple[float, float, T]:
 
 
 def median(xs: Sequence[float]) -> float:
-    return float(np.median(xs))
+    return float(statistics.median(xs))
 
 
 def median_time(run: Callable[[], object], repeats: int, clock: Clock = time.perf_counter) -> float:
@@ -130,6 +141,31 @@ def calibrate(
     return int(min(n_max, max(n0, round(n * target_s / t))))
 
 
+class OutOfBudget(Exception):
+    """Raised by a Budgeted right-hand side once its wall-time budget is spent."""
+
+
+class Budgeted:
+    """A right-hand side f(t, y) for a peer's solver (scipy ``solve_ivp``) that stops the
+    solver by raising OutOfBudget once ``seconds`` of wall time have passed since it was
+    made, counting its calls and the furthest t it was asked for."""
+
+    def __init__(self, f: Callable[[float, T], T], seconds: float) -> None:
+        self.f, self.seconds = f, seconds
+        self.calls, self.reached = 0, 0.0
+        self.start = time.perf_counter()
+
+    def elapsed(self) -> float:
+        return time.perf_counter() - self.start
+
+    def __call__(self, t: float, y: T) -> T:
+        if self.elapsed() > self.seconds:
+            raise OutOfBudget
+        self.reached = max(self.reached, t)
+        self.calls += 1
+        return self.f(t, y)
+
+
 # ---------------------------------------------------------------------------------------------
 # Machine, load and RESULTS.md sections
 
@@ -162,13 +198,19 @@ def machine_line() -> str:
     return f"{platform.platform()}, {os.cpu_count()} logical CPUs, CPU model `{cpu_model()}`"
 
 
-def header_lines() -> list[str]:
-    """The date, command and machine lines that open every section of RESULTS.md."""
-    return [
+def header_lines(load: tuple[float, float] | None = None, note: str = "") -> list[str]:
+    """The date, command and machine lines that open every section of RESULTS.md; given the
+    1-minute load average before and after the bench, also the commit (with ``note``, e.g.
+    "one thread") and load lines."""
+    lines = [
         f"- Date: {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M UTC}",
         f"- Command: `{shlex.join(['python', *sys.argv])}` (interpreter `{sys.executable}`)",
         f"- Machine: {machine_line()}",
     ]
+    if load is not None:
+        lines.append(f"- Commit: `{git_commit()}`" + (f"; {note}." if note else "."))
+        lines.append(load_line(*load))
+    return lines
 
 
 def load_average() -> float:
@@ -197,8 +239,11 @@ def verdict(ok: bool) -> str:
     return "**met**" if ok else "**NOT met**"
 
 
-def write_section(section: str, text: str) -> Path:
-    """Replace the section titled ``section`` of RESULTS.md, keeping the others."""
+def write_section(section: str, text: str | list[str]) -> Path:
+    """Replace the section titled ``section`` of RESULTS.md (or of $TTNN_BENCH_RESULTS),
+    keeping the others; ``text`` is the section, or its lines. Says where it wrote."""
+    if not isinstance(text, str):
+        text = "\n".join(text) + "\n"
     path = RESULTS
     old = path.read_text() if path.exists() else "# ttnn benchmarks\n"
     start = old.find(section)
@@ -209,4 +254,5 @@ def write_section(section: str, text: str) -> Path:
         tail = "" if nxt < 0 else old[nxt:]
         new = old[:start] + text.rstrip("\n") + "\n" + tail
     path.write_text(new.rstrip("\n") + "\n")
+    print(f"wrote {section!r} to {path}")
     return path

@@ -16,10 +16,9 @@ Run from the repository root with ``python bench/large_m.py``. One thread. It wr
 4. One banded a*(u) at m = 10⁴, η = 4e-4, spread neurons (median of 21). Goal ≤ 20 ms.
 """
 
-import os
+from _common import one_thread
 
-for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-    os.environ[_var] = "1"
+one_thread()  # before NumPy, Numba or ttnn is imported
 
 import warnings  # noqa: E402
 

@@ -118,8 +118,7 @@ def main() -> None:
         "",
         f"Load average (1 min) {before:.1f} before, {after:.1f} after: {load_note(before, after)}.",
     ]
-    path = write_section(SECTION, "\n".join(lines) + "\n")
-    print(f"wrote {path}")
+    write_section(SECTION, lines)
 
 
 if __name__ == "__main__":

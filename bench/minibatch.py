@@ -26,14 +26,14 @@ B = 256 at m = 10^4), and m = 20 online SGD with ``threads`` at its default agai
 ``threads=1`` (the goal: >= 0.97x).
 """
 
-import os
 import sys
 
-# One thread, except for --threads, where the default thread count is under test.
-for _var in ("OMP_NUM_THREADS", "NUMBA_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-    if "--threads" not in sys.argv or _var != "OMP_NUM_THREADS":
-        os.environ[_var] = "1"
+from _common import one_thread
 
+# One thread, except for --threads, where OpenMP's default thread count is under test.
+one_thread(keep=("OMP_NUM_THREADS",) if "--threads" in sys.argv else ())
+
+import os  # noqa: E402
 import platform  # noqa: E402
 import time  # noqa: E402
 from functools import partial  # noqa: E402
@@ -54,14 +54,10 @@ from _common import (  # noqa: E402
 
 try:
     import numba
-    from numba import njit
 except ImportError:  # --threads times ttnn alone
     if "--threads" not in sys.argv:
         raise
-
-    def njit(*args, **kwargs):
-        return lambda f: f
-
+from _numba_peer import dsigma, njit, sigma  # noqa: E402
 
 import ttnn  # noqa: E402
 
@@ -75,26 +71,6 @@ CHECK_STEPS = 2_000
 AGREE_TOL = 1e-9
 GOALS = {20: 3.0, 1000: 20.0}
 SECTION = "## Mini-batch SGD (bench/minibatch.py)"
-
-
-@njit(cache=False)
-def _sigma(z):
-    if z <= -0.5:
-        return 0.0
-    if z >= 0.5:
-        return 1.0
-    if z <= 0.0:
-        return 4.0 * (z + 0.5) ** 3
-    return 1.0 - 4.0 * (0.5 - z) ** 3
-
-
-@njit(cache=False)
-def _dsigma(z):
-    if z <= -0.5 or z >= 0.5:
-        return 0.0
-    if z <= 0.0:
-        return 12.0 * (z + 0.5) ** 2
-    return 12.0 * (0.5 - z) ** 2
 
 
 @njit(cache=False)
@@ -113,13 +89,13 @@ def minibatch_numba(a, u, eta, eps, h, x, y, batch):
             xb = x[b]
             f = a[0]
             for j in range(m):
-                f += a[j + 1] * _sigma((xb - u[j]) / eta)
+                f += a[j + 1] * sigma((xb - u[j]) / eta)
             r = 2.0 * (f - y[b])
             ga[0] += r
             for j in range(m):
                 z = (xb - u[j]) / eta
-                ga[j + 1] += r * _sigma(z)
-                gu[j] += r * a[j + 1] * _dsigma(z) / eta
+                ga[j + 1] += r * sigma(z)
+                gu[j] += r * a[j + 1] * dsigma(z) / eta
         c = h / batch
         for j in range(m + 1):
             a[j] -= c * ga[j]
@@ -292,9 +268,8 @@ def main():
         f"samples/s ({relu_rates['ttnn'] / relu_rates['numba']:.1f}×; they agree to "
         f"{relu_agree:.1e} after 20,000 steps at ε = 0.01).",
     ]
-    path = write_section(SECTION, "\n".join(lines) + "\n")
     print("\n".join(lines))
-    print(f"wrote {path}")
+    write_section(SECTION, lines)
 
 
 THREADS_SECTION = "## Threads inside one SGD run (bench/minibatch.py --threads)"
@@ -406,9 +381,8 @@ def threads_main():
             "measure the machine's load, not the split. (`threads=None` stays serial on a "
             "busy machine for this reason.) The speedups need a run on an idle machine.",
         ]
-    path = write_section(THREADS_SECTION, "\n".join(lines) + "\n")
     print("\n".join(lines))
-    print(f"wrote {path}")
+    write_section(THREADS_SECTION, lines)
 
 
 if __name__ == "__main__":

@@ -19,11 +19,11 @@ are interleaved across the methods (so a change in machine load hits all of them
 medians are reported.
 """
 
-import os
+from _common import one_thread
 
-for _var in ("OMP_NUM_THREADS", "NUMBA_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-    os.environ[_var] = "1"
+one_thread()  # before NumPy, Numba or ttnn is imported
 
+import os  # noqa: E402
 import platform  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
@@ -43,6 +43,7 @@ from _common import (  # noqa: E402
     verdict,
     write_section,
 )
+from _numba_peer import dsigma, sigma  # noqa: E402
 from numba import njit  # noqa: E402
 from scipy import integrate  # noqa: E402
 
@@ -107,26 +108,6 @@ def sgd_numpy(a, u, eta, eps, h, x, y):
 
 
 @njit(cache=False)
-def _sigma_nb(z):
-    if z <= -0.5:
-        return 0.0
-    if z >= 0.5:
-        return 1.0
-    if z <= 0.0:
-        return 4.0 * (z + 0.5) ** 3
-    return 1.0 - 4.0 * (0.5 - z) ** 3
-
-
-@njit(cache=False)
-def _dsigma_nb(z):
-    if z <= -0.5 or z >= 0.5:
-        return 0.0
-    if z <= 0.0:
-        return 12.0 * (z + 0.5) ** 2
-    return 12.0 * (0.5 - z) ** 2
-
-
-@njit(cache=False)
 def sgd_numba(a, u, eta, eps, h, x, y):
     # The straightforward O(m) loop, written for speed: 1/eta hoisted, sigma and sigma'
     # computed once per neuron into scratch arrays, then the update (from the pre-step a).
@@ -141,8 +122,8 @@ def sgd_numba(a, u, eta, eps, h, x, y):
         f = a[0]
         for j in range(m):
             z = (xp - u[j]) * inv_eta
-            s[j] = _sigma_nb(z)
-            ds[j] = _dsigma_nb(z) * inv_eta
+            s[j] = sigma(z)
+            ds[j] = dsigma(z) * inv_eta
             f += a[j + 1] * s[j]
         hr = h * 2.0 * (f - y[p])
         a[0] -= hr

@@ -24,19 +24,17 @@ One thread. It writes (or updates) the section
 About 5-7 minutes on the shared 2-core machine.
 """
 
-import os
+from _common import one_thread
 
-for _var in ("OMP_NUM_THREADS", "NUMBA_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-    os.environ[_var] = "1"
+one_thread()  # before NumPy, Numba or ttnn is imported
 
-import time  # noqa: E402
 
 import numpy as np  # noqa: E402
 from _common import (  # noqa: E402
-    git_commit,
+    Budgeted,
+    OutOfBudget,
     header_lines,
     load_average,
-    load_note,
     median,
     median_timed,
     timed,
@@ -60,10 +58,6 @@ M_BIG, EPS_BIG, T_BIG, T_E1 = 1000, 2e-5, 5.0, 1750.0
 REF_BUDGET, CORE_BUDGET = 30.0, 150.0
 
 
-class Budget(Exception):
-    pass
-
-
 def scipy_run(
     method: str,
     net: ttnn.Network,
@@ -81,29 +75,20 @@ def scipy_run(
         def flow_rhs(y):
             return ref.flow_rhs(y, eps, net.eta, brk, val)
 
-    reached, calls = [0.0], [0]
-    start = time.perf_counter()
-
-    def rhs(t, y):
-        if time.perf_counter() - start > budget:
-            raise Budget
-        reached[0] = max(reached[0], t)
-        calls[0] += 1
-        return flow_rhs(y)
-
+    rhs = Budgeted(lambda t, y: flow_rhs(y), budget)
     y0 = np.concatenate((net.a, net.u))
     try:
         sol = solve_ivp(rhs, (0.0, t_end), y0, method=method, rtol=RTOL, atol=ATOL)
         final = net.replace(a=sol.y[: net.m + 1, -1], u=sol.y[net.m + 1 :, -1])
         return (
-            f"finished in {time.perf_counter() - start:.1f} s (status {sol.status}), "
-            f"{sol.t.size - 1} steps, {calls[0]} right-hand sides, final L = "
+            f"finished in {rhs.elapsed():.1f} s (status {sol.status}), "
+            f"{sol.t.size - 1} steps, {rhs.calls} right-hand sides, final L = "
             f"{ttnn.l2_error(final, tgt):.6g}"
         )
-    except Budget:
+    except OutOfBudget:
         return (
-            f"stopped after the {budget:.0f} s budget at t = {reached[0]:.4g} of "
-            f"{t_end:g} ({calls[0]} right-hand sides)"
+            f"stopped after the {budget:.0f} s budget at t = {rhs.reached:.4g} of "
+            f"{t_end:g} ({rhs.calls} right-hand sides)"
         )
 
 
@@ -187,11 +172,8 @@ def main() -> None:
     print(big_notes, flush=True)
     load_after = load_average()
 
-    lines = [SECTION, ""]
-    lines += header_lines()
+    lines = [SECTION, "", *header_lines((load_before, load_after), "one thread")]
     lines += [
-        f"- Commit: `{git_commit()}`; one thread. Load average (1 min) {load_before:.1f} before, "
-        f"{load_after:.1f} after: {load_note(load_before, load_after)}.",
         "",
         f"**m = 20, ε = 1, t_end = 10⁴** (`Network.init(20, 4e-3, seed=0)`, paper target, "
         f"rtol = {RTOL:g}, atol = {ATOL:g}):",
@@ -243,8 +225,7 @@ def main() -> None:
         "explicit flow measured on an idle machine) is judged by the interleaved ratio above;"
         " the absolute times are comparable only between runs on an idle machine.",
     ]
-    path = write_section(SECTION, "\n".join(lines) + "\n")
-    print(f"wrote {path}")
+    write_section(SECTION, lines)
 
 
 if __name__ == "__main__":
