@@ -59,9 +59,9 @@ public:
             st.rhs_calls += n;
             have_jacobian_ = true;
         }
-        // A pass over an n × n matrix takes ~0.5 s at n = 20 001 (a solve, a
-        // copy), and the first one, which touches fresh pages, was 16 s:
-        // poll between solves, and build W by blocks of columns.
+        // At the largest n a single pass over an n × n matrix (a solve, a copy,
+        // above all the first one, which touches fresh pages) outlasts the
+        // Ctrl-C bound: poll between solves, and build W by blocks of columns.
         const auto stop = [&] {
             if (poll_ && poll_()) throw Interrupted{};
         };
