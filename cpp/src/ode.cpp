@@ -250,6 +250,7 @@ std::vector<Eigen::VectorXd> ode_integrate(OdeStepper& first, const Eigen::Vecto
                     h = ode_initial_step(y, stepper->f, opt);
                     err_prev = 1e-4;
                     if (opt.max_steps > 0) {
+                        // At least 1: a step_limit of 0 would mean no limit.
                         steps_from = used;
                         step_limit = std::max<std::int64_t>(1, opt.max_steps - used);
                     }
