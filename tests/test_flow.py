@@ -238,6 +238,21 @@ def test_auto_goes_implicit_on_the_stiff_flow_and_matches_rosenbrock():
     assert err < 1e-5, err
 
 
+def test_a_step_limit_after_the_switch_names_the_callers_max_steps():
+    # "auto" counts max_steps over both methods, and the error names the caller's
+    # bound, not what was left of it at the switch.
+    tgt = ttnn.PiecewiseConstant.paper()
+    net = ttnn.Network.init(m=20, eta=4e-3, seed=0)
+    kw = {"eps": 1.0, "t_end": 1e3, "snapshots": 5}
+    with pytest.raises(ttnn.StepLimitError, match=r"max_steps = 400 steps") as info:
+        ttnn.gradient_flow(net, tgt, max_steps=400, **kw)
+    assert info.value.steps == 400
+    # The bound changes no step before it: the same run without it switched earlier.
+    free = ttnn.gradient_flow(net, tgt, max_steps=None, **kw)
+    assert free.stiff_from is not None and free.stiff_from < info.value.t
+    assert free.stats["accepted"] + free.stats["rejected"] > 400
+
+
 def test_auto_stays_explicit_where_the_flow_is_not_stiff():
     # The small problem of the DOP853 comparison: accuracy, not stability, limits
     # the steps, so "auto" is Dormand–Prince bit for bit.

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstddef>
+#include <memory>
 #include <optional>
 #include <stdexcept>
 
@@ -93,13 +94,9 @@ FlowResult gradient_flow(const Network& net, const Target& target, double eps,
     } else if (method == FlowMethod::rk45 || (!small && !windowed)) {
         ys = ode_solve(rhs, y0, times, opt, poll, &res.stats);
     } else {
-        // The flow passes no output or accept hooks, so the implicit part needs none.
-        const OdeImplicit implicit = [&](const Eigen::VectorXd& y, const std::vector<double>& ts,
-                                         const OdeOptions& o, OdeStats* st, const OdeOutput&) {
-            return small ? ode_solve_rosenbrock(rhs, y, ts, o, poll, st)
-                         : ode_solve_rosenbrock_w(rhs, wm, y, ts, o, poll, st, w_refresh_every);
-        };
-        ys = ode_solve_switching(rhs, implicit, y0, times, opt, poll, &res.stats, nullptr, nullptr,
+        const std::unique_ptr<OdeStepper> implicit =
+            small ? make_rosenbrock(rhs, poll) : make_rosenbrock_w(rhs, wm, w_refresh_every);
+        ys = ode_solve_switching(rhs, *implicit, y0, times, opt, poll, &res.stats, nullptr, nullptr,
                                  &res.stiff_from);
     }
     res.t = Eigen::Map<const Eigen::VectorXd>(times.data(), snapshots);

@@ -10,11 +10,7 @@
 // coefficients are computed once from the published ones below. The method is
 // of order 3 for any A (a W-method), with an embedded order-2 solution b̂ for
 // the error estimate, stiffly accurate and L-stable when A is the Jacobian.
-#include <algorithm>
 #include <array>
-#include <chrono>
-#include <cmath>
-#include <string>
 
 #include "ttnn/ode.hpp"
 
@@ -72,109 +68,73 @@ Tableau transformed_tableau() {
     return t;
 }
 
+// A is rebuilt at the first attempt from a state reached after refresh_every
+// accepted steps or after a rejection; W follows h at every attempt.
+class RosenbrockW final : public OdeStepper {
+public:
+    RosenbrockW(const OdeRhs& rhs, const WMatrix& w, int refresh_every)
+        : OdeStepper(rhs, Control{3, false, false}), w_(w), refresh_every_(refresh_every) {}
+
+    void attempt(const Eigen::VectorXd& y, double hs, OdeStats& st) override {
+        static const Tableau tab = transformed_tableau();
+        const bool fresh = since_fresh_ >= refresh_every_;
+        w_.set(y, gam * hs, fresh);
+        if (fresh) since_fresh_ = 0;
+        for (int i = 0; i < S; ++i) {
+            if (i == 0) {
+                fs_ = f;
+            } else {
+                arg_ = y;
+                for (int j = 0; j < i; ++j) arg_ += tab.a[i][j] * g_[j];
+                rhs(arg_, fs_);
+                ++st.rhs_calls;
+                for (int j = 0; j < i; ++j) fs_ += (tab.c[i][j] / hs) * g_[j];
+            }
+            w_.solve(fs_);
+            g_[i] = fs_;
+        }
+        y_new = y;
+        err.setZero();
+        for (int i = 0; i < S; ++i) {
+            y_new += tab.m[i] * g_[i];
+            err += tab.e[i] * g_[i];
+        }
+    }
+
+    void accepted(double) override { ++since_fresh_; }
+
+    void rejected() override {
+        if (since_fresh_ > 0) since_fresh_ = refresh_every_;  // A is stale: rebuild it
+    }
+
+protected:
+    void restart(Eigen::Index n) override {
+        for (Eigen::VectorXd* v : {&f, &fs_, &arg_, &y_new, &f_new, &err}) v->resize(n);
+        since_fresh_ = refresh_every_;
+    }
+
+private:
+    const WMatrix& w_;
+    int refresh_every_;
+    int since_fresh_ = 0;  // accepted steps since A was rebuilt
+    Eigen::VectorXd fs_, arg_;
+    std::array<Eigen::VectorXd, S> g_;
+};
+
 }  // namespace
+
+std::unique_ptr<OdeStepper> make_rosenbrock_w(const OdeRhs& rhs, const WMatrix& w,
+                                              int refresh_every) {
+    return std::make_unique<RosenbrockW>(rhs, w, refresh_every);
+}
 
 std::vector<Eigen::VectorXd> ode_solve_rosenbrock_w(const OdeRhs& rhs, const WMatrix& w,
                                                     const Eigen::VectorXd& y0,
                                                     const std::vector<double>& times,
                                                     const OdeOptions& opt, const Poll& poll,
                                                     OdeStats* stats, int refresh_every) {
-    static const Tableau tab = transformed_tableau();
-    const Eigen::Index n = y0.size();
-    if (n == 0) {  // nothing moves (the limit of a network without neurons)
-        if (stats) *stats = OdeStats{};
-        return ode_without_unknowns(rhs, y0, times, nullptr);
-    }
-    std::vector<Eigen::VectorXd> out;
-    out.reserve(times.size());
-    out.push_back(y0);
-    OdeStats st;
-    Eigen::VectorXd y = y0, f0(n), f(n), arg(n), y_new(n), err(n);
-    std::array<Eigen::VectorXd, S> g;
-    rhs(y, f0);
-    ++st.rhs_calls;
-    if (!f0.allFinite()) throw DivergenceError(0, "the right-hand side is not finite at the start");
-
-    double h = ode_initial_step(y, f0, opt);
-    double t = times.front();
-    auto last_poll = std::chrono::steady_clock::now();
-    int since_fresh = refresh_every;  // accepted steps since A was rebuilt: rebuild now
-
-    for (std::size_t s = 1; s < times.size(); ++s) {
-        const double t_stop = times[s];
-        while (t < t_stop) {
-            ode_step_prologue(opt, st, t, times.back(), last_poll, poll);
-            bool last = false;
-            double hs = h;
-            if (t + 1.01 * hs >= t_stop) {
-                hs = t_stop - t;
-                last = true;
-            }
-            const bool fresh = since_fresh >= refresh_every;
-            w.set(y, gam * hs, fresh);
-            if (fresh) since_fresh = 0;
-            for (int i = 0; i < S; ++i) {
-                if (i == 0) {
-                    f = f0;
-                } else {
-                    arg = y;
-                    for (int j = 0; j < i; ++j) arg += tab.a[i][j] * g[j];
-                    rhs(arg, f);
-                    ++st.rhs_calls;
-                    for (int j = 0; j < i; ++j) f += (tab.c[i][j] / hs) * g[j];
-                }
-                w.solve(f);
-                g[i] = f;
-            }
-            y_new = y;
-            err.setZero();
-            for (int i = 0; i < S; ++i) {
-                y_new += tab.m[i] * g[i];
-                err += tab.e[i] * g[i];
-            }
-            const Eigen::ArrayXd sc =
-                opt.atol + opt.rtol * y.array().abs().max(y_new.array().abs());
-            const double e = std::sqrt((err.array() / sc).square().mean());
-            if (!std::isfinite(e)) {
-                h = 0.1 * hs;
-                ++st.rejected;
-                if (since_fresh > 0) since_fresh = refresh_every;  // A is stale: rebuild it
-                if (!(h > 1e-14 * std::max(1.0, std::abs(t)))) {
-                    throw DivergenceError(st.accepted + 1, "the state became non-finite at " + std::string(opt.time_name) + " = " + ode_time_string(t));
-                }
-                continue;
-            }
-            if (e <= 1.0) {
-                t = last ? t_stop : t + hs;
-                y.swap(y_new);
-                rhs(y, f0);
-                ++st.rhs_calls;
-                ++st.accepted;
-                ++since_fresh;
-                if (!y.allFinite() || !f0.allFinite()) {
-                    throw DivergenceError(st.accepted,
-                                          "the state became non-finite at " + std::string(opt.time_name) + " = " + ode_time_string(t));
-                }
-                // The embedded solution is of order 2: local error estimate ~ h³.
-                const double fac =
-                    e == 0.0 ? 5.0 : std::clamp(0.9 * std::pow(e, -1.0 / 3), 0.2, 5.0);
-                h = last ? std::max(h, hs * fac) : hs * fac;
-            } else {
-                h = hs * std::max(0.2, 0.9 * std::pow(e, -1.0 / 3));
-                ++st.rejected;
-                if (since_fresh > 0) since_fresh = refresh_every;
-                if (!(h > 1e-14 * std::max(1.0, std::abs(t)))) {
-                    throw DivergenceError(st.accepted + 1, "step size underflow at " +
-                                                               std::string(opt.time_name) + " = " +
-                                                               ode_time_string(t));
-                }
-            }
-        }
-        out.push_back(y);
-        if (poll && poll(1)) throw Interrupted{};
-    }
-    if (stats) *stats = st;
-    return out;
+    RosenbrockW rosenbrock_w(rhs, w, refresh_every);
+    return ode_integrate(rosenbrock_w, y0, times, opt, poll, stats);
 }
 
 }  // namespace ttnn
