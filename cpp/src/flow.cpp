@@ -21,9 +21,9 @@ constexpr Eigen::Index auto_implicit_max_size = 401;
 
 // Accepted steps between rebuilds of H(u) in the Rosenbrock-W path (it is also
 // rebuilt after a rejection); the factorisation of DᵀD + 2γh H follows h at every
-// step. A stale H costs no order (a W-method) and u moves at rate eps. Measured on
-// E1 at m = 1000 to t = 100: 1,883 / 1,883 / 1,881 steps with rebuilds every 1 / 10 / 50
-// accepted steps; one rebuild with its factorisation costs about 1.2 right-hand sides.
+// step. A stale H costs no order (a W-method) and u moves at rate eps, so rebuilding
+// every few steps leaves the step count as it is while saving most rebuilds, each
+// worth about a right-hand side (bench/RESULTS.md, "Stiff gradient flow").
 constexpr int w_refresh_every = 10;
 
 // The flow's Rosenbrock-W solver: y = (a, u) ↦ solves with

@@ -118,8 +118,8 @@ inline void window_activation_inv(double z, double inv_eta, double& s, double& d
 }
 
 // window_activation_inv for the n window terms z_i = x − u_i, into s and ds,
-// as a loop the compiler vectorises (a call per entry kept it scalar, ~25% of
-// a step at m = 10⁴ with ~40 neurons per window). For the cubic, GCC does not
+// as a loop the compiler vectorises (a call per entry kept it scalar, and the
+// window terms are a large share of a wide-window step; docs/dev/bench-history.md). For the cubic, GCC does not
 // if-convert floating-point compares under its default -ftrapping-math, so the
 // clamp and the select work on the bit patterns instead: for non-negative
 // doubles these order like integers, so min(|z/η|, ½) is an integer min, and
