@@ -1,12 +1,11 @@
 """The Rosenbrock-W flow (docs/maths/dynamics.md#stiff-steps): the banded implicit solve
 (I + c G) x = r of the local basis (docs/maths/local_basis.md#implicit-steps) against a
-dense solve, in C++ and in the NumPy twin; the integrator against scipy DOP853 and the
-explicit path; its step count where an explicit method is stability-limited; its
+dense solve, in C++ and in the NumPy twin (the integrator against scipy DOP853 is in
+test_flow.py, with the other methods); the explicit path; its step count where an explicit method is stability-limited; its
 contracts (max_steps, progress, bad input) and the "auto" rule."""
 
 import numpy as np
 import pytest
-from scipy.integrate import solve_ivp
 
 import ttnn
 from ttnn import _core
@@ -58,33 +57,6 @@ def test_banded_implicit_solve_rejects_relu_and_bad_shift():
         _core.shifted_gram_solve(cubic._c, TGT._c, 1.0, np.ones(3))
 
 
-def test_rosenbrock_w_matches_scipy_dop853_on_reference_rhs():
-    rng = np.random.default_rng(3)
-    act = "cubic"
-    net = ttnn.Network(rng.normal(0, 0.5, 6), np.sort(rng.uniform(0, 1, 5)), 0.1, act)
-    eps, t_end = 0.5, 3.0
-    res = ttnn.gradient_flow(
-        net, TGT, eps=eps, t_end=t_end, snapshots=7, rtol=1e-11, atol=1e-13, method="rosenbrock_w"
-    )
-    sol = solve_ivp(
-        lambda t, y: ref.flow_rhs(y, eps, net.eta, TGT.breaks, TGT.values, act),
-        (0.0, t_end),
-        np.concatenate((net.a, net.u)),
-        method="DOP853",
-        rtol=1e-12,
-        atol=1e-14,
-        t_eval=res.t,
-    )
-    err = np.max(np.abs(np.hstack((res.a, res.u)) - sol.y.T))
-    assert err < 1e-8, err
-    assert np.max(np.abs(res.u[-1] - res.u[0])) > 1e-2  # the neurons did move
-    assert res.l2[-1] == pytest.approx(ttnn.l2_error(res.final, TGT), rel=1e-14)
-    assert res.stats["accepted"] > 0 and res.stats["rhs_calls"] >= 4 * res.stats["accepted"]
-
-
-@pytest.mark.parametrize(
-    "m, t_end, act", [(20, 1750.0, "cubic"), (200, 20.0, "cubic"), (50, 50.0, "ramp")]
-)
 def test_rosenbrock_w_agrees_with_the_explicit_path_on_e1(m, t_end, act):
     # E1 (docs/maths/experiments.md): η = 4e-3, ε = 2e-5, paper target, default tolerances.
     net = ttnn.Network.init(m=m, eta=4e-3, seed=0, activation=act)
