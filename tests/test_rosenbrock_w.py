@@ -1,8 +1,8 @@
 """The Rosenbrock-W flow (docs/maths/dynamics.md#stiff-steps): the banded implicit solve
 (I + c G) x = r of the local basis (docs/maths/local_basis.md#implicit-steps) against a
-dense solve, in C++ and in the NumPy twin (the integrator against scipy DOP853 is in
-test_flow.py, with the other methods); the explicit path; its step count where an explicit method is stability-limited; its
-contracts (max_steps, progress, bad input) and the "auto" rule."""
+dense solve, in C++ and in the NumPy twin; the integrator against the explicit path
+(against scipy DOP853: test_flow.py, with the other methods); its step count where an
+explicit method is stability-limited; its contracts (max_steps, progress, bad input) and the "auto" rule."""
 
 import numpy as np
 import pytest
@@ -57,6 +57,9 @@ def test_banded_implicit_solve_rejects_relu_and_bad_shift():
         _core.shifted_gram_solve(cubic._c, TGT._c, 1.0, np.ones(3))
 
 
+@pytest.mark.parametrize(
+    "m, t_end, act", [(20, 1750.0, "cubic"), (200, 20.0, "cubic"), (50, 50.0, "ramp")]
+)
 def test_rosenbrock_w_agrees_with_the_explicit_path_on_e1(m, t_end, act):
     # E1 (docs/maths/experiments.md): η = 4e-3, ε = 2e-5, paper target, default tolerances.
     net = ttnn.Network.init(m=m, eta=4e-3, seed=0, activation=act)
