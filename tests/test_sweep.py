@@ -42,19 +42,21 @@ def _drop_time(ds):
     return ds.drop_vars("wall_time")
 
 
+#: The sgd sweep most tests here look at (2 x 2 cells, 2 repeats).
+SGD_SWEEP = dict(
+    grid={"eps": [1e-2, 1.0], "m": [3, 6]},
+    repeats=2,
+    seed=5,
+    h=1e-3,
+    tau=2e-2,
+    eta=ETA,
+    snapshots=3,
+)
+
+
 @pytest.fixture(scope="module")
 def sgd_sweep():
-    return ttnn.sweep(
-        "sgd",
-        grid={"eps": [1e-2, 1.0], "m": [3, 6]},
-        repeats=2,
-        seed=5,
-        h=1e-3,
-        tau=2e-2,
-        eta=ETA,
-        snapshots=3,
-        threads=1,
-    )
+    return ttnn.sweep("sgd", threads=1, **SGD_SWEEP)
 
 
 def test_sgd_runs_equal_direct_calls(sgd_sweep):
@@ -173,19 +175,10 @@ def test_gd_runs_equal_direct_calls():
 
 
 def test_threads_and_chunks_change_nothing(sgd_sweep):
-    kw = dict(
-        grid={"eps": [1e-2, 1.0], "m": [3, 6]},
-        repeats=2,
-        seed=5,
-        h=1e-3,
-        tau=2e-2,
-        eta=ETA,
-        snapshots=3,
-    )
     ref = _drop_time(sgd_sweep)
-    xr.testing.assert_identical(_drop_time(ttnn.sweep("sgd", threads=2, **kw)), ref)
+    xr.testing.assert_identical(_drop_time(ttnn.sweep("sgd", threads=2, **SGD_SWEEP)), ref)
     for chunk in (1, 3, 100):
-        xr.testing.assert_identical(_drop_time(ttnn.sweep("sgd", chunk=chunk, **kw)), ref)
+        xr.testing.assert_identical(_drop_time(ttnn.sweep("sgd", chunk=chunk, **SGD_SWEEP)), ref)
 
 
 def test_seed_rule_is_the_documented_hash():
