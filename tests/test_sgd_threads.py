@@ -69,7 +69,8 @@ def test_split_path_is_taken_only_with_threads(act: str, m: int, eta: float, bat
 def test_split_steps_have_the_serial_bits_for_every_thread_count(
     act: str, m: int, eta: float, batch: int
 ) -> None:
-    net, x, y = _net_and_stream(act, m, eta, batch, steps=12, seed=m)
+    # 20 steps of 256 draws cross the kernel's refresh at 4096 draws.
+    net, x, y = _net_and_stream(act, m, eta, batch, steps=20, seed=m)
     _assert_split(net, batch)
     serial = _run(net, x, y, batch, threads=1, snapshots=4)  # step_batch, unsplit
     assert np.abs(serial.u[-1] - net.u).max() > 1e-3  # the neurons moved
@@ -95,6 +96,32 @@ def test_split_steps_match_the_reference(act: str, m: int, eta: float, batch: in
     # (measured ~1e-14 after 20 steps), amplified a little by the crossings.
     np.testing.assert_allclose(res.a[-1], A, rtol=1e-10, atol=1e-12)
     np.testing.assert_allclose(res.u[-1], U, rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("act", ["cubic", "ramp"])
+def test_split_steps_at_the_papers_eta_match_serial_and_reference(act: str) -> None:
+    # η = 4e-3 with the paper's init, the smallest m whose update has two whole
+    # superblocks (parts), and a batch above the threshold there; 10 steps of 512
+    # draws cross the kernel's periodic refresh (every 4096 draws), which a split
+    # step also splits by superblock when no neuron changed places. The reference
+    # loop costs O(m) per draw: this size keeps it to about a second.
+    m, eta, batch, steps = 2100, 4e-3, 512, 10
+    net = ttnn.Network.init(m, eta, seed=4, activation=act)
+    _assert_split(net, batch)
+    x, y = ttnn.sample_stream(TGT, steps * batch, seed=9)
+    h, eps = 1.0 / m, 0.5
+    runs = {
+        t: ttnn.sgd(net, TGT, h=h, eps=eps, data=(x, y), batch=batch, threads=t, snapshots=3)
+        for t in (1, 2, 3)
+    }
+    for t in (2, 3):
+        np.testing.assert_array_equal(runs[t].a, runs[1].a)
+        np.testing.assert_array_equal(runs[t].u, runs[1].u)
+    A, U = ref.sgd_replay(net.a, net.u, eta, eps, h, x, y, act, batch=batch)
+    assert np.abs(A).max() > 1e-3 and np.abs(U - net.u).max() > 1e-5  # it moved
+    # A few ulps of f per step, as in test_split_steps_match_the_reference.
+    np.testing.assert_allclose(runs[2].a[-1], A, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(runs[2].u[-1], U, rtol=1e-10, atol=1e-12)
 
 
 def test_sampled_split_run_has_the_same_bits_for_every_thread_count() -> None:

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <limits>
 #include <utility>
 #include <vector>
@@ -17,12 +18,14 @@ namespace ttnn::sgd_detail {
 // The mini-batch step runs split over threads (step_batch_parts) from this
 // much work per step (each kernel's batch_work): B · (m·η + 64) for the
 // windowed kernel, B · m for relu's. A split step costs three synchronisations
-// of the threads, and the windowed kernel's serial residual sums and superblock
-// walk stay on one thread, so its split pays only from a larger step than
-// relu's (whose update is all neuron work). Measured speedups around both
-// thresholds: bench/RESULTS.md, "Threads inside one SGD run".
-constexpr double kPartWorkWindowed = 1e5;
+// of the threads, which a smaller step does not repay. The windowed kernel's
+// update is split by superblock of 1024 neurons, so it is split only from
+// kMinSplitM neurons (two whole superblocks): below, only its forward passes
+// would run in parallel. Measured speedups around both thresholds:
+// bench/RESULTS.md, "Threads inside one SGD run".
+constexpr double kPartWorkWindowed = 2e4;
 constexpr double kPartWorkRelu = 2e4;
+constexpr int kMinSplitM = 2 * BlockedPrefixSums::kSuper;
 // Samples per part of the forward passes: their window terms are kept per
 // part, so that each part's list is written by one thread.
 constexpr int kSampleChunk = 16;
@@ -34,7 +37,8 @@ constexpr int kNeuronBlock = 256;
 // update), and only above the kernel's threshold.
 template <Activation A, class Store>
 bool splits(const SortedKernel<A, Store>& kernel, int B) {
-    return SortedKernel<A, Store>::kBlocked && kernel.batch_work(B) >= kPartWorkWindowed;
+    return SortedKernel<A, Store>::kBlocked && kernel.m() >= kMinSplitM &&
+           kernel.batch_work(B) >= kPartWorkWindowed;
 }
 template <Activation A>
 bool splits(const DenseKernel<A>& kernel, int B) {
@@ -130,29 +134,31 @@ void SortedKernel<A, Store>::after_batch_step(int B) {
 // step_batch split over `threads` threads, with the same bits as
 // step_batch whatever their number. The forward passes are independent
 // (parts of kSampleChunk samples, each its own list of window terms);
-// the sums of hr over the batch stay serial, in sample order. The update
-// is split by superblock of sorted positions (1024 neurons): a superblock's
-// prefix adds, a_k and u_k, and its block and superblock totals are only
-// touched by the thread that owns it, which applies the samples' updates in
-// sample order, as step_batch does; the superblocks below each prefix add
-// take their share in one serial pass (add_prefixes_above). So every
-// number is computed by the same operations in the same order as in
-// step_batch.
+// the sums of hr over the batch stay serial, in sample order, and so does the
+// walk that gives each superblock its share of the prefix adds above it
+// (add_prefixes_above: O(B + m / 1024)), with the list of the samples each
+// superblock's update needs. The update is split by superblock of sorted
+// positions (1024 neurons): a superblock's prefix adds, a_k and u_k, and its
+// block and superblock totals are only touched by the thread that owns it,
+// which applies the samples' updates in sample order, as step_batch does. So
+// every number is computed by the same operations in the same order as in
+// step_batch. The periodic refresh (after_batch_step) is split by superblock
+// too when the order needs no repair (refresh_part).
 template <Activation A, class Store>
 bool SortedKernel<A, Store>::step_batch_parts(const double* xs, const double* ys, int B,
-                                            int threads) {
+                                              int threads) {
     if constexpr (!kBlocked) {
         (void)threads;
         return step_batch(xs, ys, B);
     } else {
+        constexpr int shift = BlockedPrefixSums::kSuperShift;
         const double half = 0.5 * eta_, margin = 1e-9 * eta_;
         const double h_mean = h_ / B;
         const int nchunks = (B + kSampleChunk - 1) / kSampleChunk;
         if (static_cast<int>(chunk_terms_.size()) < nchunks) chunk_terms_.resize(nchunks);
         parts_.resize(B);
         const int nparts = a_.superblocks();
-        part_bad_.assign(nparts, 0);
-        part_unordered_.assign(nparts, 0);
+        part_state_.resize(nparts);
         bool ok = true, prefixes_done = false;
 #pragma omp parallel num_threads(threads)
         {
@@ -201,18 +207,36 @@ bool SortedKernel<A, Store>::step_batch_parts(const double* xs, const double* ys
                         ok = refresh_bound();
                         bound_ += abs_hr;
                     }
+                    // Sample b concerns superblocks lo / 1024 (its prefix add)
+                    // through (hi − 1) / 1024 (its window): each superblock's
+                    // samples, in sample order, as one flat list (counts, then
+                    // offsets, then the entries).
+                    part_first_.assign(nparts + 1, 0);
+                    for (int b = 0; b < B; ++b) {
+                        const int q0 = parts_[b].lo >> shift;
+                        const int q1 = std::max(q0, (parts_[b].hi - 1) >> shift);
+                        for (int q = q0; q <= q1; ++q) ++part_first_[q + 1];
+                    }
+                    for (int q = 0; q < nparts; ++q) part_first_[q + 1] += part_first_[q];
+                    part_samples_.resize(part_first_[nparts]);
+                    for (int q = 0; q < nparts; ++q) part_state_[q].fill = part_first_[q];
+                    for (int b = 0; b < B; ++b) {
+                        const int q0 = parts_[b].lo >> shift;
+                        const int q1 = std::max(q0, (parts_[b].hi - 1) >> shift);
+                        for (int q = q0; q <= q1; ++q) part_samples_[part_state_[q].fill++] = b;
+                    }
                 }
             }
             if (ok) {
 #pragma omp for schedule(static)
-                for (int q = 0; q < nparts; ++q) update_part(q, B, prefixes_done);
+                for (int q = 0; q < nparts; ++q) update_part(q, prefixes_done);
             }
         }
         if (!ok) return false;
         bool bad = !std::isfinite(a0_), unordered = false;
         for (int q = 0; q < nparts; ++q) {
-            bad = bad || part_bad_[q];
-            unordered = unordered || part_unordered_[q];
+            bad = bad || part_state_[q].bad;
+            unordered = unordered || part_state_[q].unordered;
             // The pairs across parts, which update_part leaves: checking one
             // whose neurons did not move is harmless (it was in order).
             if (q > 0) {
@@ -226,8 +250,20 @@ bool SortedKernel<A, Store>::step_batch_parts(const double* xs, const double* ys
                 if (parts_[b].hi > parts_[b].lo) intervals_.emplace_back(parts_[b].lo, parts_[b].hi);
             }
             restore_order_of(intervals_);
+            after_batch_step(B);
+        } else if (until_refresh_ - B <= 0) {
+            // after_batch_step's refresh, by superblock: the same values (the
+            // folds and totals are per superblock, a maximum is exact in any
+            // order, and the bucket table only seeds the window search).
+#pragma omp parallel for schedule(static) num_threads(threads)
+            for (int q = 0; q < nparts; ++q) refresh_part(q, nparts);
+            double mx = 0.0;
+            for (int q = 0; q < nparts; ++q) mx = std::max(mx, part_state_[q].max_a);
+            bound_ = mx;
+            until_refresh_ = kRefresh;
+        } else {
+            until_refresh_ -= B;
         }
-        after_batch_step(B);
         return !bad;
     }
 }
@@ -240,25 +276,27 @@ std::pair<int, int> SortedKernel<A, Store>::part_range(int q) const {
 }
 
 // step_batch_parts's update of superblock q: its share of the prefix adds
-// (unless done), then of every window's terms, samples in order.
+// (unless done), then of every window's terms, over the samples that concern
+// it (part_samples_), in sample order.
 template <Activation A, class Store>
-void SortedKernel<A, Store>::update_part(int q, int B, bool prefixes_done) {
+void SortedKernel<A, Store>::update_part(int q, bool prefixes_done) {
     if constexpr (kBlocked) {
         constexpr int shift = BlockedPrefixSums::kSuperShift;
         const auto [p0, p1] = part_range(q);
+        const int* first = part_samples_.data() + part_first_[q];
+        const int* last = part_samples_.data() + part_first_[q + 1];
         double ssum = a_.super_total(q);  // written back below (set_into)
         if (!prefixes_done) {
-            for (int b = 0; b < B; ++b) {
-                if ((parts_[b].lo >> shift) == q) {
-                    a_.add_within_superblock_into(parts_[b].lo, -parts_[b].hr, ssum);
-                }
+            for (const int* it = first; it != last; ++it) {
+                const PartSample& smp = parts_[*it];
+                if ((smp.lo >> shift) == q) a_.add_within_superblock_into(smp.lo, -smp.hr, ssum);
             }
         }
-        for (int b = 0; b < B; ++b) {
-            const PartSample& smp = parts_[b];
+        for (const int* it = first; it != last; ++it) {
+            const PartSample& smp = parts_[*it];
             const int lo = std::max(smp.lo, p0), hi = std::min(smp.hi, p1);
             const WindowTerm* w =
-                chunk_terms_[b / kSampleChunk].terms.data() + smp.offset - smp.lo;
+                chunk_terms_[*it / kSampleChunk].terms.data() + smp.offset - smp.lo;
             for (int k = lo; k < hi; ++k) {
                 a_.add_deferred_into(k, -smp.hr * w[k].s, ssum);
                 us_[k] += eps_ * smp.hr * w[k].a * w[k].ds;
@@ -271,8 +309,8 @@ void SortedKernel<A, Store>::update_part(int q, int B, bool prefixes_done) {
         // those across parts).
         double nonfinite = 0.0;
         bool in_order = true;
-        for (int b = 0; b < B; ++b) {
-            const PartSample& smp = parts_[b];
+        for (const int* it = first; it != last; ++it) {
+            const PartSample& smp = parts_[*it];
             const int lo = std::max(smp.lo, p0), hi = std::min(smp.hi, p1);
             for (int k = lo; k < hi; ++k) {
                 nonfinite += us_[k] * 0.0 + a_.get(k) * 0.0;
@@ -282,8 +320,50 @@ void SortedKernel<A, Store>::update_part(int q, int B, bool prefixes_done) {
                 in_order = in_order && us_[smp.hi - 1] <= us_[smp.hi];
             }
         }
-        part_bad_[q] = !(nonfinite == 0.0);
-        part_unordered_[q] = !in_order;
+        part_state_[q].bad = !(nonfinite == 0.0);
+        part_state_[q].unordered = !in_order;
+    }
+}
+
+// after_batch_step's refresh of superblock q (of nparts): the store's resync
+// of it, the largest |a_k| in it (part_state_[q].max_a; the caller takes the
+// maximum over parts), and the slice q of the bucket table, from the sorted u
+// (bucket_[b] = the number of u < b / nbuckets, as refresh_buckets counts it).
+template <Activation A, class Store>
+void SortedKernel<A, Store>::refresh_part(int q, int nparts) {
+    if constexpr (kBlocked) {
+        a_.resync_superblock(q);
+        const auto [p0, p1] = part_range(q);
+        double mx = 0.0;
+        for (int k = p0; k < p1; ++k) mx = std::max(mx, std::abs(a_.get(k)));
+        part_state_[q].max_a = mx;
+        const double n = nbuckets_;
+        const int b0 = static_cast<int>(static_cast<std::int64_t>(q) * nbuckets_ / nparts);
+        const int b1 = static_cast<int>(static_cast<std::int64_t>(q + 1) * nbuckets_ / nparts);
+        // refresh_buckets's histogram and running sum, over the slice: the
+        // neurons counted before it (u·n < b0, i.e. t_k = ⌊u_k·n⌋ + 1 ≤ b0)
+        // and those whose t_k falls inside it are both found by bisection,
+        // the u being sorted.
+        const auto below = [&](double v) {
+            return static_cast<int>(
+                std::partition_point(us_.begin(), us_.begin() + m_,
+                                     [&](double u) { return u * n < v; }) -
+                us_.begin());
+        };
+        const int first = below(b0), last = below(b1 - 1.0);
+        std::fill(bucket_.begin() + b0, bucket_.begin() + b1, 0);
+        const double tlo = b0, thi = b1 - 1.0;
+        for (int k = first; k < last; ++k) {
+            double t = std::floor(us_[k] * n) + 1.0;
+            t = t > tlo ? t : tlo;  // within the slice whatever u (NaN: b0)
+            t = t < thi ? t : thi;
+            ++bucket_[static_cast<int>(t)];
+        }
+        int count = first;
+        for (int b = b0; b < b1; ++b) {
+            count += bucket_[b];
+            bucket_[b] = count;
+        }
     }
 }
 

@@ -187,6 +187,7 @@ public:
     // compares with (sgd_minibatch.hpp): B windows of ~m·η neurons, plus each
     // sample's prefix sum.
     double batch_work(int B) const { return B * (m_ * eta_ + 64.0); }
+    int m() const { return m_; }
 
     void resync() { a_.resync(); }
 
@@ -202,7 +203,8 @@ private:
     // Mini-batch helpers (sgd_minibatch.hpp).
     void after_batch_step(int B);
     std::pair<int, int> part_range(int q) const;
-    void update_part(int q, int B, bool prefixes_done);
+    void update_part(int q, bool prefixes_done);
+    void refresh_part(int q, int nparts);
 
     struct WindowTerm {
         double a, s, ds;
@@ -409,7 +411,17 @@ private:
     };
     std::vector<ChunkTerms> chunk_terms_;
     std::vector<PartSample> parts_;
-    std::vector<char> part_bad_, part_unordered_;
+    // The samples each superblock's update needs: part_samples_[part_first_[q]
+    // .. part_first_[q + 1]), in sample order.
+    std::vector<int> part_first_, part_samples_;
+    // Each part's results, on its own cache line (parts belong to different
+    // threads).
+    struct alignas(64) PartState {
+        int fill = 0;  // cursor while part_samples_ is filled
+        bool bad = false, unordered = false;
+        double max_a = 0.0;  // refresh_part
+    };
+    std::vector<PartState> part_state_;
 };
 
 }  // namespace ttnn::sgd_detail
