@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <vector>
 
 #include <Eigen/Core>
 
@@ -59,6 +60,11 @@ private:
     double eta_, h_, eps_;
     Eigen::VectorXd a_, u_, s_, ds_;
     Eigen::VectorXd hr_, da_, du_;  // scratch of step_batch
+    // Each block's result in step_batch_parts, on its own cache line.
+    struct alignas(64) BlockFlag {
+        bool bad = false;
+    };
+    std::vector<BlockFlag> block_bad_;
 };
 
 }  // namespace ttnn::sgd_detail

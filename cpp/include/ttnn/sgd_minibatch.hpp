@@ -395,14 +395,18 @@ bool DenseKernel<A>::step_batch(const double* xs, const double* ys, int B) {
 // step_batch split over `threads` threads, with its bits: the B forward
 // passes are independent (each one's sum over j in step_batch's order),
 // and the update is split over blocks of kNeuronBlock neurons, each
-// accumulating the samples' terms in sample order, as step_batch does.
+// accumulating the samples' terms in sample order, as step_batch does, then
+// applying them to its neurons (the same element-wise operations as
+// step_batch's a −= da, u += ε du), so that only a_0's sum stays serial.
+// When some residual is not finite the step fails, as step_batch's does.
 template <Activation A>
 bool DenseKernel<A>::step_batch_parts(const double* xs, const double* ys, int B,
                                       int threads) {
     hr_.resize(B);
-    da_.setZero(m_ + 1);
-    du_.setZero(m_);
+    da_.resize(m_ + 1);
+    du_.resize(m_);
     const int nblocks = (m_ + kNeuronBlock - 1) / kNeuronBlock;
+    block_bad_.assign(nblocks, BlockFlag{});
 #pragma omp parallel num_threads(threads)
     {
 #pragma omp for schedule(static)
@@ -414,6 +418,7 @@ bool DenseKernel<A>::step_batch_parts(const double* xs, const double* ys, int B,
 #pragma omp for schedule(static)
         for (int q = 0; q < nblocks; ++q) {
             const int j0 = q * kNeuronBlock, j1 = std::min(m_, j0 + kNeuronBlock);
+            for (int j = j0; j < j1; ++j) da_[j + 1] = du_[j] = 0.0;
             for (int b = 0; b < B; ++b) {
                 for (int j = j0; j < j1; ++j) {
                     const double z = xs[b] - u_[j];
@@ -421,15 +426,24 @@ bool DenseKernel<A>::step_batch_parts(const double* xs, const double* ys, int B,
                     du_[j] += hr_[b] * a_[j + 1] * dsigma_eta<A>(z, eta_);
                 }
             }
+            bool finite = true;
+            for (int j = j0; j < j1; ++j) {
+                a_[j + 1] -= da_[j + 1];
+                u_[j] += eps_ * du_[j];
+                finite = finite && std::isfinite(a_[j + 1]) && std::isfinite(u_[j]);
+            }
+            block_bad_[q].bad = !finite;
         }
     }
+    da_[0] = 0.0;
     for (int b = 0; b < B; ++b) {
         if (!std::isfinite(hr_[b])) return false;
         da_[0] += hr_[b];
     }
-    a_ -= da_;
-    u_ += eps_ * du_;
-    return a_.allFinite() && u_.allFinite();
+    a_[0] -= da_[0];
+    bool bad = !std::isfinite(a_[0]);
+    for (const BlockFlag& flag : block_bad_) bad = bad || flag.bad;
+    return !bad;
 }
 
 // Feeds a kernel B draws at a time (the driver's loop stays one draw per
