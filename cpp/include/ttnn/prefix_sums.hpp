@@ -293,11 +293,23 @@ public:
     // Folds the offsets into val (a_k = get(k), rounded once) and recomputes
     // the totals by direct sums.
     void resync() {
-        for (int s = 0; s < nsuper_; ++s) resync_superblock(s);
+        for (int k = 0; k < m_; ++k) val_[k] = get(k);
+        std::fill(lazy_.begin(), lazy_.end(), 0.0);
+        std::fill(lazy2_.begin(), lazy2_.end(), 0.0);
+        for (std::size_t b = 0; b < bsum_.size(); ++b) {
+            bsum_[b] = masked_sum(val_.data() + b * kBlock, nullptr, 0.0, index_.data(), kBlock,
+                                  kBlock);
+        }
+        for (int s = 0; s < nsuper_; ++s) {
+            ssum_[s] = masked_sum(bsum_.data() + (s << kShift), nullptr, 0.0, index_.data(),
+                                  kBlock, kBlock);
+        }
     }
 
-    // resync() of superblock s alone: no value in it depends on another
-    // superblock, so superblocks may be resynced by different threads.
+    // resync() of superblock s alone, with the same values: no value in it
+    // depends on another superblock, so superblocks may be resynced by
+    // different threads. (resync() keeps its own whole-array loops: calling
+    // this per superblock made the serial mini-batch step slower.)
     void resync_superblock(int s) {
         const int k0 = s << kSuperShift, k1 = std::min(m_, (s + 1) << kSuperShift);
         for (int k = k0; k < k1; ++k) val_[k] = get(k);
