@@ -15,6 +15,7 @@
 #include "ttnn/inner_threads.hpp"
 #include "ttnn/loss.hpp"
 #include "ttnn/parallel.hpp"
+#include "ttnn/sgd_clones.hpp"
 #include "ttnn/sgd_minibatch.hpp"
 
 namespace ttnn {
@@ -33,15 +34,6 @@ constexpr std::int64_t kResyncEvery = std::int64_t{1} << 20;
 // work whatever m is, so that Ctrl-C lands quickly at large m too.
 constexpr std::int64_t kPollWork = std::int64_t{1} << 22;
 
-// The step loop, cloned by GCC for AVX2 (chosen at load time where the CPU has
-// it): the kernels' fixed-length loops then run four doubles wide. Only
-// vertical adds, multiplies and compares vectorise there (no reductions, and
-// FMA is not enabled), so both clones round alike.
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
-#define TTNN_STEP_CLONES __attribute__((target_clones("avx2", "default"), flatten))
-#else
-#define TTNN_STEP_CLONES
-#endif
 
 // One sample of a sampled run: x ~ U[0, 1), then its label noise.
 inline void draw_sample(Rng& rng, const Target& target, const Noise& noise, double& x,

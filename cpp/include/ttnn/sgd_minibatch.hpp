@@ -152,8 +152,6 @@ bool SortedKernel<A, Store>::step_batch_parts(const double* xs, const double* ys
         return step_batch(xs, ys, B);
     } else {
         constexpr int shift = BlockedPrefixSums::kSuperShift;
-        const double half = 0.5 * eta_, margin = 1e-9 * eta_;
-        const double h_mean = h_ / B;
         const int nchunks = (B + kSampleChunk - 1) / kSampleChunk;
         if (static_cast<int>(chunk_terms_.size()) < nchunks) chunk_terms_.resize(nchunks);
         parts_.resize(B);
@@ -163,28 +161,7 @@ bool SortedKernel<A, Store>::step_batch_parts(const double* xs, const double* ys
 #pragma omp parallel num_threads(threads)
         {
 #pragma omp for schedule(static)
-            for (int c = 0; c < nchunks; ++c) {
-                std::vector<WindowTerm>& terms = chunk_terms_[c].terms;
-                terms.clear();
-                const int end = std::min(B, (c + 1) * kSampleChunk);
-                for (int b = c * kSampleChunk; b < end; ++b) {
-                    const double x = xs[b];
-                    const int lo = count_at_most(x - half - margin);
-                    const int hi = window_end(lo, x + half + margin);
-                    double f = a0_ + a_.sum(lo);
-                    parts_[b].offset = static_cast<int>(terms.size());
-                    for (int k = lo; k < hi; ++k) {
-                        WindowTerm t;
-                        t.a = a_.get(k);
-                        window_activation_inv<A>(x - us_[k], inv_eta_, t.s, t.ds);
-                        f += t.a * t.s;
-                        terms.push_back(t);
-                    }
-                    parts_[b].lo = lo;
-                    parts_[b].hi = hi;
-                    parts_[b].hr = h_mean * 2.0 * (f - ys[b]);
-                }
-            }
+            for (int c = 0; c < nchunks; ++c) forward_chunk(c, xs, ys, B);
 #pragma omp single
             {
                 double sum_hr = 0.0, abs_hr = 0.0;
@@ -265,6 +242,34 @@ bool SortedKernel<A, Store>::step_batch_parts(const double* xs, const double* ys
             until_refresh_ -= B;
         }
         return !bad;
+    }
+}
+
+// step_batch_parts's forward passes of chunk c: samples [16c, 16c + 16) ∩
+// [0, B), their window terms in the chunk's own list.
+template <Activation A, class Store>
+void SortedKernel<A, Store>::forward_chunk(int c, const double* xs, const double* ys, int B) {
+    const double half = 0.5 * eta_, margin = 1e-9 * eta_;
+    const double h_mean = h_ / B;
+    std::vector<WindowTerm>& terms = chunk_terms_[c].terms;
+    terms.clear();
+    const int end = std::min(B, (c + 1) * kSampleChunk);
+    for (int b = c * kSampleChunk; b < end; ++b) {
+        const double x = xs[b];
+        const int lo = count_at_most(x - half - margin);
+        const int hi = window_end(lo, x + half + margin);
+        double f = a0_ + a_.sum(lo);
+        parts_[b].offset = static_cast<int>(terms.size());
+        for (int k = lo; k < hi; ++k) {
+            WindowTerm t;
+            t.a = a_.get(k);
+            window_activation_inv<A>(x - us_[k], inv_eta_, t.s, t.ds);
+            f += t.a * t.s;
+            terms.push_back(t);
+        }
+        parts_[b].lo = lo;
+        parts_[b].hi = hi;
+        parts_[b].hr = h_mean * 2.0 * (f - ys[b]);
     }
 }
 

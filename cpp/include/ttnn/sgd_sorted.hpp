@@ -15,6 +15,7 @@
 #include "ttnn/activation.hpp"
 #include "ttnn/network.hpp"
 #include "ttnn/prefix_sums.hpp"
+#include "ttnn/sgd_clones.hpp"
 
 namespace ttnn::sgd_detail {
 
@@ -203,8 +204,12 @@ private:
     // Mini-batch helpers (sgd_minibatch.hpp).
     void after_batch_step(int B);
     std::pair<int, int> part_range(int q) const;
-    void update_part(int q, bool prefixes_done);
-    void refresh_part(int q, int nparts);
+    // The bodies of step_batch_parts's parallel loops, cloned and flattened
+    // as the driver's step loop is (sgd_clones.hpp): OpenMP outlines them out
+    // of it.
+    TTNN_STEP_CLONES void forward_chunk(int c, const double* xs, const double* ys, int B);
+    TTNN_STEP_CLONES void update_part(int q, bool prefixes_done);
+    TTNN_STEP_CLONES void refresh_part(int q, int nparts);
 
     struct WindowTerm {
         double a, s, ds;
