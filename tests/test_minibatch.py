@@ -7,12 +7,28 @@ import pytest
 
 import ttnn
 import ttnn.reference as ref
+from ttnn import _core
 
 TGT = ttnn.PiecewiseConstant.paper()
 
-# (activation, m, eta): the flat (m²·η ≤ 32) and blocked sorted kernels, ramp, and the
-# dense relu kernel; η wide enough that windows hold several neurons.
+# (activation, m, eta): the flat and blocked sorted kernels (the store rule:
+# cpp/include/ttnn/sgd_sorted.hpp), ramp, and the dense relu kernel; η wide enough
+# that windows hold several neurons. VARIANT: the kernel each case is meant to run,
+# checked with _core.sgd_kernel by the tests that use KERNELS.
 KERNELS = [("cubic", 20, 0.05), ("cubic", 100, 0.03), ("ramp", 40, 0.05), ("relu", 12, 1.0)]
+VARIANT = {
+    ("cubic", 20): "flat",
+    ("cubic", 100): "blocked",
+    ("ramp", 40): "blocked",
+    ("relu", 12): "dense",
+    ("cubic", 1000): "blocked",
+}
+
+
+def _assert_variant(net: ttnn.Network, batch: int) -> None:
+    # Steps of these sizes are never split over threads, online or mini-batch.
+    expected = VARIANT[net.activation, net.m]
+    assert _core.sgd_kernel(net._c, batch, 1) == _core.sgd_kernel(net._c, batch, 2) == expected
 
 
 def _numpy_minibatch(net: ttnn.Network, eps: float, h: float, x, y, batch: int):
@@ -43,6 +59,7 @@ def test_batch_equals_numpy_minibatch_loop(act: str, m: int, eta: float, batch: 
     # Steps that move neurons by ~0.1 but keep the dynamics tame (large ones make
     # it chaotic, and rounding differences then grow past any tolerance).
     net = ttnn.Network(0.3 * rng.normal(size=m + 1), np.sort(rng.random(m)), eta, act)
+    _assert_variant(net, batch)
     res = ttnn.sgd(net, h=0.02, eps=0.05, data=(x, y), batch=batch)
     a, u = _numpy_minibatch(net, 0.05, 0.02, x, y, batch)
     assert np.abs(u - net.u).max() > 1e-3
@@ -67,6 +84,7 @@ def test_long_batch_run_with_crossing_neurons_stays_sorted_and_exact(
     x = rng.random(400 * batch)
     y = TGT(x) + rng.uniform(-1, 1, x.size)
     net = ttnn.Network(0.1 * rng.normal(size=m + 1), np.sort(rng.random(m)), eta, act)
+    _assert_variant(net, batch)
     h, eps = (0.05, 0.02) if m < 1000 else (1e-3, 1e-2)
     res = ttnn.sgd(net, h=h, eps=eps, data=(x, y), batch=batch)
     A, U = ref.sgd_replay(net.a, net.u, eta, eps, h, x, y, act, batch=batch)
@@ -78,6 +96,7 @@ def test_long_batch_run_with_crossing_neurons_stays_sorted_and_exact(
 @pytest.mark.parametrize("act,m,eta", KERNELS)
 def test_batch_one_is_online_sgd_bit_for_bit(act: str, m: int, eta: float) -> None:
     net = ttnn.Network.init(m, eta, seed=1, activation=act)
+    _assert_variant(net, 1)
     online = ttnn.sgd(net, TGT, h=1e-2, steps=3000, seed=5, snapshots=4)
     one = ttnn.sgd(net, TGT, h=1e-2, steps=3000, seed=5, snapshots=4, batch=1)
     np.testing.assert_array_equal(online.a, one.a)
@@ -89,6 +108,7 @@ def test_batch_one_is_online_sgd_bit_for_bit(act: str, m: int, eta: float) -> No
 def test_sampled_batch_run_replays_its_stream(act: str, m: int, eta: float) -> None:
     # A step of batch B consumes B consecutive draws: replaying steps·B draws is the run.
     net = ttnn.Network.init(m, eta, seed=2, activation=act)
+    _assert_variant(net, 8)
     res = ttnn.sgd(net, TGT, h=1e-2, steps=500, seed=8, batch=8, snapshots=3)
     x, y = ttnn.sample_stream(TGT, 500 * 8, seed=8)
     again = ttnn.sgd(net, TGT, h=1e-2, data=(x, y), batch=8, snapshots=3)

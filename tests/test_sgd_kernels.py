@@ -1,22 +1,31 @@
 """The SGD kernel's internal variants against ttnn.reference (docs/maths/dynamics.md#online-sgd).
 
-The C++ core picks its prefix-sum store by m and η (flat at m ≤ 8, and up to
-m = 64 while m²·η ≤ 32; otherwise two levels of lazy offsets: blocks of 32
-entries, superblocks of 1024) and, when windows hold about m·η ≥ 1 neurons,
-counts the window with a fixed-length loop that falls back to a scan past 8
-neurons; from m·η ≥ 8 (blocked store only) it finds the window from the bucket
-table and steps it with vectorised loops. Each variant is held here against the
-plain NumPy loop on replayed streams, including neurons that cross each other
-around a block or superblock boundary, windows longer than 8, runs past the
-kernel's resync every 4096 steps (which folds the lazy offsets into the entries)
-and mini-batches. Mini-batch steps split over threads: tests/test_sgd_threads.py.
+The C++ core picks a prefix-sum store by m and η (the store rule,
+cpp/include/ttnn/sgd_sorted.hpp: "flat", or "blocked" with two levels of lazy
+offsets, blocks of 32 entries and superblocks of 1024) and, when windows hold
+about m·η ≥ 1 neurons, counts the window with a fixed-length loop that falls
+back to a scan past 8 neurons; from m·η ≥ 8 the blocked store's online steps
+find the window from the bucket table and step it with vectorised loops
+("blocked-wide"). Each case names the variant it is meant to exercise and checks
+it with `_core.sgd_kernel`, so that a change of the rule cannot move a case to
+another variant unnoticed; each variant is held against the plain NumPy loop on
+replayed streams, including neurons that cross each other around a block or
+superblock boundary, windows longer than 8, runs past the kernel's resync every
+4096 steps (which folds the lazy offsets into the entries) and mini-batches.
+Mini-batch steps split over threads: tests/test_sgd_threads.py.
 """
 
 import numpy as np
 import pytest
 
 import ttnn
+from ttnn import _core
 from ttnn import reference as ref
+
+
+def kernel(net, batch=1, threads=1):
+    """The kernel variant a run of `net` takes (the C++ core's own answer)."""
+    return _core.sgd_kernel(net._c, batch, threads)
 
 
 def stream(n, seed=0):
@@ -37,17 +46,20 @@ def check_against_reference(net, h, eps, x, y, snapshots=4):
 
 
 @pytest.mark.parametrize(
-    ("m", "eta"),
-    [(20, 4e-3), (32, 4e-3), (33, 4e-3), (64, 4e-3), (65, 4e-3), (100, 4e-3), (1000, 4e-3)]
-    + [(1024, 4e-3), (2048, 4e-3), (3000, 4e-3), (8, 1.0), (12, 0.3), (20, 0.1), (48, 0.02)],
+    ("m", "eta", "variant"),
+    [(20, 4e-3, "flat"), (32, 4e-3, "flat"), (33, 4e-3, "flat"), (64, 4e-3, "flat")]
+    + [(65, 4e-3, "blocked"), (100, 4e-3, "blocked"), (1000, 4e-3, "blocked")]
+    + [(1024, 4e-3, "blocked"), (2048, 4e-3, "blocked-wide"), (3000, 4e-3, "blocked-wide")]
+    + [(8, 1.0, "flat"), (12, 0.3, "blocked"), (20, 0.1, "blocked"), (48, 0.02, "blocked")],
 )
-def test_both_prefix_stores_equal_reference(m, eta):
+def test_both_prefix_stores_equal_reference(m, eta, variant):
     # m around the block size and the flat/blocked switch at η = 4e-3 (64 | 65),
     # the bench's sizes, whole superblocks (1024, 2048: the prefix sums at n = m
     # reach the padding), several superblocks with wide windows (m·η ≥ 8 from
     # m = 2000); then small m with wide windows: flat with the whole network in
-    # every window (8, 1.0), blocked (m²·η > 32) at 12, 20 and 48.
+    # every window (8, 1.0), blocked at 12, 20 and 48.
     net = ttnn.Network.init(m=m, eta=eta, seed=3)
+    assert kernel(net) == variant
     x, y = stream(10_000, seed=4)
     res = check_against_reference(net, 1e-4, 1e-3, x, y)
     assert np.max(np.abs(res.a[-1])) > 0.05  # it did learn something (a starts at 0)
@@ -56,7 +68,7 @@ def test_both_prefix_stores_equal_reference(m, eta):
 @pytest.mark.parametrize("m", [1, 7, 8, 15, 16, 20, 24, 32, 33, 48, 64])
 def test_flat_store_at_small_m(m):
     # The flat store from 1 neuron to its largest m, with windows as wide as it
-    # takes them (η = 0.05, or from m = 26 on just under m²·η = 32): they change
+    # takes them (η = 0.05, or from m = 26 on just under the rule's bound): they change
     # single a_k often, eps makes neurons cross, and the snapshots read mid-run.
     # Larger eps is chaotic (rounding grows to O(1) between any two exact codes
     # within the 3000 steps): 0.2 at η = 0.05, and 0.005 for the narrower
@@ -65,18 +77,20 @@ def test_flat_store_at_small_m(m):
     eta = min(0.05, 0.95 * 32 / m**2)
     eps = 0.2 if eta == 0.05 else 0.005
     net = ttnn.Network(rng.normal(size=m + 1), rng.random(m), eta=eta)
+    assert kernel(net) == "flat"
     x, y = stream(3000, seed=21)
     res = check_against_reference(net, 2e-4, eps, x, y, snapshots=7)
     if m >= 7:
         assert not np.array_equal(np.argsort(res.u[0]), np.argsort(res.u[-1])), "no crossing"
 
 
-@pytest.mark.parametrize("m", [20, 100])
-def test_snapshots_do_not_change_the_run(m):
+@pytest.mark.parametrize(("m", "variant"), [(20, "flat"), (100, "blocked")])
+def test_snapshots_do_not_change_the_run(m, variant):
     # Reading the parameters for a snapshot must not change how the run rounds
     # (the blocked store keeps lazy offsets per block).
     tgt = ttnn.PiecewiseConstant.paper()
     net = ttnn.Network.init(m, 4e-3, seed=1)
+    assert kernel(net) == variant
     runs = [
         ttnn.sgd(net, tgt, h=1e-3, eps=1e-3, steps=30_000, seed=2, snapshots=k) for k in (2, 301)
     ]
@@ -93,6 +107,7 @@ def test_neurons_crossing_a_block_boundary(act):
     rng = np.random.default_rng(11)
     u = np.concatenate([rng.uniform(0, 0.29, 26), rng.uniform(0.3, 0.32, 14)])
     net = ttnn.Network(rng.normal(size=41), u, eta=0.1, activation=act)
+    assert kernel(net) == "blocked"
     x, y = stream(3000, seed=12)
     res = check_against_reference(net, 2e-4, 1.0, x, y)
     assert not np.array_equal(np.argsort(res.u[0]), np.argsort(res.u[-1])), "no crossing"
@@ -100,12 +115,13 @@ def test_neurons_crossing_a_block_boundary(act):
 
 @pytest.mark.parametrize("act", ["cubic", "ramp"])
 def test_long_windows_on_the_flat_store(act):
-    # 12 of 20 neurons in one window (m·η = 1.5, m²·η = 30: still the flat
-    # store): the count falls back to a scan. eps = 0.75 makes them cross
-    # (1.0 is chaotic at this η for the cubic).
+    # 12 of 20 neurons in one window (m·η = 1.5, still the flat store): the
+    # count falls back to a scan. eps = 0.75 makes them cross (1.0 is chaotic
+    # at this η for the cubic).
     rng = np.random.default_rng(13)
     u = np.concatenate([rng.uniform(0.5, 0.52, 12), rng.uniform(0, 1, 8)])
     net = ttnn.Network(rng.normal(size=21), u, eta=0.075, activation=act)
+    assert kernel(net) == "flat"
     x, y = stream(3000, seed=14)
     res = check_against_reference(net, 2e-4, 0.75, x, y)
     assert not np.array_equal(np.argsort(res.u[0]), np.argsort(res.u[-1])), "no crossing"
@@ -116,6 +132,7 @@ def test_neurons_outside_the_unit_interval():
     rng = np.random.default_rng(15)
     u = np.concatenate([rng.uniform(-0.3, 0.0, 20), rng.uniform(1.0, 1.3, 20), rng.random(60)])
     net = ttnn.Network(rng.normal(size=101), u, eta=4e-3)
+    assert kernel(net) == "blocked"
     x, y = stream(5000, seed=16)
     check_against_reference(net, 1e-4, 1e-3, x, y)
 
@@ -124,6 +141,7 @@ def test_divergence_names_the_step_with_blocked_store():
     # test_sgd.py checks m = 20 (flat store); this is the blocked one.
     t = ttnn.PiecewiseConstant.paper()
     net = ttnn.Network.init(m=200, eta=4e-3, seed=0)
+    assert kernel(net) == "blocked"
     with pytest.raises(ttnn.DivergenceError) as info:
         ttnn.sgd(net, t, h=5.0, eps=1.0, steps=100_000)
     step = info.value.step
@@ -144,13 +162,16 @@ def test_neurons_crossing_a_superblock_boundary_in_wide_windows(act):
     rng = np.random.default_rng(17)
     u = np.concatenate([rng.uniform(0, 0.9, 1000), rng.uniform(0.92, 0.95, 40)])
     net = ttnn.Network(0.1 * rng.normal(size=1041), u, eta=0.01, activation=act)
+    assert kernel(net) == "blocked-wide"
     x, y = stream(6000, seed=18)
     res = check_against_reference(net, 2e-4, 0.1, x, y)
     assert not np.array_equal(np.argsort(res.u[0][1000:]), np.argsort(res.u[-1][1000:]))
 
 
-@pytest.mark.parametrize("batch", [1, 4, 32])
-def test_two_level_store_in_mini_batches(batch):
+@pytest.mark.parametrize(
+    ("batch", "variant"), [(1, "blocked-wide"), (4, "blocked"), (32, "blocked")]
+)
+def test_two_level_store_in_mini_batches(batch, variant):
     # Several superblocks (m = 2500) with wide windows, mini-batches whose prefix
     # adds land in different superblocks (add_prefixes' deferred top level), and
     # neurons that move and cross (h = 1e-4: at 1e-3 the run diverges at this m);
@@ -160,6 +181,8 @@ def test_two_level_store_in_mini_batches(batch):
     steps = 9600 // batch
     x, y = stream(steps * batch, seed=20)
     net = ttnn.Network(0.1 * rng.normal(size=m + 1), np.sort(rng.random(m)), eta)
+    # serial steps whatever the thread count (the split ones: test_sgd_threads.py)
+    assert kernel(net, batch, 1) == kernel(net, batch, 2) == variant
     res = ttnn.sgd(net, h=h, eps=eps, data=(x, y), batch=batch, snapshots=3)
     _, A, U = ref.sgd_replay(net.a, net.u, eta, eps, h, x, y, snapshot_steps=res.steps, batch=batch)
     assert np.any(np.diff(res.u[-1]) < 0)  # neurons crossed (u starts sorted)

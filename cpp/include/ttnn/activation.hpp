@@ -93,7 +93,7 @@ inline void window_activation(double z, double eta, double& s, double& ds) {
     }
 }
 
-// window_activation for the SGD kernel's window (sgd.cpp), from inv_eta = 1/η:
+// window_activation for the SGD kernel's window (sgd_sorted.hpp), from inv_eta = 1/η:
 // z·(1/η) where window_activation divides, one multiply instead of two true
 // divisions per window neuron, a visible share of a step at large m
 // (docs/dev/bench-history.md). z·(1/η) is within an ulp of z/η: the window terms round

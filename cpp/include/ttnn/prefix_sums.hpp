@@ -1,5 +1,5 @@
 // Arrays a_0..a_{m−1} with the two operations the SGD kernel for windowed
-// activations needs at every step (sgd.cpp, SortedKernel): the prefix sum
+// activations needs at every step (sgd_sorted.hpp, SortedKernel): the prefix sum
 // Σ_{k<n} a_k (the saturated neurons' share of f(x)) and the prefix add
 // a_k += v for k < n (their share of the update a_j ← a_j − h r_p σ_η).
 // Both stores keep plain sums, never differences of large sums, so a prefix
@@ -31,8 +31,8 @@ inline double keep_if(bool keep, double v) {
 // A prefix sum is one load; a prefix add and a change of one a_k update all
 // m + 1 sums, with fixed trip counts and no data-dependent branch, loops the
 // compiler vectorises. For small m and narrow windows (few changes of one a_k
-// per step) that beats the blocked store's fixed masked runs: up to m = 64 at
-// η = 4e-3 (sgd.cpp, use_flat_store).
+// per step) that beats the blocked store's fixed masked runs; which store a
+// run keeps is the store rule, sgd_sorted.hpp (use_flat_store).
 class FlatPrefixSums {
 public:
     explicit FlatPrefixSums(const std::vector<double>& a)
@@ -65,7 +65,7 @@ public:
         p_[k + 1] = p_[k] + a_[k];
     }
 
-    // The mini-batch step's bulk updates (sgd.cpp, SortedKernel::step_batch):
+    // The mini-batch step's bulk updates (sgd_minibatch.hpp, SortedKernel::step_batch):
     // a_k += v, and a_k += Σ_{i : n_i > k} v_i for the pairs (n_i, v_i) of
     // `adds` (any order). Here they leave the prefix sums stale, so that a batch
     // costs one O(m) settle() instead of O(m) per update.
@@ -192,8 +192,9 @@ public:
     // a_k = v[k − lo] for lo ≤ k < hi: as set() for each, but the totals of
     // the blocks touched are then recomputed by direct sums (masked_sum over the
     // block), their superblocks' totals moved by the change: one vectorised
-    // pass instead of a chain through memory, bsum[b] += d per entry (~14% of a
-    // step at m = 10⁴). Returns whether every a_k read back (get) is finite.
+    // pass instead of a chain through memory, bsum[b] += d per entry, which
+    // was a visible share of a wide-window step. Returns whether every a_k
+    // read back (get) is finite.
     bool set_range(int lo, int hi, const double* v) {
         int bad = 0;  // an int: the loop vectorises
         for (int b = lo >> kShift, k = lo; k < hi; ++b) {
@@ -254,7 +255,7 @@ public:
     }
 
     // add_prefixes in two halves that touch disjoint entries, for the
-    // mini-batch step split over threads (sgd.cpp, step_batch_parts): the
+    // mini-batch step split over threads (sgd_minibatch.hpp, step_batch_parts): the
     // superblocks below each n (add_prefixes_above, one pass for all adds),
     // and the part of one add within n's superblock (add_within_superblock),
     // which only touches superblock n / kSuper: adds to different superblocks
@@ -305,6 +306,23 @@ public:
         }
     }
 
+    // resync() of superblock s alone, with the same values: no value in it
+    // depends on another superblock, so superblocks may be resynced by
+    // different threads. (resync() keeps its own whole-array loops: calling
+    // this per superblock made the serial mini-batch step slower.)
+    void resync_superblock(int s) {
+        const int k0 = s << kSuperShift, k1 = std::min(m_, (s + 1) << kSuperShift);
+        for (int k = k0; k < k1; ++k) val_[k] = get(k);
+        const int b0 = s << kShift;
+        std::fill(lazy_.begin() + b0, lazy_.begin() + b0 + kBlock, 0.0);
+        lazy2_[s] = 0.0;
+        for (int b = b0; b < b0 + kBlock; ++b) {
+            bsum_[b] = masked_sum(val_.data() + static_cast<std::size_t>(b) * kBlock, nullptr,
+                                  0.0, index_.data(), kBlock, kBlock);
+        }
+        ssum_[s] = masked_sum(bsum_.data() + b0, nullptr, 0.0, index_.data(), kBlock, kBlock);
+    }
+
     // The two lower levels of a prefix add: the blocks below n within its
     // superblock take v as a lazy offset, the entries below n within its
     // block take it directly, and the two totals that contain n move by the
@@ -327,9 +345,8 @@ private:
 
     int m_, nsuper_, top_len_;
     // Blocks per superblock that the masked runs visit: 32, or with a single
-    // superblock (m < 1024) only those up to m's, rounded up to kLanes (m = 100:
-    // 8 instead of 32; the runs' fixed cost made m = 100 ~10% slower than the
-    // one-level store with loops to n).
+    // superblock (m < 1024) only those up to m's, rounded up to kLanes: the
+    // runs' fixed cost would otherwise dominate a step at a few hundred neurons.
     int mid_len_;
     std::vector<double> val_;    // a minus its offsets; zero beyond m
     std::vector<double> lazy_;   // pending prefix adds per block
