@@ -18,7 +18,7 @@ def test_overflow_in_a_saturated_neuron_stops_at_its_step():
     assert info.value.step == 1
 
 
-@pytest.mark.parametrize("m", [5, 100])  # the flat and the blocked prefix sums
+@pytest.mark.parametrize("m", [5, 100])  # both prefix-sum stores (sgd_sorted.hpp)
 def test_prefix_overflow_is_reported_at_the_step_it_happens(m):
     # Neuron 0 is saturated for every x in [0.5, 1) and, with h = 0.6, the
     # residual oscillates and grows until a_1 overflows; its a moves through
