@@ -102,7 +102,9 @@ def _limit(activation: str) -> str:
 
 
 def _limit_zero() -> str:
-    res = ttnn.two_timescale_limit(_net(m=60, seed=2), PAPER, tau_end=1.0, eta="zero", snapshots=5)
+    res = ttnn.two_timescale_limit(
+        _net(m=60, seed=2), PAPER, tau_end=1.0, limit="zero", snapshots=5
+    )
     return _digest(res.tau, res.u, res.a, res.l2, digits=9)
 
 
