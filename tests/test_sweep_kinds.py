@@ -11,6 +11,7 @@ import pytest
 
 import ttnn
 from ttnn._sweep.spec import defaults, kind_class, kinds
+from ttnn.additive import GDCall
 from ttnn.sgd import SGDCall
 
 PAPER = {"breaks": [0.2, 0.35, 0.5, 0.65, 0.8], "values": [1.0, 5.0, 1.0, 3.0, 1.0, 5.0]}
@@ -120,6 +121,7 @@ def _refuse(*args: Any, **kwargs: Any) -> Any:
     [
         ("sgd", SGDCall, dict(h=1e-2, steps=20, m=4)),
         ("sgd", SGDCall, dict(h=1e-2, steps=20, m=4, n=30, shuffle=True)),
+        ("gd", GDCall, dict(epochs=5, m=3, n=20)),
     ],
 )
 def test_a_sweep_run_is_checked_once(
@@ -130,5 +132,6 @@ def test_a_sweep_run_is_checked_once(
     # The sweep's records then equal the public function's results (test_sweep_beyond,
     # test_hashes), so the call it builds is the one the public path would have.
     monkeypatch.setattr(call, "check", _refuse)
-    ds = ttnn.sweep(kind, grid={"eps": [1.0]}, repeats=2, seed=1, threads=1, **settings)
+    grid = {"step_u": [1e-2]} if kind == "gd" else {"eps": [1.0]}
+    ds = ttnn.sweep(kind, grid=grid, repeats=2, seed=1, threads=1, **settings)
     assert (ds.status.values == "ok").all()
