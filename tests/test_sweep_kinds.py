@@ -12,6 +12,7 @@ import pytest
 import ttnn
 from ttnn._sweep.spec import defaults, kind_class, kinds
 from ttnn.additive import GDCall
+from ttnn.flow import FlowCall
 from ttnn.sgd import SGDCall
 
 PAPER = {"breaks": [0.2, 0.35, 0.5, 0.65, 0.8], "values": [1.0, 5.0, 1.0, 3.0, 1.0, 5.0]}
@@ -122,6 +123,7 @@ def _refuse(*args: Any, **kwargs: Any) -> Any:
         ("sgd", SGDCall, dict(h=1e-2, steps=20, m=4)),
         ("sgd", SGDCall, dict(h=1e-2, steps=20, m=4, n=30, shuffle=True)),
         ("gd", GDCall, dict(epochs=5, m=3, n=20)),
+        ("flow", FlowCall, dict(t_end=1.0, m=4)),
     ],
 )
 def test_a_sweep_run_is_checked_once(
