@@ -13,6 +13,7 @@ import ttnn
 from ttnn._sweep.spec import defaults, kind_class, kinds
 from ttnn.additive import GDCall
 from ttnn.flow import FlowCall
+from ttnn.limits import LimitCall
 from ttnn.sgd import SGDCall
 
 PAPER = {"breaks": [0.2, 0.35, 0.5, 0.65, 0.8], "values": [1.0, 5.0, 1.0, 3.0, 1.0, 5.0]}
@@ -124,6 +125,8 @@ def _refuse(*args: Any, **kwargs: Any) -> Any:
         ("sgd", SGDCall, dict(h=1e-2, steps=20, m=4, n=30, shuffle=True)),
         ("gd", GDCall, dict(epochs=5, m=3, n=20)),
         ("flow", FlowCall, dict(t_end=1.0, m=4)),
+        ("limit", LimitCall, dict(tau_end=0.1, m=4)),
+        ("limit", LimitCall, dict(tau_end=0.01, m=100, limit="zero")),
     ],
 )
 def test_a_sweep_run_is_checked_once(
@@ -134,6 +137,6 @@ def test_a_sweep_run_is_checked_once(
     # The sweep's records then equal the public function's results (test_sweep_beyond,
     # test_hashes), so the call it builds is the one the public path would have.
     monkeypatch.setattr(call, "check", _refuse)
-    grid = {"step_u": [1e-2]} if kind == "gd" else {"eps": [1.0]}
+    grid = {"gd": {"step_u": [1e-2]}, "limit": {"ridge": [0.0]}}.get(kind, {"eps": [1.0]})
     ds = ttnn.sweep(kind, grid=grid, repeats=2, seed=1, threads=1, **settings)
     assert (ds.status.values == "ok").all()

@@ -5,7 +5,7 @@ A neutral module, so that neither kind's module imports the other's.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -49,27 +49,6 @@ def ode_context(s: Mapping[str, Any]) -> dict[str, Any]:
         tolerances=check.tolerances(s["rtol"], s["atol"]),
         max_steps=check.max_steps(s["max_steps"]),
         method=s["method"],
-    )
-
-
-def ode_call(
-    runs: Sequence[tuple[Any, Network]],
-    context: Mapping[str, Any],
-    threads: int | None,
-    progress: Callable[[int, int], None] | None,
-) -> dict[str, Any]:
-    """The arguments the flow's and the finite-η limit's ensemble calls share."""
-    rtol, atol = context["tolerances"]
-    return dict(
-        nets=[net._c for _, net in runs],
-        target=context["target"],
-        snapshots=context["k"],
-        rtol=rtol,
-        atol=atol,
-        max_steps=context["max_steps"],
-        threads=0 if threads is None else threads,
-        progress=progress,
-        method=context["method"],
     )
 
 

@@ -25,9 +25,10 @@ from numpy.typing import NDArray
 from . import _core
 from . import _guard as guard
 from . import _validate as check
+from ._ensemble import collect
 from ._errors import DivergenceError, IllConditionedWarning
 from ._kind import Outs, Pairs, Report, Threads, register, setting
-from ._ode import OdeRun, check_net_target, ode_call, ode_checks, ode_context, stats_dict
+from ._ode import OdeRun, check_net_target, ode_checks, ode_context, stats_dict
 from ._progress import reporter
 from ._sweep import records as rec
 from ._sweep.spec import make_target, target_breaks
@@ -138,29 +139,153 @@ def two_timescale_limit(
     L + ridge ‖a*‖² non-increasing.
     """
     check_net_target(net, target)
-    limit = _limit_switch(limit, eta)
-    tau_f = check.time_span("tau_end", tau_end)
-    ridge_f = check.real("ridge", ridge, nonneg=True)
-    k = check.ode_snapshots(snapshots, net.m)
-    rtol_f, atol_f = check.tolerances(rtol, atol)
-    steps = check.max_steps(max_steps)
-    how = check.limit_method(method)
-    if limit == "finite":
-        if how == "rosenbrock":  # the m × m Jacobian (every a*(u) is banded)
-            guard.dense("two_timescale_limit", net.m + 1, guard.ROSENBROCK_MATRICES)
-        with reporter(progress, "two_timescale_limit", "snapshot") as report:
-            out = _core.finite_eta_limit(
-                net=net._c,
-                target=core_target(target),
-                tau_end=tau_f,
-                ridge=ridge_f,
-                snapshots=k,
-                rtol=rtol_f,
-                atol=atol_f,
-                max_steps=steps,
-                progress=report,
-                method=how,
+    call = LimitCall.check(
+        net,
+        target,
+        tau_end=tau_end,
+        limit=_limit_switch(limit, eta),
+        ridge=ridge,
+        snapshots=snapshots,
+        rtol=rtol,
+        atol=atol,
+        max_steps=max_steps,
+        method=method,
+    )
+    (out,) = call.run(progress)
+    return out
+
+
+@dataclass(frozen=True, eq=False)
+class LimitCall:
+    """One validated limit call: the description :func:`two_timescale_limit` and the
+    ``"limit"`` sweep kind both run through :meth:`run`.
+
+    Per run: its network and tau_end; shared: the limit (``"finite"``: the core's
+    integrator, ``"zero"``: the η → 0 closed form), the target (the core's for
+    "finite", the step target itself for "zero"), the ridge, the snapshots and the
+    integrator's settings. :meth:`check` builds the one run of
+    :func:`two_timescale_limit` from its arguments, checking every one (naming it); a
+    sweep builds an ensemble from settings that :meth:`LimitRun.validate` and its
+    ``sweep_context`` have already checked with the same validators, so no value is
+    checked twice. ``single``: the public function's run (its errors raised as they
+    are, the ill-conditioning warning issued).
+    """
+
+    nets: tuple[Network, ...]
+    target: Any
+    tau_end: list[float]
+    limit: str
+    snapshots: int
+    ridge: float = 0.0
+    # The integrator's settings ("finite" only).
+    rtol: float = 1e-8
+    atol: float = 1e-10
+    max_steps: int = 0
+    method: str = "auto"
+    threads: int = 0
+    on_error: str = "raise"
+    single: bool = False
+
+    @classmethod
+    def check(
+        cls,
+        net: Network,
+        target: Target,
+        *,
+        tau_end: Any,
+        limit: str,
+        ridge: Any,
+        snapshots: Any,
+        rtol: Any,
+        atol: Any,
+        max_steps: Any,
+        method: Any,
+    ) -> LimitCall:
+        """The one run :func:`two_timescale_limit` asks for (its net, target and
+        limit switch checked), every other argument checked, naming it."""
+        tau_f = check.time_span("tau_end", tau_end)
+        ridge_f = check.real("ridge", ridge, nonneg=True)
+        k = check.ode_snapshots(snapshots, net.m)
+        rtol_f, atol_f = check.tolerances(rtol, atol)
+        steps = check.max_steps(max_steps)
+        how = check.limit_method(method)
+        if limit == "finite":
+            if how == "rosenbrock":  # the m × m Jacobian (every a*(u) is banded)
+                guard.dense("two_timescale_limit", net.m + 1, guard.ROSENBROCK_MATRICES)
+        elif not isinstance(target, PiecewiseConstant):
+            raise TypeError(
+                "target must be a ttnn.PiecewiseConstant for limit='zero': the η → 0 closed "
+                "form (docs/maths/limits.md) is for step targets; use limit='finite' with a "
+                "teacher Network"
             )
+        return cls(
+            nets=(net,),
+            target=core_target(target) if limit == "finite" else target,
+            tau_end=[tau_f],
+            limit=limit,
+            snapshots=k,
+            ridge=ridge_f,
+            rtol=rtol_f,
+            atol=atol_f,
+            max_steps=steps,
+            method=how,
+            single=True,
+        )
+
+    def run(self, progress: Any = False) -> list[Any]:
+        """Per run its :class:`LimitResult`; a failed run's exception raised (the
+        single run's as it is) or recorded (``on_error``)."""
+        nets = self.nets
+        if self.limit == "zero":
+            # NumPy code (no C++ ensemble, no progress): one call per run.
+            if self.single:
+                return [_zero_eta_limit(nets[0], self.target, self.tau_end[0], self.snapshots)]
+            outs: list[Any] = []
+            for net, tau_end in zip(nets, self.tau_end, strict=True):
+                try:
+                    outs.append(_zero_eta_limit(net, self.target, tau_end, self.snapshots))
+                except (DivergenceError, ValueError, TypeError) as exc:
+                    outs.append(exc)
+            return collect(outs, self.on_error, lambda i, o: o)
+        shared = dict(
+            target=self.target,
+            ridge=self.ridge,
+            snapshots=self.snapshots,
+            rtol=self.rtol,
+            atol=self.atol,
+            max_steps=self.max_steps,
+            method=self.method,
+        )
+
+        def wrap(i: int, out: Any) -> LimitResult:
+            return LimitResult(
+                tau=out.tau,
+                a=out.a,
+                u=out.u,
+                l2=out.l2,
+                limit_loss=out.l2,  # the limit tracks L(a*(u), u) itself
+                eta=nets[i].eta,
+                activation=nets[i].activation,
+                limit="finite",
+                stats=stats_dict(out.stats),
+                cond=out.cond,
+            )
+
+        with reporter(progress, "two_timescale_limit", "snapshot") as report:
+            if self.single:
+                out = _core.finite_eta_limit(
+                    net=nets[0]._c, tau_end=self.tau_end[0], progress=report, **shared
+                )
+            else:
+                outs = _core.finite_eta_limit_ensemble(
+                    nets=[n._c for n in nets],
+                    tau_end=self.tau_end,
+                    threads=self.threads,
+                    progress=report,
+                    **shared,
+                )
+        if not self.single:
+            return collect(outs, self.on_error, wrap)
         cond = out.cond
         if np.max(cond, initial=0.0) > ILL_CONDITIONED:
             worst = int(np.argmax(cond))
@@ -172,26 +297,9 @@ def two_timescale_limit(
                 "(1e-14 (m + 1)) or ridge= decides its weakest directions; see "
                 "docs/maths/local_basis.md",
                 IllConditionedWarning,
-                stacklevel=2,
+                stacklevel=3,  # run, two_timescale_limit, its caller
             )
-        return LimitResult(
-            tau=out.tau,
-            a=out.a,
-            u=out.u,
-            l2=out.l2,
-            limit_loss=out.l2,  # the limit tracks L(a*(u), u) itself
-            eta=net.eta,
-            activation=net.activation,
-            limit="finite",
-            stats=stats_dict(out.stats),
-            cond=cond,
-        )
-    if not isinstance(target, PiecewiseConstant):
-        raise TypeError(
-            "target must be a ttnn.PiecewiseConstant for limit='zero': the η → 0 closed form "
-            "(docs/maths/limits.md) is for step targets; use limit='finite' with a teacher Network"
-        )
-    return _zero_eta_limit(net, target, tau_f, k)
+        return [wrap(0, out)]
 
 
 def _limit_switch(limit: Any, eta: Any) -> str:
@@ -432,34 +540,39 @@ class LimitRun(OdeRun):
                 limit="zero",
                 target=make_target(s["target"]),
                 breaks=target_breaks(s["target"]),
-                settings=s,
+                k=check.ode_snapshots(s["snapshots"]),
             )
         return dict(ode_context(s), limit="finite", ridge=check.real("ridge", s["ridge"]))
 
     @classmethod
     def sweep_call(cls, runs: Pairs, context: Any, threads: Threads, progress: Report) -> Outs:
-        if context["limit"] == "finite":
-            return _core.finite_eta_limit_ensemble(
-                tau_end=[r.end for r, _ in runs],
-                ridge=context["ridge"],
-                **ode_call(runs, context, threads, progress),
+        # Every value was checked by validate() and sweep_context: the call is built
+        # as is.
+        nets = tuple(net for _, net in runs)
+        tau_end = [r.end for r, _ in runs]
+        if context["limit"] == "zero":
+            zero = LimitCall(
+                nets=nets,
+                target=context["target"],
+                tau_end=tau_end,
+                limit="zero",
+                snapshots=context["k"],
+                on_error="record",
             )
-        # The η → 0 limit is NumPy code (no C++ ensemble): one call per run.
-        s = context["settings"]
-        outs: list[Any] = []
-        for run, net in runs:
-            try:
-                outs.append(
-                    two_timescale_limit(
-                        net,
-                        context["target"],
-                        run.end,
-                        limit="zero",
-                        snapshots=s["snapshots"],
-                        rtol=s["rtol"],
-                        atol=s["atol"],
-                    )
-                )
-            except (DivergenceError, ValueError, TypeError) as exc:
-                outs.append(exc)
-        return outs
+            return zero.run()
+        rtol, atol = context["tolerances"]
+        call = LimitCall(
+            nets=nets,
+            target=context["target"],
+            tau_end=tau_end,
+            limit="finite",
+            snapshots=context["k"],
+            ridge=context["ridge"],
+            rtol=rtol,
+            atol=atol,
+            max_steps=context["max_steps"],
+            method=context["method"],
+            threads=0 if threads is None else threads,
+            on_error="record",
+        )
+        return call.run(progress or False)
