@@ -20,7 +20,16 @@ from . import _guard as guard
 from . import _validate as check
 from ._ensemble import collect
 from ._kind import Outs, Pairs, Report, Threads, register, setting
-from ._ode import OdeRun, check_net_target, ode_checks, ode_context, stats_dict
+from ._ode import (
+    OdeCall,
+    OdeRun,
+    check_net_target,
+    ode_checks,
+    ode_context,
+    ode_values,
+    stats_dict,
+    sweep_ode_call,
+)
 from ._progress import reporter
 from ._sweep import records as rec
 from ._trajectory import Trajectory
@@ -135,32 +144,22 @@ def check_eps(name: str, value: Any) -> float:
     return check.real(name, value, nonneg=True)
 
 
-@dataclass(frozen=True, eq=False)
-class FlowCall:
+@dataclass(frozen=True, eq=False, kw_only=True)
+class FlowCall(OdeCall):
     """One validated gradient-flow call: the description :func:`gradient_flow` and the
     ``"flow"`` sweep kind both run through :meth:`run`.
 
-    Per run: its network, ε and t_end; shared: the target (the core's), the snapshots,
-    the tolerances, the step bound and the method. :meth:`check` builds the one run of
-    :func:`gradient_flow` from its arguments, checking every one (naming it); a sweep
-    builds an ensemble from settings that :meth:`FlowRun.validate` and
-    ``ode_context`` have already checked (with :func:`check_eps` and the same
-    validators), so no value is checked twice. ``single``: the core's single-run entry
-    (threads inside the run, its errors raised as they are).
+    Per run: its network, ε and t_end; shared: what :class:`OdeCall` holds.
+    :meth:`check` builds the one run of :func:`gradient_flow` from its arguments,
+    checking every one (naming it); a sweep builds an ensemble from settings that
+    :meth:`FlowRun.validate` and ``ode_context`` have already checked (with
+    :func:`check_eps` and the same validators), so no value is checked twice.
+    ``single``: the core's single-run entry (threads inside the run, its errors
+    raised as they are).
     """
 
-    nets: tuple[Network, ...]
-    target: Any
     eps: list[float]
     t_end: list[float]
-    snapshots: int
-    rtol: float
-    atol: float
-    max_steps: int
-    method: str
-    threads: int
-    on_error: str = "raise"
-    single: bool = False
 
     @classmethod
     def check(
@@ -181,9 +180,7 @@ class FlowCall:
         check_net_target(net, target)
         eps_f = check_eps("eps", eps)
         t_f = check.time_span("t_end", t_end)
-        k = check.ode_snapshots(snapshots, net.m)
-        rtol_f, atol_f = check.tolerances(rtol, atol)
-        steps = check.max_steps(max_steps)
+        integrator = ode_values(snapshots, net.m, rtol, atol, max_steps)
         how = check.flow_method(method)
         if how == "rosenbrock":
             guard.dense(
@@ -200,28 +197,17 @@ class FlowCall:
             target=core_target(target),
             eps=[eps_f],
             t_end=[t_f],
-            snapshots=k,
-            rtol=rtol_f,
-            atol=atol_f,
-            max_steps=steps,
             method=how,
             threads=n_threads,
             single=True,
+            **integrator,
         )
 
     def run(self, progress: Any = False) -> list[Any]:
         """The one core call: per run its :class:`FlowResult`; a failed run's exception
         raised (the single run's as it is) or recorded (``on_error``)."""
         nets = self.nets
-        shared = dict(
-            target=self.target,
-            snapshots=self.snapshots,
-            rtol=self.rtol,
-            atol=self.atol,
-            max_steps=self.max_steps,
-            method=self.method,
-            threads=self.threads,
-        )
+        shared = dict(self.integrator(), threads=self.threads)
 
         def wrap(i: int, out: Any) -> FlowResult:
             return FlowResult(
@@ -291,19 +277,10 @@ class FlowRun(OdeRun):
     @classmethod
     def sweep_call(cls, runs: Pairs, context: Any, threads: Threads, progress: Report) -> Outs:
         # Every value was checked by validate() and ode_context: the call is built as is.
-        rtol, atol = context["tolerances"]
         call = FlowCall(
-            nets=tuple(net for _, net in runs),
-            target=context["target"],
             eps=[r.run_eps for r, _ in runs],
             t_end=[r.end for r, _ in runs],
-            snapshots=context["k"],
-            rtol=rtol,
-            atol=atol,
-            max_steps=context["max_steps"],
-            method=context["method"],
-            threads=0 if threads is None else threads,
-            on_error="record",
+            **sweep_ode_call(runs, context, threads),
         )
         return call.run(progress or False)
 

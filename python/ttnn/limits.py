@@ -28,7 +28,16 @@ from . import _validate as check
 from ._ensemble import collect
 from ._errors import DivergenceError, IllConditionedWarning
 from ._kind import Outs, Pairs, Report, Threads, register, setting
-from ._ode import OdeRun, check_net_target, ode_checks, ode_context, stats_dict
+from ._ode import (
+    OdeCall,
+    OdeRun,
+    check_net_target,
+    ode_checks,
+    ode_context,
+    ode_values,
+    stats_dict,
+    sweep_ode_call,
+)
 from ._progress import reporter
 from ._sweep import records as rec
 from ._sweep.spec import make_target, target_breaks
@@ -155,15 +164,15 @@ def two_timescale_limit(
     return out
 
 
-@dataclass(frozen=True, eq=False)
-class LimitCall:
+@dataclass(frozen=True, eq=False, kw_only=True)
+class LimitCall(OdeCall):
     """One validated limit call: the description :func:`two_timescale_limit` and the
     ``"limit"`` sweep kind both run through :meth:`run`.
 
     Per run: its network and tau_end; shared: the limit (``"finite"``: the core's
-    integrator, ``"zero"``: the η → 0 closed form), the target (the core's for
-    "finite", the step target itself for "zero"), the ridge, the snapshots and the
-    integrator's settings. :meth:`check` builds the one run of
+    integrator, ``"zero"``: the η → 0 closed form), the ridge and what
+    :class:`OdeCall` holds (the target is the step target itself for "zero", which
+    uses no integrator). :meth:`check` builds the one run of
     :func:`two_timescale_limit` from its arguments, checking every one (naming it); a
     sweep builds an ensemble from settings that :meth:`LimitRun.validate` and its
     ``sweep_context`` have already checked with the same validators, so no value is
@@ -171,20 +180,9 @@ class LimitCall:
     are, the ill-conditioning warning issued).
     """
 
-    nets: tuple[Network, ...]
-    target: Any
     tau_end: list[float]
     limit: str
-    snapshots: int
     ridge: float = 0.0
-    # The integrator's settings ("finite" only).
-    rtol: float = 1e-8
-    atol: float = 1e-10
-    max_steps: int = 0
-    method: str = "auto"
-    threads: int = 0
-    on_error: str = "raise"
-    single: bool = False
 
     @classmethod
     def check(
@@ -205,9 +203,7 @@ class LimitCall:
         limit switch checked), every other argument checked, naming it."""
         tau_f = check.time_span("tau_end", tau_end)
         ridge_f = check.real("ridge", ridge, nonneg=True)
-        k = check.ode_snapshots(snapshots, net.m)
-        rtol_f, atol_f = check.tolerances(rtol, atol)
-        steps = check.max_steps(max_steps)
+        integrator = ode_values(snapshots, net.m, rtol, atol, max_steps)
         how = check.limit_method(method)
         if limit == "finite":
             if how == "rosenbrock":  # the m × m Jacobian (every a*(u) is banded)
@@ -223,13 +219,10 @@ class LimitCall:
             target=core_target(target) if limit == "finite" else target,
             tau_end=[tau_f],
             limit=limit,
-            snapshots=k,
             ridge=ridge_f,
-            rtol=rtol_f,
-            atol=atol_f,
-            max_steps=steps,
             method=how,
             single=True,
+            **integrator,
         )
 
     def run(self, progress: Any = False) -> list[Any]:
@@ -247,15 +240,7 @@ class LimitCall:
                 except (DivergenceError, ValueError, TypeError) as exc:
                     outs.append(exc)
             return collect(outs, self.on_error, lambda i, o: o)
-        shared = dict(
-            target=self.target,
-            ridge=self.ridge,
-            snapshots=self.snapshots,
-            rtol=self.rtol,
-            atol=self.atol,
-            max_steps=self.max_steps,
-            method=self.method,
-        )
+        shared = dict(self.integrator(), ridge=self.ridge)
 
         def wrap(i: int, out: Any) -> LimitResult:
             return LimitResult(
@@ -548,11 +533,10 @@ class LimitRun(OdeRun):
     def sweep_call(cls, runs: Pairs, context: Any, threads: Threads, progress: Report) -> Outs:
         # Every value was checked by validate() and sweep_context: the call is built
         # as is.
-        nets = tuple(net for _, net in runs)
         tau_end = [r.end for r, _ in runs]
         if context["limit"] == "zero":
             zero = LimitCall(
-                nets=nets,
+                nets=tuple(net for _, net in runs),
                 target=context["target"],
                 tau_end=tau_end,
                 limit="zero",
@@ -560,19 +544,10 @@ class LimitRun(OdeRun):
                 on_error="record",
             )
             return zero.run()
-        rtol, atol = context["tolerances"]
         call = LimitCall(
-            nets=nets,
-            target=context["target"],
             tau_end=tau_end,
             limit="finite",
-            snapshots=context["k"],
             ridge=context["ridge"],
-            rtol=rtol,
-            atol=atol,
-            max_steps=context["max_steps"],
-            method=context["method"],
-            threads=0 if threads is None else threads,
-            on_error="record",
+            **sweep_ode_call(runs, context, threads),
         )
         return call.run(progress or False)
