@@ -65,7 +65,9 @@ def test_merging_ramp_neurons_before_the_meeting_are_optimal_and_monotone():
             MERGE_NET, MERGE_TGT, tau_end=0.01268, snapshots=11, max_steps=50_000
         )
     assert res.cond[-1] > 1e8  # the pairs are close: a*(u) is ill-posed
-    assert any(issubclass(w.category, ttnn.IllConditionedWarning) for w in caught)
+    ill = [w for w in caught if issubclass(w.category, ttnn.IllConditionedWarning)]
+    assert ill
+    assert all(w.filename == __file__ for w in ill)  # it points at the caller's line
     assert_optimal_and_monotone(res, MERGE_TGT, 0.0)
 
 

@@ -9,8 +9,12 @@ from typing import Any
 
 import pytest
 
-import ttnn  # noqa: F401  (registers the kinds)
+import ttnn
 from ttnn._sweep.spec import defaults, kind_class, kinds
+from ttnn.additive import GDCall
+from ttnn.flow import FlowCall
+from ttnn.limits import LimitCall
+from ttnn.sgd import SGDCall
 
 PAPER = {"breaks": [0.2, 0.35, 0.5, 0.65, 0.8], "values": [1.0, 5.0, 1.0, 3.0, 1.0, 5.0]}
 COMMON = {"m": "int", "eta": "real", "activation": "str", "snapshots": "int"}
@@ -108,3 +112,31 @@ def test_the_sweep_kinds() -> None:
     assert set(kinds()) == {"sgd", "flow", "limit", "gd", "circle"}
     with pytest.raises(ValueError, match="kind must be one of .*got 'nope'"):
         kind_class("nope")
+
+
+def _refuse(*args: Any, **kwargs: Any) -> Any:
+    raise AssertionError("a sweep run went through the public functions' checks")
+
+
+@pytest.mark.parametrize(
+    ("kind", "call", "settings"),
+    [
+        ("sgd", SGDCall, dict(h=1e-2, steps=20, m=4)),
+        ("sgd", SGDCall, dict(h=1e-2, steps=20, m=4, n=30, shuffle=True)),
+        ("gd", GDCall, dict(epochs=5, m=3, n=20)),
+        ("flow", FlowCall, dict(t_end=1.0, m=4)),
+        ("limit", LimitCall, dict(tau_end=0.1, m=4)),
+        ("limit", LimitCall, dict(tau_end=0.01, m=100, limit="zero")),
+    ],
+)
+def test_a_sweep_run_is_checked_once(
+    monkeypatch: pytest.MonkeyPatch, kind: str, call: type, settings: dict[str, Any]
+) -> None:
+    # The sweep checks each run's settings (Kind.validate, with the functions the
+    # public path uses) and builds the call from them: the public checks never run.
+    # The sweep's records then equal the public function's results (test_sweep_beyond,
+    # test_hashes), so the call it builds is the one the public path would have.
+    monkeypatch.setattr(call, "check", _refuse)
+    grid = {"gd": {"step_u": [1e-2]}, "limit": {"ridge": [0.0]}}.get(kind, {"eps": [1.0]})
+    ds = ttnn.sweep(kind, grid=grid, repeats=2, seed=1, threads=1, **settings)
+    assert (ds.status.values == "ok").all()

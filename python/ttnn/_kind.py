@@ -32,7 +32,13 @@ call (``sweep_call``) and the flattening of a result into the store's record
 [0, 1] unless the kind declares ``sweep_variables``). ``ttnn._sweep`` knows no kind
 by name. The sgd, flow, limit and gd kinds describe a run as a sweep gives it (m,
 η, activation, the run's own settings); their public functions (``ttnn.sgd`` …)
-take networks and keep their own signatures, and the kinds call their ensembles.
+take networks and keep their own signatures. What the two share is the kind's *call*
+object (``SGDCall``, ``GDCall``, ``FlowCall``, ``LimitCall``): one validated
+ensemble call, run by its ``run`` (the one core call, every result wrapped once).
+The public functions build it with its ``check`` (their arguments, named as they
+spell them); a kind's ``sweep_call`` builds it directly from the values its
+``validate`` has checked with the same per-value functions, so a sweep run is
+checked once.
 """
 
 from __future__ import annotations

@@ -5,7 +5,7 @@ A neutral module, so that neither kind's module imports the other's.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -52,25 +52,59 @@ def ode_context(s: Mapping[str, Any]) -> dict[str, Any]:
     )
 
 
-def ode_call(
-    runs: Sequence[tuple[Any, Network]],
-    context: Mapping[str, Any],
-    threads: int | None,
-    progress: Callable[[int, int], None] | None,
+def ode_values(snapshots: Any, m: int, rtol: Any, atol: Any, max_steps: Any) -> dict[str, Any]:
+    """The integrator's settings of a public ODE call (snapshots for m neurons, the
+    tolerances, the step bound), checked in this order, as :class:`OdeCall` fields."""
+    k = check.ode_snapshots(snapshots, m)
+    rtol_f, atol_f = check.tolerances(rtol, atol)
+    return dict(snapshots=k, rtol=rtol_f, atol=atol_f, max_steps=check.max_steps(max_steps))
+
+
+def sweep_ode_call(
+    runs: Sequence[tuple[Any, Network]], context: Mapping[str, Any], threads: int | None
 ) -> dict[str, Any]:
-    """The arguments the flow's and the finite-η limit's ensemble calls share."""
+    """The :class:`OdeCall` fields of a sweep's ensemble call, from its checked context."""
     rtol, atol = context["tolerances"]
     return dict(
-        nets=[net._c for _, net in runs],
+        nets=tuple(net for _, net in runs),
         target=context["target"],
         snapshots=context["k"],
         rtol=rtol,
         atol=atol,
         max_steps=context["max_steps"],
-        threads=0 if threads is None else threads,
-        progress=progress,
         method=context["method"],
+        threads=0 if threads is None else threads,
+        on_error="record",
     )
+
+
+@dataclass(frozen=True, eq=False, kw_only=True)
+class OdeCall:
+    """What the flow's and the limit's call objects share: the networks, the target
+    (the core's), the snapshots and the integrator's settings, the threads over runs,
+    what to do with a failed run, and ``single`` (the public function's one run)."""
+
+    nets: tuple[Network, ...]
+    target: Any
+    snapshots: int
+    rtol: float = 1e-8
+    atol: float = 1e-10
+    max_steps: int = 0
+    method: str = "auto"
+    threads: int = 0
+    on_error: str = "raise"
+    single: bool = False
+
+    def integrator(self) -> dict[str, Any]:
+        """The core call's arguments for the target, snapshots and integrator."""
+        return dict(
+            target=self.target,
+            snapshots=self.snapshots,
+            rtol=self.rtol,
+            atol=self.atol,
+            max_steps=self.max_steps,
+            method=self.method,
+        )
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal, cast, overload
 
 import numpy as np
@@ -268,7 +268,7 @@ def full_batch_gd(
     """
     if not isinstance(net, AdditiveNetwork):
         raise TypeError(f"net must be a ttnn.AdditiveNetwork, got {type(net).__name__}")
-    (out,) = _runs(
+    call = GDCall.check(
         [net],
         [_data(net, X, y)],
         single=True,
@@ -278,9 +278,9 @@ def full_batch_gd(
         snapshots=snapshots,
         threads=None,
         loss=loss,
-        progress=progress,
         on_error="raise",
     )
+    (out,) = call.run(progress)
     return out
 
 
@@ -371,7 +371,7 @@ def full_batch_gd_ensemble(
                 raise ValueError(f"nets[{i}] has d = {n.d}, but X has {nets[0].d} columns")
         data = [(X_arr, y_arr)]
 
-    return _runs(
+    return GDCall.check(
         nets,
         data,
         single=False,
@@ -381,92 +381,155 @@ def full_batch_gd_ensemble(
         snapshots=snapshots,
         threads=threads,
         loss=loss,
-        progress=progress,
         on_error=on_error,
-    )
+    ).run(progress)
 
 
-def _runs(
-    nets: list[AdditiveNetwork],
-    data: list[tuple[NDArray[np.float64], NDArray[np.float64]]],
-    *,
-    single: bool,
-    step_a: Any,
-    step_u: Any,
-    epochs: Any,
-    snapshots: Any,
-    threads: Any,
-    loss: Any,
-    progress: Any,
-    on_error: Any,
-) -> list[Any]:
-    """The one pipeline of :func:`full_batch_gd` (``single``: the one-run case, its
-    arguments scalars named as such) and :func:`full_batch_gd_ensemble`, after their
-    batches are checked: every argument checked once, one core call, every result
-    wrapped once."""
-    R = len(nets)
+# -- the values of one run, each checked by one function (by GDCall.check for the
+# public functions' arguments and by GDRun.validate for a sweep's settings) ------
 
-    def per_run(name: str, value: Any, conv: Any) -> list[Any]:
-        return [conv(name, value)] if single else check.per_run(name, value, R, conv)
 
-    sas = per_run("step_a", step_a, lambda n, v: check.real(n, v, nonneg=True))
-    sus = per_run("step_u", step_u, lambda n, v: check.real(n, v, nonneg=True))
-    ps = per_run("epochs", epochs, lambda n, v: check.integer(n, v, minimum=0))
-    if single:
-        k = check.run_snapshots(snapshots, ps[0], "epochs")
-        crit = check_loss(loss)
-        guard.memory(
-            f"full_batch_gd with {k} snapshots and {data[0][0].shape[0]} points",
-            guard.snapshot_bytes(k, 2 * nets[0].m * nets[0].d + 3)
-            + guard.GD_POINT_BYTES * data[0][0].size,
-            fewer="snapshots, neurons or points",
+def check_step(name: str, value: Any) -> float:
+    """A step size (step_a, step_u): finite and >= 0."""
+    return check.real(name, value, nonneg=True)
+
+
+def check_epochs(name: str, value: Any) -> int:
+    return check.integer(name, value, minimum=0)
+
+
+@dataclass(frozen=True, eq=False)
+class GDCall:
+    """One validated full-batch GD ensemble call: the description
+    :func:`full_batch_gd`, :func:`full_batch_gd_ensemble` and the ``"gd"`` sweep kind
+    all run through :meth:`run`.
+
+    Per run: its network, batch (X, y), step_a, step_u and epochs; shared: the
+    snapshots and the loss. :meth:`check` builds it from the public functions'
+    arguments (once their batches are checked), checking every one of them (naming
+    it); a sweep builds it from settings that :meth:`GDRun.validate` has already
+    checked with the same functions, so no value is checked twice. ``single``: the
+    one-run case of :func:`full_batch_gd` (the core's single-run entry).
+    """
+
+    nets: tuple[AdditiveNetwork, ...]
+    X: list[NDArray[np.float64]]
+    y: list[NDArray[np.float64]]
+    step_a: list[float]
+    step_u: list[float]
+    epochs: list[int]
+    snapshots: int
+    loss: str
+    threads: int = 0
+    on_error: str = "raise"
+    single: bool = False
+
+    @classmethod
+    def check(
+        cls,
+        nets: list[AdditiveNetwork],
+        data: list[tuple[NDArray[np.float64], NDArray[np.float64]]],
+        *,
+        single: bool,
+        step_a: Any,
+        step_u: Any,
+        epochs: Any,
+        snapshots: Any,
+        threads: Any,
+        loss: Any,
+        on_error: Any,
+    ) -> GDCall:
+        """The call :func:`full_batch_gd` (``single``: its arguments scalars named as
+        such) or :func:`full_batch_gd_ensemble` asks for, after their batches are
+        checked: every other argument checked once, naming it."""
+        R = len(nets)
+
+        def per_run(name: str, value: Any, conv: Any) -> list[Any]:
+            return [conv(name, value)] if single else check.per_run(name, value, R, conv)
+
+        sas = per_run("step_a", step_a, check_step)
+        sus = per_run("step_u", step_u, check_step)
+        ps = per_run("epochs", epochs, check_epochs)
+        k = (
+            check.run_snapshots(snapshots, ps[0], "epochs")
+            if single
+            else check.run_snapshots(snapshots, min(ps), "min(epochs)")
         )
-    else:
-        k = check.run_snapshots(snapshots, min(ps), "min(epochs)")
         mode = check_on_error(on_error)
-        nthreads = check.threads(threads, runs=R)
+        nthreads = 0 if single else check.threads(threads, runs=R)
         crit = check_loss(loss)
-        guard.memory(
-            f"full_batch_gd_ensemble with {k} snapshots",
-            sum(guard.snapshot_bytes(k, 2 * n.m * n.d + 3) for n in nets)
-            # Every run builds its own sorted copies of its batch; at most one run per
-            # thread at once.
-            + guard.GD_POINT_BYTES
-            * max(d[0].size for d in data)
-            * min(R, nthreads or os.cpu_count() or 1),
-            fewer="snapshots, neurons or points",
+        return cls(
+            nets=tuple(nets),
+            X=[d[0] for d in data],
+            y=[d[1] for d in data],
+            step_a=sas,
+            step_u=sus,
+            epochs=ps,
+            snapshots=k,
+            loss=crit,
+            threads=nthreads,
+            on_error=mode,
+            single=single,
         )
-    if single:
-        mode = check_on_error(on_error)
-        with reporter(progress, "full_batch_gd", "epoch") as report:
-            outs: list[Any] = [
-                _core.additive_gd(
-                    net=nets[0]._c,
-                    X=data[0][0],
-                    y=data[0][1],
-                    step_a=sas[0],
-                    step_u=sus[0],
-                    epochs=ps[0],
+
+    def run(self, progress: Any = False) -> list[Any]:
+        """The one core call: per run its :class:`GDResult`, a failed run's exception
+        raised or recorded (``on_error``). The memory of the whole call (snapshots,
+        the sorted copies of the batches) is checked first."""
+        nets, k = self.nets, self.snapshots
+        R = len(nets)
+        if self.single:
+            guard.memory(
+                f"full_batch_gd with {k} snapshots and {self.X[0].shape[0]} points",
+                guard.snapshot_bytes(k, 2 * nets[0].m * nets[0].d + 3)
+                + guard.GD_POINT_BYTES * self.X[0].size,
+                fewer="snapshots, neurons or points",
+            )
+        else:
+            guard.memory(
+                f"full_batch_gd_ensemble with {k} snapshots",
+                sum(guard.snapshot_bytes(k, 2 * n.m * n.d + 3) for n in nets)
+                # Every run builds its own sorted copies of its batch; at most one run
+                # per thread at once.
+                + guard.GD_POINT_BYTES
+                * max(X.size for X in self.X)
+                * min(R, self.threads or os.cpu_count() or 1),
+                fewer="snapshots, neurons or points",
+            )
+        if self.single:
+            with reporter(progress, "full_batch_gd", "epoch") as report:
+                outs: list[Any] = [
+                    _core.additive_gd(
+                        net=nets[0]._c,
+                        X=self.X[0],
+                        y=self.y[0],
+                        step_a=self.step_a[0],
+                        step_u=self.step_u[0],
+                        epochs=self.epochs[0],
+                        snapshots=k,
+                        loss=self.loss,
+                        progress=report,
+                    )
+                ]
+        else:
+            with reporter(progress, "full_batch_gd_ensemble", "epoch") as report:
+                outs = _core.additive_gd_ensemble(
+                    nets=[n._c for n in nets],
+                    X=self.X,
+                    y=self.y,
+                    step_a=self.step_a,
+                    step_u=self.step_u,
+                    epochs=self.epochs,
                     snapshots=k,
-                    loss=crit,
+                    threads=self.threads,
+                    loss=self.loss,
                     progress=report,
                 )
-            ]
-    else:
-        with reporter(progress, "full_batch_gd_ensemble", "epoch") as report:
-            outs = _core.additive_gd_ensemble(
-                nets=[n._c for n in nets],
-                X=[d[0] for d in data],
-                y=[d[1] for d in data],
-                step_a=sas,
-                step_u=sus,
-                epochs=ps,
-                snapshots=k,
-                threads=nthreads,
-                loss=crit,
-                progress=report,
-            )
-    return collect(outs, mode, lambda i, o: _result(o, nets[i], sas[i], sus[i], crit))
+        return collect(
+            outs,
+            self.on_error,
+            lambda i, o: _result(o, nets[i], self.step_a[i], self.step_u[i], self.loss),
+        )
 
 
 # -- the paper's additive targets (E4 and E5; the "gd" sweep kind's ``target``) --------
@@ -555,12 +618,18 @@ class GDRun(Kind):
         guard.memory(f"m = {m}, d = {d}", 64 * m * d, fewer="neurons")
         # X (n × d), y, their checked copies and the core's residuals.
         guard.memory(f"a batch of n = {n} at d = {d}", 8 * n * (2 * d + 4), fewer="samples")
-        epochs = check.integer("epochs", self.epochs, minimum=0)
+        epochs = check_epochs("epochs", self.epochs)
         k = check.run_snapshots(self.snapshots, epochs, "epochs")
         guard.memory(f"{k} snapshots", guard.snapshot_bytes(k, 2 * m * d + 2))
         rec.bound_work("epochs", epochs, float(epochs) * n * m * d, "sample-neuron passes")
-        check.real("step_a", self.step_a, nonneg=True)
-        check.real("step_u", self.step_u, nonneg=True)
+        self._set("run_step_a", check_step("step_a", self.step_a))
+        self._set("run_step_u", check_step("step_u", self.step_u))
+        self._set("run_epochs", epochs)
+
+    # The run's values as validate() normalised them (what its GDCall is built from).
+    run_step_a: float = field(init=False, default=0.0, repr=False, compare=False)
+    run_step_u: float = field(init=False, default=0.0, repr=False, compare=False)
+    run_epochs: int = field(init=False, default=0, repr=False, compare=False)
 
     @property
     def length(self) -> int:
@@ -596,19 +665,22 @@ class GDRun(Kind):
 
     @classmethod
     def sweep_call(cls, runs: Pairs, context: Any, threads: Threads, progress: Report) -> Outs:
-        return full_batch_gd_ensemble(
-            [b["net"] for _, b in runs],
-            [b["X"] for _, b in runs],
-            [b["y"] for _, b in runs],
-            step_a=[r.step_a for r, _ in runs],
-            step_u=[r.step_u for r, _ in runs],
-            epochs=[r.length for r, _ in runs],
+        # Every value was checked by validate() (with the functions GDCall.check uses)
+        # and the per-call ones by sweep_context; the batches are gd_data's own
+        # float64 arrays: the call is built as is.
+        call = GDCall(
+            nets=tuple(b["net"] for _, b in runs),
+            X=[b["X"] for _, b in runs],
+            y=[b["y"] for _, b in runs],
+            step_a=[r.run_step_a for r, _ in runs],
+            step_u=[r.run_step_u for r, _ in runs],
+            epochs=[r.run_epochs for r, _ in runs],
             snapshots=context["k"],
-            threads=threads,
             loss=context["loss"],
+            threads=0 if threads is None else min(threads, max(len(runs), 1)),
             on_error="record",
-            progress=progress or False,
         )
+        return call.run(progress or False)
 
     @classmethod
     def sweep_record(cls, run: Any, built: Any, out: Any, context: Any) -> dict[str, Any]:

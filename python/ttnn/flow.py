@@ -18,8 +18,18 @@ from numpy.typing import NDArray
 from . import _core
 from . import _guard as guard
 from . import _validate as check
+from ._ensemble import collect
 from ._kind import Outs, Pairs, Report, Threads, register, setting
-from ._ode import OdeRun, check_net_target, ode_call, ode_checks, ode_context, stats_dict
+from ._ode import (
+    OdeCall,
+    OdeRun,
+    check_net_target,
+    ode_checks,
+    ode_context,
+    ode_values,
+    stats_dict,
+    sweep_ode_call,
+)
 from ._progress import reporter
 from ._sweep import records as rec
 from ._trajectory import Trajectory
@@ -113,46 +123,115 @@ def gradient_flow(
     right-hand side's pieces out over threads above a size threshold; the result is
     the same, bit for bit, for any ``threads`` (docs/guide/threads.md).
     """
-    check_net_target(net, target)
-    eps_f = check.real("eps", eps, nonneg=True)
-    t_f = check.time_span("t_end", t_end)
-    k = check.ode_snapshots(snapshots, net.m)
-    rtol_f, atol_f = check.tolerances(rtol, atol)
-    steps = check.max_steps(max_steps)
-    how = check.flow_method(method)
-    if how == "rosenbrock":
-        guard.dense("gradient_flow method='rosenbrock'", 2 * net.m + 1, guard.ROSENBROCK_MATRICES)
-    n_threads = check.threads(threads)
-    if how == "rosenbrock_w" and net.activation == "relu":
-        raise ValueError(
-            "method='rosenbrock_w' needs a windowed activation (cubic or ramp): relu has no "
-            "banded Gram matrix; use 'rosenbrock', 'rk45' or 'auto'"
-        )
-    with reporter(progress, "gradient_flow", "snapshot") as report:
-        out = _core.gradient_flow(
-            net=net._c,
+    call = FlowCall.check(
+        net,
+        target,
+        eps=eps,
+        t_end=t_end,
+        snapshots=snapshots,
+        rtol=rtol,
+        atol=atol,
+        max_steps=max_steps,
+        method=method,
+        threads=threads,
+    )
+    (out,) = call.run(progress)
+    return out
+
+
+def check_eps(name: str, value: Any) -> float:
+    """ε (the flow's and a flow run's): finite and >= 0 (one function for both)."""
+    return check.real(name, value, nonneg=True)
+
+
+@dataclass(frozen=True, eq=False, kw_only=True)
+class FlowCall(OdeCall):
+    """One validated gradient-flow call: the description :func:`gradient_flow` and the
+    ``"flow"`` sweep kind both run through :meth:`run`.
+
+    Per run: its network, ε and t_end; shared: what :class:`OdeCall` holds.
+    :meth:`check` builds the one run of :func:`gradient_flow` from its arguments,
+    checking every one (naming it); a sweep builds an ensemble from settings that
+    :meth:`FlowRun.validate` and ``ode_context`` have already checked (with
+    :func:`check_eps` and the same validators), so no value is checked twice.
+    ``single``: the core's single-run entry (threads inside the run, its errors
+    raised as they are).
+    """
+
+    eps: list[float]
+    t_end: list[float]
+
+    @classmethod
+    def check(
+        cls,
+        net: Any,
+        target: Any,
+        *,
+        eps: Any,
+        t_end: Any,
+        snapshots: Any,
+        rtol: Any,
+        atol: Any,
+        max_steps: Any,
+        method: Any,
+        threads: Any,
+    ) -> FlowCall:
+        """The one run :func:`gradient_flow` asks for, every argument checked, naming it."""
+        check_net_target(net, target)
+        eps_f = check_eps("eps", eps)
+        t_f = check.time_span("t_end", t_end)
+        integrator = ode_values(snapshots, net.m, rtol, atol, max_steps)
+        how = check.flow_method(method)
+        if how == "rosenbrock":
+            guard.dense(
+                "gradient_flow method='rosenbrock'", 2 * net.m + 1, guard.ROSENBROCK_MATRICES
+            )
+        n_threads = check.threads(threads)
+        if how == "rosenbrock_w" and net.activation == "relu":
+            raise ValueError(
+                "method='rosenbrock_w' needs a windowed activation (cubic or ramp): relu has "
+                "no banded Gram matrix; use 'rosenbrock', 'rk45' or 'auto'"
+            )
+        return cls(
+            nets=(net,),
             target=core_target(target),
-            eps=eps_f,
-            t_end=t_f,
-            snapshots=k,
-            rtol=rtol_f,
-            atol=atol_f,
-            max_steps=steps,
-            progress=report,
+            eps=[eps_f],
+            t_end=[t_f],
             method=how,
             threads=n_threads,
+            single=True,
+            **integrator,
         )
-    return FlowResult(
-        t=out.t,
-        a=out.a,
-        u=out.u,
-        l2=out.l2,
-        eps=eps_f,
-        eta=net.eta,
-        activation=net.activation,
-        stats=stats_dict(out.stats),
-        stiff_from=None if out.stiff_from < 0 else float(out.stiff_from),
-    )
+
+    def run(self, progress: Any = False) -> list[Any]:
+        """The one core call: per run its :class:`FlowResult`; a failed run's exception
+        raised (the single run's as it is) or recorded (``on_error``)."""
+        nets = self.nets
+        shared = dict(self.integrator(), threads=self.threads)
+
+        def wrap(i: int, out: Any) -> FlowResult:
+            return FlowResult(
+                t=out.t,
+                a=out.a,
+                u=out.u,
+                l2=out.l2,
+                eps=self.eps[i],
+                eta=nets[i].eta,
+                activation=nets[i].activation,
+                stats=stats_dict(out.stats),
+                stiff_from=None if out.stiff_from < 0 else float(out.stiff_from),
+            )
+
+        with reporter(progress, "gradient_flow", "snapshot") as report:
+            if self.single:
+                out = _core.gradient_flow(
+                    net=nets[0]._c, eps=self.eps[0], t_end=self.t_end[0], progress=report, **shared
+                )
+                return [wrap(0, out)]
+            outs = _core.gradient_flow_ensemble(
+                nets=[n._c for n in nets], eps=self.eps, t_end=self.t_end, progress=report, **shared
+            )
+        return collect(outs, self.on_error, wrap)
 
 
 # -- the "flow" kind of a sweep ---------------------------------------------------
@@ -174,8 +253,12 @@ class FlowRun(OdeRun):
     t_end: float | None = setting(None, type="real", length=True)
     tau: float | None = setting(None, type="real", length=True)
 
+    # ε as validate() normalised it (what the run's FlowCall is built from).
+    run_eps: float = field(init=False, default=0.0, repr=False, compare=False)
+
     def _end(self, s: Mapping[str, Any]) -> float:
-        eps = check.real("eps", self.eps, nonneg=True)
+        eps = check_eps("eps", self.eps)
+        self._set("run_eps", eps)
         end = rec.slow_length(s, "t_end", eps)
         check.time_span("t_end" if self.t_end is not None else "tau / eps", end)
         return end
@@ -193,11 +276,13 @@ class FlowRun(OdeRun):
 
     @classmethod
     def sweep_call(cls, runs: Pairs, context: Any, threads: Threads, progress: Report) -> Outs:
-        return _core.gradient_flow_ensemble(
-            eps=[r.eps for r, _ in runs],
+        # Every value was checked by validate() and ode_context: the call is built as is.
+        call = FlowCall(
+            eps=[r.run_eps for r, _ in runs],
             t_end=[r.end for r, _ in runs],
-            **ode_call(runs, context, threads, progress),
+            **sweep_ode_call(runs, context, threads),
         )
+        return call.run(progress or False)
 
     @classmethod
     def sweep_slow_scale(cls, settings: Mapping[str, Any]) -> float:

@@ -25,9 +25,19 @@ from numpy.typing import NDArray
 from . import _core
 from . import _guard as guard
 from . import _validate as check
+from ._ensemble import collect
 from ._errors import DivergenceError, IllConditionedWarning
 from ._kind import Outs, Pairs, Report, Threads, register, setting
-from ._ode import OdeRun, check_net_target, ode_call, ode_checks, ode_context, stats_dict
+from ._ode import (
+    OdeCall,
+    OdeRun,
+    check_net_target,
+    ode_checks,
+    ode_context,
+    ode_values,
+    stats_dict,
+    sweep_ode_call,
+)
 from ._progress import reporter
 from ._sweep import records as rec
 from ._sweep.spec import make_target, target_breaks
@@ -138,29 +148,129 @@ def two_timescale_limit(
     L + ridge ‖a*‖² non-increasing.
     """
     check_net_target(net, target)
-    limit = _limit_switch(limit, eta)
-    tau_f = check.time_span("tau_end", tau_end)
-    ridge_f = check.real("ridge", ridge, nonneg=True)
-    k = check.ode_snapshots(snapshots, net.m)
-    rtol_f, atol_f = check.tolerances(rtol, atol)
-    steps = check.max_steps(max_steps)
-    how = check.limit_method(method)
-    if limit == "finite":
-        if how == "rosenbrock":  # the m × m Jacobian (every a*(u) is banded)
-            guard.dense("two_timescale_limit", net.m + 1, guard.ROSENBROCK_MATRICES)
-        with reporter(progress, "two_timescale_limit", "snapshot") as report:
-            out = _core.finite_eta_limit(
-                net=net._c,
-                target=core_target(target),
-                tau_end=tau_f,
-                ridge=ridge_f,
-                snapshots=k,
-                rtol=rtol_f,
-                atol=atol_f,
-                max_steps=steps,
-                progress=report,
-                method=how,
+    call = LimitCall.check(
+        net,
+        target,
+        tau_end=tau_end,
+        limit=_limit_switch(limit, eta),
+        ridge=ridge,
+        snapshots=snapshots,
+        rtol=rtol,
+        atol=atol,
+        max_steps=max_steps,
+        method=method,
+    )
+    (out,) = call.run(progress)
+    return out
+
+
+@dataclass(frozen=True, eq=False, kw_only=True)
+class LimitCall(OdeCall):
+    """One validated limit call: the description :func:`two_timescale_limit` and the
+    ``"limit"`` sweep kind both run through :meth:`run`.
+
+    Per run: its network and tau_end; shared: the limit (``"finite"``: the core's
+    integrator, ``"zero"``: the η → 0 closed form), the ridge and what
+    :class:`OdeCall` holds (the target is the step target itself for "zero", which
+    uses no integrator). :meth:`check` builds the one run of
+    :func:`two_timescale_limit` from its arguments, checking every one (naming it); a
+    sweep builds an ensemble from settings that :meth:`LimitRun.validate` and its
+    ``sweep_context`` have already checked with the same validators, so no value is
+    checked twice. ``single``: the public function's run (its errors raised as they
+    are, the ill-conditioning warning issued).
+    """
+
+    tau_end: list[float]
+    limit: str
+    ridge: float = 0.0
+
+    @classmethod
+    def check(
+        cls,
+        net: Network,
+        target: Target,
+        *,
+        tau_end: Any,
+        limit: str,
+        ridge: Any,
+        snapshots: Any,
+        rtol: Any,
+        atol: Any,
+        max_steps: Any,
+        method: Any,
+    ) -> LimitCall:
+        """The one run :func:`two_timescale_limit` asks for (its net, target and
+        limit switch checked), every other argument checked, naming it."""
+        tau_f = check.time_span("tau_end", tau_end)
+        ridge_f = check.real("ridge", ridge, nonneg=True)
+        integrator = ode_values(snapshots, net.m, rtol, atol, max_steps)
+        how = check.limit_method(method)
+        if limit == "finite":
+            if how == "rosenbrock":  # the m × m Jacobian (every a*(u) is banded)
+                guard.dense("two_timescale_limit", net.m + 1, guard.ROSENBROCK_MATRICES)
+        elif not isinstance(target, PiecewiseConstant):
+            raise TypeError(
+                "target must be a ttnn.PiecewiseConstant for limit='zero': the η → 0 closed "
+                "form (docs/maths/limits.md) is for step targets; use limit='finite' with a "
+                "teacher Network"
             )
+        return cls(
+            nets=(net,),
+            target=core_target(target) if limit == "finite" else target,
+            tau_end=[tau_f],
+            limit=limit,
+            ridge=ridge_f,
+            method=how,
+            single=True,
+            **integrator,
+        )
+
+    def run(self, progress: Any = False) -> list[Any]:
+        """Per run its :class:`LimitResult`; a failed run's exception raised (the
+        single run's as it is) or recorded (``on_error``)."""
+        nets = self.nets
+        if self.limit == "zero":
+            # NumPy code (no C++ ensemble, no progress): one call per run.
+            if self.single:
+                return [_zero_eta_limit(nets[0], self.target, self.tau_end[0], self.snapshots)]
+            outs: list[Any] = []
+            for net, tau_end in zip(nets, self.tau_end, strict=True):
+                try:
+                    outs.append(_zero_eta_limit(net, self.target, tau_end, self.snapshots))
+                except (DivergenceError, ValueError, TypeError) as exc:
+                    outs.append(exc)
+            return collect(outs, self.on_error, lambda i, o: o)
+        shared = dict(self.integrator(), ridge=self.ridge)
+
+        def wrap(i: int, out: Any) -> LimitResult:
+            return LimitResult(
+                tau=out.tau,
+                a=out.a,
+                u=out.u,
+                l2=out.l2,
+                limit_loss=out.l2,  # the limit tracks L(a*(u), u) itself
+                eta=nets[i].eta,
+                activation=nets[i].activation,
+                limit="finite",
+                stats=stats_dict(out.stats),
+                cond=out.cond,
+            )
+
+        with reporter(progress, "two_timescale_limit", "snapshot") as report:
+            if self.single:
+                out = _core.finite_eta_limit(
+                    net=nets[0]._c, tau_end=self.tau_end[0], progress=report, **shared
+                )
+            else:
+                outs = _core.finite_eta_limit_ensemble(
+                    nets=[n._c for n in nets],
+                    tau_end=self.tau_end,
+                    threads=self.threads,
+                    progress=report,
+                    **shared,
+                )
+        if not self.single:
+            return collect(outs, self.on_error, wrap)
         cond = out.cond
         if np.max(cond, initial=0.0) > ILL_CONDITIONED:
             worst = int(np.argmax(cond))
@@ -172,26 +282,9 @@ def two_timescale_limit(
                 "(1e-14 (m + 1)) or ridge= decides its weakest directions; see "
                 "docs/maths/local_basis.md",
                 IllConditionedWarning,
-                stacklevel=2,
+                stacklevel=3,  # run, two_timescale_limit, its caller
             )
-        return LimitResult(
-            tau=out.tau,
-            a=out.a,
-            u=out.u,
-            l2=out.l2,
-            limit_loss=out.l2,  # the limit tracks L(a*(u), u) itself
-            eta=net.eta,
-            activation=net.activation,
-            limit="finite",
-            stats=stats_dict(out.stats),
-            cond=cond,
-        )
-    if not isinstance(target, PiecewiseConstant):
-        raise TypeError(
-            "target must be a ttnn.PiecewiseConstant for limit='zero': the η → 0 closed form "
-            "(docs/maths/limits.md) is for step targets; use limit='finite' with a teacher Network"
-        )
-    return _zero_eta_limit(net, target, tau_f, k)
+        return [wrap(0, out)]
 
 
 def _limit_switch(limit: Any, eta: Any) -> str:
@@ -432,34 +525,29 @@ class LimitRun(OdeRun):
                 limit="zero",
                 target=make_target(s["target"]),
                 breaks=target_breaks(s["target"]),
-                settings=s,
+                k=check.ode_snapshots(s["snapshots"]),
             )
         return dict(ode_context(s), limit="finite", ridge=check.real("ridge", s["ridge"]))
 
     @classmethod
     def sweep_call(cls, runs: Pairs, context: Any, threads: Threads, progress: Report) -> Outs:
-        if context["limit"] == "finite":
-            return _core.finite_eta_limit_ensemble(
-                tau_end=[r.end for r, _ in runs],
-                ridge=context["ridge"],
-                **ode_call(runs, context, threads, progress),
+        # Every value was checked by validate() and sweep_context: the call is built
+        # as is.
+        tau_end = [r.end for r, _ in runs]
+        if context["limit"] == "zero":
+            zero = LimitCall(
+                nets=tuple(net for _, net in runs),
+                target=context["target"],
+                tau_end=tau_end,
+                limit="zero",
+                snapshots=context["k"],
+                on_error="record",
             )
-        # The η → 0 limit is NumPy code (no C++ ensemble): one call per run.
-        s = context["settings"]
-        outs: list[Any] = []
-        for run, net in runs:
-            try:
-                outs.append(
-                    two_timescale_limit(
-                        net,
-                        context["target"],
-                        run.end,
-                        limit="zero",
-                        snapshots=s["snapshots"],
-                        rtol=s["rtol"],
-                        atol=s["atol"],
-                    )
-                )
-            except (DivergenceError, ValueError, TypeError) as exc:
-                outs.append(exc)
-        return outs
+            return zero.run()
+        call = LimitCall(
+            tau_end=tau_end,
+            limit="finite",
+            ridge=context["ridge"],
+            **sweep_ode_call(runs, context, threads),
+        )
+        return call.run(progress or False)

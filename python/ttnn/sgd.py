@@ -144,12 +144,8 @@ def _replay_steps(steps: Any, n: int, batch: int, epochs: int, name: str = "step
     available = epochs * n
     if steps is None:
         return available // batch
-    p = check.integer(name, steps, minimum=0)
-    if p * batch > available:
-        raise ValueError(
-            f"{name} ({p}) × batch ({batch}) exceeds the {available} draws of "
-            f"epochs ({epochs}) × len(data) ({n})"
-        )
+    p = check_steps(name, steps)
+    check_available(name, p, batch, epochs, n, "len(data)")
     return p
 
 
@@ -230,7 +226,7 @@ def sgd(
     """
     if not isinstance(net, Network):
         raise TypeError(f"net must be a ttnn.Network, got {type(net).__name__}")
-    (out,) = _runs(
+    call = SGDCall.check(
         [net],
         target,
         single=True,
@@ -245,9 +241,9 @@ def sgd(
         data=None if data is None else [data],
         epochs=epochs,
         shuffle=shuffle,
-        progress=progress,
         on_error="raise",
     )
+    (out,) = call.run(progress)
     return out
 
 
@@ -347,7 +343,7 @@ def sgd_ensemble(
     for i, n in enumerate(nets):
         if not isinstance(n, Network):
             raise TypeError(f"nets[{i}] must be a ttnn.Network, got {type(n).__name__}")
-    return _runs(
+    return SGDCall.check(
         nets,
         target,
         single=False,
@@ -362,165 +358,257 @@ def sgd_ensemble(
         data=data,
         epochs=epochs,
         shuffle=shuffle,
-        progress=progress,
         on_error=on_error,
-    )
+    ).run(progress)
 
 
-def _runs(
-    nets: list[Network],
-    target: Target | None,
-    *,
-    single: bool,
-    h: Any,
-    eps: Any,
-    steps: Any,
-    noise: Noise,
-    seed: Any,
-    snapshots: Any,
-    threads: Any,
-    batch: Any,
-    data: Any,
-    epochs: Any,
-    shuffle: Any,
-    progress: Any,
-    on_error: Any,
-) -> list[Any]:
-    """The one pipeline of :func:`sgd` (``single``: the one-run case, its arguments
-    scalars named as such) and :func:`sgd_ensemble`: every argument checked once,
-    naming it, one core call, every result wrapped once."""
-    runs = len(nets)
+# -- the values of one run, each checked by one function -------------------------
+#
+# Each check below is stated once and used by both ways into an SGD call: the
+# public functions' arguments (SGDCall.check, naming h, h[i] ...) and a sweep's
+# settings (SGDRun.validate, before anything runs).
 
-    def per_run(name: str, value: Any, conv: Callable[[str, Any], Any]) -> list[Any]:
-        return [conv(name, value)] if single else check.per_run(name, value, runs, conv)
 
-    def at(name: str, i: int) -> str:
-        return name if single else f"{name}[{i}]"
+def check_h(name: str, value: Any) -> float:
+    return check.real(name, value, positive=True)
 
-    given = "data=(x, y)" if single else "data"
-    if target is None:
-        if data is None and not single:
-            raise ValueError(f"target is required unless {given} is given")
-    else:
-        check_target(target)
-    hs = per_run("h", h, lambda n, v: check.real(n, v, positive=True))
-    epss = per_run("eps", eps, lambda n, v: check.real(n, v, nonneg=True))
-    bs = per_run("batch", batch, check.batch)
-    nthreads = _run_threads(threads) if single else None
-    seeds: list[int] | None = None
-    if not single and isinstance(seed, (list, tuple, np.ndarray)):
-        seeds = check.per_run("seed", seed, runs, check.seed)
-    kind, scale, seed_i, epochs_i, shuffle_b = _check_sampling_args(
-        data is not None, noise, seed if seeds is None else seeds[0], epochs, shuffle
-    )
-    if seeds is None:
-        seeds, streams = [seed_i] * runs, list(range(runs))
-    else:
-        streams = [0] * runs  # stream 0: exactly the stream of sgd(..., seed=seed[i])
-    xs: list[Any] = []
-    ys: list[Any] = []
-    orders: list[Any] = []
-    if data is None:
-        if single and target is None:
-            raise ValueError(f"target is required unless {given} is given")
-        if steps is None:
-            raise TypeError(f"steps is required unless {given} is given")
-        ps = per_run("steps", steps, lambda n, v: check.integer(n, v, minimum=0))
-        for i in range(runs):
-            check.draws(at("steps", i), ps[i], bs[i])
-    else:
-        if not isinstance(data, (list, tuple)) or len(data) != runs:
-            raise ValueError(f"data must hold one (x, y) pair per network ({runs})")
-        pairs = [_check_data("data" if single else f"data[{i}]", d) for i, d in enumerate(data)]
-        want = (
-            [steps]
-            if single
-            else ([None] * runs if steps is None else per_run("steps", steps, _same))
+
+def check_eps(name: str, value: Any) -> float:
+    return check.real(name, value, nonneg=True)
+
+
+def check_steps(name: str, value: Any) -> int:
+    return check.integer(name, value, minimum=0)
+
+
+def check_available(name: str, steps: int, batch: int, epochs: int, n: int, n_name: str) -> None:
+    """A finite dataset of n samples passed over ``epochs`` times holds epochs × n
+    draws: ``steps`` steps of ``batch`` must not need more (``n_name``: how the
+    caller calls n)."""
+    if steps * batch > epochs * n:
+        raise ValueError(
+            f"{name} ({steps}) × batch ({batch}) exceeds the {epochs * n} draws of "
+            f"epochs ({epochs}) × {n_name} ({n})"
         )
-        ps = [
-            _replay_steps(want[i], pairs[i][0].shape[0], bs[i], epochs_i, at("steps", i))
-            for i in range(runs)
-        ]
-        xs = [x for x, _ in pairs]
-        ys = [y for _, y in pairs]
-        orders = [
-            shuffle_order(xs[i].shape[0], ps[i] * bs[i], seeds[i], streams[i])
-            if shuffle_b
-            else None
-            for i in range(runs)
-        ]
-    k = (
-        check.run_snapshots(snapshots, ps[0])
-        if single
-        else check.run_snapshots(snapshots, min(ps), "min(steps)")
-    )
-    mode = check_on_error(on_error)
-    if nthreads is None:
-        nthreads = check.threads(threads, runs=runs)
-    what = "sgd" if single else "sgd_ensemble"
-    guard.memory(
-        f"{what} with {k} snapshots",
-        sum(guard.snapshot_bytes(k, 2 * n.m + 3) + guard.SGD_NEURON_BYTES * n.m for n in nets),
-    )
-    with reporter(progress, what, "step") as report:
-        if single:
-            # One run: the core's single-run entry, whose mini-batch steps may use
-            # threads inside the run (an ensemble gives each run one thread).
-            outs: list[Any] = [
-                _core.sgd(
-                    net=nets[0]._c,
-                    target=None if target is None else core_target(target),
-                    h=hs[0],
-                    eps=epss[0],
-                    steps=ps[0],
-                    snapshots=k,
-                    noise=kind,
-                    noise_scale=scale,
-                    seed=seeds[0],
-                    x=xs[0] if xs else None,
-                    y=ys[0] if ys else None,
-                    batch=bs[0],
-                    epochs=epochs_i,
-                    order=orders[0] if orders else None,
-                    progress=report,
-                    threads=nthreads,
-                )
-            ]
+
+
+@dataclass(frozen=True, eq=False)
+class SGDCall:
+    """One validated SGD ensemble call: the description :func:`sgd`, :func:`sgd_ensemble`
+    and the ``"sgd"`` sweep kind all run through :meth:`run`.
+
+    Per run: its network, h, ε, steps, batch, seed and stream, and when replaying its
+    samples x, y and sample order; shared by the runs: the target, the noise, the
+    snapshots and the epochs. :meth:`check` builds it from the public functions'
+    arguments, checking and normalising every one of them (naming it); a sweep builds
+    it from settings that :meth:`SGDRun.validate` has already checked with the same
+    functions, so no value is checked twice. ``single``: the one-run case of
+    :func:`sgd` (its core entry may use threads inside the run).
+    """
+
+    nets: tuple[Network, ...]
+    target: Target | None
+    h: list[float]
+    eps: list[float]
+    steps: list[int]
+    batch: list[int]
+    seeds: list[int]
+    streams: list[int]
+    snapshots: int
+    threads: int
+    on_error: str = "raise"
+    noise: str = "none"
+    noise_scale: float = 0.0
+    x: list[Any] = field(default_factory=list)
+    y: list[Any] = field(default_factory=list)
+    order: list[Any] = field(default_factory=list)
+    epochs: int = 1
+    single: bool = False
+
+    @classmethod
+    def check(
+        cls,
+        nets: list[Network],
+        target: Target | None,
+        *,
+        single: bool,
+        h: Any,
+        eps: Any,
+        steps: Any,
+        noise: Noise,
+        seed: Any,
+        snapshots: Any,
+        threads: Any,
+        batch: Any,
+        data: Any,
+        epochs: Any,
+        shuffle: Any,
+        on_error: Any,
+    ) -> SGDCall:
+        """The call :func:`sgd` (``single``: its arguments scalars named as such) or
+        :func:`sgd_ensemble` asks for: every argument checked once, naming it."""
+        runs = len(nets)
+
+        def per_run(name: str, value: Any, conv: Callable[[str, Any], Any]) -> list[Any]:
+            return [conv(name, value)] if single else check.per_run(name, value, runs, conv)
+
+        def at(name: str, i: int) -> str:
+            return name if single else f"{name}[{i}]"
+
+        given = "data=(x, y)" if single else "data"
+        if target is None:
+            if data is None and not single:
+                raise ValueError(f"target is required unless {given} is given")
         else:
-            outs = _core.sgd_ensemble(
-                nets=[n._c for n in nets],
-                target=None if target is None else core_target(target),
-                h=hs,
-                eps=epss,
-                steps=ps,
-                snapshots=k,
-                noise=kind,
-                noise_scale=scale,
-                seeds=seeds,
-                streams=streams,
-                threads=nthreads,
-                batch=bs,
-                x=xs,
-                y=ys,
-                epochs=[epochs_i] * runs if xs else [],
-                order=orders,
-                progress=report,
+            check_target(target)
+        hs = per_run("h", h, check_h)
+        epss = per_run("eps", eps, check_eps)
+        bs = per_run("batch", batch, check.batch)
+        nthreads = _run_threads(threads) if single else None
+        seeds: list[int] | None = None
+        if not single and isinstance(seed, (list, tuple, np.ndarray)):
+            seeds = check.per_run("seed", seed, runs, check.seed)
+        kind, scale, seed_i, epochs_i, shuffle_b = _check_sampling_args(
+            data is not None, noise, seed if seeds is None else seeds[0], epochs, shuffle
+        )
+        if seeds is None:
+            seeds, streams = [seed_i] * runs, list(range(runs))
+        else:
+            streams = [0] * runs  # stream 0: exactly the stream of sgd(..., seed=seed[i])
+        xs: list[Any] = []
+        ys: list[Any] = []
+        orders: list[Any] = []
+        if data is None:
+            if single and target is None:
+                raise ValueError(f"target is required unless {given} is given")
+            if steps is None:
+                raise TypeError(f"steps is required unless {given} is given")
+            ps = per_run("steps", steps, check_steps)
+            for i in range(runs):
+                check.draws(at("steps", i), ps[i], bs[i])
+        else:
+            if not isinstance(data, (list, tuple)) or len(data) != runs:
+                raise ValueError(f"data must hold one (x, y) pair per network ({runs})")
+            pairs = [_check_data(at("data", i), d) for i, d in enumerate(data)]
+            want = (
+                [steps]
+                if single
+                else ([None] * runs if steps is None else per_run("steps", steps, _same))
             )
-    return collect(
-        outs,
-        mode,
-        lambda i, o: SGDResult(
-            steps=o.steps,
-            a=o.a,
-            u=o.u,
-            l2=o.l2,
-            h=hs[i],
-            eps=epss[i],
-            eta=nets[i].eta,
-            activation=nets[i].activation,
-            batch=bs[i],
-        ),
-    )
+            ps = [
+                _replay_steps(want[i], pairs[i][0].shape[0], bs[i], epochs_i, at("steps", i))
+                for i in range(runs)
+            ]
+            xs = [x for x, _ in pairs]
+            ys = [y for _, y in pairs]
+            orders = [
+                shuffle_order(xs[i].shape[0], ps[i] * bs[i], seeds[i], streams[i])
+                if shuffle_b
+                else None
+                for i in range(runs)
+            ]
+        k = (
+            check.run_snapshots(snapshots, ps[0])
+            if single
+            else check.run_snapshots(snapshots, min(ps), "min(steps)")
+        )
+        mode = check_on_error(on_error)
+        if nthreads is None:
+            nthreads = check.threads(threads, runs=runs)
+        return cls(
+            nets=tuple(nets),
+            target=target,
+            h=hs,
+            eps=epss,
+            steps=ps,
+            batch=bs,
+            seeds=seeds,
+            streams=streams,
+            snapshots=k,
+            threads=nthreads,
+            on_error=mode,
+            noise=kind,
+            noise_scale=scale,
+            x=xs,
+            y=ys,
+            order=orders,
+            epochs=epochs_i,
+            single=single,
+        )
+
+    def run(self, progress: Any = False) -> list[Any]:
+        """The one core call: per run its :class:`SGDResult`, a failed run's exception
+        raised or recorded (``on_error``). The memory of every run's snapshots is
+        checked first, for the whole call."""
+        nets = self.nets
+        what = "sgd" if self.single else "sgd_ensemble"
+        guard.memory(
+            f"{what} with {self.snapshots} snapshots",
+            sum(
+                guard.snapshot_bytes(self.snapshots, 2 * n.m + 3) + guard.SGD_NEURON_BYTES * n.m
+                for n in nets
+            ),
+        )
+        target = None if self.target is None else core_target(self.target)
+        with reporter(progress, what, "step") as report:
+            if self.single:
+                # One run: the core's single-run entry, whose mini-batch steps may use
+                # threads inside the run (an ensemble gives each run one thread).
+                outs: list[Any] = [
+                    _core.sgd(
+                        net=nets[0]._c,
+                        target=target,
+                        h=self.h[0],
+                        eps=self.eps[0],
+                        steps=self.steps[0],
+                        snapshots=self.snapshots,
+                        noise=self.noise,
+                        noise_scale=self.noise_scale,
+                        seed=self.seeds[0],
+                        x=self.x[0] if self.x else None,
+                        y=self.y[0] if self.y else None,
+                        batch=self.batch[0],
+                        epochs=self.epochs,
+                        order=self.order[0] if self.order else None,
+                        progress=report,
+                        threads=self.threads,
+                    )
+                ]
+            else:
+                outs = _core.sgd_ensemble(
+                    nets=[n._c for n in nets],
+                    target=target,
+                    h=self.h,
+                    eps=self.eps,
+                    steps=self.steps,
+                    snapshots=self.snapshots,
+                    noise=self.noise,
+                    noise_scale=self.noise_scale,
+                    seeds=self.seeds,
+                    streams=self.streams,
+                    threads=self.threads,
+                    batch=self.batch,
+                    x=self.x,
+                    y=self.y,
+                    epochs=[self.epochs] * len(nets) if self.x else [],
+                    order=self.order,
+                    progress=report,
+                )
+        return collect(
+            outs,
+            self.on_error,
+            lambda i, o: SGDResult(
+                steps=o.steps,
+                a=o.a,
+                u=o.u,
+                l2=o.l2,
+                h=self.h[i],
+                eps=self.eps[i],
+                eta=nets[i].eta,
+                activation=nets[i].activation,
+                batch=self.batch[i],
+            ),
+        )
 
 
 # -- the "sgd" kind of a sweep ----------------------------------------------------
@@ -568,10 +656,10 @@ class SGDRun(Kind):
         self.shared_checks(s)
         m = rec.check_network(s)
         batch = check.batch("batch", self.batch)
-        h = check.real("h", self.h, positive=True)
-        eps = check.real("eps", self.eps, nonneg=True)
+        h = check_h("h", self.h)
+        eps = check_eps("eps", self.eps)
         if self.steps is not None:
-            steps = check.integer("steps", self.steps, minimum=0)
+            steps = check_steps("steps", self.steps)
             rec.bound_work("steps", steps, float(steps) * batch * m, "neuron-steps")
         else:
             raw = rec.slow_length(s, "steps", eps * h)
@@ -586,14 +674,17 @@ class SGDRun(Kind):
             n = check.integer("n", self.n, minimum=1)
             epochs = 1 if self.epochs is None else self.epochs
             guard.memory(f"n = {n} samples", 48 * n, fewer="samples")
-            if steps * batch > epochs * n:
-                raise ValueError(
-                    f"steps ({steps}) × batch ({batch}) exceeds the {epochs * n} draws of "
-                    f"epochs ({epochs}) × n ({n})"
-                )
+            check_available("steps", steps, batch, epochs, n, "n")
         self._set("run_steps", steps)
+        self._set("run_h", h)
+        self._set("run_eps", eps)
+        self._set("run_batch", batch)
 
+    # The run's values as validate() normalised them (what its SGDCall is built from).
     run_steps: int = field(init=False, default=0, repr=False, compare=False)
+    run_h: float = field(init=False, default=0.0, repr=False, compare=False)
+    run_eps: float = field(init=False, default=0.0, repr=False, compare=False)
+    run_batch: int = field(init=False, default=1, repr=False, compare=False)
 
     @property
     def length(self) -> int:
@@ -637,30 +728,44 @@ class SGDRun(Kind):
 
     @classmethod
     def sweep_call(cls, runs: Pairs, context: Any, threads: Threads, progress: Report) -> Outs:
+        # Every value was checked by validate() (with the functions SGDCall.check
+        # uses) and the per-call ones by sweep_context: the call is built as is.
         built = [b for _, b in runs]
-        sampling: dict[str, Any] = (
-            dict(
-                data=[b["data"] for b in built],
-                epochs=context["epochs"],
-                shuffle=context["shuffle"],
-                seed=[b["seed"] for b in built] if context["shuffle"] else None,
-            )
-            if context["finite"]
-            else dict(noise=context["noise"], seed=[b["seed"] for b in built])
-        )
-        return sgd_ensemble(
-            [b["net"] for b in built],
-            context["target"],
-            h=[r.h for r, _ in runs],
-            eps=[r.eps for r, _ in runs],
-            steps=[r.run_steps for r, _ in runs],
-            batch=[r.batch for r, _ in runs],
+        n = len(built)
+        finite, shuffle = context["finite"], context["shuffle"]
+        steps = [r.run_steps for r, _ in runs]
+        batch = [r.run_batch for r, _ in runs]
+        seeds = [b["seed"] for b in built]
+        x = [b["data"][0] for b in built] if finite else []
+        # A shuffled replay and a sampled run use the run's seed on stream 0, an
+        # unshuffled replay no seed (seed 0, stream i, as sgd_ensemble(seed=None)).
+        own_seed = shuffle or not finite
+        kind, scale = ("none", 0.0) if finite else noise_spec(context["noise"])
+        call = SGDCall(
+            nets=tuple(b["net"] for b in built),
+            target=context["target"],
+            h=[r.run_h for r, _ in runs],
+            eps=[r.run_eps for r, _ in runs],
+            steps=steps,
+            batch=batch,
+            seeds=seeds if own_seed else [0] * n,
+            streams=[0] * n if own_seed else list(range(n)),
             snapshots=context["k"],
-            threads=threads,
+            threads=0 if threads is None else min(threads, max(n, 1)),
             on_error="record",
-            progress=progress or False,
-            **sampling,
+            noise=kind,
+            noise_scale=scale,
+            x=x,
+            y=[b["data"][1] for b in built] if finite else [],
+            order=[
+                shuffle_order(len(x[i]), steps[i] * batch[i], seeds[i]) if shuffle else None
+                for i in range(n)
+            ]
+            if finite
+            else [],
+            epochs=context["epochs"] if finite else 1,
         )
+        return call.run(progress or False)
 
     @classmethod
     def sweep_record(cls, run: Any, built: Any, out: Any, context: Any) -> dict[str, Any]:
