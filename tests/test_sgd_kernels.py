@@ -98,32 +98,30 @@ def test_snapshots_do_not_change_the_run(m, variant):
     np.testing.assert_array_equal(runs[0].u[-1], runs[1].u[-1])
 
 
-@pytest.mark.parametrize("act", ["cubic", "ramp"])
-def test_neurons_crossing_a_block_boundary(act):
-    # 40 neurons: 26 spread over [0, 0.29), 14 clustered on [0.3, 0.32), i.e. at
-    # sorted positions 26..39 across the block boundary at 32. Wide windows
-    # (m·η = 4, and all 14 clustered neurons in one window: longer than the
-    # 8-neuron count) and eps = 1 make them cross.
-    rng = np.random.default_rng(11)
-    u = np.concatenate([rng.uniform(0, 0.29, 26), rng.uniform(0.3, 0.32, 14)])
-    net = ttnn.Network(rng.normal(size=41), u, eta=0.1, activation=act)
-    assert kernel(net) == "blocked"
-    x, y = stream(3000, seed=12)
-    res = check_against_reference(net, 2e-4, 1.0, x, y)
-    assert not np.array_equal(np.argsort(res.u[0]), np.argsort(res.u[-1])), "no crossing"
+# Neurons that cross each other in wide windows, on each store. Each case: the store,
+# the seed, the groups of neurons (count, lo, hi) drawn uniformly in that order, η, eps.
+CROSSING = {
+    # 40 neurons: 26 spread over [0, 0.29), 14 clustered on [0.3, 0.32), i.e. at sorted
+    # positions 26..39 across the block boundary at 32. Wide windows (m·η = 4, and all 14
+    # clustered neurons in one window: longer than the 8-neuron count) and eps = 1 make
+    # them cross.
+    "across a block boundary": ("blocked", 11, [(26, 0.0, 0.29), (14, 0.3, 0.32)], 0.1, 1.0),
+    # 12 of 20 neurons in one window (m·η = 1.5, still the flat store): the count falls
+    # back to a scan. eps = 0.75 makes them cross (1.0 is chaotic at this η for the cubic).
+    "long windows, flat store": ("flat", 13, [(12, 0.5, 0.52), (8, 0.0, 1.0)], 0.075, 0.75),
+}
 
 
 @pytest.mark.parametrize("act", ["cubic", "ramp"])
-def test_long_windows_on_the_flat_store(act):
-    # 12 of 20 neurons in one window (m·η = 1.5, still the flat store): the
-    # count falls back to a scan. eps = 0.75 makes them cross (1.0 is chaotic
-    # at this η for the cubic).
-    rng = np.random.default_rng(13)
-    u = np.concatenate([rng.uniform(0.5, 0.52, 12), rng.uniform(0, 1, 8)])
-    net = ttnn.Network(rng.normal(size=21), u, eta=0.075, activation=act)
-    assert kernel(net) == "flat"
-    x, y = stream(3000, seed=14)
-    res = check_against_reference(net, 2e-4, 0.75, x, y)
+@pytest.mark.parametrize("case", sorted(CROSSING))
+def test_crossing_neurons_match_the_reference(case, act):
+    store, seed, groups, eta, eps = CROSSING[case]
+    rng = np.random.default_rng(seed)
+    u = np.concatenate([rng.uniform(lo, hi, n) for n, lo, hi in groups])
+    net = ttnn.Network(rng.normal(size=u.size + 1), u, eta=eta, activation=act)
+    assert kernel(net) == store
+    x, y = stream(3000, seed=seed + 1)
+    res = check_against_reference(net, 2e-4, eps, x, y)
     assert not np.array_equal(np.argsort(res.u[0]), np.argsort(res.u[-1])), "no crossing"
 
 
