@@ -45,6 +45,23 @@ bool splits(const DenseKernel<A>& kernel, int B) {
     return kernel.batch_work(B) >= kPartWorkRelu;
 }
 
+template <Activation A, class Store>
+inline double SortedKernel<A, Store>::forward_window(double x, double half, double margin,
+                                                      int& lo, int& hi,
+                                                      std::vector<WindowTerm>& terms) const {
+    lo = count_at_most(x - half - margin);
+    hi = window_end(lo, x + half + margin);
+    double f = a0_ + a_.sum(lo);
+    for (int k = lo; k < hi; ++k) {
+        WindowTerm t;
+        t.a = a_.get(k);
+        window_activation_inv<A>(x - us_[k], inv_eta_, t.s, t.ds);
+        f += t.a * t.s;
+        terms.push_back(t);
+    }
+    return f;
+}
+
 // One mini-batch step on samples (xs[b], ys[b]), b < B: the mean of the B
 // online updates, every one computed at the pre-step parameters. All B
 // forward passes come first (f_b = a_0 + prefix sum + window terms, as in
@@ -59,17 +76,8 @@ bool SortedKernel<A, Store>::step_batch(const double* xs, const double* ys, int 
     samples_.clear();
     double sum_hr = 0.0, abs_hr = 0.0;
     for (int b = 0; b < B; ++b) {
-        const double x = xs[b];
-        const int lo = count_at_most(x - half - margin);
-        const int hi = window_end(lo, x + half + margin);
-        double f = a0_ + a_.sum(lo);
-        for (int k = lo; k < hi; ++k) {
-            WindowTerm t;
-            t.a = a_.get(k);
-            window_activation_inv<A>(x - us_[k], inv_eta_, t.s, t.ds);
-            f += t.a * t.s;
-            terms_.push_back(t);
-        }
+        int lo, hi;
+        const double f = forward_window(xs[b], half, margin, lo, hi, terms_);
         const double hr = h_mean * 2.0 * (f - ys[b]);
         if (!std::isfinite(hr)) return false;
         samples_.push_back(BatchSample{lo, hi, hr});
@@ -255,18 +263,9 @@ void SortedKernel<A, Store>::forward_chunk(int c, const double* xs, const double
     terms.clear();
     const int end = std::min(B, (c + 1) * kSampleChunk);
     for (int b = c * kSampleChunk; b < end; ++b) {
-        const double x = xs[b];
-        const int lo = count_at_most(x - half - margin);
-        const int hi = window_end(lo, x + half + margin);
-        double f = a0_ + a_.sum(lo);
         parts_[b].offset = static_cast<int>(terms.size());
-        for (int k = lo; k < hi; ++k) {
-            WindowTerm t;
-            t.a = a_.get(k);
-            window_activation_inv<A>(x - us_[k], inv_eta_, t.s, t.ds);
-            f += t.a * t.s;
-            terms.push_back(t);
-        }
+        int lo, hi;
+        const double f = forward_window(xs[b], half, margin, lo, hi, terms);
         parts_[b].lo = lo;
         parts_[b].hi = hi;
         parts_[b].hr = h_mean * 2.0 * (f - ys[b]);

@@ -214,6 +214,10 @@ private:
     struct WindowTerm {
         double a, s, ds;
     };
+    // f(x) at the pre-step parameters for a mini-batch sample: the window [lo, hi)
+    // of x (widened by `margin`), its terms appended to `terms`, in the order of step.
+    double forward_window(double x, double half, double margin, int& lo, int& hi,
+                          std::vector<WindowTerm>& terms) const;
     struct BatchSample {
         int lo, hi;  // its window of sorted positions
         double hr;   // (h / B) r_b
