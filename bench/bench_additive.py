@@ -9,9 +9,10 @@ Usage: python bench/bench_additive.py
 
 from __future__ import annotations
 
-import time
+from functools import partial
 
 import numpy as np
+from _common import median_time, timed
 
 import ttnn
 from ttnn import reference as ref
@@ -27,25 +28,20 @@ def main() -> None:
     relu = ttnn.AdditiveNetwork(net.a / 30, net.u, net.eta, "relu")
     per_epoch = {}
     for name, nt, epochs in (("cubic", net, 2000), ("relu", relu, 100)):
-        times = []
-        for _ in range(3):
-            t = time.perf_counter()
-            ttnn.full_batch_gd(nt, X, y, step_a=1.0, step_u=0.01, epochs=epochs)
-            times.append((time.perf_counter() - t) / epochs)
-        per_epoch[name] = float(np.median(times))
+        run = partial(ttnn.full_batch_gd, nt, X, y, step_a=1.0, step_u=0.01, epochs=epochs)
+        per_epoch[name] = median_time(run, 3) / epochs
         print(f"{name}: {per_epoch[name] * 1e3:.3f} ms/epoch (median of 3)")
-    t = time.perf_counter()
-    ref.additive_gd_epoch(net.a, net.u, net.eta, X, y, 1.0, 0.01)
-    print(f"NumPy reference (cubic): {(time.perf_counter() - t) * 1e3:.1f} ms/epoch")
+    t, _ = timed(lambda: ref.additive_gd_epoch(net.a, net.u, net.eta, X, y, 1.0, 0.01))
+    print(f"NumPy reference (cubic): {t * 1e3:.1f} ms/epoch")
 
     nets = [ttnn.AdditiveNetwork.init_paper(d, m, 1e-2, seed=s) for s in range(4)]
     wall = {}
     for threads in (1, 2):
-        t = time.perf_counter()
-        ttnn.full_batch_gd_ensemble(
-            nets, X, y, step_a=1.0, step_u=0.01, epochs=1000, threads=threads
+        wall[threads], _ = timed(
+            lambda threads=threads: ttnn.full_batch_gd_ensemble(
+                nets, X, y, step_a=1.0, step_u=0.01, epochs=1000, threads=threads
+            )
         )
-        wall[threads] = time.perf_counter() - t
         print(f"4 repeats × 1000 epochs, threads={threads}: {wall[threads]:.2f} s")
     per_epoch_2 = wall[2] / 4000
     est = 20 * (5000 + 300) * per_epoch_2

@@ -19,11 +19,17 @@ Usage: python bench/circle.py [--repeats 3]
 from __future__ import annotations
 
 import argparse
-import time
-from collections.abc import Callable
 
 import numpy as np
-from _common import git_commit, header_lines, load_average, load_note, verdict, write_section
+from _common import (
+    git_commit,
+    header_lines,
+    load_average,
+    load_note,
+    min_time,
+    verdict,
+    write_section,
+)
 from scipy.linalg import cho_factor, cho_solve
 
 from ttnn import _core
@@ -61,15 +67,6 @@ def peer_2ts(
     return np.arctan2(Wn[:, 1], Wn[:, 0]), u - e - lam * (u - 1.0)
 
 
-def best(f: Callable[[], object], repeats: int) -> float:
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        f()
-        times.append(time.perf_counter() - t0)
-    return min(times)
-
-
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--repeats", type=int, default=3)
@@ -86,14 +83,14 @@ def main() -> None:
     for lam in (1e-1, 1e-3):
         iters = ITERS
         out: list = []
-        t_vp = best(
+        t_vp = min_time(
             lambda lam=lam, out=out: out.append(
                 _core.circle_run(pb, theta, lam, "varpro", False, ITERS, [0, 1])
             ),
             args.repeats,
         ) / (iters + 1)
         cg = out[-1].cg_iterations / (iters + 1)
-        t_2ts = best(
+        t_2ts = min_time(
             lambda lam=lam: _core.circle_run(pb, theta, lam, "2ts", False, ITERS, [0]),
             args.repeats,
         ) / (iters + 1)
@@ -101,9 +98,9 @@ def main() -> None:
         th1 = peer_varpro(theta, X, y, lam)
         gap = np.abs(np.angle(np.exp(1j * (th1 - out[-1].theta[1])))).max()
         assert gap < 1e-8, gap
-        t_pv = best(lambda lam=lam: peer_varpro(theta, X, y, lam), args.repeats)
+        t_pv = min_time(lambda lam=lam: peer_varpro(theta, X, y, lam), args.repeats)
         u0 = out[-1].u[0]
-        t_p2 = best(lambda lam=lam, u0=u0: peer_2ts(theta, u0, X, y, lam), args.repeats)
+        t_p2 = min_time(lambda lam=lam, u0=u0: peer_2ts(theta, u0, X, y, lam), args.repeats)
         results[f"varpro {lam:g}"] = t_pv / t_vp
         results[f"2ts {lam:g}"] = t_p2 / t_2ts
         results[f"2ts vs varpro peer {lam:g}"] = t_pv / t_2ts
@@ -116,13 +113,15 @@ def main() -> None:
     big = _core.circle_uniform_angles(10_000, seed=3)
     big_rate = {}
     for lam in (1e-1, 1e-3):
-        t = best(lambda lam=lam: _core.circle_run(pb, big, lam, "varpro", False, BIG_ITERS, [0]), 1)
+        t = min_time(
+            lambda lam=lam: _core.circle_run(pb, big, lam, "varpro", False, BIG_ITERS, [0]), 1
+        )
         big_rate[lam] = (BIG_ITERS + 1) / t
     # the exact population (teacher's particles through the arc-cosine kernel)
     pop = _core.CircleProblem(teacher)
     pop_rate = {}
     for m_pop, th_pop in ((M, theta), (10_000, big)):
-        t = best(
+        t = min_time(
             lambda th_pop=th_pop: _core.circle_run(
                 pop, th_pop, 1e-3, "varpro", False, BIG_ITERS, [0]
             ),
@@ -131,7 +130,7 @@ def main() -> None:
         pop_rate[m_pop] = (BIG_ITERS + 1) / t
     # the PDE
     pde: list = []
-    t_pde = best(lambda: pde.append(_core.circle_pde(4096, GAMMA, [0.0, 31.25])), args.repeats)
+    t_pde = min_time(lambda: pde.append(_core.circle_pde(4096, GAMMA, [0.0, 31.25])), args.repeats)
     mass_err = float(np.abs(pde[-1].mass - 1.0).max())
     fstar = _core.circle_rho_cell_masses(4096, GAMMA) * 4096 / (2 * np.pi)
     steady = float(np.abs(pde[-1].f[-1] - fstar).max() / fstar.max())

@@ -35,7 +35,15 @@ from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 
 import numpy as np
-from _common import git_commit, header_lines, load_average, verdict, write_section
+from _common import (
+    git_commit,
+    header_lines,
+    interleaved,
+    load_average,
+    medians,
+    verdict,
+    write_section,
+)
 
 import ttnn
 
@@ -88,33 +96,25 @@ def pool_comparison(repeats: int) -> dict:
         )
         return [np.concatenate([r.a[-1], r.u[-1]]) for r in res]
 
-    times: dict[str, list[float]] = {"pool": [], "ensemble": []}
     out: dict[str, list[np.ndarray]] = {}
     ctx = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(2, mp_context=ctx) as ex:
         list(ex.map(np.sqrt, [1.0, 4.0]))  # workers up, ttnn imported
-        for _ in range(repeats):
-            t = time.perf_counter()
-            out["pool"] = list(ex.map(pool_run, range(POOL_RUNS)))
-            times["pool"].append(time.perf_counter() - t)
-            t = time.perf_counter()
-            out["ensemble"] = ensemble()
-            times["ensemble"].append(time.perf_counter() - t)
+        runs = {
+            "pool": lambda: out.__setitem__("pool", list(ex.map(pool_run, range(POOL_RUNS)))),
+            "ensemble": lambda: out.__setitem__("ensemble", ensemble()),
+        }
+        times = interleaved(runs, repeats)
     identical = all(np.array_equal(p, q) for p, q in zip(out["pool"], out["ensemble"], strict=True))
-    med = {k: float(np.median(v)) for k, v in times.items()}
-    return {"median": med, "identical": identical, "times": times}
+    return {"median": medians(times), "identical": identical, "times": times}
 
 
 def measure(work: Callable[[int], list[np.ndarray]], repeats: int) -> dict:
-    times: dict[int, list[float]] = {1: [], 2: []}
     outputs: dict[int, list[np.ndarray]] = {}
-    for _ in range(repeats):
-        for threads in (1, 2):
-            t = time.perf_counter()
-            outputs[threads] = work(threads)
-            times[threads].append(time.perf_counter() - t)
+    runs = {t: lambda t=t: outputs.__setitem__(t, work(t)) for t in (1, 2)}
+    times = interleaved(runs, repeats)
     identical = all(np.array_equal(p, q) for p, q in zip(outputs[1], outputs[2], strict=True))
-    med = {k: float(np.median(v)) for k, v in times.items()}
+    med = medians(times)
     return {"median": med, "speedup": med[1] / med[2], "identical": identical, "times": times}
 
 
@@ -193,13 +193,8 @@ def jax_comparison(repeats: int) -> list[str]:
             "ttnn replaying": (replaying, runs * jsteps),
             "JAX replaying": (jax_replaying, runs * jsteps),
         }
-        times: dict[str, list[float]] = {k: [] for k in works}
-        for _ in range(repeats):
-            for k, (work, _) in works.items():
-                t = time.perf_counter()
-                work()
-                times[k].append(time.perf_counter() - t)
-        rate = {k: works[k][1] / float(np.median(v)) for k, v in times.items()}
+        times = medians(interleaved({k: work for k, (work, _) in works.items()}, repeats))
+        rate = {k: works[k][1] / t for k, t in times.items()}
         print(f"m={m}: " + ", ".join(f"{k} {v / 1e6:.2f} M steps/s" for k, v in rate.items()))
         rows.append((m, runs, steps, jsteps, rate))
     lines = [

@@ -17,21 +17,29 @@ runs in child processes. It writes (or updates) the section
    depends on the thread count), and both dynamics on short horizons (stated).
 """
 
-import os
+from _common import one_thread
 
-for _var in ("OMP_NUM_THREADS", "NUMBA_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-    os.environ[_var] = "1"
+one_thread()  # before NumPy, Numba or ttnn is imported
 
 import json  # noqa: E402
+import os  # noqa: E402
 import platform  # noqa: E402
 import subprocess  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
-from pathlib import Path  # noqa: E402
 
 import numpy as np  # noqa: E402
 import scipy  # noqa: E402
-from _common import git_commit, header_lines, verdict, write_section  # noqa: E402
+from _common import (  # noqa: E402
+    RESULTS,
+    git_commit,
+    header_lines,
+    median,
+    per_call,
+    timed,
+    verdict,
+    write_section,
+)
 from scipy.integrate import solve_ivp  # noqa: E402
 
 import ttnn  # noqa: E402
@@ -47,20 +55,6 @@ M_BIG = 1000
 T_BIG = 5.0  # flow horizon at m = 1000
 TAU_BIG = 1e-3  # finite-η limit horizon at m = 1000 (about a hundred right-hand sides)
 SECTION = "## Gradient flow and two-timescale limits (bench/flow.py)"
-HERE = Path(__file__).resolve().parent
-
-
-def timed(run):
-    t0 = time.perf_counter()
-    out = run()
-    return time.perf_counter() - t0, out
-
-
-def per_call(run, n):
-    t0 = time.perf_counter()
-    for _ in range(n):
-        run()
-    return (time.perf_counter() - t0) / n
 
 
 def scipy_rk45(rhs, y0, t_end):
@@ -136,8 +130,8 @@ def main():
     y_t = np.concatenate((fl.a[-1], fl.u[-1]))
     m = 20
     short = {
-        "ttnn_s": float(np.median(short_t)),
-        "scipy_s": float(np.median(short_s)),
+        "ttnn_s": median(short_t),
+        "scipy_s": median(short_s),
         "ttnn_rhs": fl.stats["rhs_calls"],
         "ttnn_steps": fl.stats["accepted"] + fl.stats["rejected"],
         "scipy_rhs": nfev_s,
@@ -156,7 +150,7 @@ def main():
     y_tf = np.concatenate((ff.a[-1], ff.u[-1]))
     l2_sf = ttnn.l2_error(ttnn.Network(y_sf[: m + 1], y_sf[m + 1 :], ETA), tgt)
     full = {
-        "ttnn_s": float(np.median(full_t)),
+        "ttnn_s": median(full_t),
         "scipy_s": dt_sf,
         "ttnn_rhs": ff.stats["rhs_calls"],
         "ttnn_steps": ff.stats["accepted"] + ff.stats["rejected"],
@@ -182,7 +176,7 @@ def main():
         lim_t.append(dt)
     dt_sl, (u_sl, nfev_sl) = timed(lambda: scipy_limit(net, tgt, TAU_END))
     lim_row = {
-        "ttnn_s": float(np.median(lim_t)),
+        "ttnn_s": median(lim_t),
         "rhs": lim.stats["rhs_calls"],
         "steps": lim.stats["accepted"] + lim.stats["rejected"],
         "scipy_s": dt_sl,
@@ -221,7 +215,7 @@ def main():
         fin = ttnn.two_timescale_limit(znet, tgt, TAU_END, snapshots=100)
         zero_row = {
             "seed": zero_seed,
-            "s": float(np.median(zt)),
+            "s": median(zt),
             "L*_0": float(zl.limit_loss[0]),
             "L*": float(zl.limit_loss[-1]),
             "fin_l2": float(fin.l2[-1]),
@@ -247,7 +241,7 @@ def main():
             out = gram_in_child(k, 20)
             threads[k].append(out["s"])
             sums.add(out["sum"])
-    g1, g2 = float(np.median(threads[1])), float(np.median(threads[2]))
+    g1, g2 = median(threads[1]), median(threads[2])
     print(f"m = 1000 Gram fill: 1 thread {g1 * 1e3:.2f} ms, 2 threads {g2 * 1e3:.2f} ms")
 
     dt_fb, fb = timed(lambda: ttnn_flow(big, tgt, T_BIG))
@@ -416,7 +410,7 @@ def main():
         "",
     ]
     write_section(SECTION, "\n".join(lines))
-    print(f"wrote {HERE / 'RESULTS.md'} ({elapsed:.0f} s)")
+    print(f"wrote {RESULTS} ({elapsed:.0f} s)")
     ok = full["dy"] < 1e-5 and short["dy"] < 1e-5 and len(sums) == 1
     return 0 if ok else 1
 

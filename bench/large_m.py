@@ -16,12 +16,10 @@ Run from the repository root with ``python bench/large_m.py``. One thread. It wr
 4. One banded a*(u) at m = 10⁴, η = 4e-4, spread neurons (median of 21). Goal ≤ 20 ms.
 """
 
-import os
+from _common import one_thread
 
-for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-    os.environ[_var] = "1"
+one_thread()  # before NumPy, Numba or ttnn is imported
 
-import time  # noqa: E402
 import warnings  # noqa: E402
 
 import numpy as np  # noqa: E402
@@ -30,7 +28,9 @@ from _common import (  # noqa: E402
     header_lines,
     load_average,
     load_note,
+    median,
     verdict,
+    wall_and_cpu,
     write_section,
 )
 
@@ -44,20 +44,15 @@ CPU = {}  # CPU seconds of the last timed() call: under load, closer to the unlo
 
 
 def timed(run):
-    t0, c0 = time.perf_counter(), time.process_time()
-    out = run()
-    CPU["last"] = time.process_time() - c0
-    return time.perf_counter() - t0, out
+    wall, CPU["last"], out = wall_and_cpu(run)
+    return wall, out
 
 
 def median_time(run, repeats: int) -> float:
     """Median wall time; CPU["median"] is the median CPU time of the same calls."""
-    walls, cpus = [], []
-    for _ in range(repeats):
-        walls.append(timed(run)[0])
-        cpus.append(CPU["last"])
-    CPU["median"] = float(np.median(cpus))
-    return float(np.median(walls))
+    both = [wall_and_cpu(run)[:2] for _ in range(repeats)]
+    CPU["median"] = median([c for _, c in both])
+    return median([w for w, _ in both])
 
 
 def main() -> None:

@@ -14,12 +14,21 @@ section "## The exact loss at large m (bench/loss.py)" of ``bench/RESULTS.md``.
 from __future__ import annotations
 
 import os
-import resource
-import statistics
 import time
 
 import numpy as np
-from _common import git_commit, header_lines, load_average, load_note, verdict, write_section
+from _common import (
+    git_commit,
+    header_lines,
+    interleaved,
+    load_average,
+    load_note,
+    median,
+    median_time,
+    per_call,
+    verdict,
+    write_section,
+)
 
 import ttnn
 
@@ -33,28 +42,11 @@ def network(m: int, act: str) -> ttnn.Network:
     return ttnn.Network(a, u, ETA, act)
 
 
-def median_time(fn, repeats: int) -> float:
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times)
-
-
-def cpu_seconds() -> float:
-    r = resource.getrusage(resource.RUSAGE_SELF)
-    return r.ru_utime + r.ru_stime
-
-
 def cpu_per_call(fn, repeats: int) -> float:
     """CPU time (all threads) per call: on a loaded machine, where wall times of
     threads are meaningless, equal CPU for 1 and 2 threads shows that sharing the
     parts adds no work."""
-    c = cpu_seconds()
-    for _ in range(repeats):
-        fn()
-    return (cpu_seconds() - c) / repeats
+    return per_call(fn, repeats, time.process_time)
 
 
 def main() -> None:
@@ -102,11 +94,10 @@ def main() -> None:
                 strict=True,
             )
         )
-        t1, t2 = [], []
-        for _ in range(9):
-            t1.append(median_time(lambda net=net: ttnn.l2_gradient(net, target, threads=1), 1))
-            t2.append(median_time(lambda net=net: ttnn.l2_gradient(net, target, threads=2), 1))
-        s1, s2 = statistics.median(t1), statistics.median(t2)
+        turns = interleaved(
+            {t: lambda net=net, t=t: ttnn.l2_gradient(net, target, threads=t) for t in (1, 2)}, 9
+        )
+        s1, s2 = median(turns[1]), median(turns[2])
         c1 = cpu_per_call(lambda net=net: ttnn.l2_gradient(net, target, threads=1), 9)
         c2 = cpu_per_call(lambda net=net: ttnn.l2_gradient(net, target, threads=2), 9)
         goal = f" (goal ≥ 1.7×: {verdict(s1 / s2 >= 1.7)})" if m == 10**5 else ""
@@ -127,8 +118,7 @@ def main() -> None:
         "",
         f"Load average (1 min) {before:.1f} before, {after:.1f} after: {load_note(before, after)}.",
     ]
-    path = write_section(SECTION, "\n".join(lines) + "\n")
-    print(f"wrote {path}")
+    write_section(SECTION, lines)
 
 
 if __name__ == "__main__":

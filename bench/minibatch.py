@@ -26,30 +26,38 @@ B = 256 at m = 10^4), and m = 20 online SGD with ``threads`` at its default agai
 ``threads=1`` (the goal: >= 0.97x).
 """
 
-import os
 import sys
 
-# One thread, except for --threads, where the default thread count is under test.
-for _var in ("OMP_NUM_THREADS", "NUMBA_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-    if "--threads" not in sys.argv or _var != "OMP_NUM_THREADS":
-        os.environ[_var] = "1"
+from _common import one_thread
 
+# One thread, except for --threads, where OpenMP's default thread count is under test.
+one_thread(keep=("OMP_NUM_THREADS",) if "--threads" in sys.argv else ())
+
+import os  # noqa: E402
 import platform  # noqa: E402
 import time  # noqa: E402
+from functools import partial  # noqa: E402
 
 import numpy as np  # noqa: E402
-from _common import git_commit, header_lines, load_average, verdict, write_section  # noqa: E402
+from _common import (  # noqa: E402
+    calibrate,
+    git_commit,
+    header_lines,
+    interleaved,
+    load_average,
+    marginal_time,
+    median,
+    medians,
+    verdict,
+    write_section,
+)
 
 try:
     import numba
-    from numba import njit
 except ImportError:  # --threads times ttnn alone
     if "--threads" not in sys.argv:
         raise
-
-    def njit(*args, **kwargs):
-        return lambda f: f
-
+from _numba_peer import dsigma, njit, sigma  # noqa: E402
 
 import ttnn  # noqa: E402
 
@@ -63,26 +71,6 @@ CHECK_STEPS = 2_000
 AGREE_TOL = 1e-9
 GOALS = {20: 3.0, 1000: 20.0}
 SECTION = "## Mini-batch SGD (bench/minibatch.py)"
-
-
-@njit(cache=False)
-def _sigma(z):
-    if z <= -0.5:
-        return 0.0
-    if z >= 0.5:
-        return 1.0
-    if z <= 0.0:
-        return 4.0 * (z + 0.5) ** 3
-    return 1.0 - 4.0 * (0.5 - z) ** 3
-
-
-@njit(cache=False)
-def _dsigma(z):
-    if z <= -0.5 or z >= 0.5:
-        return 0.0
-    if z <= 0.0:
-        return 12.0 * (z + 0.5) ** 2
-    return 12.0 * (0.5 - z) ** 2
 
 
 @njit(cache=False)
@@ -101,13 +89,13 @@ def minibatch_numba(a, u, eta, eps, h, x, y, batch):
             xb = x[b]
             f = a[0]
             for j in range(m):
-                f += a[j + 1] * _sigma((xb - u[j]) / eta)
+                f += a[j + 1] * sigma((xb - u[j]) / eta)
             r = 2.0 * (f - y[b])
             ga[0] += r
             for j in range(m):
                 z = (xb - u[j]) / eta
-                ga[j + 1] += r * _sigma(z)
-                gu[j] += r * a[j + 1] * _dsigma(z) / eta
+                ga[j + 1] += r * sigma(z)
+                gu[j] += r * a[j + 1] * dsigma(z) / eta
         c = h / batch
         for j in range(m + 1):
             a[j] -= c * ga[j]
@@ -140,31 +128,18 @@ def relu_numba(a, u, eps, h, x, y):
     return a, u
 
 
-def _time(run, n):
-    # Thread CPU time: every method runs on this thread, and on a shared machine wall
-    # time also counts other processes' slices.
-    t0 = time.thread_time()
-    run(n)
-    return time.thread_time() - t0
+def calibrated(run, n0, n_max):
+    """The number of samples for which run(n) lasts about TARGET_S of thread CPU time (every
+    method runs on this thread; wall time would also count other processes' slices)."""
+    return calibrate(run, n0, n_max, TARGET_S, time.thread_time)
 
 
-def calibrate(run, n0, n_max):
-    n = n0
-    while True:
-        t = _time(run, n)
-        if t >= TARGET_S / 4 or n >= n_max:
-            break
-        n = min(n_max, n * 8)
-    return int(min(n_max, max(n0, round(n * TARGET_S / t))))
-
-
-def interleaved(runs, n):
+def rates_of(runs, n):
     """Median samples/s per method over REPEATS, the methods taking turns."""
-    times = {k: [] for k in runs}
-    for _ in range(REPEATS):
-        for k, run in runs.items():
-            times[k].append(_time(run, n[k]))
-    return {k: n[k] / float(np.median(v)) for k, v in times.items()}
+    times = interleaved(
+        {k: partial(run, n[k]) for k, run in runs.items()}, REPEATS, time.thread_time
+    )
+    return {k: n[k] / median(v) for k, v in times.items()}
 
 
 def main():
@@ -194,9 +169,9 @@ def main():
                 minibatch_numba(a0, u0, ETA, EPS, H, x[:n], y[:n], B)
 
             runs = {"ttnn": run_ttnn, "numba": run_numba}
-            n = {k: calibrate(r, 64 * 64, STREAM_LEN // 64 * 64) for k, r in runs.items()}
+            n = {k: calibrated(r, 64 * 64, STREAM_LEN // 64 * 64) for k, r in runs.items()}
             n = {k: v // B * B for k, v in n.items()}
-            rates = interleaved(runs, n)
+            rates = rates_of(runs, n)
             ratio = rates["ttnn"] / rates["numba"]
             rows.append((m, B, rates["ttnn"], rates["numba"], ratio, n["ttnn"], n["numba"]))
             if m in GOALS and B > 1:
@@ -218,8 +193,8 @@ def main():
             ttnn.sgd(net, teacher, h=H, eps=EPS, steps=n, seed=1)
 
         runs = {"step": sampled, "teacher": sampled_teacher}
-        n = {k: calibrate(r, 4096, STREAM_LEN) for k, r in runs.items()}
-        rates = interleaved(runs, n)
+        n = {k: calibrated(r, 4096, STREAM_LEN) for k, r in runs.items()}
+        rates = rates_of(runs, n)
         teacher_rows.append((label, rates["teacher"], rates["step"]))
     relu_net = ttnn.Network.init(10, 1.0, seed=0, activation="relu")
     xt = x
@@ -233,8 +208,8 @@ def main():
         "ttnn": lambda n: ttnn.sgd(relu_net, h=H, eps=EPS, data=(xt[:n], yt[:n])),
         "numba": lambda n: relu_numba(ra, ru, EPS, H, xt[:n], yt[:n]),
     }
-    n = {k: calibrate(r, 4096, STREAM_LEN) for k, r in runs.items()}
-    relu_rates = interleaved(runs, n)
+    n = {k: calibrated(r, 4096, STREAM_LEN) for k, r in runs.items()}
+    relu_rates = rates_of(runs, n)
 
     load1 = load_average()
     wall = time.perf_counter() - wall0
@@ -293,9 +268,8 @@ def main():
         f"samples/s ({relu_rates['ttnn'] / relu_rates['numba']:.1f}×; they agree to "
         f"{relu_agree:.1e} after 20,000 steps at ε = 0.01).",
     ]
-    path = write_section(SECTION, "\n".join(lines) + "\n")
     print("\n".join(lines))
-    print(f"wrote {path}")
+    write_section(SECTION, lines)
 
 
 THREADS_SECTION = "## Threads inside one SGD run (bench/minibatch.py --threads)"
@@ -313,19 +287,6 @@ THREAD_CASES = (
 )
 THREAD_GOAL_CASE = ("cubic", 10_000, 4e-3, 256)
 THREAD_GOAL, ONLINE_GOAL = 1.7, 0.97
-
-
-def _wall_per_step(run, steps):
-    """Seconds per step: runs of `steps` and `steps // 2` timed (wall clock: the threads
-    run in parallel), the difference taken so that setup and snapshots cancel."""
-    t0 = time.perf_counter()
-    run(steps)
-    t1 = time.perf_counter()
-    run(steps // 2)
-    t2 = time.perf_counter()
-    diff = ((t1 - t0) - (t2 - t1)) / (steps - steps // 2)
-    # Under load the difference can vanish in the noise: then the long run alone.
-    return diff if diff > 0.25 * (t1 - t0) / steps else (t1 - t0) / steps
 
 
 def threads_main():
@@ -351,8 +312,8 @@ def threads_main():
         same.append(np.array_equal(ref1.a, ref2.a) and np.array_equal(ref1.u, ref2.u))
         for rep in range(2 * REPEATS + 1):
             for t in (1, 2) if rep % 2 == 0 else (2, 1):
-                times[t].append(_wall_per_step(lambda p, t=t: run(p, t), steps))
-        t1, t2 = float(np.median(times[1])), float(np.median(times[2]))
+                times[t].append(marginal_time(lambda p, t=t: run(p, t), steps))
+        t1, t2 = median(times[1]), median(times[2])
         kernel = ttnn._core.sgd_kernel(net._c, B, 2)
         rows.append((act, m, eta, B, work, kernel, t1, t2, all(same)))
         print(rows[-1], flush=True)
@@ -362,14 +323,17 @@ def threads_main():
     n20 = 2_000_000
     x20 = rng.random(n20)
     y20 = tgt(x20) + rng.uniform(-1.0, 1.0, n20)
-    online = {"default": [], "1": []}
-    for rep in range(2 * REPEATS + 1):
-        for k in ("default", "1") if rep % 2 == 0 else ("1", "default"):
-            kw = {} if k == "default" else {"threads": 1}
-            t0 = time.perf_counter()
-            ttnn.sgd(net20, h=H, eps=EPS, data=(x20, y20), **kw)
-            online[k].append(time.perf_counter() - t0)
-    od, o1 = float(np.median(online["default"])), float(np.median(online["1"]))
+    online = medians(
+        interleaved(
+            {
+                "default": lambda: ttnn.sgd(net20, h=H, eps=EPS, data=(x20, y20)),
+                "1": lambda: ttnn.sgd(net20, h=H, eps=EPS, data=(x20, y20), threads=1),
+            },
+            2 * REPEATS + 1,
+            alternate=True,
+        )
+    )
+    od, o1 = online["default"], online["1"]
 
     load1 = load_average()
     wall = time.perf_counter() - wall0
@@ -417,9 +381,8 @@ def threads_main():
             "measure the machine's load, not the split. (`threads=None` stays serial on a "
             "busy machine for this reason.) The speedups need a run on an idle machine.",
         ]
-    path = write_section(THREADS_SECTION, "\n".join(lines) + "\n")
     print("\n".join(lines))
-    print(f"wrote {path}")
+    write_section(THREADS_SECTION, lines)
 
 
 if __name__ == "__main__":

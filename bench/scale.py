@@ -35,16 +35,27 @@ import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
-from _common import git_commit, header_lines, load_average, load_note, verdict, write_section
+from _common import (
+    HERE,
+    Clock,
+    git_commit,
+    header_lines,
+    load_average,
+    load_note,
+    marginal_time,
+    median,
+    per_call,
+    timed,
+    verdict,
+    write_section,
+)
 
 import ttnn
 from ttnn import _core
 from ttnn.target import core_target
 
-HERE = Path(__file__).resolve().parent
 SECTION = "## Scale with m (bench/scale.py)"
 PLOT = HERE / "scale.png"
 
@@ -121,21 +132,12 @@ def accepts_threads(fn: Callable[..., object]) -> bool:
         return "threads" in (fn.__doc__ or "")
 
 
-def timed(call: Callable[[], object], clock: Callable[[], float] = time.process_time) -> float:
+def seconds_per_call(call: Callable[[], object], clock: Clock = time.process_time) -> float:
     """Median seconds per call over REPEATS timings, each of enough calls to last MIN_S.
     The default clock is the process's CPU time, which other processes on a shared
     machine do not inflate; the thread comparisons pass the wall clock."""
-    t0 = clock()
-    call()
-    once = clock() - t0
-    n = max(1, math.ceil(MIN_S / max(once, 1e-7)))
-    out = []
-    for _ in range(REPEATS):
-        t0 = clock()
-        for _ in range(n):
-            call()
-        out.append((clock() - t0) / n)
-    return float(np.median(out))
+    n = max(1, math.ceil(MIN_S / max(timed(call, clock)[0], 1e-7)))
+    return median([per_call(call, n, clock) for _ in range(REPEATS)])
 
 
 def spread_network(m: int, eta: float, act: str, seed: int = 0) -> ttnn.Network:
@@ -185,9 +187,7 @@ def sgd_per_step(
     def call(p: int) -> object:
         return ttnn.sgd(net, None, h=h, eps=1e-2, data=(x, y), steps=p, batch=batch, **kw)
 
-    long = timed(lambda: call(2 * steps), clock)
-    diff = (long - timed(lambda: call(steps), clock)) / steps
-    return diff if diff > 0.25 * long / (2 * steps) else long / (2 * steps)
+    return marginal_time(call, 2 * steps, clock)
 
 
 def measure(
@@ -209,11 +209,11 @@ def measure(
     net = spread_network(m, eta, act)
     if q == "flow rhs":
         fn: Callable[..., object] = ttnn.l2_gradient
-        t1 = timed(lambda: fn(net, TGT, **({"threads": 1} if threads_ok else {})))
+        t1 = seconds_per_call(lambda: fn(net, TGT, **({"threads": 1} if threads_ok else {})))
         t2 = None
         if threads_ok:
-            wall1 = timed(lambda: fn(net, TGT, threads=1), time.perf_counter)
-            t2 = timed(lambda: fn(net, TGT, threads=2), time.perf_counter) * t1 / wall1
+            wall1 = seconds_per_call(lambda: fn(net, TGT, threads=1), time.perf_counter)
+            t2 = seconds_per_call(lambda: fn(net, TGT, threads=2), time.perf_counter) * t1 / wall1
         return t1, t2, ""
     # a*(u): the core's automatic solve reports whether it took the banded path
     solve = _core.solve_outer
@@ -221,13 +221,13 @@ def measure(
     extra = {"threads": 1} if threads_ok else {}
     out = solve(net=net._c, target=tgt, ridge=0.0, **extra)
     note = "banded" if (isinstance(out, tuple) and len(out) > 2 and out[2]) else "dense"
-    t1 = timed(lambda: solve(net=net._c, target=tgt, ridge=0.0, **extra))
+    t1 = seconds_per_call(lambda: solve(net=net._c, target=tgt, ridge=0.0, **extra))
     t2 = None
     if threads_ok:
-        wall1 = timed(
+        wall1 = seconds_per_call(
             lambda: solve(net=net._c, target=tgt, ridge=0.0, threads=1), time.perf_counter
         )
-        wall2 = timed(
+        wall2 = seconds_per_call(
             lambda: solve(net=net._c, target=tgt, ridge=0.0, threads=2), time.perf_counter
         )
         t2 = wall2 * t1 / wall1

@@ -19,20 +19,31 @@ are interleaved across the methods (so a change in machine load hits all of them
 medians are reported.
 """
 
-import os
+from _common import one_thread
 
-for _var in ("OMP_NUM_THREADS", "NUMBA_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-    os.environ[_var] = "1"
+one_thread()  # before NumPy, Numba or ttnn is imported
 
+import os  # noqa: E402
 import platform  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
-from pathlib import Path  # noqa: E402
+from functools import partial  # noqa: E402
 
 import numba  # noqa: E402
 import numpy as np  # noqa: E402
 import scipy  # noqa: E402
-from _common import git_commit, header_lines, verdict, write_section  # noqa: E402
+from _common import (  # noqa: E402
+    RESULTS,
+    calibrate,
+    git_commit,
+    header_lines,
+    interleaved,
+    median,
+    timed,
+    verdict,
+    write_section,
+)
+from _numba_peer import dsigma, sigma  # noqa: E402
 from numba import njit  # noqa: E402
 from scipy import integrate  # noqa: E402
 
@@ -59,7 +70,7 @@ CHECK_STEPS = 10_000
 CHECK_EPS = (EPS, 1e-3)
 AGREE_TOL = 1e-9
 SECTION = "## Online SGD and exact loss (bench/sgd.py)"
-HERE = Path(__file__).resolve().parent
+CPU = time.thread_time  # the clock of every timing (see bench_interleaved)
 
 # ---------------------------------------------------------------------------------------------
 # (b) NumPy, in the authors' style: vectorised over neurons, a Python loop over steps.
@@ -97,26 +108,6 @@ def sgd_numpy(a, u, eta, eps, h, x, y):
 
 
 @njit(cache=False)
-def _sigma_nb(z):
-    if z <= -0.5:
-        return 0.0
-    if z >= 0.5:
-        return 1.0
-    if z <= 0.0:
-        return 4.0 * (z + 0.5) ** 3
-    return 1.0 - 4.0 * (0.5 - z) ** 3
-
-
-@njit(cache=False)
-def _dsigma_nb(z):
-    if z <= -0.5 or z >= 0.5:
-        return 0.0
-    if z <= 0.0:
-        return 12.0 * (z + 0.5) ** 2
-    return 12.0 * (0.5 - z) ** 2
-
-
-@njit(cache=False)
 def sgd_numba(a, u, eta, eps, h, x, y):
     # The straightforward O(m) loop, written for speed: 1/eta hoisted, sigma and sigma'
     # computed once per neuron into scratch arrays, then the update (from the pre-step a).
@@ -131,8 +122,8 @@ def sgd_numba(a, u, eta, eps, h, x, y):
         f = a[0]
         for j in range(m):
             z = (xp - u[j]) * inv_eta
-            s[j] = _sigma_nb(z)
-            ds[j] = _dsigma_nb(z) * inv_eta
+            s[j] = sigma(z)
+            ds[j] = dsigma(z) * inv_eta
             f += a[j + 1] * s[j]
         hr = h * 2.0 * (f - y[p])
         a[0] -= hr
@@ -156,37 +147,17 @@ def sgd_ttnn(net, x, y, eps=EPS, steps=None):
 # Timing helpers
 
 
-def _time(run, n):
-    # CPU time of this thread, not wall time: every method runs on this one thread (ttnn
-    # releases the GIL but does not leave it), and on a shared machine wall time also counts
-    # the slices other processes take, which is noise rather than cost.
-    t0 = time.thread_time()
-    run(n)
-    return time.thread_time() - t0
-
-
-def calibrate(run, n0, n_max):
-    """The number of units n (n0 <= n <= n_max) for which run(n) lasts about TARGET_S."""
-    n = n0
-    while True:
-        t = _time(run, n)
-        if t >= TARGET_S / 4 or n >= n_max:
-            break
-        n = min(n_max, n * 8)
-    return int(min(n_max, max(n0, round(n * TARGET_S / t))))
-
-
 def bench_interleaved(runs, n):
-    """Median rates (units/s) over REPEATS, the methods taking turns within each repeat."""
-    times = {k: [] for k in runs}
-    for _ in range(REPEATS):
-        for k, run in runs.items():
-            times[k].append(_time(run, n[k]))
-    out = {}
-    for k, v in times.items():
-        med = float(np.median(v))
-        out[k] = (n[k] / med, float(min(v)), med)
-    return out
+    """(rate in units/s, min s, median s) per method over REPEATS; each timing is the
+    thread's CPU time (every method runs on this thread: ttnn releases the GIL but does not
+    leave it), the methods taking turns within each repeat."""
+    times = interleaved({k: partial(run, n[k]) for k, run in runs.items()}, REPEATS, CPU)
+    return {k: (n[k] / median(v), float(min(v)), median(v)) for k, v in times.items()}
+
+
+def calibrated(run, n0, n_max):
+    """The number of units for which run(n) lasts about TARGET_S of thread CPU time."""
+    return calibrate(run, n0, n_max, TARGET_S, CPU)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -269,15 +240,15 @@ def main():
             "draw": lambda n, net=net, h=h: ttnn.sgd(net, tgt, h=h, eps=EPS, steps=n, seed=0),
         }
         n0 = {"ttnn": 100_000, "numpy": 1_000, "numba": 10_000, "core": 100_000, "draw": 100_000}
-        n = {k: calibrate(runs[k], n0[k], STREAM_LEN) for k in runs}
+        n = {k: calibrated(runs[k], n0[k], STREAM_LEN) for k in runs}
         res = bench_interleaved(runs, n)
 
         # ttnn's fixed cost per call on these arrays (copy and finiteness check of the data),
         # measured as a one-step run over the same arrays
-        def one_step(_n, net=net, xt=x[: n["ttnn"]], yt=y[: n["ttnn"]]):
+        def one_step(net=net, xt=x[: n["ttnn"]], yt=y[: n["ttnn"]]):
             sgd_ttnn(net, xt, yt, steps=1)
 
-        over = float(np.median([_time(one_step, 1) for _ in range(REPEATS)]))
+        over = median([timed(one_step, CPU)[0] for _ in range(REPEATS)])
         res["ttnn_overhead_s"] = over
         sgd_rows[m] = (n, res)
         print(
@@ -314,9 +285,9 @@ def main():
 
     loss_runs = {"ttnn": run_ttnn_l2, "quad": run_quad, "core": run_core_l2}
     n_l = {
-        "ttnn": calibrate(run_ttnn_l2, 1_000, 10**8),
-        "quad": calibrate(run_quad, 1, 10**6),
-        "core": calibrate(run_core_l2, 1_000, 10**8),
+        "ttnn": calibrated(run_ttnn_l2, 1_000, 10**8),
+        "quad": calibrated(run_quad, 1, 10**6),
+        "core": calibrated(run_core_l2, 1_000, 10**8),
     }
     loss_res = bench_interleaved(loss_runs, n_l)
     l2_ratio = loss_res["ttnn"][0] / loss_res["quad"][0]
@@ -460,7 +431,7 @@ def main():
         "",
     ]
     write_section(SECTION, "\n".join(lines))
-    print(f"wrote {HERE / 'RESULTS.md'} ({elapsed:.0f} s)")
+    print(f"wrote {RESULTS} ({elapsed:.0f} s)")
     return 0 if agree_ok else 1
 
 

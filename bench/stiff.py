@@ -18,16 +18,25 @@ Everything runs on one thread. It writes (or updates) the section
    differences (m + 1 right-hand sides per Jacobian).
 """
 
-import os
+from _common import one_thread
 
-for _var in ("OMP_NUM_THREADS", "NUMBA_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-    os.environ[_var] = "1"
+one_thread()  # before NumPy, Numba or ttnn is imported
 
-import time  # noqa: E402
 import warnings  # noqa: E402
+from functools import partial  # noqa: E402
 
 import numpy as np  # noqa: E402
-from _common import git_commit, header_lines, load_average, load_note, write_section  # noqa: E402
+from _common import (  # noqa: E402
+    Budgeted,
+    OutOfBudget,
+    header_lines,
+    interleaved,
+    load_average,
+    median,
+    median_time,
+    timed,
+    write_section,
+)
 from scipy.integrate import solve_ivp  # noqa: E402
 
 import ttnn  # noqa: E402
@@ -44,19 +53,6 @@ SCIPY_BUDGET = 120.0  # seconds of wall time given to scipy BDF
 def spread(m: int, seed: int = 0) -> np.ndarray:
     rng = np.random.default_rng(seed)
     return (np.arange(m) + 0.5 + 0.3 * rng.uniform(-1, 1, m)) / m
-
-
-def median_time(run, repeats: int) -> float:
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        run()
-        times.append(time.perf_counter() - t0)
-    return float(np.median(times))
-
-
-class Budget(Exception):
-    pass
 
 
 def main() -> None:
@@ -87,30 +83,22 @@ def main() -> None:
     net = ttnn.Network.init(200, ETA, seed=0)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ttnn.IllConditionedWarning)
-        t0 = time.perf_counter()
-        lim = ttnn.two_timescale_limit(net, tgt8, 2.0, snapshots=5, ridge=1e-10)
-        t_ttnn = time.perf_counter() - t0
+        t_ttnn, lim = timed(
+            lambda: ttnn.two_timescale_limit(net, tgt8, 2.0, snapshots=5, ridge=1e-10)
+        )
     print("ttnn limit", t_ttnn, lim.stats, flush=True)
 
     brk, val = np.asarray(tgt8.breaks), np.asarray(tgt8.values)
-    reached = [0.0]
-    calls = [0]
-    start = time.perf_counter()
-
-    def rhs_ref(tau, u):
-        if time.perf_counter() - start > SCIPY_BUDGET:
-            raise Budget
-        reached[0] = max(reached[0], tau)
-        calls[0] += 1
-        return ref.finite_eta_rhs(u, ETA, brk, val, "cubic", 1e-10)
-
+    rhs_ref = Budgeted(
+        lambda tau, u: ref.finite_eta_rhs(u, ETA, brk, val, "cubic", 1e-10), SCIPY_BUDGET
+    )
     try:
         sol = solve_ivp(rhs_ref, (0.0, 2.0), np.asarray(net.u), method="BDF", rtol=1e-8, atol=1e-10)
-        scipy_note = f"finished: {time.perf_counter() - start:.1f} s, status {sol.status}"
-    except Budget:
+        scipy_note = f"finished: {rhs_ref.elapsed():.1f} s, status {sol.status}"
+    except OutOfBudget:
         scipy_note = (
-            f"stopped after the {SCIPY_BUDGET:.0f} s budget at τ = {reached[0]:.3g} of 2 "
-            f"({calls[0]} right-hand sides)"
+            f"stopped after the {SCIPY_BUDGET:.0f} s budget at τ = {rhs_ref.reached:.3g} of 2 "
+            f"({rhs_ref.calls} right-hand sides)"
         )
     print("scipy", scipy_note, flush=True)
 
@@ -123,31 +111,27 @@ def main() -> None:
     ):
         net_m = ttnn.Network.init(m, ETA, seed=0)
         ridge_m = 0.0 if tgt_m is tgt else 1e-10
-        times_m: dict[str, list[float]] = {k: [] for k in ("rk45", "rosenbrock", "auto")}
-        out_m = {}
-        for _ in range(3):
-            for meth in times_m:
-                with warnings.catch_warnings():
-                    warnings.simplefilter("ignore", ttnn.IllConditionedWarning)
-                    t0 = time.perf_counter()
-                    out_m[meth] = ttnn.two_timescale_limit(
-                        net_m, tgt_m, tau_m, snapshots=5, ridge=ridge_m, method=meth
-                    )
-                    times_m[meth].append(time.perf_counter() - t0)
+        out_m: dict = {}
+
+        def run(
+            meth: str, net_m=net_m, tgt_m=tgt_m, tau_m=tau_m, ridge_m=ridge_m, out_m=out_m
+        ) -> None:
+            out_m[meth] = ttnn.two_timescale_limit(
+                net_m, tgt_m, tau_m, snapshots=5, ridge=ridge_m, method=meth
+            )
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ttnn.IllConditionedWarning)
+            times_m = interleaved({k: partial(run, k) for k in ("rk45", "rosenbrock", "auto")}, 3)
         for meth, ts in times_m.items():
             st = out_m[meth].stats
             diff = float(np.max(np.abs(out_m[meth].u - out_m["rk45"].u)))
-            method_rows.append(
-                (m, name, meth, float(np.median(ts)), st, out_m[meth].limit_loss[-1], diff)
-            )
+            method_rows.append((m, name, meth, median(ts), st, out_m[meth].limit_loss[-1], diff))
             print(method_rows[-1], flush=True)
     load_after = load_average()
 
-    lines = [SECTION, ""]
-    lines += header_lines()
+    lines = [SECTION, "", *header_lines((load_before, load_after), "one thread")]
     lines += [
-        f"- Commit: `{git_commit()}`; one thread. Load average (1 min) {load_before:.1f} before, "
-        f"{load_after:.1f} after: {load_note(load_before, load_after)}.",
         "",
         "**Cost of one a*(u) against m** (spread neurons, η = 4e-3, paper target; medians):",
         "",
@@ -205,8 +189,7 @@ def main() -> None:
         "are measured in the next section: m = 20, ε = 1 to t = 10⁴ (Rosenbrock 4(3)) and E1 at "
         "m = 1000 to t = 1750 (Rosenbrock-W with the banded a-block).",
     ]
-    path = write_section(SECTION, "\n".join(lines) + "\n")
-    print(f"wrote {path}")
+    write_section(SECTION, lines)
 
 
 if __name__ == "__main__":

@@ -24,15 +24,23 @@ One thread. It writes (or updates) the section
 About 5-7 minutes on the shared 2-core machine.
 """
 
-import os
+from _common import one_thread
 
-for _var in ("OMP_NUM_THREADS", "NUMBA_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-    os.environ[_var] = "1"
+one_thread()  # before NumPy, Numba or ttnn is imported
 
-import time  # noqa: E402
 
 import numpy as np  # noqa: E402
-from _common import git_commit, header_lines, load_average, load_note, verdict, write_section  # noqa: E402
+from _common import (  # noqa: E402
+    Budgeted,
+    OutOfBudget,
+    header_lines,
+    load_average,
+    median,
+    median_timed,
+    timed,
+    verdict,
+    write_section,
+)
 from scipy.integrate import solve_ivp  # noqa: E402
 
 import ttnn  # noqa: E402
@@ -48,19 +56,6 @@ M_BIG, EPS_BIG, T_BIG, T_E1 = 1000, 2e-5, 5.0, 1750.0
 # ~1.4 s a call (a dense Jacobian: 2001 calls), so it gets a token budget; BDF on the C++
 # gradient gets enough to finish on an idle machine.
 REF_BUDGET, CORE_BUDGET = 30.0, 150.0
-
-
-class Budget(Exception):
-    pass
-
-
-def median_run(run, repeats: int):
-    times, out = [], None
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        out = run()
-        times.append(time.perf_counter() - t0)
-    return float(np.median(times)), out
 
 
 def scipy_run(
@@ -80,29 +75,20 @@ def scipy_run(
         def flow_rhs(y):
             return ref.flow_rhs(y, eps, net.eta, brk, val)
 
-    reached, calls = [0.0], [0]
-    start = time.perf_counter()
-
-    def rhs(t, y):
-        if time.perf_counter() - start > budget:
-            raise Budget
-        reached[0] = max(reached[0], t)
-        calls[0] += 1
-        return flow_rhs(y)
-
+    rhs = Budgeted(lambda t, y: flow_rhs(y), budget)
     y0 = np.concatenate((net.a, net.u))
     try:
         sol = solve_ivp(rhs, (0.0, t_end), y0, method=method, rtol=RTOL, atol=ATOL)
         final = net.replace(a=sol.y[: net.m + 1, -1], u=sol.y[net.m + 1 :, -1])
         return (
-            f"finished in {time.perf_counter() - start:.1f} s (status {sol.status}), "
-            f"{sol.t.size - 1} steps, {calls[0]} right-hand sides, final L = "
+            f"finished in {rhs.elapsed():.1f} s (status {sol.status}), "
+            f"{sol.t.size - 1} steps, {rhs.calls} right-hand sides, final L = "
             f"{ttnn.l2_error(final, tgt):.6g}"
         )
-    except Budget:
+    except OutOfBudget:
         return (
-            f"stopped after the {budget:.0f} s budget at t = {reached[0]:.4g} of "
-            f"{t_end:g} ({calls[0]} right-hand sides)"
+            f"stopped after the {budget:.0f} s budget at t = {rhs.reached:.4g} of "
+            f"{t_end:g} ({rhs.calls} right-hand sides)"
         )
 
 
@@ -126,13 +112,13 @@ def main() -> None:
     tgt = ttnn.PiecewiseConstant.paper()
     net = ttnn.Network.init(20, ETA, seed=0)
     kw = {"eps": 1.0, "snapshots": 2, "rtol": RTOL, "atol": ATOL}
-    t_ros, ros = median_run(
+    t_ros, ros = median_timed(
         lambda: ttnn.gradient_flow(net, tgt, t_end=T_STIFF, method="rosenbrock", **kw), REPEATS
     )
     print("rosenbrock", t_ros, ros.stats, ros.l2, flush=True)
-    t_rk, rk = median_run(lambda: ttnn.gradient_flow(net, tgt, t_end=T_RK, **kw), 1)
+    t_rk, rk = median_timed(lambda: ttnn.gradient_flow(net, tgt, t_end=T_RK, **kw), 1)
     print("rk45 to", T_RK, t_rk, rk.stats, flush=True)
-    t_ros100, ros100 = median_run(
+    t_ros100, ros100 = median_timed(
         lambda: ttnn.gradient_flow(net, tgt, t_end=T_RK, method="rosenbrock", **kw), REPEATS
     )
     d100 = np.max(np.abs(np.hstack((ros100.a, ros100.u)) - np.hstack((rk.a, rk.u))))
@@ -157,20 +143,18 @@ def main() -> None:
     # The load drifts within minutes: alternate the runs, medians over all of them.
     rk_times, w_times, e1_times, auto_times = [], [], [], []
     for _ in range(REPEATS):
-        dt, big_rk = median_run(rk_short, 1)
+        dt, big_rk = timed(rk_short)
         rk_times.append(dt)
-        dt, big_w = median_run(w_short, 1)
+        dt, big_w = timed(w_short)
         w_times.append(dt)
     for _ in range(2):
-        dt, e1 = median_run(w_e1, 1)
+        dt, e1 = timed(w_e1)
         e1_times.append(dt)
-        dt, e1_auto = median_run(auto_e1, 1)
+        dt, e1_auto = timed(auto_e1)
         auto_times.append(dt)
-        dt, _ = median_run(rk_short, 1)
+        dt, _ = timed(rk_short)
         rk_times.append(dt)
-    t_big_rk, t_big_w, t_e1, t_auto = (
-        float(np.median(x)) for x in (rk_times, w_times, e1_times, auto_times)
-    )
+    t_big_rk, t_big_w, t_e1, t_auto = (median(x) for x in (rk_times, w_times, e1_times, auto_times))
     d_big = np.max(np.abs(np.hstack((big_w.a, big_w.u)) - np.hstack((big_rk.a, big_rk.u))))
     print("big rk", rk_times, big_rk.stats, flush=True)
     print("big w", w_times, big_w.stats, d_big, flush=True)
@@ -188,11 +172,8 @@ def main() -> None:
     print(big_notes, flush=True)
     load_after = load_average()
 
-    lines = [SECTION, ""]
-    lines += header_lines()
+    lines = [SECTION, "", *header_lines((load_before, load_after), "one thread")]
     lines += [
-        f"- Commit: `{git_commit()}`; one thread. Load average (1 min) {load_before:.1f} before, "
-        f"{load_after:.1f} after: {load_note(load_before, load_after)}.",
         "",
         f"**m = 20, ε = 1, t_end = 10⁴** (`Network.init(20, 4e-3, seed=0)`, paper target, "
         f"rtol = {RTOL:g}, atol = {ATOL:g}):",
@@ -244,8 +225,7 @@ def main() -> None:
         "explicit flow measured on an idle machine) is judged by the interleaved ratio above;"
         " the absolute times are comparable only between runs on an idle machine.",
     ]
-    path = write_section(SECTION, "\n".join(lines) + "\n")
-    print(f"wrote {path}")
+    write_section(SECTION, lines)
 
 
 if __name__ == "__main__":

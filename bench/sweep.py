@@ -29,7 +29,16 @@ import time
 from concurrent.futures import ProcessPoolExecutor
 
 import numpy as np
-from _common import git_commit, header_lines, load_average, verdict, write_section
+from _common import (
+    git_commit,
+    header_lines,
+    load_average,
+    median,
+    timed,
+    verdict,
+    wall_and_cpu,
+    write_section,
+)
 
 import ttnn
 
@@ -60,10 +69,6 @@ def one_run(args: tuple[int, float, int, int]) -> np.ndarray:
     return res.u[-1]
 
 
-def median(xs: list[float]) -> float:
-    return float(np.median(xs))
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=3)
@@ -80,27 +85,30 @@ def main() -> int:
     # wall times carry other jobs' noise, the CPU times much less.
     c_sweep, c_raw = [], []
     for _ in range(args.repeats):
-        t, c = time.perf_counter(), time.process_time()
-        ds = sweep(steps, threads=2)
-        t_sweep.append(time.perf_counter() - t)
-        c_sweep.append(time.process_time() - c)
-        t, c = time.perf_counter(), time.process_time()
-        nets, eps, seeds = raw_inputs(ds)  # the user builds the networks too
-        raw = ttnn.sgd_ensemble(nets, tgt, h=H, eps=eps, steps=steps, seed=seeds, threads=2)
-        t_raw.append(time.perf_counter() - t)
-        c_raw.append(time.process_time() - c)
+        t, c, ds = wall_and_cpu(lambda: sweep(steps, threads=2))
+        t_sweep.append(t)
+        c_sweep.append(c)
+
+        def raw_call(ds=ds):
+            nets, eps, seeds = raw_inputs(ds)  # the user builds the networks too
+            raw = ttnn.sgd_ensemble(nets, tgt, h=H, eps=eps, steps=steps, seed=seeds, threads=2)
+            return raw, eps
+
+        t, c, (raw, eps) = wall_and_cpu(raw_call)
+        t_raw.append(t)
+        c_raw.append(c)
     # (i'') one thread each, CPU time: the sweep's own Python work per run, without
     # the two threads' scheduling (on a loaded machine a barrier waits for a thread
     # the system has parked, and wall times carry it).
     c_one, c_one_raw = [], []
     for _ in range(args.repeats):
-        c = time.process_time()
-        sweep(steps, threads=1)
-        c_one.append(time.process_time() - c)
-        c = time.process_time()
-        nets, eps, seeds = raw_inputs(ds)
-        ttnn.sgd_ensemble(nets, tgt, h=H, eps=eps, steps=steps, seed=seeds, threads=1)
-        c_one_raw.append(time.process_time() - c)
+        c_one.append(timed(lambda: sweep(steps, threads=1), time.process_time)[0])
+
+        def raw_one(ds=ds):
+            nets, eps, seeds = raw_inputs(ds)
+            ttnn.sgd_ensemble(nets, tgt, h=H, eps=eps, steps=steps, seed=seeds, threads=1)
+
+        c_one_raw.append(timed(raw_one, time.process_time)[0])
     one_overhead = median(c_one) / median(c_one_raw) - 1
 
     # (i''') the same sweep into a new zarr store each time: chunks of ~2 s, each
@@ -112,9 +120,8 @@ def main() -> int:
     tmp = tempfile.mkdtemp()
     try:
         for i in range(args.repeats):
-            t = time.perf_counter()
-            dstore = sweep(steps, threads=2, store=f"{tmp}/runs{i}.zarr")
-            t_store.append(time.perf_counter() - t)
+            t, dstore = timed(lambda i=i: sweep(steps, threads=2, store=f"{tmp}/runs{i}.zarr"))
+            t_store.append(t)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     same_store = bool(np.array_equal(dstore.u.values, ds.u.values))
@@ -145,9 +152,8 @@ def main() -> int:
             c.submit(sum, [1]).result()  # workers up and warm
         for _ in range(args.repeats):
             for workers, client in clients.items():
-                t = time.perf_counter()
-                dd = sweep(steps, client=client)
-                t_dask[workers].append(time.perf_counter() - t)
+                t, dd = timed(lambda client=client: sweep(steps, client=client))
+                t_dask[workers].append(t)
                 same_dask &= bool(np.array_equal(dd.u.values, ds.u.values))
     load_ii.append(load_average())
     dask_speedup = median(t_dask[1]) / median(t_dask[2])
@@ -162,9 +168,8 @@ def main() -> int:
     with ProcessPoolExecutor(2) as ex:
         list(ex.map(one_run, jobs[:2]))  # processes up and ttnn imported
         for _ in range(args.repeats):
-            t = time.perf_counter()
-            pool_u = list(ex.map(one_run, jobs, chunksize=16))
-            t_pool.append(time.perf_counter() - t)
+            t, pool_u = timed(lambda: list(ex.map(one_run, jobs, chunksize=16)))
+            t_pool.append(t)
     same_pool = all(np.array_equal(u[i], p) for i, p in enumerate(pool_u))
     print(f"(iii) pool {median(t_pool):.2f} s vs sweep {median(t_sweep):.2f} s")
 

@@ -1,12 +1,9 @@
 """The additive multi-D network of E4/E5: C++ vs ttnn.reference, gradients vs finite
 differences, thread-independent ensembles, bad inputs, and the paper's E4 claim."""
 
-import _thread
-import threading
-import time
-
 import numpy as np
 import pytest
+from _sigint import assert_stops_within_a_second
 
 import ttnn
 from ttnn import reference as ref
@@ -143,22 +140,16 @@ def test_divergence_names_the_epoch():
         )
 
 
-@pytest.mark.parametrize("threads", [None, 2])
-def test_ctrl_c_stops_a_long_run_quickly(threads):
-    X, y = batch(n=5000, d=4)
-    net = ttnn.AdditiveNetwork.init_paper(4, 10, 1e-2, seed=0)
-    timer = threading.Timer(0.3, _thread.interrupt_main)
-    start = time.perf_counter()
-    timer.start()
-    with pytest.raises(KeyboardInterrupt):
-        if threads is None:
-            ttnn.full_batch_gd(net, X, y, step_a=1.0, step_u=0.01, epochs=10**9)
-        else:
-            ttnn.full_batch_gd_ensemble(
-                [net, net], X, y, step_a=1.0, step_u=0.01, epochs=10**9, threads=threads
-            )
-    # Generous bound: the point is "stops", not a speed claim.
-    assert time.perf_counter() - start < 5.0
+def test_ctrl_c_stops_a_long_run():
+    # One run on the calling thread; ensembles on 2 threads are in test_interrupt.py.
+    # The harness's 1 s bound after a real SIGINT is the interrupt bound of
+    # tests/_sigint.py.
+    assert_stops_within_a_second(
+        "rng = np.random.default_rng(0); X = rng.random((5000, 4)); y = X.sum(1)\n"
+        "net = ttnn.AdditiveNetwork.init_paper(4, 10, 1e-2, seed=0)",
+        "ttnn.full_batch_gd(net, X, y, step_a=1.0, step_u=0.01, epochs=10**9)",
+        what="full_batch_gd",
+    )
 
 
 def test_inputs_are_not_modified():

@@ -1,6 +1,8 @@
-"""python/ttnn/_core.pyi against the compiled module: the same public names, and for
-every function and method the same parameter names as pybind11's signatures (so a
-keyword call checked by mypy is a keyword call the module accepts)."""
+"""python/ttnn/_core.pyi against the compiled module: the same public names of the
+same kinds (function, class, module attribute of the annotated type; method,
+read-only property or attribute of a class), and for every function and method the
+same parameter names as pybind11's signatures (so a keyword call checked by mypy is
+a keyword call the module accepts)."""
 
 from __future__ import annotations
 
@@ -62,19 +64,35 @@ def _stub_params(fn: ast.FunctionDef) -> tuple[str, ...]:
     return tuple(x.arg for x in (*a.posonlyargs, *a.args, *a.kwonlyargs))
 
 
-def _stub() -> tuple[dict[str, list[ast.FunctionDef]], dict[str, ast.ClassDef], set[str]]:
+def _stub() -> tuple[
+    dict[str, list[ast.FunctionDef]], dict[str, ast.ClassDef], dict[str, ast.expr]
+]:
+    """The stub's functions, classes and module attributes (name → annotation)."""
     tree = ast.parse(STUB.read_text(encoding="utf-8"))
     funcs: dict[str, list[ast.FunctionDef]] = {}
     classes: dict[str, ast.ClassDef] = {}
-    values: set[str] = set()
+    values: dict[str, ast.expr] = {}
     for node in tree.body:
         if isinstance(node, ast.FunctionDef):
             funcs.setdefault(node.name, []).append(node)
         elif isinstance(node, ast.ClassDef):
             classes[node.name] = node
         elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
-            values.add(node.target.id)
+            values[node.target.id] = node.annotation
     return funcs, classes, values
+
+
+def _is_property(fn: ast.FunctionDef) -> bool:
+    return any(isinstance(d, ast.Name) and d.id == "property" for d in fn.decorator_list)
+
+
+def _has_setter(defs: list[ast.FunctionDef]) -> bool:
+    return any(
+        isinstance(d, ast.Attribute) and d.attr == "setter" for f in defs for d in f.decorator_list
+    )
+
+
+SCALARS = {"bool": bool, "int": int, "float": float, "str": str}
 
 
 def test_stub_names_match_the_module() -> None:
@@ -88,6 +106,25 @@ def test_stub_names_match_the_module() -> None:
         assert inspect.isclass(getattr(_core, name)), name
     for name in _public(funcs):
         assert callable(getattr(_core, name)) and not inspect.isclass(getattr(_core, name))
+
+
+def test_stub_module_attributes_are_values_of_their_annotated_type() -> None:
+    funcs, classes, values = _stub()
+    for name, annotation in values.items():
+        if name.startswith("_"):
+            continue
+        value = getattr(_core, name)
+        assert not callable(value), f"{name} is annotated as a value but is callable"
+        kind = ast.unparse(annotation)
+        if kind in SCALARS:  # bool is an int: compare the exact type
+            assert type(value) is SCALARS[kind], f"{name}: {type(value).__name__}, stub {kind}"
+    # The other way round: every public non-callable of the module is a stub attribute.
+    runtime_values = {
+        n
+        for n in _public(dir(_core))
+        if not callable(getattr(_core, n)) and not inspect.ismodule(getattr(_core, n))
+    }
+    assert runtime_values == _public(values), (runtime_values, sorted(values))
 
 
 def test_stub_functions_have_the_modules_parameter_names() -> None:
@@ -104,21 +141,29 @@ def test_stub_classes_have_the_modules_members_and_parameter_names() -> None:
     for cname, node in classes.items():
         cls = getattr(_core, cname)
         members: dict[str, list[ast.FunctionDef]] = {}
+        attributes: set[str] = set()
         for item in node.body:
             if isinstance(item, ast.FunctionDef):
                 members.setdefault(item.name, []).append(item)
+            elif isinstance(item, ast.AnnAssign) and isinstance(item.target, ast.Name):
+                attributes.add(item.target.id)
         runtime = {n for n in vars(cls) if not n.startswith("_")}
-        assert _public(members) == runtime, cname
+        assert _public(members) | _public(attributes) == runtime, (
+            f"{cname}: only in the module {sorted(runtime - _public(members) - attributes)}, "
+            f"only in the stub {sorted(_public(members) | _public(attributes) - runtime)}"
+        )
+        for aname in _public(attributes):  # a plain attribute: not a method
+            assert not inspect.isroutine(vars(cls)[aname]), f"{cname}.{aname}"
         for mname, defs in members.items():
-            if any(
-                isinstance(d, ast.Name) and d.id == "property"
-                for m in defs
-                for d in m.decorator_list
-            ):
-                assert isinstance(vars(cls)[mname], property), f"{cname}.{mname}"
+            if any(_is_property(d) for d in defs):
+                prop = vars(cls)[mname]
+                assert isinstance(prop, property), f"{cname}.{mname} is not a property"
+                # read-only in the module exactly when the stub declares no setter
+                assert (prop.fset is not None) == _has_setter(defs), f"{cname}.{mname} setter"
                 continue
             if mname.startswith("__") and mname not in ("__init__", "__call__"):
                 continue
+            assert not isinstance(vars(cls).get(mname), property), f"{cname}.{mname}"
             stub = {_stub_params(d) for d in defs}
             assert stub == _runtime_signatures(getattr(cls, mname), mname), f"{cname}.{mname}"
         if "__init__" not in members:  # a result class: built by the core only

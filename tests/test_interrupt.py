@@ -120,13 +120,18 @@ def test_a_raising_progress_callback_stops_an_ensemble_and_propagates():
         )
 
 
-def _calls():
+def _inputs():
+    """A target, three networks, a GD batch and three additive networks."""
     t = ttnn.PiecewiseConstant.paper()
     nets = [ttnn.Network.init(20, 4e-3, seed=s) for s in range(3)]
     rng = np.random.default_rng(0)
     X = rng.random((500, 2))
-    y = np.sin(3 * X).sum(1)
     anets = [ttnn.AdditiveNetwork.init_paper(2, 10, 1e-2, seed=s) for s in range(3)]
+    return t, nets, X, np.sin(3 * X).sum(1), anets
+
+
+def _calls():
+    t, nets, X, y, anets = _inputs()
     return {
         "sgd": (
             lambda p: ttnn.sgd(nets[0], t, h=1e-3, eps=1.0, steps=3 * 10**6, progress=p),
@@ -208,12 +213,7 @@ def test_full_batch_gd_runs_up_to_the_largest_epoch_count():
 def _long_calls():
     # Long enough (~0.3 s of CPU each on the dev machine) that the core's ~50 ms
     # reports must fall within the run, whatever the machine's load.
-    t = ttnn.PiecewiseConstant.paper()
-    nets = [ttnn.Network.init(20, 4e-3, seed=s) for s in range(3)]
-    rng = np.random.default_rng(0)
-    X = rng.random((500, 2))
-    y = np.sin(3 * X).sum(1)
-    anets = [ttnn.AdditiveNetwork.init_paper(2, 10, 1e-2, seed=s) for s in range(3)]
+    t, nets, X, y, anets = _inputs()
     gd = dict(step_a=1.0, step_u=1.0)
     return {
         "sgd": lambda p: ttnn.sgd(nets[0], t, h=1e-3, steps=6 * 10**6, progress=p),

@@ -36,14 +36,23 @@ def ref_target(target):
     ), None
 
 
+def solve_bound(matrix, x):
+    """Forward-error bound of a backward-stable solve of matrix · x = rhs in floating
+    point: Cholesky, LU with partial pivoting and the SVD behind lstsq all have a
+    backward error of at most about n ε relative (Higham, Thms 9.4, 10.3 and 20.3,
+    γ_cn with a small c), so the forward error is at most n · ε · κ₁(matrix) · ‖x‖,
+    n the size of the system. Any BLAS thread count only reorders the sums inside
+    those bounds, so this holds whatever OPENBLAS_NUM_THREADS is."""
+    n = matrix.shape[0]
+    return n * EPS * np.linalg.cond(matrix, 1) * np.linalg.norm(x)
+
+
 def rounding_bounds(u, eta, act, ridge, target=TGT):
-    """Forward-error bounds of the two ways to solve for a*(u) (Higham, ch. 7 and 10):
-    a backward-stable solve of an SPD system errs by about κ ε relative, so
-    - banded: the error in c = L a is ≲ κ₁(H + μDᵀD) ε ‖c‖, and a = D c doubles it;
-    - dense: ≲ κ₁(G + μI) ε ‖a‖,
-    with μ = ridge + δ. A factor 10 covers the n-dependence of the constants that
-    these bounds hide (they hold for any BLAS thread count: that only reorders the
-    sums, within the same bound). Returns (banded bound, dense bound, μ)."""
+    """Forward-error bounds of the two ways to solve for a*(u) (solve_bound), with
+    μ = ridge + δ:
+    - banded: the error in c = L a is ≲ n ε κ₁(H + μDᵀD) ‖c‖, and a = D c doubles it;
+    - dense: ≲ n ε κ₁(G + μI) ‖a‖.
+    Returns (banded bound, dense bound, μ)."""
     mu = ridge + tikhonov(len(u))
     h, beta, _ = ref.local_system(u, eta, *ref_target(target), act)
     a_c = h + mu * difference_gram(len(beta))
@@ -51,9 +60,7 @@ def rounding_bounds(u, eta, act, ridge, target=TGT):
     g, b = ref.gram_system(u, eta, *ref_target(target), act)
     a_g = g + mu * np.eye(len(b))
     a = np.linalg.solve(a_g, b)
-    banded = 10 * EPS * 2 * np.linalg.cond(a_c, 1) * np.linalg.norm(c)
-    dense = 10 * EPS * np.linalg.cond(a_g, 1) * np.linalg.norm(a)
-    return banded, dense, mu
+    return 2 * solve_bound(a_c, c), solve_bound(a_g, a), mu
 
 
 CASES = [
@@ -99,11 +106,15 @@ def test_banded_equals_dense_and_lstsq(act, m, overlap, lo, hi, ridge):
     assert np.linalg.norm(a - want) <= tol_banded + tol_dense
     # The minimum-norm a*(u) of the unregularised problem (well posed here): they
     # differ by the Tikhonov bias, at most δ / λ_min(G + ridge I) relative.
+    # lstsq (an SVD of G + ridge I) errs by its own solve_bound.
     g, _ = ref.gram_system(u, eta, *ref_target(TGT), act)
-    lam_min = np.linalg.eigvalsh(g + ridge * np.eye(m + 1))[0]
+    g_ridge = g + ridge * np.eye(m + 1)
+    lam_min = np.linalg.eigvalsh(g_ridge)[0]
     assert lam_min > 1e4 * (mu - ridge)  # well posed: the comparison is meaningful
     bias = (mu - ridge) / lam_min * np.linalg.norm(want)
-    assert np.linalg.norm(a - lstsq_outer(u, eta, act, ridge)) <= bias + tol_banded + tol_dense
+    min_norm = lstsq_outer(u, eta, act, ridge)
+    tol_lstsq = solve_bound(g_ridge, min_norm)
+    assert np.linalg.norm(a - min_norm) <= bias + tol_banded + tol_dense + tol_lstsq
     # Hager's estimate is a lower bound, nearly always within a small factor.
     assert cond_ref / 10 <= cond <= cond_ref * (1 + 1e-8)
 
@@ -163,8 +174,10 @@ def test_singular_local_system_stays_banded_near_the_minimum_norm(act):
         assert lam[0] < 1e-12 * lam[-1]  # singular
         lam_plus = lam[lam > 1e-12 * lam[-1]]
         want = lstsq_outer(u, 0.05, act, 0.0)
-        # lstsq's own error: ε κ₊ relative, κ₊ over the non-zero eigenvalues.
-        tol = (mu / lam_plus[0] + 10 * EPS * lam_plus[-1] / lam_plus[0]) * np.linalg.norm(want)
+        # lstsq's own error: n ε κ₊ relative (solve_bound), κ₊ over the non-zero
+        # eigenvalues, since the SVD cut-off drops the null space.
+        kappa_plus = lam_plus[-1] / lam_plus[0]
+        tol = (mu / lam_plus[0] + len(u) * EPS * kappa_plus) * np.linalg.norm(want)
         assert np.linalg.norm(a - want) <= tol + tol_banded
 
 
@@ -215,16 +228,16 @@ def test_relu_banded_kkt_against_its_twin_and_the_dense_solve(m, ridge):
     mu = ridge + tikhonov(m)
     k_mat, rhs, _ = ref.local_basis.relu_kkt(u, *ref_target(TGT), mu)
     z = np.linalg.solve(k_mat, rhs)
-    # Both solve K z = rhs stably: each errs by ≲ κ₁(K) ε ‖z‖, and a is made of
-    # differences of entries of z (‖Δa‖ ≤ 2 ‖Δz‖).
-    tol_kkt = 10 * EPS * np.linalg.cond(k_mat, 1) * np.linalg.norm(z) * 2
+    # Both solve K z = rhs stably: each errs by ≲ solve_bound(K, z), and a is made
+    # of differences of entries of z (‖Δa‖ ≤ 2 ‖Δz‖).
+    tol_kkt = 2 * solve_bound(k_mat, z)
     a_ref, cond_ref, banded_ref = ref.optimal_outer_banded(u, 0.1, *ref_target(TGT), "relu", ridge)
     assert banded_ref
     assert np.linalg.norm(a - a_ref) <= 2 * tol_kkt
     g, b = ref.gram_system(u, 0.1, *ref_target(TGT), "relu")
     a_g = g + mu * np.eye(m + 1)
     want = np.linalg.solve(a_g, b)
-    tol_dense = 10 * EPS * np.linalg.cond(a_g, 1) * np.linalg.norm(want)
+    tol_dense = solve_bound(a_g, want)
     assert np.linalg.norm(a - want) <= tol_kkt + tol_dense
     if ridge > 0:  # well conditioned: a tight check that the two formulations agree
         assert np.linalg.norm(a - want) <= 1e-9 * np.linalg.norm(want)

@@ -2,12 +2,9 @@
 snapshot schedule, reproducibility, divergence and Ctrl-C (docs/maths/dynamics.md#online-sgd,
 docs/maths/dynamics.md#snapshots)."""
 
-import _thread
-import threading
-import time
-
 import numpy as np
 import pytest
+from _sigint import assert_stops_within_a_second
 
 import ttnn
 from ttnn import reference as ref
@@ -107,13 +104,11 @@ def test_divergence_names_the_step():
     assert np.all(np.isfinite(res.a)) and np.all(np.isfinite(res.u))
 
 
-def test_ctrl_c_stops_a_long_run_quickly():
-    t = ttnn.PiecewiseConstant.paper()
-    net = ttnn.Network.init(20, 4e-3, seed=0)
-    timer = threading.Timer(0.3, _thread.interrupt_main)
-    start = time.perf_counter()
-    timer.start()
-    with pytest.raises(KeyboardInterrupt):
-        ttnn.sgd(net, t, h=1e-5, eps=2e-5, steps=10**12)  # hours of work
-    # Generous bound: the point is "stops", not a speed claim.
-    assert time.perf_counter() - start < 5.0
+def test_ctrl_c_stops_a_long_online_run():
+    # The paper's m = 20 online run (the flat-store kernel): the harness's 1 s bound
+    # after a real SIGINT is the interrupt bound of tests/_sigint.py.
+    assert_stops_within_a_second(
+        "net = ttnn.Network.init(20, 4e-3, seed=0)",
+        "ttnn.sgd(net, T, h=1e-5, eps=2e-5, steps=10**12)",  # hours of work
+        what="sgd at m = 20",
+    )

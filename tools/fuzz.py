@@ -179,6 +179,8 @@ def calls() -> dict[str, tuple[Any, dict[str, Any]]]:
         return ttnn.load(path)
 
     res = ttnn.sgd(net, T, h=1e-3, steps=4, snapshots=3)
+    # The integrator settings the flow and the finite-eta limit share.
+    ode = dict(snapshots=3, rtol=1e-6, atol=1e-8, max_steps=20_000, method="rk45")
     return {
         "Network": (
             ttnn.Network,
@@ -229,11 +231,7 @@ def calls() -> dict[str, tuple[Any, dict[str, Any]]]:
                 target=T,
                 eps=1.0,
                 t_end=0.05,
-                snapshots=3,
-                rtol=1e-6,
-                atol=1e-8,
-                max_steps=20_000,
-                method="rk45",
+                **ode,
             ),
         ),
         "two_timescale_limit": (
@@ -244,11 +242,7 @@ def calls() -> dict[str, tuple[Any, dict[str, Any]]]:
                 tau_end=0.01,
                 eta="finite",
                 ridge=0.0,
-                snapshots=3,
-                rtol=1e-6,
-                atol=1e-8,
-                max_steps=20_000,
-                method="rk45",
+                **ode,
             ),
         ),
         "zero-eta limit": (

@@ -57,8 +57,9 @@ public:
 
     // f(X) into f; returns a rough operation count (for polling). With `poll`,
     // asks it for a stop between rows (relu) or dimensions (windowed) once
-    // ~kPollWork terms are done: an epoch of relu at n·d·m = 4·10⁷ took ~1 s, so
-    // polling once per epoch let Ctrl-C wait for seconds at larger batches.
+    // ~kPollWork terms are done: an epoch of relu costs O(n·d·m) and lasts
+    // seconds at large n·d·m, so polling once per epoch would let Ctrl-C wait
+    // that long.
     std::int64_t forward(const AdditiveNetwork& net, Eigen::VectorXd& f,
                          const Poll* poll = nullptr) {
         PollEvery every(poll);

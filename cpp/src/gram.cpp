@@ -150,10 +150,10 @@ GramSystem gram_system(const Network& net, const Target& target) {
     // it is the sum of both triangles' entries) + saturated(i)×saturated(j) +
     // saturated(i)×window(j) + window(i)×saturated(j): the O(m²) part, filled
     // column by column (contiguous in Eigen's column-major storage), then
-    // mirrored. It stays serial: at m = 1000 it takes a few milliseconds next
-    // to the O(m³) solve for a*(u), and an OpenMP version over columns was
-    // 5× slower on 2 threads than on 1 on the shared 2-core test machine
-    // (bench/flow.py; thread start-up and contention outweigh ~4 ms of work).
+    // mirrored. It stays serial: it is small next to the O(m³) solve for
+    // a*(u), too little work for thread start-up and contention to pay off
+    // (an OpenMP version over columns was slower on 2 threads than on 1:
+    // bench/RESULTS.md, "Gradient flow and two-timescale limits").
     for (int j = 0; j <= m; ++j) {
         for (int i = j; i <= m; ++i) {
             double v = i == j ? G(i, i) : G(i, j) + G(j, i);

@@ -90,8 +90,9 @@ LimitResult finite_eta_limit(const Network& net, const Target& target, double ta
         o.time_name = "tau";
         // "auto" goes implicit only for m <= 100: the limit does get stiff late
         // (neurons settling on the breaks, curvature ~ Δ²/η), but an implicit
-        // step costs m + 3 right-hand sides; measured on an 8-break target to
-        // τ = 2: m = 50 11× faster than explicit, m = 200 2× slower.
+        // step costs m + 3 right-hand sides, which the longer steps repay at
+        // small m and not at large m (bench/RESULTS.md, "Large m: banded a*(u)
+        // and the finite-η limit", the integrators at m = 50 and 200).
         us = ode_solve_by(method, rhs, net.u, times, o, poll, &res.stats, keep, accept, nullptr,
                           100);
     } catch (const DivergenceError& e) {

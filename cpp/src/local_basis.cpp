@@ -35,7 +35,8 @@ LocalSystem local_system(const Network& net, const Target& target) {
     // [u_(i), u_(i) + η): a piece's window (the u_j with |x − u_j| < η/2) lies in
     // such an interval, so this bounds the largest window (pieces outside [0, 1]
     // may make it larger than needed; the extra diagonals stay zero). O(m), where
-    // a first sweep for the exact w cost a third of local_system.
+    // the exact w would take a first sweep over the pieces, as costly as the
+    // assembly itself.
     int w = 1;  // at least tridiagonal, for the ridge's DᵀD
     for (int i = 0, j = 0; i < m; ++i) {
         j = std::max(j, i);

@@ -95,8 +95,8 @@ inline void window_activation(double z, double eta, double& s, double& ds) {
 
 // window_activation for the SGD kernel's window (sgd.cpp), from inv_eta = 1/η:
 // z·(1/η) where window_activation divides, one multiply instead of two true
-// divisions per window neuron (5–7% of a step at m = 1000, ~12% at m = 10⁴,
-// bench/RESULTS.md). z·(1/η) is within an ulp of z/η: the window terms round
+// divisions per window neuron, a visible share of a step at large m
+// (docs/dev/bench-history.md). z·(1/η) is within an ulp of z/η: the window terms round
 // like ttnn.reference's to an ulp instead of exactly, and the kernel (whose
 // prefix sums already round differently) stays within its cross-checks' 1e-10.
 template <Activation A>

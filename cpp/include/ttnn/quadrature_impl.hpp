@@ -17,7 +17,8 @@ void sweep_pieces(const Network& net, const Target& target, Visit&& visit) {
     const double half = windowed ? 0.5 * net.eta : 0.0;
 
     // Scratch reused across calls on this thread: the loss is called millions of
-    // times on small networks, where eight allocations per call were ~15% of it.
+    // times on small networks, where a call is short enough for its eight
+    // allocations to weigh.
     // A nested sweep (from inside `visit`) gets fresh buffers.
     struct Buffers {
         std::vector<int> order, window, saturated_new;

@@ -23,8 +23,8 @@ struct PiecewiseConstant {
     // kTable equal cells over [0, 1), where a cell holds f* when no break lies
     // in it and NaN when one does; those cells (a few percent) and x outside
     // [0, 1) take the count. The table holds copies of `values`, so both ways
-    // give the same number. The count alone cost ~30 instructions of a ~260
-    // instruction step at m = 20 (bench/RESULTS.md).
+    // give the same number. A count per step is a visible share of a step at
+    // small m, where the step itself is short (docs/dev/bench-history.md).
     double operator()(double x) const {
         const double t = x * kTable;  // exact: kTable is a power of two
         if (t >= 0.0 && t < kTable) {

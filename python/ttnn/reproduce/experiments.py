@@ -100,10 +100,27 @@ def _e1(scale: str, seed: int, target: str, progress: bool, cache: dict | None) 
     if cache is not None and key in cache:
         return cache[key]
     tgt = _check(scale, target)
-    s = E1[scale]
+    res, net, settings = _one_sgd_run("E1", E1[scale], tgt, seed, target, progress)
+    lim, why = _limit_curve(net, tgt, E1[scale]["tau"], SNAPSHOTS)
+    out = dict(target=tgt, sgd=res, limit=lim, limit_note=why, settings=settings)
+    if cache is not None:
+        cache[key] = out
+    return out
+
+
+def _one_sgd_run(
+    name: str,
+    s: dict[str, float],
+    tgt: ttnn.PiecewiseConstant,
+    seed: int,
+    target: str,
+    progress: bool,
+) -> tuple[ttnn.SGDResult, ttnn.Network, dict[str, Any]]:
+    """The one SGD run of experiment ``name`` (E1, E2) at its settings ``s``: the result,
+    its start and the settings recorded with it."""
     steps = _steps(s["tau"], s["eps"], s["h"])
     net = ttnn.Network.init(M, ETA, seed=_init_seed(seed, 0))
-    bar = _bar(progress, f"E1 SGD ({steps:.3g} steps)")
+    bar = _bar(progress, f"{name} SGD ({steps:.3g} steps)")
     res = ttnn.sgd_ensemble(
         [net],
         tgt,
@@ -115,26 +132,17 @@ def _e1(scale: str, seed: int, target: str, progress: bool, cache: dict | None) 
         progress=_report(bar),
     )[0]
     _done(bar)
-    lim, why = _limit_curve(net, tgt, s["tau"], SNAPSHOTS)
-    out = dict(
-        target=tgt,
-        sgd=res,
-        limit=lim,
-        limit_note=why,
-        settings=_settings(
-            eps=s["eps"],
-            h=s["h"],
-            tau_max=s["tau"],
-            steps=steps,
-            snapshots=SNAPSHOTS,
-            init_seed=_init_seed(seed, 0),
-            data_seed=seed,
-            target=target,
-        ),
+    settings = _settings(
+        eps=s["eps"],
+        h=s["h"],
+        tau_max=s["tau"],
+        steps=steps,
+        snapshots=SNAPSHOTS,
+        init_seed=_init_seed(seed, 0),
+        data_seed=seed,
+        target=target,
     )
-    if cache is not None:
-        cache[key] = out
-    return out
+    return res, net, settings
 
 
 def _bar(progress: bool, desc: str):
@@ -259,31 +267,7 @@ def fig5(
 ) -> tuple[dict, dict]:
     """E2, Fig. 5: the standard regime (ε = 1) leaves breaks uncovered."""
     tgt = _check(scale, target)
-    s = E2[scale]
-    steps = _steps(s["tau"], s["eps"], s["h"])
-    net = ttnn.Network.init(M, ETA, seed=_init_seed(seed, 0))
-    bar = _bar(progress, f"E2 SGD ({steps:.3g} steps)")
-    res = ttnn.sgd_ensemble(
-        [net],
-        tgt,
-        h=s["h"],
-        eps=s["eps"],
-        steps=steps,
-        seed=seed,
-        snapshots=SNAPSHOTS,
-        progress=_report(bar),
-    )[0]
-    _done(bar)
-    settings = _settings(
-        eps=s["eps"],
-        h=s["h"],
-        tau_max=s["tau"],
-        steps=steps,
-        snapshots=SNAPSHOTS,
-        init_seed=_init_seed(seed, 0),
-        data_seed=seed,
-        target=target,
-    )
+    res, _net, settings = _one_sgd_run("E2", E2[scale], tgt, seed, target, progress)
     runs = [_run_metrics(res, tgt)]
     metrics = dict(settings=settings, runs=runs, median_final_l2=runs[0]["final_l2"])
     return metrics, dict(target=tgt, sgd=res, settings=settings)
