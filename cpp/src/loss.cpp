@@ -37,12 +37,12 @@
 // own first point (binary searches and a fresh anchor) and writes its own
 // partial results, which are combined in part order. So the result does not
 // depend on the number of threads (inner_threads.hpp). At the sizes that share
-// the parts out, the work around the sweep is shared too: the sort, the arrays
-// of the sorted network and the sweep's points are built by fixed blocks of
-// neurons (each block's result is the serial one: these steps do no
-// arithmetic that a partition could reorder), every part sums its own suffix of
-// ∫ r (the windowed tails, relu's moments) and the parts' sums are chained in
-// part order, and the final pass over the neurons runs by blocks of neurons.
+// the parts out, the work around the sweep is shared too: the sort and the
+// merge of the sweep's points run by fixed blocks (each block's result is the
+// serial one: these steps do no arithmetic that a partition could reorder),
+// every part sums its own suffix of ∫ r (the windowed tails, relu's moments)
+// and the parts' sums are chained in part order, and the final pass over the
+// neurons runs by blocks of neurons.
 
 namespace ttnn {
 
@@ -125,9 +125,10 @@ struct Sorted {
     std::vector<double> pre;  // pre[n] = a_0 + Σ_{k<n} a_(k), summed in this order
     std::vector<double> slope;  // relu: slope[n] = Σ_{k<n} a_(k)
 
-    // Refills the arrays (their capacity is kept: see Scratch), by blocks of
-    // neurons on `nthreads`; the running sums stay one serial chain (they are
-    // f's saturated part, whose bits must not depend on the size's partition).
+    // Refills the arrays (their capacity is kept: see Scratch); only the sort
+    // uses `nthreads`. The rest stays one serial loop: it is mostly a running
+    // sum (f's saturated part, one chain whose bits must not change), and at
+    // m = 10⁵ it costs less than waking the threads twice on a busy machine.
     void assign(const Network& net, int nthreads) {
         act = net.act;
         eta = net.eta;
@@ -151,18 +152,15 @@ struct Sorted {
         a.resize(m);
         e.resize(m);
         l.resize(m);
-        const std::size_t mm = static_cast<std::size_t>(m);
-        for_blocks((mm + kBlock - 1) / kBlock, nthreads, [&](std::size_t b) {
-            for (std::size_t k = b * kBlock; k < std::min(mm, (b + 1) * kBlock); ++k) {
-                u[k] = net.u[order[k]];
-                a[k] = net.a[order[k] + 1];
-                e[k] = u[k] - half;
-                l[k] = windowed ? u[k] + half : std::numeric_limits<double>::infinity();
-            }
-        });
         pre.resize(m + 1);
         pre[0] = net.a[0];
-        for (int k = 0; k < m; ++k) pre[k + 1] = pre[k] + a[k];
+        for (int k = 0; k < m; ++k) {
+            u[k] = net.u[order[k]];
+            a[k] = net.a[order[k] + 1];
+            e[k] = u[k] - half;
+            l[k] = windowed ? u[k] + half : std::numeric_limits<double>::infinity();
+            pre[k + 1] = pre[k] + a[k];
+        }
         slope.clear();
         if (!windowed) {
             slope.resize(m + 1);
@@ -518,15 +516,12 @@ void sweep_points(const Sorted& s, const Target& target, int nthreads, std::vect
         }
         buf.count[b] = static_cast<std::size_t>(std::unique(cur, end) - cur);
     });
-    std::size_t n = 0;
-    for (std::size_t c : buf.count) n += c;
-    points.resize(n);
-    for_blocks(nb, nthreads, [&](std::size_t b) {
-        std::size_t at = 0;
-        for (std::size_t c = 0; c < b; ++c) at += buf.count[c];
+    // One serial copy: a memory-bound pass, cheaper than another team of threads.
+    points.clear();
+    for (std::size_t b = 0; b < nb; ++b) {
         const double* first = buf.a.data() + offset(b);
-        std::copy(first, first + buf.count[b], points.begin() + static_cast<std::ptrdiff_t>(at));
-    });
+        points.insert(points.end(), first, first + buf.count[b]);
+    }
 }
 
 // Every array of a call, kept per thread between calls: the flow calls the
