@@ -422,20 +422,6 @@ struct PartOut {
     bool stopped = false;
 };
 
-// std::merge without its branch on the comparison, which the interleaved runs
-// e, u, l mispredict about every other time; ties take the first range's element.
-double* merge_runs(const double* a, const double* a_end, const double* b, const double* b_end,
-                   double* out) {
-    while (a != a_end && b != b_end) {
-        const bool take_b = *b < *a;
-        *out++ = take_b ? *b : *a;
-        b += take_b;
-        a += !take_b;
-    }
-    out = std::copy(a, a_end, out);
-    return std::copy(b, b_end, out);
-}
-
 // The points of the sweep (quadrature.hpp): 0, 1, the target's points and
 // every e, u, l in (0, 1), sorted, without repeats. The value range is cut at
 // every kBlock-th entry of the longest run; a value equal to a cut belongs to
@@ -511,17 +497,25 @@ void sweep_points(const Sorted& s, const Target& target, int nthreads, std::vect
         double* other = nr % 2 == 0 ? out : tmp;
         for (int r = 1; r < nr; ++r) {
             part(r, lo, hi);
-            end = merge_runs(cur, end, lo, hi, other);
+            end = std::merge(cur, end, lo, hi, other);
             std::swap(cur, other);
         }
         buf.count[b] = static_cast<std::size_t>(std::unique(cur, end) - cur);
     });
-    // One serial copy: a memory-bound pass, cheaper than another team of threads.
-    points.clear();
+    // The blocks moved left into place in `a`, which becomes the points (and
+    // the old points' storage the next call's `a`): one serial memory-bound
+    // pass, cheaper than another team of threads, and no third buffer (at
+    // m = 10⁶ the buffers are not kept between calls, and each costs its page faults).
+    std::size_t n = 0;
     for (std::size_t b = 0; b < nb; ++b) {
         const double* first = buf.a.data() + offset(b);
-        points.insert(points.end(), first, first + buf.count[b]);
+        if (first != buf.a.data() + n) {  // n < offset(b): moves left
+            std::copy(first, first + buf.count[b], buf.a.data() + n);
+        }
+        n += buf.count[b];
     }
+    buf.a.resize(n);
+    points.swap(buf.a);
 }
 
 // Every array of a call, kept per thread between calls: the flow calls the
