@@ -2,7 +2,8 @@
 (I + c G) x = r of the local basis (docs/maths/local_basis.md#implicit-steps) against a
 dense solve, in C++ and in the NumPy twin; the integrator against the explicit path
 (against scipy DOP853: test_flow.py, with the other methods); its step count where an
-explicit method is stability-limited; its contracts (max_steps, progress, bad input) and the "auto" rule."""
+explicit method is stability-limited; its contracts (max_steps, progress, bad input) and
+the "auto" rule."""
 
 import numpy as np
 import pytest
