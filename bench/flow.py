@@ -188,7 +188,7 @@ def main():
     print(f"finite limit m = 20: {lim_row}")
 
     try:
-        ttnn.two_timescale_limit(net, tgt, TAU_END, eta="zero")
+        ttnn.two_timescale_limit(net, tgt, TAU_END, limit="zero")
         zero_refusal = None
     except ValueError as err:
         zero_refusal = str(err)
@@ -196,7 +196,7 @@ def main():
     for s in range(200):
         cand = ttnn.Network.init(20, ETA, seed=s)
         try:
-            ttnn.two_timescale_limit(cand, tgt, 0.0, eta="zero", snapshots=2)
+            ttnn.two_timescale_limit(cand, tgt, 0.0, limit="zero", snapshots=2)
         except ValueError:
             continue
         zero_seed = s
@@ -208,7 +208,7 @@ def main():
         for _ in range(REPEATS):
             dt, zl = timed(
                 lambda znet=znet: ttnn.two_timescale_limit(
-                    znet, tgt, TAU_END, eta="zero", snapshots=100
+                    znet, tgt, TAU_END, limit="zero", snapshots=100
                 )
             )
             zt.append(dt)
@@ -338,7 +338,7 @@ def main():
         f'- Target "well under a second": {lim_row["ttnn_s"] * 1e3:.0f} ms — '
         f'{verdict(lim_row["ttnn_s"] < 0.2)} (taking "well under" as < 0.2 s).',
         "",
-        'η → 0 closed form (`eta="zero"`, integrated per break pair in NumPy with the stopping '
+        'η → 0 closed form (`limit="zero"`, integrated per break pair in NumPy with the stopping '
         "rule): "
         + (
             f'refuses the E1 start `Network.init(20, 4e-3, seed=0)`: "{zero_refusal}". '

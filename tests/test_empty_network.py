@@ -40,7 +40,7 @@ def test_finite_limit_is_the_constant_fit(empty, method):
     np.testing.assert_allclose(r.a[:, 0], MEAN, rtol=1e-12)
     np.testing.assert_allclose(r.limit_loss, BEST, rtol=1e-12)
     with pytest.raises(ValueError, match="piece"):
-        ttnn.two_timescale_limit(empty, TGT, tau_end=1.0, eta="zero")
+        ttnn.two_timescale_limit(empty, TGT, tau_end=1.0, limit="zero")
 
 
 def test_sgd_and_ensembles(empty):

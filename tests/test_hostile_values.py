@@ -114,10 +114,10 @@ def test_zero_eta_limit_with_a_huge_jump_is_the_scaled_unit_jump(jump):
     # must equal it exactly; l2 and a are compared with the unit run scaled.
     net = ttnn.Network(np.zeros(5), [0.1, 0.3, 0.6, 0.8], 0.01)
     one = ttnn.two_timescale_limit(
-        net, ttnn.PiecewiseConstant([0.5], [0.0, 1.0]), 1.0, eta="zero", snapshots=3
+        net, ttnn.PiecewiseConstant([0.5], [0.0, 1.0]), 1.0, limit="zero", snapshots=3
     )
     big = ttnn.two_timescale_limit(
-        net, ttnn.PiecewiseConstant([0.5], [0.0, jump]), 1.0, eta="zero", snapshots=3
+        net, ttnn.PiecewiseConstant([0.5], [0.0, jump]), 1.0, limit="zero", snapshots=3
     )
     assert one.u[-1][2] == 0.5  # the unit pair is frozen by then
     np.testing.assert_array_equal(big.u[-1], one.u[-1])
@@ -138,7 +138,7 @@ def test_zero_eta_limit_refuses_a_jump_beyond_the_double_range():
     net = ttnn.Network(np.zeros(5), [0.1, 0.3, 0.6, 0.8], 0.01)
     tgt = ttnn.PiecewiseConstant([0.5], [-1.7e308, 1.7e308])
     with pytest.raises(ValueError, match="target"):
-        ttnn.two_timescale_limit(net, tgt, 1.0, eta="zero", snapshots=3)
+        ttnn.two_timescale_limit(net, tgt, 1.0, limit="zero", snapshots=3)
 
 
 def test_a_result_with_non_finite_parameters_is_never_handed_out():

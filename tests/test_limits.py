@@ -84,7 +84,7 @@ def test_flow_approaches_finite_limit_as_eps_shrinks():
 
 
 def test_finite_limit_approaches_closed_form_as_eta_shrinks():
-    zero = ttnn.two_timescale_limit(net_at(U12, 0.01), TGT, 0.01, eta="zero", snapshots=5)
+    zero = ttnn.two_timescale_limit(net_at(U12, 0.01), TGT, 0.01, limit="zero", snapshots=5)
     gaps, loss_gaps = [], []
     for eta in (0.02, 0.01, 0.005):
         fin = ttnn.two_timescale_limit(net_at(U12, eta), TGT, 0.01, snapshots=5)
@@ -98,7 +98,7 @@ def test_finite_limit_approaches_closed_form_as_eta_shrinks():
 
 
 def test_zero_limit_loss_and_outer_layer():
-    zero = ttnn.two_timescale_limit(net_at(U12, 0.01), TGT, 0.01, eta="zero", snapshots=4)
+    zero = ttnn.two_timescale_limit(net_at(U12, 0.01), TGT, 0.01, limit="zero", snapshots=4)
     # With ≥ 2 neurons per piece the exact loss of the step function is the closed form.
     np.testing.assert_allclose(zero.l2, zero.limit_loss, rtol=1e-12)
     for k in range(4):
@@ -114,7 +114,7 @@ def test_zero_limit_loss_and_outer_layer():
 def test_zero_limit_pair_follows_the_field_and_stops_at_the_break():
     tgt = ttnn.PiecewiseConstant([0.5], [0.0, 2.0])
     u0 = np.array([0.1, 0.4, 0.55, 0.9])
-    res = ttnn.two_timescale_limit(net_at(u0, 0.01), tgt, 0.05, eta="zero", snapshots=51)
+    res = ttnn.two_timescale_limit(net_at(u0, 0.01), tgt, 0.05, limit="zero", snapshots=51)
 
     def rhs(t, d):
         vl, vr = ref.zero_eta_pair_rhs(d[0], d[1], 2.0)
@@ -149,9 +149,9 @@ def test_zero_limit_refuses_a_piece_with_one_neuron_finite_handles_it():
     u = np.array([0.05, 0.1, 0.25, 0.3, 0.4, 0.55, 0.6, 0.7, 0.75, 0.85, 0.9])
     net = net_at(u, 0.01)
     with pytest.raises(ValueError, match=r"piece \[0.35, 0.5\] .* 1 neuron"):
-        ttnn.two_timescale_limit(net, TGT, 0.01, eta="zero")
+        ttnn.two_timescale_limit(net, TGT, 0.01, limit="zero")
     with pytest.raises(ValueError, match=r"piece \[0.8, 1\] .* 0 neurons"):
-        ttnn.two_timescale_limit(net_at(U12[U12 < 0.8], 0.01), TGT, 0.01, eta="zero")
+        ttnn.two_timescale_limit(net_at(U12[U12 < 0.8], 0.01), TGT, 0.01, limit="zero")
     fin = ttnn.two_timescale_limit(net, TGT, 0.01, snapshots=3)
     assert np.all(np.isfinite(fin.a)) and np.all(np.isfinite(fin.u))
     # Singular G: a neuron left of 0 (φ = 1, like the bias), two coinciding,

@@ -412,7 +412,7 @@ def test_zero_eta_limit_is_finite_for_any_finite_jumps(values, tau):
     breaks = np.linspace(0.0, 1.0, len(values) + 1)[1:-1]
     tgt = ttnn.PiecewiseConstant(breaks, values)
     net = ttnn.Network(np.zeros(9), np.linspace(0.05, 0.95, 8), 0.01)
-    res = ttnn.two_timescale_limit(net, tgt, tau, eta="zero", snapshots=3)
+    res = ttnn.two_timescale_limit(net, tgt, tau, limit="zero", snapshots=3)
     assert np.all(np.isfinite(res.u)) and np.all(np.isfinite(res.a))
     assert not np.any(np.isnan(res.l2)) and not np.any(np.isnan(res.limit_loss))
     assert np.all(res.u[-1] >= 0.0) and np.all(res.u[-1] <= 1.0)

@@ -287,8 +287,8 @@ def test_limit_curve_lights_up_when_available(monkeypatch, tmp_path):
 
     calls = []
 
-    def fake(net, target, tau_end, eta="finite", snapshots=2, method="auto"):
-        calls.append((tau_end, eta, snapshots, method))
+    def fake(net, target, tau_end, limit="finite", snapshots=2, method="auto"):
+        calls.append((tau_end, limit, snapshots, method))
         return FakeLimit(net, snapshots)
 
     monkeypatch.setattr(ttnn, "two_timescale_limit", fake, raising=False)

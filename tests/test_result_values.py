@@ -24,7 +24,7 @@ def results() -> dict[str, object]:
         "flow": ttnn.gradient_flow(net, tgt, eps=1e-2, t_end=1.0, snapshots=7),
         "limit": ttnn.two_timescale_limit(net, tgt, tau_end=1e-3, snapshots=5),
         "zero": ttnn.two_timescale_limit(
-            ttnn.Network.init(m=20, eta=4e-3, seed=1), tgt, tau_end=1e-3, eta="zero", snapshots=4
+            ttnn.Network.init(m=20, eta=4e-3, seed=1), tgt, tau_end=1e-3, limit="zero", snapshots=4
         ),
         "gd": ttnn.full_batch_gd(gd_net, X, y, step_a=1.0, step_u=0.01, epochs=20, snapshots=4),
         "gd_bias": ttnn.full_batch_gd(

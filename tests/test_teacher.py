@@ -189,7 +189,7 @@ def test_flow_and_finite_eta_limit_accept_a_teacher() -> None:
     a_star = ref.optimal_outer(lim.u[-1], 0.05, tt, None)
     np.testing.assert_allclose(lim.a[-1], a_star, rtol=1e-8, atol=1e-9)
     with pytest.raises(TypeError, match="target must be a ttnn.PiecewiseConstant for limit='zero'"):
-        ttnn.two_timescale_limit(net, teacher, tau_end=0.5, eta="zero")
+        ttnn.two_timescale_limit(net, teacher, tau_end=0.5, limit="zero")
 
 
 def test_ensemble_against_teacher_run0_equals_sgd() -> None:
