@@ -54,9 +54,11 @@ using GL = GaussLegendre4;
 // parts to share, large enough that a part's start (binary searches and the
 // anchor's recomputation over ~a window of neurons) is negligible.
 constexpr std::size_t kPart = 4096;
-// Parts from which threads are used: below it, starting and joining a team of
-// threads costs more than the parts' work (bench/RESULTS.md, "The exact loss at
-// large m").
+// Parts from which threads are used: below, starting and joining threads can
+// cost more than the work. Measured only on the shared 2-core machine under a
+// load of ~14 (bench/loss.py, bench/RESULTS.md), where 2 threads at m = 10⁴
+// (8 parts) were far slower than 1; 16 parts (~2·10⁴ windowed neurons) is a
+// conservative choice until an idle machine measures the break-even.
 constexpr std::size_t kParallelParts = 16;
 // Pieces between two polls for Ctrl-C (~0.1–0.3 ms of work).
 constexpr std::size_t kPollEvery = 2048;
@@ -690,10 +692,20 @@ double run_parts(Scratch& sc, const Target& target, std::vector<double>* mu0,
             if (outs[q].stopped) throw Interrupted{};
         }
     } else {
-        // A part that starts after Ctrl-C is skipped; the run then stops below.
-        for_blocks(parts, nthreads, [&](std::size_t q) {
-            if (!poll.stopped()) one(q);
-        });
+        const auto n = static_cast<std::ptrdiff_t>(parts);
+        std::vector<std::exception_ptr> errors(parts);
+#pragma omp parallel for schedule(dynamic, 1) num_threads(nthreads)
+        for (std::ptrdiff_t q = 0; q < n; ++q) {
+            if (poll.stopped()) continue;
+            try {
+                one(static_cast<std::size_t>(q));
+            } catch (...) {  // (bad_alloc) never let an exception leave the region
+                errors[static_cast<std::size_t>(q)] = std::current_exception();
+            }
+        }
+        for (const auto& err : errors) {
+            if (err) std::rethrow_exception(err);
+        }
         for (const PartOut& o : outs) {
             if (o.stopped) throw Interrupted{};
         }
