@@ -49,11 +49,9 @@ using GL = GaussLegendre4;
 // parts to share, large enough that a part's start (binary searches and the
 // anchor's recomputation over ~a window of neurons) is negligible.
 constexpr std::size_t kPart = 4096;
-// Parts from which threads are used: below, starting and joining threads can
-// cost more than the work. Measured only on the shared 2-core machine under a
-// load of ~14 (bench/loss.py, bench/RESULTS.md), where 2 threads at m = 10⁴
-// (8 parts) were far slower than 1; 16 parts (~2·10⁴ windowed neurons) is a
-// conservative choice until an idle machine measures the break-even.
+// Parts from which threads are used: below it, starting and joining a team of
+// threads costs more than the parts' work (bench/RESULTS.md, "The exact loss at
+// large m", has the 1 → 2 thread ratios on each side).
 constexpr std::size_t kParallelParts = 16;
 // Pieces between two polls for Ctrl-C (~0.1–0.3 ms of work).
 constexpr std::size_t kPollEvery = 2048;
@@ -385,7 +383,7 @@ void sweep_points(const Sorted& s, const Target& target, std::vector<double>& po
 
 // Every array of a call, kept per thread between calls: the flow calls the
 // gradient thousands of times, and fresh arrays of a few MB each (at m = 10⁵)
-// cost their page faults at every call, ~40% of it (measured). A nested call
+// cost their page faults at every call, a large share of it. A nested call
 // on the same thread (none today) would get fresh buffers.
 struct Scratch {
     Sorted student, teacher;
