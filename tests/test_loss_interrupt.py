@@ -23,6 +23,18 @@ LONG_CALLS = {
         "teacher = ttnn.Network(np.ones(10**5 + 1), net.u[::-1].copy(), 4e-3, 'relu')",
         "while True: ttnn.l2_error(net, teacher)",
     ),
+    # Short core calls (well under the monitor's 50 ms between checks) consumed by C code,
+    # with no bytecode between them: a Ctrl-C that lands inside a call must be raised by
+    # that call, since no eval-breaker runs before the next one (cpp/bindings/interrupt.hpp).
+    "_core.l2_error called back to back from C, m = 1000": (
+        "from collections import deque\n"
+        "from functools import partial\n"
+        "from itertools import repeat\n"
+        "from ttnn.target import core_target\n"
+        "net = ttnn.Network.init(1000, 4e-3, seed=0)\n"
+        "call = partial(ttnn._core.l2_error, target=core_target(T), threads=1)",
+        "deque(map(call, repeat(net._c)), maxlen=0)",
+    ),
     # A teacher of 1000 neurons makes each draw ~1 µs: 10⁷ draws (160 MB) take ~10 s.
     "sample_stream, 10^7 draws": (
         "teacher = ttnn.Network(np.ones(1001), ttnn.Network.init(1000, 0.01).u, 0.01)",
