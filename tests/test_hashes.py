@@ -187,7 +187,7 @@ EXPECTED: dict[str, str] = {
     "limit-relu": "3377f1d8b1db2e77",
     "limit-zero": "6ba322f123ed7cd3",
     "gd": "dd4aa1ac6d154f7d",
-    "loss": "efc3c29ffecacd8e",
+    "loss": "306ddbc5ffe3492f",
     "circle-varpro-samples": "6862bba6f65e6f3f",
     "circle-2ts-population": "2598fbf9a1dd6d36",
     "pde": "97c9dfe327213c45",

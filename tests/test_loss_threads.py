@@ -1,7 +1,7 @@
 """The exact loss and its gradient on the path that shares its parts out over threads
-(16+ parts of 4096 pieces, docs/guide/threads.md#loss): the whole call gives the same
-bits for threads = 1, 2, 3 (sorted and reversed u, step target and teacher), permuting
-the neurons permutes the gradient bit for bit, and it matches ``ttnn.reference``.
+(16+ parts of 4096 pieces, docs/guide/threads.md#loss): the whole call (sort, sweep
+points, the parts' own suffix sums chained in part order, the final pass by blocks of
+neurons) gives the same bits for threads = 1, 2, 3, and matches ``ttnn.reference``.
 
 The reference is the plain O(nodes · m) formulas, too slow at the ~7·10⁴ pieces this
 path needs; here all but a few dozen a_j are zero, so f costs only those neurons,
@@ -9,12 +9,13 @@ while every neuron still cuts [0, 1] into pieces (the pieces do not depend on a)
 the gradient is checked on a sample of neurons, zero and non-zero.
 
 Tolerances from conditioning: f on a piece is within δ = 64 ε·scale of the exact f, as
-in tests/test_loss_large.py. A tail integral (∫ r over the pieces right of a point)
-is a recursive sum of at most `pieces` terms, within (pieces − 1) ε Σ |terms| of the exact
-sum, and Σ |∫ r over a piece| ≤ ∫ |r| ≤ max |r| = R; the reference's own sums over the
-nodes (4 per piece) add at most nodes · ε R. The bound below, (pieces + 1 + nodes) ε R
-plus δ from f, covers both; ∇ gets twice that (σ′ ≤ 2/η for ∂/∂u; relu's moment
-∫ r (x − p) is bounded by R as well, x − p ≤ 1).
+in tests/test_loss_large.py. The split path sums ∫ r over the pieces right of a point
+in two stages: within its part (≤ 4096 terms), then the parts' sums, right to left
+(≤ parts terms); recursive summation of n terms is within (n − 1) ε Σ |terms| of the
+exact sum, and Σ |∫ r over a piece| ≤ ∫ |r| ≤ max |r| = R. So a tail integral is within
+(4096 + parts) ε R, plus δ from f, and ∇ gets twice that (σ′ ≤ 2/η for ∂/∂u; relu's
+moment ∫ r (x − p) is bounded by R as well, x − p ≤ 1). The reference's own sums
+over ~3·10⁵ nodes add at most (nodes) ε R to that.
 """
 
 import numpy as np
@@ -69,7 +70,7 @@ def test_split_path_matches_reference(act, m):
     scale = abs(net.a[0]) + np.sum(np.abs(net.a[1:]) * scale_w) + np.max(np.abs(target.values))
     delta = 64 * EPS * scale
     R = float(np.max(np.abs(r)))
-    tail = (pts.size + x.size) * EPS * R + delta  # a tail integral ∫ r (relu: and r (x − p))
+    tail = (PART + parts + x.size) * EPS * R + delta  # a tail integral ∫ r (relu: and r (x − p))
     assert abs(loss - r_loss) <= 2 * delta * np.sqrt(r_loss) + delta**2 + x.size * EPS * r_loss
     assert abs(ga[0] - 2.0 * np.sum(w * r)) <= 2 * tail
     assert np.max(np.abs(ga[1:][j] - r_ga)) <= 2 * tail

@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <cstddef>
 #include <exception>
-#include <iterator>
 #include <limits>
 #include <numeric>
 #include <optional>
@@ -37,7 +36,13 @@
 // depends only on the number of pieces); every part starts its sweep from its
 // own first point (binary searches and a fresh anchor) and writes its own
 // partial results, which are combined in part order. So the result does not
-// depend on the number of threads (inner_threads.hpp).
+// depend on the number of threads (inner_threads.hpp). At the sizes that share
+// the parts out, the work around the sweep is shared too: the sort and the
+// merge of the sweep's points run by fixed blocks (each block's result is the
+// serial one: these steps do no arithmetic that a partition could reorder),
+// every part sums its own suffix of ∫ r (the windowed tails, relu's moments)
+// and the parts' sums are chained in part order, and the final pass over the
+// neurons runs by blocks of neurons.
 
 namespace ttnn {
 
@@ -51,10 +56,61 @@ using GL = GaussLegendre4;
 constexpr std::size_t kPart = 4096;
 // Parts from which threads are used: below it, starting and joining a team of
 // threads costs more than the parts' work (bench/RESULTS.md, "The exact loss at
-// large m", has the 1 → 2 thread ratios on each side).
+// large m").
 constexpr std::size_t kParallelParts = 16;
 // Pieces between two polls for Ctrl-C (~0.1–0.3 ms of work).
 constexpr std::size_t kPollEvery = 2048;
+// Neurons (or sweep points) per block of the set-up and of the final pass.
+constexpr std::size_t kBlock = 8192;
+
+// fn(b) for b = 0 … n − 1, on up to `nthreads` threads. Every fn(b) must write
+// only its own block's results, so the outcome does not depend on the threads.
+template <class Fn>
+void for_blocks(std::size_t n, int nthreads, const Fn& fn) {
+    if (nthreads <= 1 || n <= 1) {
+        for (std::size_t b = 0; b < n; ++b) fn(b);
+        return;
+    }
+    std::vector<std::exception_ptr> errors(n);
+    const auto nn = static_cast<std::ptrdiff_t>(n);
+    const int team = static_cast<int>(std::min<std::size_t>(n, static_cast<std::size_t>(nthreads)));
+#pragma omp parallel for schedule(dynamic, 1) num_threads(team)
+    for (std::ptrdiff_t b = 0; b < nn; ++b) {
+        try {
+            fn(static_cast<std::size_t>(b));
+        } catch (...) {  // (bad_alloc) never let an exception leave the region
+            errors[static_cast<std::size_t>(b)] = std::current_exception();
+        }
+    }
+    for (const auto& err : errors) {
+        if (err) std::rethrow_exception(err);
+    }
+}
+
+// The order of u, ties by index (std::stable_sort's order), on threads: blocks
+// of kBlock sorted, then merged pairwise (std::merge takes the first range's
+// element on a tie, so it keeps that order). The order is unique (u is
+// finite), so it is the serial sort's whatever the threads.
+void sort_order(const double* u, std::vector<int>& order, std::vector<int>& tmp, int nthreads) {
+    const std::size_t m = order.size();
+    const auto less = [u](int i, int j) { return u[i] < u[j]; };
+    const auto at = [&order](std::size_t i) {
+        return order.begin() + static_cast<std::ptrdiff_t>(i);
+    };
+    for_blocks((m + kBlock - 1) / kBlock, nthreads, [&](std::size_t b) {
+        std::stable_sort(at(b * kBlock), at(std::min(m, (b + 1) * kBlock)), less);
+    });
+    tmp.resize(m);
+    for (std::size_t w = kBlock; w < m; w *= 2) {
+        for_blocks((m + 2 * w - 1) / (2 * w), nthreads, [&](std::size_t p) {
+            const std::size_t i0 = 2 * w * p;
+            const std::size_t i1 = std::min(m, i0 + w), i2 = std::min(m, i0 + 2 * w);
+            std::merge(at(i0), at(i1), at(i1), at(i2),
+                       tmp.begin() + static_cast<std::ptrdiff_t>(i0), less);
+        });
+        order.swap(tmp);
+    }
+}
 
 // A network in the order of u: enter e = u − η/2, middle u, leave l = u + η/2
 // (the same expressions as quadrature_impl.hpp, so the same points), and the
@@ -62,13 +118,16 @@ constexpr std::size_t kPollEvery = 2048;
 struct Sorted {
     Activation act = Activation::cubic;
     double eta = 1.0, inv_eta = 1.0, half = 0.0;
-    std::vector<int> order;
+    std::vector<int> order, order_tmp;
     std::vector<double> u, a, e, l;
     std::vector<double> pre;  // pre[n] = a_0 + Σ_{k<n} a_(k), summed in this order
     std::vector<double> slope;  // relu: slope[n] = Σ_{k<n} a_(k)
 
-    // Refills the arrays (their capacity is kept: see Scratch).
-    void assign(const Network& net) {
+    // Refills the arrays (their capacity is kept: see Scratch); only the sort
+    // uses `nthreads`. The rest stays one serial loop: it is mostly a running
+    // sum (f's saturated part, one chain whose bits must not change), and at
+    // m = 10⁵ it costs less than waking the threads twice on a busy machine.
+    void assign(const Network& net, int nthreads) {
         act = net.act;
         eta = net.eta;
         const int m = static_cast<int>(net.m());
@@ -80,8 +139,12 @@ struct Sorted {
         // Network.init and most runs keep u sorted: skip the sort then.
         const bool sorted = std::is_sorted(net.u.data(), net.u.data() + m);
         if (!sorted) {
-            std::stable_sort(order.begin(), order.end(),
-                             [&](int i, int j) { return net.u[i] < net.u[j]; });
+            if (nthreads > 1) {
+                sort_order(net.u.data(), order, order_tmp, nthreads);
+            } else {
+                std::stable_sort(order.begin(), order.end(),
+                                 [&](int i, int j) { return net.u[i] < net.u[j]; });
+            }
         }
         u.resize(m);
         a.resize(m);
@@ -358,36 +421,109 @@ struct PartOut {
 };
 
 // The points of the sweep (quadrature.hpp): 0, 1, the target's points and
-// every e, u, l in (0, 1), sorted, without repeats.
-void sweep_points(const Sorted& s, const Target& target, std::vector<double>& points,
-                  std::vector<double>& merged) {
-    points.clear();
-    points.reserve(3 * s.m() + target.breakpoints().size() + 2);
-    points.push_back(0.0);
+// every e, u, l in (0, 1), sorted, without repeats. The value range is cut at
+// every kBlock-th entry of the longest run; a value equal to a cut belongs to
+// the block it starts, in every run, so repeats never straddle two blocks and
+// the blocks, merged and cleared of repeats each on its own, are the serial
+// result piece by piece.
+struct PointBufs {
+    std::vector<double> base, a, b;
+    std::vector<std::size_t> from, count;
+};
+
+void sweep_points(const Sorted& s, const Target& target, int nthreads, std::vector<double>& points,
+                  PointBufs& buf) {
+    std::vector<double>& base = buf.base;
+    base.clear();
+    base.push_back(0.0);
     for (double p : target.breakpoints()) {
-        if (p > 0.0 && p < 1.0) points.push_back(p);
+        if (p > 0.0 && p < 1.0) base.push_back(p);
     }
-    points.push_back(1.0);
+    base.push_back(1.0);
+    struct Run {
+        const double* lo;
+        const double* hi;
+        std::size_t size() const { return static_cast<std::size_t>(hi - lo); }
+    };
+    Run runs[4];
+    int nr = 0;
+    runs[nr++] = {base.data(), base.data() + base.size()};
     const bool windowed = is_windowed(s.act);
     for (const auto* run : {&s.e, &s.u, &s.l}) {
         if (!windowed && run != &s.u) continue;
-        const auto lo = std::upper_bound(run->begin(), run->end(), 0.0);
-        const auto hi = std::lower_bound(lo, run->end(), 1.0);
-        merged.clear();
-        merged.reserve(points.size() + static_cast<std::size_t>(hi - lo));
-        std::merge(points.begin(), points.end(), lo, hi, std::back_inserter(merged));
-        points.swap(merged);
+        const double* lo = std::upper_bound(run->data(), run->data() + run->size(), 0.0);
+        runs[nr++] = {lo, std::lower_bound(lo, run->data() + run->size(), 1.0)};
     }
-    points.erase(std::unique(points.begin(), points.end()), points.end());
+    int longest = 0;
+    std::size_t total = 0;
+    for (int r = 0; r < nr; ++r) {
+        total += runs[r].size();
+        if (runs[r].size() > runs[longest].size()) longest = r;
+    }
+    const std::size_t nb = std::max<std::size_t>(1, (runs[longest].size() + kBlock - 1) / kBlock);
+    // from[b·nr + r]: where block b starts in run r (b = nb: the run's end).
+    buf.from.resize((nb + 1) * nr);
+    for (int r = 0; r < nr; ++r) {
+        buf.from[r] = 0;
+        buf.from[nb * nr + r] = runs[r].size();
+        for (std::size_t b = 1; b < nb; ++b) {
+            const double cut = runs[longest].lo[b * kBlock];
+            const double* at = std::lower_bound(runs[r].lo, runs[r].hi, cut);
+            buf.from[b * nr + r] = static_cast<std::size_t>(at - runs[r].lo);
+        }
+    }
+    buf.a.resize(total);
+    buf.b.resize(total);
+    buf.count.resize(nb);
+    // Block b's values start at the sum of the earlier blocks' entries in `a`.
+    const auto offset = [&](std::size_t b) {
+        std::size_t o = 0;
+        for (int r = 0; r < nr; ++r) o += buf.from[b * nr + r];
+        return o;
+    };
+    for_blocks(nb, nthreads, [&](std::size_t b) {
+        const auto part = [&](int r, const double*& lo, const double*& hi) {
+            lo = runs[r].lo + buf.from[b * nr + r];
+            hi = runs[r].lo + buf.from[(b + 1) * nr + r];
+        };
+        double* out = buf.a.data() + offset(b);
+        double* tmp = buf.b.data() + offset(b);
+        const double *lo, *hi;
+        part(0, lo, hi);
+        double* end = std::copy(lo, hi, nr % 2 == 0 ? tmp : out);  // the last merge lands in out
+        double* cur = nr % 2 == 0 ? tmp : out;
+        double* other = nr % 2 == 0 ? out : tmp;
+        for (int r = 1; r < nr; ++r) {
+            part(r, lo, hi);
+            end = std::merge(cur, end, lo, hi, other);
+            std::swap(cur, other);
+        }
+        buf.count[b] = static_cast<std::size_t>(std::unique(cur, end) - cur);
+    });
+    // The blocks moved left into place in `a`, which becomes the points (and
+    // the old points' storage the next call's `a`): one serial memory-bound
+    // pass, cheaper than another team of threads, and no third buffer (at
+    // m = 10⁶ the buffers are not kept between calls, and each costs its page faults).
+    std::size_t n = 0;
+    for (std::size_t b = 0; b < nb; ++b) {
+        const double* first = buf.a.data() + offset(b);
+        if (first != buf.a.data() + n) {  // n < offset(b): moves left
+            std::copy(first, first + buf.count[b], buf.a.data() + n);
+        }
+        n += buf.count[b];
+    }
+    buf.a.resize(n);
+    points.swap(buf.a);
 }
 
 // Every array of a call, kept per thread between calls: the flow calls the
 // gradient thousands of times, and fresh arrays of a few MB each (at m = 10⁵)
-// cost their page faults at every call, a large share of it. A nested call
+// cost their page faults at every call, ~40% of it (measured). A nested call
 // on the same thread (none today) would get fresh buffers.
 struct Scratch {
     Sorted student, teacher;
-    std::vector<double> points, merged, student_f, teacher_f, mu0, mu1, ga, gu, suffix, M1;
+    PointBufs point_bufs;
+    std::vector<double> points, student_f, teacher_f, mu0, mu1, ga, gu, suffix, M1, off0, off1;
     std::vector<PartOut> outs;
     bool busy = false;
 };
@@ -399,8 +535,39 @@ struct Shared {
     const std::vector<double>& teacher_f;  // and of the teacher
     std::vector<double>* mu0;  // Grad: ∫ r over piece k
     std::vector<double>* mu1;  // Grad, relu: ∫ r (x − p_k) over piece k
+    // Grad, split (suffix_sums): the part's own suffix sums of mu0 (and relu's
+    // M1) from its pieces, as the serial recurrence but started at its end.
+    std::vector<double>* suffix;
+    std::vector<double>* M1;
+    bool split;
     const Poll& poll;
 };
+
+// Whether the parts are shared out and sum their own suffixes: decided by the
+// size alone, so that a size always gives the same bits.
+bool split_parts(std::size_t parts) { return parts >= kParallelParts; }
+
+// The serial suffix recurrences of l2_gradient over the pieces [k0, k1),
+// started from zero at k1 (k0 = 0 and k1 = the number of pieces: the serial
+// sums, except M0[k1] = 0, which the caller sets).
+void suffix_sums(const std::vector<double>& points, const std::vector<double>& mu0,
+                 const std::vector<double>* mu1, std::size_t k0, std::size_t k1,
+                 std::vector<double>& M0, std::vector<double>* M1) {
+    double m0 = 0.0;
+    for (std::size_t k = k1; k-- > k0;) {
+        m0 += mu0[k];
+        M0[k] = m0;
+    }
+    if (M1 != nullptr) {
+        // M1(k) = ∫_{p_k}^{end} r (x − p_k) = mu1_k + M1(k+1) + (p_{k+1} − p_k) M0(k+1)
+        double m1 = 0.0, next0 = 0.0;
+        for (std::size_t k = k1; k-- > k0;) {
+            m1 = (*mu1)[k] + m1 + (points[k + 1] - points[k]) * next0;
+            (*M1)[k] = m1;
+            next0 = M0[k];
+        }
+    }
+}
 
 template <Activation A, bool Grad, class Tgt>
 void run_part(const Shared& sh, Tgt tgt, std::size_t q, PartOut& out) {
@@ -469,13 +636,20 @@ void run_part(const Shared& sh, Tgt tgt, std::size_t q, PartOut& out) {
     }
     net.close_all();
     out.loss = loss;
+    if constexpr (Grad) {
+        if (sh.split) {
+            suffix_sums(pts, *sh.mu0, sh.mu1, k0, k1, *sh.suffix,
+                        is_windowed(A) ? nullptr : sh.M1);
+        }
+    }
 }
 
 // Runs every part (in parallel when there are enough of them), then returns
 // the loss, summed in part order; the parts' gradient sinks stay in `outs`.
 template <Activation A, bool Grad>
 double run_parts(Scratch& sc, const Target& target, std::vector<double>* mu0,
-                 std::vector<double>* mu1, int threads, const Poll& poll) {
+                 std::vector<double>* mu1, std::vector<double>* suffix, std::vector<double>* M1,
+                 int threads, const Poll& poll) {
     const Sorted& s = sc.student;
     const std::vector<double>& points = sc.points;
     std::vector<PartOut>& outs = sc.outs;
@@ -497,7 +671,8 @@ double run_parts(Scratch& sc, const Target& target, std::vector<double>* mu0,
         ts = &sc.teacher;
         relu_starts(*ts, points, parts, sc.teacher_f);
     }
-    const Shared sh{s, points, sc.student_f, sc.teacher_f, mu0, mu1, poll};
+    const bool split = split_parts(parts);
+    const Shared sh{s, points, sc.student_f, sc.teacher_f, mu0, mu1, suffix, M1, split, poll};
     const auto one = [&](std::size_t q) {
         if (teacher == nullptr) {
             run_part<A, Grad>(sh, StepTarget{*target.piecewise_constant()}, q, outs[q]);
@@ -508,27 +683,17 @@ double run_parts(Scratch& sc, const Target& target, std::vector<double>* mu0,
             });
         }
     };
-    const int nthreads = parts >= kParallelParts ? inner_threads(threads) : 1;
+    const int nthreads = split ? inner_threads(threads) : 1;
     if (nthreads <= 1) {
         for (std::size_t q = 0; q < parts; ++q) {
             one(q);
             if (outs[q].stopped) throw Interrupted{};
         }
     } else {
-        const auto n = static_cast<std::ptrdiff_t>(parts);
-        std::vector<std::exception_ptr> errors(parts);
-#pragma omp parallel for schedule(dynamic, 1) num_threads(nthreads)
-        for (std::ptrdiff_t q = 0; q < n; ++q) {
-            if (poll.stopped()) continue;
-            try {
-                one(static_cast<std::size_t>(q));
-            } catch (...) {  // (bad_alloc) never let an exception leave the region
-                errors[static_cast<std::size_t>(q)] = std::current_exception();
-            }
-        }
-        for (const auto& err : errors) {
-            if (err) std::rethrow_exception(err);
-        }
+        // A part that starts after Ctrl-C is skipped; the run then stops below.
+        for_blocks(parts, nthreads, [&](std::size_t q) {
+            if (!poll.stopped()) one(q);
+        });
         for (const PartOut& o : outs) {
             if (o.stopped) throw Interrupted{};
         }
@@ -564,10 +729,19 @@ private:
     Scratch& sc_;
 };
 
-void prepare(Scratch& sc, const Network& net, const Target& target) {
-    sc.student.assign(net);
-    if (const Network* teacher = target.teacher()) sc.teacher.assign(*teacher);
-    sweep_points(sc.student, target, sc.points, sc.merged);
+// The threads of the set-up, whose results do not depend on them: shared out
+// when the sweep will be (its pieces are ~3m windowed, ~m relu, plus the target's).
+int prepare_threads(const Network& net, const Target& target, int threads) {
+    const std::size_t m = static_cast<std::size_t>(net.m());
+    const std::size_t pieces = (is_windowed(net.act) ? 3 * m : m) + target.breakpoints().size();
+    return split_parts(pieces / kPart) ? inner_threads(threads) : 1;
+}
+
+void prepare(Scratch& sc, const Network& net, const Target& target, int threads) {
+    const int nthreads = prepare_threads(net, target, threads);
+    sc.student.assign(net, nthreads);
+    if (const Network* teacher = target.teacher()) sc.teacher.assign(*teacher, nthreads);
+    sweep_points(sc.student, target, nthreads, sc.points, sc.point_bufs);
 }
 
 }  // namespace
@@ -575,10 +749,11 @@ void prepare(Scratch& sc, const Network& net, const Target& target) {
 double l2_error(const Network& net, const Target& target, int threads, const Poll& poll) {
     ScratchLease lease;
     Scratch& sc = *lease;
-    prepare(sc, net, target);
+    prepare(sc, net, target, threads);
     if (poll()) throw Interrupted{};
     return dispatch_activation(net.act, [&](auto A) {
-        return run_parts<A.value, false>(sc, target, nullptr, nullptr, threads, poll);
+        return run_parts<A.value, false>(sc, target, nullptr, nullptr, nullptr, nullptr, threads,
+                                         poll);
     });
 }
 
@@ -586,67 +761,111 @@ L2Gradient l2_gradient(const Network& net, const Target& target, int threads, co
     const std::size_t m = static_cast<std::size_t>(net.m());
     ScratchLease lease;
     Scratch& sc = *lease;
-    prepare(sc, net, target);
+    prepare(sc, net, target, threads);
     if (poll()) throw Interrupted{};
     const Sorted& s = sc.student;
     const std::vector<double>& points = sc.points;
     const std::size_t pieces = points.size() - 1;
+    const std::size_t parts = (pieces + kPart - 1) / kPart;
+    const bool split = split_parts(parts);
+    const int nthreads = split ? inner_threads(threads) : 1;
     std::vector<double>& mu0 = sc.mu0;
     std::vector<double>& mu1 = sc.mu1;
     mu0.resize(pieces);  // every entry is written by its part
     const bool windowed = is_windowed(net.act);
     if (!windowed) mu1.resize(pieces);
+    // windowed: M0 (k) = Σ of mu0 from k on; relu: M0 and M1 (below).
+    std::vector<double>& M0 = sc.suffix;
+    std::vector<double>& M1 = sc.M1;
+    M0.resize(pieces + 1);
+    M0[pieces] = 0.0;
+    if (!windowed) {
+        M1.resize(pieces + 1);
+        M1[pieces] = 0.0;
+    }
     L2Gradient out{0.0, Eigen::VectorXd(net.m() + 1), Eigen::VectorXd(net.m())};
     out.loss = dispatch_activation(net.act, [&](auto A) {
-        return run_parts<A.value, true>(sc, target, &mu0, &mu1, threads, poll);
+        return run_parts<A.value, true>(sc, target, &mu0, &mu1, &M0, &M1, threads, poll);
     });
+    // Split: the parts hold their own suffix sums; chain them in part order,
+    // right to left: off0[q] (off1[q]) is M0 (M1) at the end of part q.
+    std::vector<double>& off0 = sc.off0;
+    std::vector<double>& off1 = sc.off1;
+    if (split) {
+        off0.assign(parts, 0.0);
+        off1.assign(parts, 0.0);
+        for (std::size_t q = parts - 1; q-- > 0;) {
+            const std::size_t k1 = (q + 1) * kPart, k2 = std::min(k1 + kPart, pieces);
+            off0[q] = M0[k1] + off0[q + 1];
+            if (!windowed) {
+                off1[q] = M1[k1] + off1[q + 1] + (points[k2] - points[k1]) * off0[q + 1];
+            }
+        }
+    } else {
+        suffix_sums(points, mu0, windowed ? nullptr : &mu1, 0, pieces, M0,
+                    windowed ? nullptr : &M1);
+    }
+    // M0 and M1 at the pieces' left ends (k = pieces: zero).
+    const auto last_part = [&](std::size_t k) { return !split || k / kPart + 1 >= parts; };
+    const auto m0 = [&](std::size_t k) {
+        return last_part(k) ? M0[k] : M0[k] + off0[k / kPart];
+    };
+    const auto m1 = [&](std::size_t k) {
+        if (last_part(k)) return M1[k];
+        const std::size_t q = k / kPart, k1 = (q + 1) * kPart;
+        return M1[k] + off1[q] + (points[k1] - points[k]) * off0[q];
+    };
     // Window integrals, per neuron in the order of u, added part by part.
     std::vector<double>& ga = sc.ga;
     std::vector<double>& gu = sc.gu;
-    ga.assign(m, 0.0);
-    gu.assign(m, 0.0);
-    for (const PartOut& o : sc.outs) {
-        for (std::size_t i = 0; i < o.sink.ga.size(); ++i) {
-            ga[o.sink.base + i] += o.sink.ga[i];
-            gu[o.sink.base + i] += o.sink.gu[i];
+    ga.resize(m);
+    gu.resize(m);
+    const std::vector<PartOut>& outs = sc.outs;
+    const std::vector<double>& from = !windowed                      ? s.u
+                                      : net.act == Activation::cubic ? s.u
+                                                                     : s.l;
+    out.grad_a[0] = 2.0 * m0(0);
+    // By blocks of neurons (each walks the points from its first neuron's).
+    for_blocks((m + kBlock - 1) / kBlock, nthreads, [&](std::size_t b) {
+        const std::size_t j0 = b * kBlock, j1 = std::min(m, j0 + kBlock);
+        std::size_t k = static_cast<std::size_t>(
+            std::lower_bound(points.begin(), points.begin() + static_cast<std::ptrdiff_t>(pieces),
+                             from[j0]) -
+            points.begin());
+        if (windowed) {
+            std::fill(ga.begin() + static_cast<std::ptrdiff_t>(j0),
+                      ga.begin() + static_cast<std::ptrdiff_t>(j1), 0.0);
+            std::fill(gu.begin() + static_cast<std::ptrdiff_t>(j0),
+                      gu.begin() + static_cast<std::ptrdiff_t>(j1), 0.0);
+            for (const PartOut& o : outs) {
+                const std::size_t lo = std::max(j0, o.sink.base);
+                const std::size_t hi = std::min(j1, o.sink.base + o.sink.ga.size());
+                for (std::size_t j = lo; j < hi; ++j) {
+                    ga[j] += o.sink.ga[j - o.sink.base];
+                    gu[j] += o.sink.gu[j - o.sink.base];
+                }
+            }
+            // φ_j − (its window polynomial) is 1 from u_j (cubic: the falling
+            // half's constant) or l_j (ramp) on: 2 ∫ r over that tail, a suffix sum.
+            for (std::size_t j = j0; j < j1; ++j) {  // `from` is sorted: walk the points once
+                while (k < pieces && points[k] < from[j]) ++k;
+                out.grad_a[s.order[j] + 1] = ga[j] + 2.0 * m0(k);
+                out.grad_u[s.order[j]] = gu[j];
+            }
+        } else {
+            // relu: M0(k) = ∫_{p_k}^1 r, M1(k) = ∫_{p_k}^1 r (x − p_k);
+            // ∂L/∂a_j = 2 ∫_{u_j}^1 r (x − u_j) = 2 (M1(k) + (p_k − u_j) M0(k)) at
+            // the first point p_k ≥ u_j (u_j itself inside [0, 1)), and
+            // ∂L/∂u_j = −2 a_j M0(k).
+            for (std::size_t j = j0; j < j1; ++j) {
+                while (k < pieces && points[k] < s.u[j]) ++k;
+                const double mk0 = m0(k);
+                const double ia = k < pieces ? m1(k) + (points[k] - s.u[j]) * mk0 : 0.0;
+                out.grad_a[s.order[j] + 1] = 2.0 * ia;
+                out.grad_u[s.order[j]] = -2.0 * s.a[j] * mk0;
+            }
         }
-    }
-    std::vector<double>& suffix = sc.suffix;  // windowed: Σ of mu0 from k on; relu: M0
-    suffix.resize(pieces + 1);
-    suffix[pieces] = 0.0;
-    for (std::size_t k = pieces; k-- > 0;) suffix[k] = suffix[k + 1] + mu0[k];
-    if (windowed) {
-        // φ_j − (its window polynomial) is 1 from u_j (cubic: the falling half's
-        // constant) or l_j (ramp) on: 2 ∫ r over that tail, a suffix sum.
-        out.grad_a[0] = 2.0 * suffix[0];
-        const std::vector<double>& from = net.act == Activation::cubic ? s.u : s.l;
-        std::size_t k = 0;
-        for (std::size_t j = 0; j < m; ++j) {  // `from` is sorted: walk the points once
-            while (k < pieces && points[k] < from[j]) ++k;
-            out.grad_a[s.order[j] + 1] = ga[j] + 2.0 * suffix[k];
-            out.grad_u[s.order[j]] = gu[j];
-        }
-    } else {
-        // relu: M0(k) = ∫_{p_k}^1 r, M1(k) = ∫_{p_k}^1 r (x − p_k), right to left;
-        // ∂L/∂a_j = 2 ∫_{u_j}^1 r (x − u_j) = 2 (M1(k) + (p_k − u_j) M0(k)) at
-        // the first point p_k ≥ u_j (u_j itself inside [0, 1)), and
-        // ∂L/∂u_j = −2 a_j M0(k).
-        const std::vector<double>& M0 = suffix;
-        std::vector<double>& M1 = sc.M1;
-        M1.resize(pieces + 1);
-        M1[pieces] = 0.0;
-        for (std::size_t k = pieces; k-- > 0;) {
-            M1[k] = mu1[k] + M1[k + 1] + (points[k + 1] - points[k]) * M0[k + 1];
-        }
-        out.grad_a[0] = 2.0 * M0[0];
-        std::size_t k = 0;
-        for (std::size_t j = 0; j < m; ++j) {
-            while (k < pieces && points[k] < s.u[j]) ++k;
-            const double ia = k < pieces ? M1[k] + (points[k] - s.u[j]) * M0[k] : 0.0;
-            out.grad_a[s.order[j] + 1] = 2.0 * ia;
-            out.grad_u[s.order[j]] = -2.0 * s.a[j] * M0[k];
-        }
-    }
+    });
     return out;
 }
 
