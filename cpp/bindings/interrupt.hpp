@@ -48,11 +48,14 @@ auto run_without_gil(F&& f, const pybind11::object& progress = pybind11::none(),
             pybind11::gil_scoped_release nogil;
             return std::forward<F>(f)(Poll(monitor));
         }();
-        // A Ctrl-C that came after the run's last poll (its final, unpolled
-        // pass) is raised by this call, not left pending for the caller's next
-        // bytecode: CPython 3.11 can raise a pending signal at a loop's
-        // backward jump outside the enclosing `try` (`try: while True: f()`),
-        // where no `except KeyboardInterrupt` sees it.
+        // A Ctrl-C that came after the run's last poll (an unpolled final
+        // pass, or a call shorter than the monitor's interval) is raised by
+        // this call, not left pending for the caller's next bytecode: C code
+        // calling us in a loop runs none, and CPython 3.11-3.12 can raise a
+        // pending signal at a loop's backward jump outside the enclosing `try`
+        // (python/cpython#108214), where no `except KeyboardInterrupt` sees it.
+        // The exception may also be one the monitor's check set while the run
+        // finished without polling again.
         if (PyErr_Occurred() != nullptr || PyErr_CheckSignals() != 0)
             throw pybind11::error_already_set();
         if (report) progress(monitor.done(), total);
